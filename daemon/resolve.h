@@ -38,6 +38,7 @@ struct resolve_asset_pref {
 struct resolve_scope {
     const char *name; /* for explanations: "global", "script", "context 2", "call" */
     struct resolve_pref general;
+    /* An asset listed twice: per field, the last entry that sets it wins. */
     const struct resolve_asset_pref *assets;
     size_t nassets;
 };
