@@ -1,0 +1,49 @@
+/*
+ * proto client: a blocking msgpack-RPC connection to gliad, for gliactl and
+ * the benchmarks. One request in flight at a time; notifications that arrive
+ * while waiting for a response are handed to a callback.
+ */
+#ifndef GLIA_PROTO_CLIENT_H
+#define GLIA_PROTO_CLIENT_H
+
+#include "proto.h"
+
+struct proto_client {
+    int fd;
+    uint32_t next_id;
+    struct proto_reader reader;
+    msgpack_sbuffer out;
+    msgpack_packer pk; /* packs into `out` */
+};
+
+/* The socket path by the contract: $GLIA_SOCKET, else
+ * $XDG_RUNTIME_DIR/glia/gliad.sock, else /tmp/glia-<uid>/gliad.sock.
+ * Writes into buf; returns buf, or NULL when it does not fit. */
+const char *proto_default_socket(char *buf, size_t len);
+
+/* Returns 0, or -1 with err saying why (errno kept). */
+int proto_client_connect(struct proto_client *c, const char *path, char *err, size_t errlen);
+void proto_client_close(struct proto_client *c);
+
+/* Starts a request; when with_params, the caller packs exactly one map into
+ * c->pk before proto_client_call. Returns the msgid. */
+uint32_t proto_client_begin(struct proto_client *c, const char *method, int with_params);
+
+typedef void (*proto_notify_fn)(void *ud, struct proto_msg *note);
+
+/*
+ * Sends the request begun with proto_client_begin and waits for its
+ * response, which is decoded into *resp (free with proto_msg_free). Returns
+ * 0, or -1 with err set when the connection failed (the daemon went away, or
+ * sent something unreadable); a response carrying an error is still 0.
+ */
+int proto_client_call(struct proto_client *c, struct proto_msg *resp, proto_notify_fn on_note,
+                      void *ud, char *err, size_t errlen);
+
+/* Sends whatever is packed in c->out without waiting (for pipelining). */
+int proto_client_flush(struct proto_client *c, char *err, size_t errlen);
+
+/* Reads the next message of any kind. Returns 0 or -1 with err. */
+int proto_client_read(struct proto_client *c, struct proto_msg *m, char *err, size_t errlen);
+
+#endif
