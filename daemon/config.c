@@ -1,0 +1,244 @@
+/*
+ * config: see config.h. The inih handler checks each key as it comes; inih
+ * reports the line of the first key the handler refused, and the handler
+ * keeps the words for it, so the message names file, line and key.
+ */
+#include "config.h"
+#include "log.h"
+#include "util.h"
+#include "client.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct loader {
+    struct config *c;
+    const char *dir; /* the file's directory, for relative paths */
+    char why[256];   /* first refusal, without the line */
+};
+
+static char *home_path(const char *xdg_var, const char *fallback, const char *leaf)
+{
+    const char *x = getenv(xdg_var);
+    if (x && *x == '/')
+        return xprintf("%s/glia%s", x, leaf);
+    const char *home = getenv("HOME");
+    return xprintf("%s/%s/glia%s", home && *home ? home : "/tmp", fallback, leaf);
+}
+
+char *config_default_path(void)
+{
+    return home_path("XDG_CONFIG_HOME", ".config", "/gliad.ini");
+}
+
+static void defaults(struct config *c)
+{
+    memset(c, 0, sizeof(*c));
+    char sock[PATH_MAX];
+    c->socket = xstrdup(proto_default_socket(sock, sizeof(sock)) ? sock : "/tmp/gliad.sock");
+    c->state_dir = home_path("XDG_STATE_HOME", ".local/state", "");
+    c->cache_dir = home_path("XDG_CACHE_HOME", ".cache", "");
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    c->jobs = n > 0 ? (int)n : 1;
+    c->debounce_ms = 200;
+    c->log_level = LOG_INFO;
+}
+
+char **config_split_path(const char *s, size_t *n)
+{
+    char **v = NULL;
+    size_t cap = 0;
+    *n = 0;
+    while (*s) {
+        size_t len = strcspn(s, ":");
+        if (len)
+            VEC_PUSH(v, *n, cap, xstrndup(s, len));
+        s += len + (s[len] == ':');
+    }
+    return v;
+}
+
+static int refuse(struct loader *l, const char *section, const char *key, const char *fmt,
+                  const char *value)
+{
+    if (!l->why[0]) {
+        char what[160];
+        snprintf(what, sizeof(what), fmt, value);
+        snprintf(l->why, sizeof(l->why), "[%s] %s: %s", section, key, what);
+    }
+    return 0;
+}
+
+/* "~/x" and paths relative to the config file's directory become absolute. */
+static char *path_value(const struct loader *l, const char *v)
+{
+    const char *home = getenv("HOME");
+    if (v[0] == '~' && v[1] == '/' && home)
+        return xprintf("%s%s", home, v + 1);
+    if (v[0] != '/' && l->dir)
+        return xprintf("%s/%s", l->dir, v);
+    return xstrdup(v);
+}
+
+static int int_value(const char *v, long lo, long hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi)
+        return -1;
+    *out = (int)n;
+    return 0;
+}
+
+static int set_path(struct loader *l, char **slot, const char *value)
+{
+    free(*slot);
+    *slot = path_value(l, value);
+    return 1;
+}
+
+static int daemon_key(struct loader *l, const char *key, const char *value)
+{
+    struct config *c = l->c;
+    if (!*value)
+        return refuse(l, "daemon", key, "empty value%s", "");
+    if (strcmp(key, "socket") == 0)
+        return set_path(l, &c->socket, value);
+    if (strcmp(key, "state_dir") == 0)
+        return set_path(l, &c->state_dir, value);
+    if (strcmp(key, "cache_dir") == 0)
+        return set_path(l, &c->cache_dir, value);
+    if (strcmp(key, "jobs") == 0)
+        return int_value(value, 1, 256, &c->jobs) == 0
+                   ? 1
+                   : refuse(l, "daemon", key, "expected a whole number from 1 to 256, got '%s'",
+                            value);
+    if (strcmp(key, "debounce_ms") == 0)
+        return int_value(value, 0, 60000, &c->debounce_ms) == 0
+                   ? 1
+                   : refuse(l, "daemon", key,
+                            "expected milliseconds from 0 to 60000, got '%s'", value);
+    if (strcmp(key, "log_level") == 0) {
+        int lv = log_level_parse(value);
+        if (lv < 0)
+            return refuse(l, "daemon", key, "expected error, warn, info or debug, got '%s'",
+                          value);
+        c->log_level = lv;
+        return 1;
+    }
+    return refuse(l, "daemon", key,
+                  "unknown key (known: socket, state_dir, cache_dir, jobs, debounce_ms, "
+                  "log_level)%s",
+                  "");
+}
+
+static struct config_env *env_get(struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nenvs; i++)
+        if (strcmp(c->envs[i].name, name) == 0)
+            return &c->envs[i];
+    c->envs = xrealloc(c->envs, (c->nenvs + 1) * sizeof(*c->envs));
+    struct config_env *e = &c->envs[c->nenvs++];
+    memset(e, 0, sizeof(*e));
+    e->name = xstrdup(name);
+    return e;
+}
+
+static int env_key(struct loader *l, const char *section, const char *key, const char *value)
+{
+    const char *name = section + 4;
+    if (!*name || strpbrk(name, " \t/:"))
+        return refuse(l, section, key,
+                      "environment names must be non-empty, without spaces, '/' or ':'%s", "");
+    struct config_env *e = env_get(l->c, name);
+    if (strcmp(key, "site_packages") != 0)
+        return refuse(l, section, key, "unknown key (known: site_packages)%s", "");
+    if (e->site_packages)
+        return refuse(l, section, key, "given twice%s", "");
+    size_t n;
+    char **parts = config_split_path(value, &n);
+    if (n == 0) {
+        free(parts);
+        return refuse(l, section, key, "expected DIR[:DIR...], got '%s'", value);
+    }
+    for (size_t i = 0; i < n; i++) {
+        char *abs = path_value(l, parts[i]);
+        free(parts[i]);
+        parts[i] = abs;
+    }
+    e->site_packages = parts;
+    e->nsite = n;
+    return 1;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+    struct loader *l = user;
+    if (strcmp(section, "daemon") == 0)
+        return daemon_key(l, key, value);
+    if (strncmp(section, "env:", 4) == 0)
+        return env_key(l, section, key, value);
+    if (!*section)
+        return refuse(l, "", key, "keys must be inside a section such as [daemon]%s", "");
+    return refuse(l, section, key, "unknown section (known: [daemon], [env:NAME])%s", "");
+}
+
+int config_load(struct config *c, const char *path, char *err, size_t errlen)
+{
+    defaults(c);
+    if (!path)
+        return 0;
+    if (access(path, F_OK) < 0 && errno == ENOENT) {
+        log_info("no config file at %s; using defaults", path);
+    } else {
+        char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        struct loader l = {.c = c, .dir = slash ? dir : NULL};
+        int line = ini_parse(path, handler, &l);
+        free(dir);
+        if (line < 0) {
+            snprintf(err, errlen, "%s: cannot read: %s", path,
+                     line == -1 ? strerror(errno) : "out of memory");
+            return -1;
+        }
+        if (line > 0) {
+            snprintf(err, errlen, "%s:%d: %s", path, line,
+                     l.why[0] ? l.why : "not a valid INI line");
+            return -1;
+        }
+        c->path = xstrdup(path);
+    }
+    for (size_t i = 0; i < c->nenvs; i++)
+        if (!c->envs[i].site_packages) {
+            snprintf(err, errlen, "%s: [env:%s] needs site_packages = DIR[:DIR...]", path,
+                     c->envs[i].name);
+            return -1;
+        }
+    if (c->nenvs == 0) {
+        c->python_default = 1;
+        env_get(c, CONFIG_DEFAULT_ENV);
+    }
+    return 0;
+}
+
+void config_free(struct config *c)
+{
+    free(c->path);
+    free(c->socket);
+    free(c->state_dir);
+    free(c->cache_dir);
+    for (size_t i = 0; i < c->nenvs; i++) {
+        free(c->envs[i].name);
+        strv_free(c->envs[i].site_packages, c->envs[i].nsite);
+    }
+    free(c->envs);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,256 @@
+/*
+ * env: see env.h.
+ */
+#include "env.h"
+#include "gliad.h"
+#include "index.h"
+#include "log.h"
+#include "proc.h"
+#include "scan.h"
+#include "store.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What a worker needs and returns; the worker touches nothing else. */
+struct scan_job {
+    uv_work_t req;
+    struct env *env;
+    char **site; /* copies: the env may change its dirs meanwhile */
+    size_t nsite;
+    char *state_dir;
+    char *name;
+    struct index_pkg **pkgs;
+    size_t npkgs;
+    struct index_problem *probs;
+    size_t nprobs;
+    double ms;
+};
+
+struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite)
+{
+    struct env *e = xcalloc(1, sizeof(*e));
+    e->g = g;
+    e->name = xstrdup(name);
+    e->site = xcalloc(nsite + 1, sizeof(*e->site));
+    for (size_t i = 0; i < nsite; i++)
+        e->site[i] = xstrdup(site[i]);
+    e->nsite = nsite;
+    return e;
+}
+
+static void env_free(struct env *e)
+{
+    callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
+    index_free(e->index);
+    strv_free(e->site, e->nsite);
+    free(e->name);
+    free(e);
+}
+
+void env_release(struct env *e)
+{
+    if (e->scanning)
+        e->forgotten = 1;
+    else
+        env_free(e);
+}
+
+static void scan_work(uv_work_t *req)
+{
+    struct scan_job *j = req->data;
+    double t0 = now_ms();
+    for (size_t i = 0; i < j->nsite; i++)
+        scan_site(j->site[i], &j->pkgs, &j->npkgs, &j->probs, &j->nprobs);
+    j->ms = now_ms() - t0;
+    /* Saved here, not on the loop: a thousand rows is a real write. */
+    char err[256];
+    struct store *s = store_open_worker(j->state_dir, err, sizeof(err));
+    if (!s) {
+        log_error("%s", err);
+        return;
+    }
+    if (store_index_save(s, j->name, j->pkgs, j->npkgs) < 0)
+        log_error("could not save the index of %s; it is still served", j->name);
+    store_close(s);
+}
+
+/* Problems are logged when they first appear, not on every rescan. */
+static int seen_before(const struct index *old, const struct index_problem *p)
+{
+    if (!old)
+        return 0;
+    for (size_t i = 0; i < old->npkgs; i++) {
+        const struct index_pkg *op = old->pkgs[i];
+        for (size_t k = 0; k < op->nproblems; k++)
+            if (op->problems[k].line == p->line && strcmp(op->problems[k].reason, p->reason) == 0 &&
+                (op->problems[k].file && p->file ? strcmp(op->problems[k].file, p->file) == 0
+                                                 : op->problems[k].file == p->file))
+                return 1;
+    }
+    for (size_t k = 0; k < old->nproblems; k++)
+        if (strcmp(old->problems[k].reason, p->reason) == 0)
+            return 1;
+    return 0;
+}
+
+static void log_problems(const struct env *e, const struct index *old, const struct index *idx)
+{
+    for (size_t k = 0; k < idx->nproblems; k++)
+        if (!seen_before(old, &idx->problems[k]))
+            log_warn("[%s] %s", e->name, idx->problems[k].reason);
+    for (size_t i = 0; i < idx->npkgs; i++) {
+        const struct index_pkg *p = idx->pkgs[i];
+        for (size_t k = 0; k < p->nproblems; k++) {
+            const struct index_problem *pr = &p->problems[k];
+            if (seen_before(old, pr))
+                continue;
+            if (pr->line)
+                log_warn("[%s] package %s: %s:%d: %s", e->name, p->name, pr->file, pr->line,
+                         pr->reason);
+            else
+                log_warn("[%s] package %s: %s: %s", e->name, p->name, pr->file ? pr->file : "",
+                         pr->reason);
+        }
+    }
+}
+
+/* Runs the parked calls whose scan has been published; the others (waiting
+ * for the scan that has just started) stay. */
+static void wake(struct env *e)
+{
+    struct call *c = e->waiting.head;
+    e->waiting.head = e->waiting.tail = NULL;
+    while (c) {
+        struct call *next = c->next;
+        if (c->wait_for <= e->scans)
+            call_rerun(c);
+        else
+            callq_push(&e->waiting, c);
+        c = next;
+    }
+}
+
+static void scan_done(uv_work_t *req, int status)
+{
+    struct scan_job *j = req->data;
+    struct env *e = j->env;
+    (void)status;
+    e->scanning = 0;
+    if (e->forgotten) {
+        for (size_t i = 0; i < j->npkgs; i++)
+            index_pkg_unref(j->pkgs[i]);
+        index_problems_free(j->probs, j->nprobs);
+        env_free(e);
+    } else {
+        struct index *idx = index_build(j->pkgs, j->npkgs, e->g->builtins, j->probs, j->nprobs);
+        for (size_t i = 0; i < j->npkgs; i++)
+            index_pkg_unref(j->pkgs[i]); /* the index holds them now */
+        log_problems(e, e->index, idx);
+        index_free(e->index);
+        e->index = idx;
+        e->version++;
+        e->scans++;
+        e->last_scan_ms = j->ms;
+        log_info("[%s] %zu packages, %zu mods indexed in %.1f ms", e->name,
+                 idx->npkgs - (e->g->builtins != NULL),
+                 idx->nmods, j->ms);
+        if (e->scan_wanted)
+            env_scan(e);
+        wake(e);
+    }
+    free(j->pkgs);
+    strv_free(j->site, j->nsite);
+    free(j->state_dir);
+    free(j->name);
+    free(j);
+}
+
+void env_scan(struct env *e)
+{
+    struct gliad *g = e->g;
+    /* Scans wait for what every index includes: the built-ins and the dirs. */
+    if (e->scanning || e->probing || !g->builtins_ready || g->stopping) {
+        e->scan_wanted = 1;
+        return;
+    }
+    e->scan_wanted = 0;
+    e->scanning = 1;
+    e->scans_started++;
+    struct scan_job *j = xcalloc(1, sizeof(*j));
+    j->req.data = j;
+    j->env = e;
+    j->site = xcalloc(e->nsite + 1, sizeof(*j->site));
+    for (size_t i = 0; i < e->nsite; i++)
+        j->site[i] = xstrdup(e->site[i]);
+    j->nsite = e->nsite;
+    j->state_dir = xstrdup(g->cfg.state_dir);
+    j->name = xstrdup(e->name);
+    uv_queue_work(g->loop, &j->req, scan_work, scan_done);
+}
+
+enum call_state env_wait_scan(struct env *e, struct call *c)
+{
+    /* A scan already running may have read the disk before this request. */
+    c->wait_for = e->scans_started + 1;
+    callq_push(&e->waiting, c);
+    env_scan(e);
+    return CALL_WAIT;
+}
+
+int env_park_until_indexed(struct env *e, struct call *c)
+{
+    if (e->index)
+        return 0;
+    c->wait_for = 1; /* any published index will do */
+    callq_push(&e->waiting, c);
+    env_scan(e);
+    return 1;
+}
+
+/* ---- The default environment: python3 on PATH ------------------------- */
+
+static void probe_done(void *ud, struct proc_result *r)
+{
+    struct env *e = ud;
+    e->probing = 0;
+    if (r->exit_status != 0 || r->term_signal) {
+        log_error("[%s] could not ask python3 for its site-packages (exit %lld): %s; "
+                  "set [env:default] site_packages in the config",
+                  e->name, (long long)r->exit_status, r->err);
+    } else {
+        strv_free(e->site, e->nsite);
+        e->site = config_split_path(r->out, &e->nsite);
+        for (size_t i = 0; i < e->nsite; i++) {
+            char *nl = strchr(e->site[i], '\n');
+            if (nl)
+                *nl = '\0';
+            log_info("[%s] site-packages: %s", e->name, e->site[i]);
+        }
+    }
+    env_scan(e);
+}
+
+void env_probe_python(struct env *e)
+{
+    /* The site dirs where `python3 -m pip install` puts packages, including
+     * the user's own (pip install --user). */
+    static char *argv[] = {
+        "python3", "-c",
+        "import site, sys\n"
+        "dirs = site.getsitepackages()\n"
+        "if site.ENABLE_USER_SITE: dirs.append(site.getusersitepackages())\n"
+        "sys.stdout.write(':'.join(dirs))\n",
+        NULL};
+    struct proc_opts o = {.timeout_ms = 20000};
+    e->probing = 1;
+    int rc = proc_run(e->g->loop, argv, &o, probe_done, e, NULL);
+    if (rc < 0) {
+        e->probing = 0;
+        log_error("[%s] cannot run python3 to find its site-packages: %s; set [env:default] "
+                  "site_packages in the config",
+                  e->name, uv_strerror(rc));
+        env_scan(e);
+    }
+}

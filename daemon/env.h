@@ -1,0 +1,57 @@
+/*
+ * env: one Python environment gliad serves: its site-packages dirs and the
+ * index of what they hold.
+ *
+ * Scans run on libuv's worker pool; the loop only publishes their results.
+ * A scan asked for while one runs is remembered and started after it, so
+ * requests never wait on more than one scan and scans never overlap.
+ */
+#ifndef GLIA_ENV_H
+#define GLIA_ENV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "methods.h"
+
+struct gliad;
+struct index;
+
+struct env {
+    struct gliad *g;
+    char *name;
+    char **site;
+    size_t nsite;
+    int probing; /* site dirs still to come from python3 on PATH */
+
+    struct index *index; /* NULL until the first scan ends */
+    uint64_t version;    /* bumped per published index */
+    int scanning;        /* a scan job is on the worker pool */
+    int scan_wanted;     /* another scan was asked for meanwhile */
+    uint64_t scans_started;
+    uint64_t scans; /* finished */
+    double last_scan_ms;
+    struct callq waiting; /* calls waiting for the next published index */
+    int forgotten;        /* freed once its running scan returns */
+};
+
+struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite);
+/* Frees now, or after the running scan when there is one. */
+void env_release(struct env *e);
+
+/* Asks for a full rescan (coalesced with one already running). */
+void env_scan(struct env *e);
+
+/* Parks c until a scan that starts after this moment has been published
+ * (so it reflects the disk as it is now), asking for one. The call runs
+ * again afterwards with c->wait_for set. Returns CALL_WAIT. */
+enum call_state env_wait_scan(struct env *e, struct call *c);
+
+/* For methods that need an index: when the env has none yet, parks c and
+ * returns 1; else 0. */
+int env_park_until_indexed(struct env *e, struct call *c);
+
+/* Finds the python3 on PATH and uses its site-packages dirs. */
+void env_probe_python(struct env *e);
+
+#endif

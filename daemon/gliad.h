@@ -1,0 +1,63 @@
+/*
+ * gliad: the daemon's context, passed to every subsystem that needs more
+ * than its own state. There is no global daemon object: whatever is reached
+ * goes through this struct.
+ */
+#ifndef GLIA_GLIAD_H
+#define GLIA_GLIAD_H
+
+#include <stdint.h>
+#include <uv.h>
+
+#include "config.h"
+#include "strmap.h"
+
+#define GLIAD_VERSION "0.1.0"
+#define GLIAD_PROTOCOL 1
+
+struct store;
+struct server;
+struct env;
+struct index_pkg;
+
+/* One global preference: what `gliactl select` stored. */
+struct pref {
+    char *asset;
+    char *pkg;     /* NULL: unset */
+    char *variant; /* NULL: unset */
+};
+
+struct gliad {
+    uv_loop_t *loop;
+    struct config cfg;
+    char *config_path;
+    struct store *store;
+    struct server *server;
+
+    struct env **envs;
+    size_t nenvs;
+
+    /* NEURON's own mechanisms as a package; NULL until known. */
+    struct index_pkg *builtins;
+    int builtins_ready;
+
+    struct strmap prefs; /* asset -> struct pref* */
+    uint64_t prefs_version;
+
+    uv_signal_t sigint, sigterm, sighup;
+    int stopping;
+    double started_ms;
+};
+
+/* Starts shutting down: stop accepting, answer what is in flight, and let
+ * the loop run dry. Safe to call twice. */
+void gliad_stop(struct gliad *g, const char *why);
+
+/* The environment named `name` (NULL: the default one), or NULL. */
+struct env *gliad_env(struct gliad *g, const char *name);
+
+/* Called when something every environment's index depends on changes
+ * (the built-ins became known). */
+void gliad_builtins_ready(struct gliad *g);
+
+#endif

@@ -1,0 +1,237 @@
+/*
+ * gliad: the Glia daemon. Startup, the loop, and an orderly shutdown.
+ *
+ * gliad never daemonizes itself: systemd (or the Python module's autostart)
+ * decides how it runs, and its log goes to stderr.
+ */
+#include "builtins.h"
+#include "config.h"
+#include "env.h"
+#include "gliad.h"
+#include "log.h"
+#include "prefs.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char usage[] =
+    "usage: gliad [--config FILE] [--socket PATH] [--log-level LEVEL]\n"
+    "\n"
+    "The Glia daemon: indexes the Glia packages of Python environments and\n"
+    "answers gliactl and the glia Python module over a Unix socket.\n"
+    "\n"
+    "  -c, --config FILE      INI settings (default: $XDG_CONFIG_HOME/glia/gliad.ini;\n"
+    "                         a missing file means defaults)\n"
+    "  -s, --socket PATH      listen here (default: [daemon] socket, else $GLIA_SOCKET,\n"
+    "                         else $XDG_RUNTIME_DIR/glia/gliad.sock)\n"
+    "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
+    "  -V, --version          print the version and exit\n"
+    "  -h, --help             print this help and exit\n"
+    "\n"
+    "Without [env:NAME] sections the environment `default` is the site-packages\n"
+    "of the python3 on PATH. See `man gliad` and docs/ for the configuration.\n";
+
+struct env *gliad_env(struct gliad *g, const char *name)
+{
+    if (!name || !*name)
+        name = CONFIG_DEFAULT_ENV;
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (strcmp(g->envs[i]->name, name) == 0)
+            return g->envs[i];
+    return NULL;
+}
+
+void gliad_builtins_ready(struct gliad *g)
+{
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (!g->envs[i]->index || g->envs[i]->scan_wanted)
+            env_scan(g->envs[i]);
+}
+
+void gliad_stop(struct gliad *g, const char *why)
+{
+    if (g->stopping)
+        return;
+    g->stopping = 1;
+    log_info("stopping: %s", why);
+    server_stop_listening(g->server);
+    for (size_t i = 0; i < g->nenvs; i++)
+        callq_fail(&g->envs[i]->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+    /* Replies already made are written before each connection closes. */
+    server_close_all(g->server);
+    uv_close((uv_handle_t *)&g->sigint, NULL);
+    uv_close((uv_handle_t *)&g->sigterm, NULL);
+    uv_close((uv_handle_t *)&g->sighup, NULL);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct gliad *g = h->data;
+    if (signum == SIGHUP) {
+        log_info("SIGHUP: rescanning every environment");
+        for (size_t i = 0; i < g->nenvs; i++)
+            env_scan(g->envs[i]);
+        return;
+    }
+    gliad_stop(g, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void watch_signal(struct gliad *g, uv_signal_t *h, int signum)
+{
+    uv_signal_init(g->loop, h);
+    h->data = g;
+    uv_signal_start(h, on_signal, signum);
+}
+
+/* systemd socket activation: the listening socket is fd 3 when LISTEN_PID
+ * names us. */
+static int activated_fd(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds || atol(pid) != (long)getpid() || atoi(fds) < 1)
+        return -1;
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    return 3;
+}
+
+static void add_envs(struct gliad *g)
+{
+    g->envs = xcalloc(g->cfg.nenvs, sizeof(*g->envs));
+    for (size_t i = 0; i < g->cfg.nenvs; i++) {
+        const struct config_env *ce = &g->cfg.envs[i];
+        struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
+        g->envs[g->nenvs++] = e;
+        if (g->cfg.python_default)
+            env_probe_python(e);
+        else
+            for (size_t k = 0; k < e->nsite; k++)
+                log_info("[%s] site-packages: %s", e->name, e->site[k]);
+    }
+}
+
+static int parse_args(int argc, char **argv, char **config, char **sock, int *level)
+{
+    static const struct option opts[] = {
+        {"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
+        {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    int o;
+    while ((o = getopt_long(argc, argv, "c:s:l:Vh", opts, NULL)) != -1) {
+        switch (o) {
+        case 'c':
+            *config = optarg;
+            break;
+        case 's':
+            *sock = optarg;
+            break;
+        case 'l':
+            if ((*level = log_level_parse(optarg)) < 0) {
+                fprintf(stderr, "gliad: --log-level: expected error, warn, info or debug\n");
+                return 2;
+            }
+            break;
+        case 'V':
+            printf("gliad %s (protocol %d)\n", GLIAD_VERSION, GLIAD_PROTOCOL);
+            return 0;
+        case 'h':
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "gliad: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    return -1;
+}
+
+static void cleanup(struct gliad *g)
+{
+    for (size_t i = 0; i < g->nenvs; i++)
+        env_release(g->envs[i]);
+    free(g->envs);
+    index_pkg_unref(g->builtins);
+    prefs_free(g);
+    server_free(g->server);
+    store_close(g->store);
+    config_free(&g->cfg);
+    free(g->config_path);
+}
+
+int main(int argc, char **argv)
+{
+    char *config = NULL, *sock = NULL;
+    int level = -1;
+    int rc = parse_args(argc, argv, &config, &sock, &level);
+    if (rc >= 0)
+        return rc;
+
+    struct gliad daemon = {0};
+    struct gliad *g = &daemon;
+    g->started_ms = now_ms();
+    log_init(LOG_INFO);
+    signal(SIGPIPE, SIG_IGN);
+
+    char err[512];
+    g->config_path = config ? xstrdup(config) : config_default_path();
+    if (config_load(&g->cfg, g->config_path, err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        config_free(&g->cfg);
+        free(g->config_path);
+        return 1;
+    }
+    log_set_level(level >= 0 ? (enum log_level)level : (enum log_level)g->cfg.log_level);
+    if (sock) {
+        free(g->cfg.socket);
+        g->cfg.socket = xstrdup(sock);
+    }
+
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    g->loop = &loop;
+    rc = 1;
+    if (!(g->store = store_open(g->cfg.state_dir, err, sizeof(err)))) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (prefs_load(g) < 0) {
+        log_error("cannot read preferences from %s", store_path(g->store));
+        goto out;
+    }
+    if (server_start(g, g->cfg.socket, activated_fd(), err, sizeof(err)) < 0) {
+        log_error("%s", err);
+        goto out;
+    }
+    log_info("gliad %s listening on %s (pid %d)", GLIAD_VERSION, g->cfg.socket, getpid());
+    watch_signal(g, &g->sigint, SIGINT);
+    watch_signal(g, &g->sigterm, SIGTERM);
+    watch_signal(g, &g->sighup, SIGHUP);
+    add_envs(g);
+    builtins_load(g);
+
+    uv_run(&loop, UV_RUN_DEFAULT);
+    rc = 0;
+    log_info("stopped");
+out:
+    if (!g->stopping) {
+        g->stopping = 1;
+        server_stop_listening(g->server);
+    }
+    uv_run(&loop, UV_RUN_DEFAULT); /* let closes finish */
+    cleanup(g);
+    if (uv_loop_close(&loop) != 0)
+        log_debug("loop closed with handles still open");
+    return rc;
+}

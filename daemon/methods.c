@@ -1,0 +1,189 @@
+/*
+ * methods: dispatch and the life of a call (see methods.h).
+ */
+#include "methods.h"
+#include "env.h"
+#include "gliad.h"
+#include "log.h"
+#include "server.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const struct method *const groups[] = {methods_info, methods_index, methods_resolve};
+
+static const struct method *find(const char *name)
+{
+    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
+        for (const struct method *m = groups[g]; m->name; m++)
+            if (strcmp(m->name, name) == 0)
+                return m;
+    return NULL;
+}
+
+static void call_free(struct call *c)
+{
+    proto_msg_free(&c->msg);
+    conn_unref(c->conn);
+    free(c);
+}
+
+/* Runs (or re-runs) a call; frees it unless it parked itself. */
+static void run(struct call *c)
+{
+    if (c->method->fn(c) == CALL_WAIT)
+        return;
+    if (!c->replied && c->msg.type == PROTO_REQUEST)
+        call_error(c, PROTO_E_INTERNAL, "method %s gave no answer", c->method->name);
+    call_free(c);
+}
+
+void methods_dispatch(struct gliad *g, struct conn *conn, struct proto_msg *m)
+{
+    const struct method *method = find(m->method);
+    if (!method) {
+        if (m->type == PROTO_REQUEST) {
+            char msg[200];
+            snprintf(msg, sizeof(msg), "no method named '%.100s' (see PROTOCOL.md)", m->method);
+            proto_pack_error(conn_packer(conn), m->msgid, PROTO_E_UNKNOWN_METHOD, msg);
+        }
+        proto_msg_free(m);
+        return;
+    }
+    struct call *c = xcalloc(1, sizeof(*c));
+    c->g = g;
+    c->conn = conn;
+    conn_ref(conn);
+    c->msg = *m; /* ownership moves to the call */
+    c->method = method;
+    proto_args_init(&c->args, &c->msg);
+    if (g->stopping) {
+        call_error(c, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+        call_free(c);
+        return;
+    }
+    run(c);
+}
+
+void callq_push(struct callq *q, struct call *c)
+{
+    c->next = NULL;
+    if (q->tail)
+        q->tail->next = c;
+    else
+        q->head = c;
+    q->tail = c;
+}
+
+void call_rerun(struct call *c)
+{
+    struct conn *conn = c->conn;
+    conn_ref(conn);
+    run(c);
+    conn_flush(conn);
+    conn_unref(conn);
+}
+
+void callq_wake(struct callq *q)
+{
+    /* Detach first: a call that parks again goes onto a fresh queue. */
+    struct call *c = q->head;
+    q->head = q->tail = NULL;
+    while (c) {
+        struct call *next = c->next;
+        call_rerun(c);
+        c = next;
+    }
+}
+
+void callq_fail(struct callq *q, const char *code, const char *message)
+{
+    struct call *c = q->head;
+    q->head = q->tail = NULL;
+    while (c) {
+        struct call *next = c->next;
+        struct conn *conn = c->conn;
+        conn_ref(conn);
+        call_error(c, code, "%s", message);
+        call_free(c);
+        conn_flush(conn);
+        conn_unref(conn);
+        c = next;
+    }
+}
+
+/* ---- Answering -------------------------------------------------------- */
+
+/* Notifications get no answer: pack into a scratch buffer nobody reads. */
+static msgpack_packer *reply_packer(struct call *c)
+{
+    static msgpack_sbuffer sink; /* loop thread only */
+    static msgpack_packer sinkpk;
+    c->replied = 1;
+    if (c->msg.type == PROTO_REQUEST)
+        return conn_packer(c->conn);
+    msgpack_sbuffer_clear(&sink);
+    msgpack_packer_init(&sinkpk, &sink, msgpack_sbuffer_write);
+    return &sinkpk;
+}
+
+msgpack_packer *call_result(struct call *c)
+{
+    msgpack_packer *pk = reply_packer(c);
+    proto_pack_result_header(pk, c->msg.msgid);
+    return pk;
+}
+
+msgpack_packer *call_error_begin(struct call *c, const char *code, const char *message,
+                                 size_t extra)
+{
+    msgpack_packer *pk = reply_packer(c);
+    proto_pack_error_begin(pk, c->msg.msgid, code, message, extra);
+    return pk;
+}
+
+void call_error_end(struct call *c)
+{
+    proto_pack_error_end(reply_packer(c));
+}
+
+void call_error(struct call *c, const char *code, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    call_error_begin(c, code, msg, 0);
+    call_error_end(c);
+}
+
+int call_bad_args(struct call *c)
+{
+    if (proto_args_ok(&c->args))
+        return 0;
+    call_error(c, PROTO_E_BAD_REQUEST, "%s: %s", c->method->name, c->args.err);
+    return 1;
+}
+
+struct env *call_env(struct call *c)
+{
+    const char *name = proto_args_str(&c->args, "env", 0);
+    if (call_bad_args(c))
+        return NULL;
+    struct env *e = gliad_env(c->g, name);
+    if (e)
+        return e;
+    char known[512];
+    size_t off = 0;
+    known[0] = '\0';
+    for (size_t i = 0; i < c->g->nenvs && off < sizeof(known); i++)
+        off += (size_t)snprintf(known + off, sizeof(known) - off, "%s%s", i ? ", " : "",
+                                c->g->envs[i]->name);
+    call_error(c, PROTO_E_UNKNOWN_ENV, "no environment named '%s' (known: %s)",
+               name ? name : CONFIG_DEFAULT_ENV, c->g->nenvs ? known : "none");
+    return NULL;
+}

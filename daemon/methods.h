@@ -1,0 +1,79 @@
+/*
+ * methods: the RPC method table and the life of one request (a call).
+ *
+ * A method either answers at once or parks its call (waiting for an index,
+ * a build, a sync cookie) and is run again, from the start, when what it
+ * waited for happens; methods therefore read state, never remember partial
+ * progress in the call.
+ */
+#ifndef GLIA_METHODS_H
+#define GLIA_METHODS_H
+
+#include <msgpack.h>
+
+#include "proto.h"
+
+struct gliad;
+struct conn;
+
+enum call_state { CALL_DONE, CALL_WAIT };
+
+struct call {
+    struct gliad *g;
+    struct conn *conn; /* holds a reference */
+    struct proto_msg msg;
+    struct proto_args args;
+    const struct method *method;
+    struct call *next; /* in a wait queue */
+    uint64_t wait_for; /* what a parked call waits for (e.g. a scan number) */
+    int replied;
+};
+
+typedef enum call_state (*method_fn)(struct call *c);
+
+struct method {
+    const char *name;
+    method_fn fn;
+};
+
+/* A FIFO of parked calls. */
+struct callq {
+    struct call *head, *tail;
+};
+
+/* Takes ownership of m (a decoded request or notification) and runs it. */
+void methods_dispatch(struct gliad *g, struct conn *conn, struct proto_msg *m);
+
+void callq_push(struct callq *q, struct call *c);
+/* Runs every parked call again (those that park again are re-queued). */
+void callq_wake(struct callq *q);
+/* Runs one parked call again and sends what it answered. */
+void call_rerun(struct call *c);
+/* Answers every parked call with an error and frees it (shutdown). */
+void callq_fail(struct callq *q, const char *code, const char *message);
+
+/* ---- Answering ---- */
+
+/* Packs the response header; the method then packs exactly one result. */
+msgpack_packer *call_result(struct call *c);
+void call_error(struct call *c, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* An error with `extra` more key/value pairs, packed by the caller before
+ * call_error_end. */
+msgpack_packer *call_error_begin(struct call *c, const char *code, const char *message,
+                                 size_t extra);
+void call_error_end(struct call *c);
+/* Answers bad_request with the first argument problem, if any. Returns 1
+ * when it answered. */
+int call_bad_args(struct call *c);
+
+/* The env the call names ("env" parameter; the default one when absent).
+ * NULL after answering unknown_env or bad_request. */
+struct env *call_env(struct call *c);
+
+/* The method groups, each in its own file. */
+extern const struct method methods_info[];    /* methods_info.c: hello, status, envs */
+extern const struct method methods_index[];   /* methods_index.c: packages, assets, ... */
+extern const struct method methods_resolve[]; /* methods_resolve.c: resolve, select, ... */
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * methods_info: hello, status, envs — who the daemon is and how it is doing.
+ */
+#include "env.h"
+#include "gliad.h"
+#include "index.h"
+#include "methods.h"
+#include "server.h"
+#include "util.h"
+
+#include <unistd.h>
+
+static enum call_state m_hello(struct call *c)
+{
+    struct gliad *g = c->g;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 5);
+    proto_pack_kstr(pk, "server", "gliad");
+    proto_pack_kstr(pk, "version", GLIAD_VERSION);
+    proto_pack_kint(pk, "protocol", GLIAD_PROTOCOL);
+    proto_pack_kint(pk, "pid", getpid());
+    proto_pack_key(pk, "envs");
+    msgpack_pack_array(pk, g->nenvs);
+    for (size_t i = 0; i < g->nenvs; i++)
+        proto_pack_str(pk, g->envs[i]->name);
+    return CALL_DONE;
+}
+
+static size_t problem_count(const struct index *idx)
+{
+    size_t n = idx->nproblems;
+    for (size_t i = 0; i < idx->npkgs; i++)
+        n += idx->pkgs[i]->nproblems;
+    return n;
+}
+
+static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
+{
+    const struct index *idx = e->index;
+    msgpack_pack_map(pk, 9);
+    proto_pack_kstr(pk, "name", e->name);
+    proto_pack_key(pk, "site_packages");
+    msgpack_pack_array(pk, e->nsite);
+    for (size_t i = 0; i < e->nsite; i++)
+        proto_pack_str(pk, e->site[i]);
+    proto_pack_kbool(pk, "ready", idx != NULL);
+    proto_pack_kbool(pk, "scanning", e->scanning || e->probing);
+    proto_pack_kint(pk, "packages", idx ? (int64_t)(idx->npkgs - (size_t)has_builtins) : 0);
+    proto_pack_kint(pk, "mods", idx ? (int64_t)idx->nmods : 0);
+    proto_pack_kint(pk, "assets", idx ? (int64_t)idx->assets.len : 0);
+    proto_pack_kint(pk, "problems", idx ? (int64_t)problem_count(idx) : 0);
+    proto_pack_kdouble(pk, "last_scan_ms", e->last_scan_ms);
+}
+
+static enum call_state m_status(struct call *c)
+{
+    struct gliad *g = c->g;
+    int has_builtins = g->builtins != NULL;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 10);
+    proto_pack_kstr(pk, "version", GLIAD_VERSION);
+    proto_pack_kint(pk, "pid", getpid());
+    proto_pack_kdouble(pk, "uptime_s", (now_ms() - g->started_ms) / 1000.0);
+    proto_pack_kstr(pk, "socket", g->cfg.socket);
+    proto_pack_kstr(pk, "config", g->cfg.path);
+    proto_pack_kstr(pk, "state_dir", g->cfg.state_dir);
+    proto_pack_kstr(pk, "cache_dir", g->cfg.cache_dir);
+    proto_pack_kint(pk, "clients", (int64_t)server_nclients(g->server));
+    proto_pack_kint(pk, "builtins", has_builtins ? (int64_t)g->builtins->nmods : 0);
+    proto_pack_key(pk, "envs");
+    msgpack_pack_array(pk, g->nenvs);
+    for (size_t i = 0; i < g->nenvs; i++)
+        pack_env(pk, g->envs[i], has_builtins);
+    return CALL_DONE;
+}
+
+static enum call_state m_envs(struct call *c)
+{
+    struct gliad *g = c->g;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_array(pk, g->nenvs);
+    for (size_t i = 0; i < g->nenvs; i++)
+        pack_env(pk, g->envs[i], g->builtins != NULL);
+    return CALL_DONE;
+}
+
+const struct method methods_info[] = {
+    {"hello", m_hello},
+    {"status", m_status},
+    {"envs", m_envs},
+    {NULL, NULL},
+};

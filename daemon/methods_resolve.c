@@ -1,0 +1,352 @@
+/*
+ * methods_resolve: resolve, asset, select, unselect, prefs — what an asset
+ * name means, why, and the global preferences that steer it.
+ */
+#include "env.h"
+#include "gliad.h"
+#include "index.h"
+#include "log.h"
+#include "mechname.h"
+#include "methods.h"
+#include "prefs.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* The asset and its candidates, or NULL after answering unknown_asset. */
+static const struct index_asset *lookup(struct call *c, struct env *e, const char *asset)
+{
+    const struct index_asset *a = index_asset(e->index, asset);
+    if (a)
+        return a;
+    /* A near miss is the usual mistake: say what was probably meant. */
+    const char *k;
+    void *v;
+    const char *hint = NULL;
+    for (size_t i = 0; strmap_next(&e->index->assets, &i, &k, &v);)
+        if (strcasecmp(k, asset) == 0)
+            hint = k;
+    call_error(c, PROTO_E_UNKNOWN_ASSET,
+               "no asset named '%s' in environment '%s'%s%s%s (gliactl list shows them all)",
+               asset, e->name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    return NULL;
+}
+
+static void pack_fulls(msgpack_packer *pk, const struct index_asset *a, const size_t *idx,
+                       size_t n)
+{
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        proto_pack_str(pk, a->mods[idx ? idx[i] : i]->full);
+}
+
+/* "a, b, c" of the candidates' full names (idx NULL: all of them). */
+static void join_fulls(char *buf, size_t len, const struct index_asset *a, const size_t *idx,
+                       size_t n)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s%s", i ? ", " : "",
+                                a->mods[idx ? idx[i] : i]->full);
+}
+
+/* Resolves with the global preferences, the client's scopes and the call's
+ * own pkg/variant. Returns -1 only after answering bad_request for
+ * malformed prefs; the outcome is in *r. */
+static int run_resolve(struct call *c, const struct index_asset *a, const char *asset,
+                       const char *pkg, const char *variant, const msgpack_object *prefs,
+                       struct resolve_result *r)
+{
+    struct resolve_scope scopes[PREFS_MAX_SCOPES + 1];
+    struct resolve_asset_pref aps[PREFS_MAX_SCOPES + 1];
+    char err[200];
+    int n = prefs_scopes(c->g, prefs, asset, c->args.zone, scopes, aps, err, sizeof(err));
+    if (n < 0) {
+        call_error(c, PROTO_E_BAD_REQUEST, "%s", err);
+        return -1;
+    }
+    struct resolve_query q = {asset, scopes, (size_t)n, {pkg, variant}};
+    resolve(a->cands, a->n, &q, r);
+    return 0;
+}
+
+/* The words for a failed resolution; returns its error code. */
+static const char *failure(const struct resolve_result *r, const struct index_asset *a,
+                           const char *asset, const char *pkg, const char *variant, char *msg,
+                           size_t len)
+{
+    char list[2048];
+    if (r->status == RESOLVE_AMBIGUOUS) {
+        size_t shown = r->nmatches < RESOLVE_MAX_MATCHES ? r->nmatches : RESOLVE_MAX_MATCHES;
+        join_fulls(list, sizeof(list), a, r->matches, shown);
+        snprintf(msg, len,
+                 "'%s' is ambiguous: %zu candidates match (%s); pick one with a package or "
+                 "variant, e.g. gliactl select %s --pkg=%s",
+                 asset, r->nmatches, list, asset, a->mods[r->matches[0]]->pkgname);
+        return PROTO_E_AMBIGUOUS;
+    }
+    join_fulls(list, sizeof(list), a, NULL, a->n);
+    snprintf(msg, len, "no candidate for '%s' has%s%s%s%s%s%s (candidates: %s)", asset,
+             pkg ? " package '" : "", pkg ? pkg : "", pkg ? "'" : "",
+             variant ? (pkg ? " and variant '" : " variant '") : "", variant ? variant : "",
+             variant ? "'" : "", list);
+    return PROTO_E_NO_MATCH;
+}
+
+/* Answers a failed resolution, with the candidates a person chooses from. */
+static void answer_failure(struct call *c, const struct resolve_result *r,
+                           const struct index_asset *a, const char *asset, const char *pkg,
+                           const char *variant)
+{
+    char msg[2600];
+    const char *code = failure(r, a, asset, pkg, variant, msg, sizeof(msg));
+    msgpack_packer *pk = call_error_begin(c, code, msg, 1);
+    proto_pack_key(pk, "candidates");
+    if (r->status == RESOLVE_AMBIGUOUS)
+        pack_fulls(pk, a, r->matches,
+                   r->nmatches < RESOLVE_MAX_MATCHES ? r->nmatches : RESOLVE_MAX_MATCHES);
+    else
+        pack_fulls(pk, a, NULL, a->n);
+    call_error_end(c);
+}
+
+/* Why the choice fell where it did, in words. */
+static void explain(const struct resolve_result *r, char *buf, size_t len)
+{
+    size_t off = 0;
+    if (r->wanted.pkg)
+        off += (size_t)snprintf(buf + off, len - off, "package '%s' from the %s scope; ",
+                                r->wanted.pkg, r->pkg_from);
+    if (r->wanted.variant && off < len)
+        off += (size_t)snprintf(buf + off, len - off, "variant '%s' from the %s scope; ",
+                                r->wanted.variant, r->variant_from);
+    if (r->fell_back && off < len)
+        off += (size_t)snprintf(buf + off, len - off,
+                                "no candidate matched the preferences, so they were ignored; ");
+    if (off < len)
+        off += (size_t)snprintf(buf + off, len - off, "%s",
+                                r->tie_break  ? "several matched, all from one package: its "
+                                                "variant 0 wins"
+                                : r->nmatches > 1 ? "several matched"
+                                                  : "the only match");
+}
+
+static enum call_state m_resolve(struct call *c)
+{
+    struct env *e = call_env(c);
+    if (!e)
+        return CALL_DONE;
+    const char *asset = proto_args_str(&c->args, "asset", 1);
+    const char *pkg = proto_args_str(&c->args, "pkg", 0);
+    const char *variant = proto_args_str(&c->args, "variant", 0);
+    const msgpack_object *prefs = proto_args_get(&c->args, "prefs");
+    if (call_bad_args(c))
+        return CALL_DONE;
+    if (env_park_until_indexed(e, c))
+        return CALL_WAIT;
+    const struct index_asset *a = lookup(c, e, asset);
+    if (!a)
+        return CALL_DONE;
+    struct resolve_result r;
+    if (run_resolve(c, a, asset, pkg, variant, prefs, &r) < 0)
+        return CALL_DONE;
+    if (r.status != RESOLVE_OK) {
+        answer_failure(c, &r, a, asset, pkg, variant);
+        return CALL_DONE;
+    }
+    const struct index_mod *m = a->mods[r.chosen];
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 6);
+    proto_pack_kstr(pk, "full", m->full);
+    proto_pack_kstr(pk, "asset", m->asset);
+    proto_pack_kstr(pk, "pkg", m->pkgname);
+    proto_pack_kstr(pk, "variant", m->variant);
+    proto_pack_kstr(pk, "kind", modfile_kind_name(m->info.kind));
+    proto_pack_kint(pk, "index_version", (int64_t)e->version);
+    return CALL_DONE;
+}
+
+static void pack_strv(msgpack_packer *pk, const char *key, char *const *v, size_t n)
+{
+    proto_pack_key(pk, key);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        proto_pack_str(pk, v[i]);
+}
+
+/* Everything `gliactl show` prints about one candidate. */
+static void pack_candidate(msgpack_packer *pk, const struct index_mod *m)
+{
+    const struct modfile_info *in = &m->info;
+    msgpack_pack_map(pk, 13);
+    proto_pack_kstr(pk, "full", m->full);
+    proto_pack_kstr(pk, "pkg", m->pkgname);
+    proto_pack_kstr(pk, "variant", m->variant);
+    proto_pack_kstr(pk, "kind", modfile_kind_name(in->kind));
+    proto_pack_kstr(pk, "file", m->path);
+    proto_pack_kstr(pk, "title", in->title);
+    proto_pack_kbool(pk, "renamed", m->renamed);
+    pack_strv(pk, "ranges", in->ranges, in->nranges);
+    pack_strv(pk, "globals", in->globals, in->nglobals);
+    pack_strv(pk, "pointers", in->pointers, in->npointers);
+    pack_strv(pk, "nonspecific", in->nonspecific, in->nnonspecific);
+    proto_pack_key(pk, "ions");
+    msgpack_pack_array(pk, in->nions);
+    for (size_t i = 0; i < in->nions; i++) {
+        msgpack_pack_map(pk, 4);
+        proto_pack_kstr(pk, "name", in->ions[i].name);
+        pack_strv(pk, "read", in->ions[i].read, in->ions[i].nread);
+        pack_strv(pk, "write", in->ions[i].write, in->ions[i].nwrite);
+        proto_pack_kstr(pk, "valence", in->ions[i].valence);
+    }
+    proto_pack_key(pk, "params");
+    msgpack_pack_array(pk, in->nparams);
+    for (size_t i = 0; i < in->nparams; i++) {
+        msgpack_pack_map(pk, 3);
+        proto_pack_kstr(pk, "name", in->params[i].name);
+        proto_pack_kstr(pk, "value", in->params[i].value);
+        proto_pack_kstr(pk, "units", in->params[i].units);
+    }
+}
+
+/* asset {asset, env, pkg, variant, prefs}: the candidates, and which one
+ * resolves now and why (or why none does). */
+static enum call_state m_asset(struct call *c)
+{
+    struct env *e = call_env(c);
+    if (!e)
+        return CALL_DONE;
+    const char *asset = proto_args_str(&c->args, "asset", 1);
+    const char *pkg = proto_args_str(&c->args, "pkg", 0);
+    const char *variant = proto_args_str(&c->args, "variant", 0);
+    const msgpack_object *prefs = proto_args_get(&c->args, "prefs");
+    if (call_bad_args(c))
+        return CALL_DONE;
+    if (env_park_until_indexed(e, c))
+        return CALL_WAIT;
+    const struct index_asset *a = lookup(c, e, asset);
+    if (!a)
+        return CALL_DONE;
+    struct resolve_result r;
+    if (run_resolve(c, a, asset, pkg, variant, prefs, &r) < 0)
+        return CALL_DONE;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "asset", asset);
+    proto_pack_key(pk, "candidates");
+    msgpack_pack_array(pk, a->n);
+    for (size_t i = 0; i < a->n; i++)
+        pack_candidate(pk, a->mods[i]);
+    proto_pack_key(pk, "resolved");
+    char why[1024];
+    msgpack_pack_map(pk, 3);
+    if (r.status == RESOLVE_OK) {
+        explain(&r, why, sizeof(why));
+        proto_pack_kstr(pk, "full", a->mods[r.chosen]->full);
+        proto_pack_kstr(pk, "why", why);
+        proto_pack_kstr(pk, "code", "ok");
+    } else {
+        const char *code = failure(&r, a, asset, pkg, variant, why, sizeof(why));
+        proto_pack_kstr(pk, "full", NULL);
+        proto_pack_kstr(pk, "why", why);
+        proto_pack_kstr(pk, "code", code);
+    }
+    return CALL_DONE;
+}
+
+/* select {asset, pkg, variant, env}: a global preference. It is checked
+ * against the env's index first, so a typo is an error now rather than a
+ * silently ignored preference later. */
+static enum call_state m_select(struct call *c)
+{
+    struct env *e = call_env(c);
+    if (!e)
+        return CALL_DONE;
+    const char *asset = proto_args_str(&c->args, "asset", 1);
+    const char *pkg = proto_args_str(&c->args, "pkg", 0);
+    const char *variant = proto_args_str(&c->args, "variant", 0);
+    if (call_bad_args(c))
+        return CALL_DONE;
+    if (!pkg && !variant) {
+        call_error(c, PROTO_E_BAD_REQUEST,
+                   "select needs pkg, variant or both (to remove a preference: unselect)");
+        return CALL_DONE;
+    }
+    if (env_park_until_indexed(e, c))
+        return CALL_WAIT;
+    const struct index_asset *a = lookup(c, e, asset);
+    if (!a)
+        return CALL_DONE;
+    /* Only a preference nothing could satisfy is refused: one that leaves
+     * several candidates may be narrowed by the scripts' own choices. */
+    size_t hits = 0;
+    for (size_t i = 0; i < a->n; i++)
+        hits += (!pkg || strcmp(a->cands[i].pkg, pkg) == 0) &&
+                (!variant || strcmp(a->cands[i].variant, variant) == 0);
+    if (hits == 0) {
+        struct resolve_result r = {.status = RESOLVE_NO_MATCH};
+        answer_failure(c, &r, a, asset, pkg, variant);
+        return CALL_DONE;
+    }
+    if (prefs_set(c->g, asset, pkg, variant) < 0) {
+        call_error(c, PROTO_E_INTERNAL, "could not store the preference; see gliad's log");
+        return CALL_DONE;
+    }
+    log_info("global preference: %s -> package %s, variant %s", asset, pkg ? pkg : "(any)",
+             variant ? variant : "(any)");
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 4);
+    proto_pack_kstr(pk, "asset", asset);
+    proto_pack_kstr(pk, "pkg", pkg);
+    proto_pack_kstr(pk, "variant", variant);
+    proto_pack_kint(pk, "matches", (int64_t)hits);
+    return CALL_DONE;
+}
+
+static enum call_state m_unselect(struct call *c)
+{
+    const char *asset = proto_args_str(&c->args, "asset", 1);
+    if (call_bad_args(c))
+        return CALL_DONE;
+    int had = strmap_get(&c->g->prefs, asset) != NULL;
+    if (had && prefs_del(c->g, asset) < 0) {
+        call_error(c, PROTO_E_INTERNAL, "could not remove the preference; see gliad's log");
+        return CALL_DONE;
+    }
+    if (had)
+        log_info("global preference for %s removed", asset);
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 2);
+    proto_pack_kstr(pk, "asset", asset);
+    proto_pack_kbool(pk, "removed", had);
+    return CALL_DONE;
+}
+
+static enum call_state m_prefs(struct call *c)
+{
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 1);
+    proto_pack_key(pk, "assets");
+    msgpack_pack_map(pk, c->g->prefs.len);
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&c->g->prefs, &i, &k, &v);) {
+        const struct pref *p = v;
+        proto_pack_str(pk, p->asset);
+        msgpack_pack_map(pk, 2);
+        proto_pack_kstr(pk, "pkg", p->pkg);
+        proto_pack_kstr(pk, "variant", p->variant);
+    }
+    return CALL_DONE;
+}
+
+const struct method methods_resolve[] = {
+    {"resolve", m_resolve},
+    {"asset", m_asset},
+    {"select", m_select},
+    {"unselect", m_unselect},
+    {"prefs", m_prefs},
+    {NULL, NULL},
+};

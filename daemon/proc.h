@@ -1,0 +1,48 @@
+/*
+ * proc: runs a program through libuv (uv_spawn with an argv, never a shell)
+ * and hands back its exit status and captured output when it ends. Used for
+ * python3 and nrniv probes and for every compiler the builds run.
+ */
+#ifndef GLIA_PROC_H
+#define GLIA_PROC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+struct proc_result {
+    int64_t exit_status;
+    int term_signal;
+    int timed_out;   /* killed for running past the time limit */
+    char *out;       /* captured stdout, NUL-terminated (truncated at the limit) */
+    size_t outlen;
+    char *err;       /* captured stderr, likewise */
+    size_t errlen;
+    double ms;       /* wall time */
+};
+
+typedef void (*proc_done_fn)(void *ud, struct proc_result *r);
+
+struct proc_opts {
+    const char *cwd;        /* NULL: inherit */
+    char **env;             /* NULL: inherit */
+    unsigned timeout_ms;    /* 0: none */
+    size_t max_output;      /* per stream; 0: 1 MiB */
+};
+
+struct proc;
+
+/*
+ * Starts argv[0] (looked up on PATH). On success returns 0 and calls done
+ * exactly once, from the loop, when the process has ended and both pipes
+ * are drained; the result is valid only during the call. On failure to
+ * start returns a negative uv error and never calls done. *out (may be
+ * NULL) lets the caller kill the process with proc_kill.
+ */
+int proc_run(uv_loop_t *loop, char *const *argv, const struct proc_opts *o, proc_done_fn done,
+             void *ud, struct proc **out);
+
+/* Sends SIGKILL; done is still called. */
+void proc_kill(struct proc *p);
+
+#endif

@@ -1,0 +1,365 @@
+/*
+ * scan: see scan.h.
+ *
+ * A package is found from its dist-info, never by importing it: running a
+ * package's code to learn where its mods are would let any installed
+ * package run code in the daemon.
+ */
+#include "scan.h"
+#include "entrypoints.h"
+#include "mechname.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_DEPTH 16 /* mods/ subfolders; also stops symlink loops */
+
+struct paths {
+    char **v;
+    size_t n, cap;
+};
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Every *.mod under dir (recursively when `deep`), skipping hidden entries
+ * and, in Glia 4 packages, the Arbor-only `arbor/` folders. */
+static void find_mods(const char *dir, int deep, int depth, struct paths *out)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *path = xprintf("%s/%s", dir, de->d_name);
+        if (str_has_suffix(de->d_name, ".mod")) {
+            VEC_PUSH(out->v, out->n, out->cap, path);
+            continue;
+        }
+        if (deep && depth < MAX_DEPTH && strcmp(de->d_name, "arbor") != 0 && is_dir(path))
+            find_mods(path, deep, depth + 1, out);
+        free(path);
+    }
+    closedir(d);
+}
+
+static char *stem_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return xstrndup(base, strlen(base) - strlen(".mod"));
+}
+
+/* Reads and parses one mod. Returns 0, or -1 after recording a problem. */
+static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
+{
+    struct stat st;
+    size_t len;
+    char *text = file_read(path, SCAN_MAX_MOD_BYTES, &len);
+    if (!text) {
+        index_pkg_problem(p, path, 0, "cannot read: %s",
+                          errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+        return -1;
+    }
+    if (stat(path, &st) == 0) {
+        m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+        m->size = st.st_size;
+        m->ino = st.st_ino;
+    }
+    struct modfile_error err;
+    int rc = modfile_parse(text, len, &m->info, &err);
+    free(text);
+    if (rc < 0) {
+        index_pkg_problem(p, path, err.line, "%s", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+/* Names a parsed mod: from its NEURON name when namespaced, else from the
+ * file stem. The package part of a plain mod is filled in later. */
+static int name_mod(struct index_pkg *p, const char *path, struct index_mod *m)
+{
+    char why[200];
+    struct mechname mn;
+    enum mechname_status st = mechname_parse(m->info.name, &mn, why, sizeof(why));
+    if (st == MECHNAME_INVALID) {
+        index_pkg_problem(p, path, m->info.name_line, "%s", why);
+        return -1;
+    }
+    if (st == MECHNAME_OK) {
+        m->full = xstrdup(m->info.name);
+        m->pkgname = mn.pkg;
+        m->asset = mn.asset;
+        m->variant = mn.variant;
+        return 0;
+    }
+    char *stem = stem_of(path);
+    int rc = mechname_from_stem(stem, &mn, why, sizeof(why));
+    free(stem);
+    if (rc < 0) {
+        index_pkg_problem(p, path, 0, "file name: %s", why);
+        return -1;
+    }
+    m->asset = mn.asset;
+    m->variant = mn.variant;
+    m->renamed = 1;
+    return 0;
+}
+
+static void free_mod(struct index_mod *m)
+{
+    free(m->full);
+    free(m->asset);
+    free(m->variant);
+    free(m->pkgname);
+    modfile_info_free(&m->info);
+    memset(m, 0, sizeof(*m));
+}
+
+/* The package is named after its mods when they say (Glia 4 and 0.x both
+ * write glia__<pkg>__... into them), else after its entry point. */
+static void name_package(struct index_pkg *p)
+{
+    for (size_t i = 0; i < p->nmods; i++)
+        if (!p->mods[i].renamed) {
+            p->name = xstrdup(p->mods[i].pkgname);
+            break;
+        }
+    if (!p->name)
+        p->name = xstrdup(p->entry);
+    char why[200];
+    int name_ok = mechname_check_part("package", p->name, why, sizeof(why)) == 0;
+    if (!name_ok)
+        index_pkg_problem(p, p->dist_info, 0, "%s", why);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->nmods; i++) {
+        struct index_mod *m = &p->mods[i];
+        if (m->renamed && !name_ok) {
+            index_pkg_problem(p, m->path, 0,
+                              "left out: its NEURON name is not namespaced and the package "
+                              "name cannot be used in one");
+            free(m->path);
+            free(m->relpath);
+            free_mod(m);
+            continue;
+        }
+        if (m->renamed) {
+            m->pkgname = xstrdup(p->name);
+            m->full = mechname_format(m->pkgname, m->asset, m->variant);
+        }
+        p->mods[kept++] = *m;
+    }
+    p->nmods = kept;
+}
+
+static void read_mods(struct index_pkg *p, struct paths *files)
+{
+    qsort(files->v, files->n, sizeof(*files->v), cmp_str);
+    p->mods = xcalloc(files->n, sizeof(*p->mods));
+    size_t rootlen = strlen(p->root);
+    for (size_t i = 0; i < files->n; i++) {
+        struct index_mod *m = &p->mods[p->nmods];
+        m->pkg = p;
+        if (read_mod(p, files->v[i], m) < 0 || name_mod(p, files->v[i], m) < 0) {
+            free_mod(m);
+            continue;
+        }
+        m->path = xstrdup(files->v[i]);
+        m->relpath = xstrdup(m->path + rootlen + (m->path[rootlen] == '/'));
+        p->nmods++;
+    }
+    name_package(p);
+}
+
+char *scan_editable_dir(const char *json)
+{
+    /* direct_url.json is small and written by pip; a full JSON parser would
+     * buy nothing over finding the two keys. */
+    const char *ed = strstr(json, "\"editable\"");
+    if (!ed)
+        return NULL;
+    ed += strlen("\"editable\"");
+    while (isspace((unsigned char)*ed) || *ed == ':')
+        ed++;
+    if (strncmp(ed, "true", 4) != 0)
+        return NULL;
+    const char *u = strstr(json, "\"url\"");
+    if (!u)
+        return NULL;
+    u += strlen("\"url\"");
+    while (isspace((unsigned char)*u) || *u == ':')
+        u++;
+    if (strncmp(u, "\"file://", 8) != 0)
+        return NULL;
+    u += 8;
+    char *out = xmalloc(strlen(u) + 1), *o = out;
+    for (; *u && *u != '"'; u++) {
+        if (*u == '%' && isxdigit((unsigned char)u[1]) && isxdigit((unsigned char)u[2])) {
+            char hex[3] = {u[1], u[2], 0};
+            *o++ = (char)strtol(hex, NULL, 16);
+            u += 2;
+        } else if (*u == '\\' && u[1]) {
+            *o++ = *++u;
+        } else {
+            *o++ = *u;
+        }
+    }
+    *o = '\0';
+    if (*out != '/') {
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* Where the module lives: in site-packages, or for an editable install in
+ * the source dir (flat or src/ layout). NULL when not found. */
+static char *module_dir(struct index_pkg *p, const char *modpath)
+{
+    char *dir = xprintf("%s/%s", p->site, modpath);
+    if (is_dir(dir))
+        return dir;
+    free(dir);
+    char *du = xprintf("%s/direct_url.json", p->dist_info);
+    char *json = file_read(du, 1u << 16, NULL);
+    free(du);
+    char *src = json ? scan_editable_dir(json) : NULL;
+    free(json);
+    if (!src)
+        return NULL;
+    p->editable = 1;
+    const char *layouts[] = {"%s/%s", "%s/src/%s"};
+    for (size_t i = 0; i < 2; i++) {
+        dir = xprintf(layouts[i], src, modpath);
+        if (is_dir(dir)) {
+            free(src);
+            return dir;
+        }
+        free(dir);
+    }
+    free(src);
+    return NULL;
+}
+
+/* "name-1.2.3.dist-info" -> "1.2.3" */
+static char *version_of(const char *dist_info_name)
+{
+    const char *dash = strchr(dist_info_name, '-');
+    if (!dash)
+        return NULL;
+    return xstrndup(dash + 1, strlen(dash + 1) - strlen(".dist-info"));
+}
+
+static struct index_pkg *scan_package(const char *site, const char *di,
+                                      const struct entrypoint *ep)
+{
+    struct index_pkg *p = index_pkg_new();
+    p->entry = xstrdup(ep->name);
+    p->module = xstrdup(ep->module);
+    p->site = xstrdup(site);
+    p->dist_info = xprintf("%s/%s", site, di);
+    p->version = version_of(di);
+    p->layout = ep->attr ? INDEX_GLIA4 : INDEX_GLIA0;
+
+    char *modpath = xstrdup(ep->module);
+    for (char *c = modpath; *c; c++)
+        if (*c == '.')
+            *c = '/';
+    p->root = module_dir(p, modpath);
+    if (!p->root) {
+        index_pkg_problem(p, p->dist_info, 0,
+                          "module '%s' of entry point '%s' not found in %s%s", ep->module,
+                          ep->name, site, p->editable ? " nor in the editable source dir" : "");
+        p->root = xprintf("%s/%s", site, modpath);
+        free(modpath);
+        p->name = xstrdup(ep->name);
+        return p;
+    }
+    free(modpath);
+
+    struct paths files = {0};
+    char *glia0 = xprintf("%s/mod", p->root), *glia4 = xprintf("%s/mods", p->root);
+    find_mods(glia0, 0, 0, &files);
+    size_t n0 = files.n;
+    find_mods(glia4, 1, 0, &files);
+    if (files.n > n0)
+        p->layout = INDEX_GLIA4;
+    else if (n0 > 0)
+        p->layout = INDEX_GLIA0;
+    if (files.n == 0 && !is_dir(glia0) && !is_dir(glia4))
+        index_pkg_problem(p, p->root, 0, "no mod/ or mods/ folder in the package");
+    free(glia0);
+    free(glia4);
+    read_mods(p, &files);
+    strv_free(files.v, files.n);
+    return p;
+}
+
+void scan_dist_info(const char *site, const char *di, struct index_pkg ***pkgs, size_t *npkgs,
+                    struct index_problem **probs, size_t *nprobs)
+{
+    char *path = xprintf("%s/%s/entry_points.txt", site, di);
+    char *text = file_read(path, 1u << 20, NULL);
+    if (!text) {
+        if (errno != ENOENT && errno != ENOTDIR) {
+            char *why = xprintf("cannot read: %s", strerror(errno));
+            index_problem_add(probs, nprobs, path, 0, why);
+            free(why);
+        }
+        free(path);
+        return;
+    }
+    struct entrypoints eps;
+    char why[256];
+    if (entrypoints_parse(text, &eps, why, sizeof(why)) < 0)
+        index_problem_add(probs, nprobs, path, 0, why);
+    free(text);
+    free(path);
+    for (size_t i = 0; i < eps.n; i++) {
+        struct index_pkg *p = scan_package(site, di, &eps.v[i]);
+        *pkgs = xrealloc(*pkgs, (*npkgs + 1) * sizeof(**pkgs));
+        (*pkgs)[(*npkgs)++] = p;
+    }
+    entrypoints_free(&eps);
+}
+
+void scan_site(const char *site, struct index_pkg ***pkgs, size_t *npkgs,
+               struct index_problem **probs, size_t *nprobs)
+{
+    DIR *d = opendir(site);
+    if (!d) {
+        char *why = errno == ENOENT
+                        ? xprintf("site-packages dir %s does not exist (yet)", site)
+                        : xprintf("site-packages dir %s cannot be read: %s", site, strerror(errno));
+        index_problem_add(probs, nprobs, site, 0, why);
+        free(why);
+        return;
+    }
+    struct paths names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.' && str_has_suffix(de->d_name, ".dist-info"))
+            VEC_PUSH(names.v, names.n, names.cap, xstrdup(de->d_name));
+    closedir(d);
+    qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+    for (size_t i = 0; i < names.n; i++)
+        scan_dist_info(site, names.v[i], pkgs, npkgs, probs, nprobs);
+    strv_free(names.v, names.n);
+}

@@ -1,0 +1,418 @@
+/*
+ * server: see server.h.
+ */
+#include "server.h"
+#include "gliad.h"
+#include "log.h"
+#include "methods.h"
+#include "proto.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* Output a client may leave unread before it is dropped. */
+#define MAX_QUEUED (64u << 20)
+
+struct conn {
+    uv_pipe_t pipe;
+    struct server *srv;
+    struct conn *prev, *next;
+    struct proto_reader reader;
+    msgpack_sbuffer out;
+    msgpack_packer pk;
+    int refs; /* the connection itself, plus one per call in flight */
+    int closed;
+    unsigned subs;
+    int pid, uid;
+    uint64_t id;
+};
+
+struct server {
+    struct gliad *g;
+    uv_pipe_t listener;
+    int listening;
+    char *path;
+    int own_socket; /* we created the file, so we remove it */
+    struct conn *conns;
+    size_t nconns;
+    uint64_t next_id;
+};
+
+struct write_req {
+    uv_write_t req;
+    char *data; /* released from the sbuffer; freed when written */
+};
+
+static void conn_close(struct conn *c, const char *why);
+
+/* ---- Connections ------------------------------------------------------ */
+
+msgpack_packer *conn_packer(struct conn *c)
+{
+    return &c->pk;
+}
+
+int conn_closed(const struct conn *c)
+{
+    return c->closed;
+}
+
+unsigned conn_subscriptions(const struct conn *c)
+{
+    return c->subs;
+}
+
+void conn_subscribe(struct conn *c, unsigned topics)
+{
+    c->subs |= topics;
+}
+
+int conn_peer_pid(const struct conn *c)
+{
+    return c->pid;
+}
+
+void conn_ref(struct conn *c)
+{
+    c->refs++;
+}
+
+static void conn_free(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    proto_reader_free(&c->reader);
+    msgpack_sbuffer_destroy(&c->out);
+    free(c);
+}
+
+void conn_unref(struct conn *c)
+{
+    if (--c->refs == 0)
+        uv_close((uv_handle_t *)&c->pipe, conn_free);
+}
+
+static void write_cb(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct conn *c = req->handle->data;
+    free(w->data);
+    free(w);
+    if (status < 0 && status != UV_ECANCELED)
+        conn_close(c, uv_strerror(status));
+    conn_unref(c);
+}
+
+void conn_flush(struct conn *c)
+{
+    if (c->out.size == 0)
+        return;
+    if (c->closed) {
+        msgpack_sbuffer_clear(&c->out);
+        return;
+    }
+    uv_buf_t buf = uv_buf_init(c->out.data, (unsigned)c->out.size);
+    int n = uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+    if (n == (int)c->out.size) {
+        msgpack_sbuffer_clear(&c->out);
+        return;
+    }
+    if (n < 0 && n != UV_EAGAIN) {
+        msgpack_sbuffer_clear(&c->out);
+        conn_close(c, uv_strerror(n));
+        return;
+    }
+    /* The rest goes out when the peer reads; hand the buffer over as is. */
+    size_t done = n > 0 ? (size_t)n : 0;
+    if (c->pipe.write_queue_size + c->out.size - done > MAX_QUEUED) {
+        msgpack_sbuffer_clear(&c->out);
+        conn_close(c, "it stopped reading its replies");
+        return;
+    }
+    struct write_req *w = xmalloc(sizeof(*w));
+    size_t size = c->out.size;
+    w->data = msgpack_sbuffer_release(&c->out);
+    buf = uv_buf_init(w->data + done, (unsigned)(size - done));
+    conn_ref(c);
+    int rc = uv_write(&w->req, (uv_stream_t *)&c->pipe, &buf, 1, write_cb);
+    if (rc < 0) {
+        free(w->data);
+        free(w);
+        conn_unref(c);
+        conn_close(c, uv_strerror(rc));
+    }
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+    if (c->closed)
+        return;
+    c->closed = 1;
+    struct server *s = c->srv;
+    if (why)
+        log_debug("client %llu (pid %d) dropped: %s", (unsigned long long)c->id, c->pid, why);
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->nconns--;
+    conn_unref(c);
+}
+
+/* A stream we can no longer follow: say why once, then hang up. */
+static void conn_abort(struct conn *c, const char *code, const char *why)
+{
+    log_warn("client %llu (pid %d): %s; closing its connection", (unsigned long long)c->id,
+             c->pid, why);
+    proto_pack_notification(&c->pk, "error");
+    msgpack_pack_map(&c->pk, 2);
+    proto_pack_kstr(&c->pk, "code", code);
+    proto_pack_kstr(&c->pk, "message", why);
+    conn_flush(c);
+    conn_close(c, NULL);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct conn *c = h->data;
+    char *base;
+    size_t len;
+    if (proto_reader_space(&c->reader, suggested, &base, &len) < 0) {
+        *buf = uv_buf_init(NULL, 0); /* libuv reports UV_ENOBUFS */
+        return;
+    }
+    *buf = uv_buf_init(base, (unsigned)len);
+}
+
+static void handle_message(struct conn *c, const char *data, size_t len)
+{
+    struct proto_msg m;
+    char why[160];
+    int has_id;
+    if (proto_msg_decode(data, len, &m, why, sizeof(why), &has_id) < 0) {
+        if (has_id)
+            proto_pack_error(&c->pk, m.msgid, PROTO_E_BAD_REQUEST, why);
+        else
+            conn_abort(c, PROTO_E_BAD_REQUEST, why);
+        proto_msg_free(&m);
+        return;
+    }
+    if (m.type == PROTO_RESPONSE) { /* we never ask clients anything */
+        proto_msg_free(&m);
+        return;
+    }
+    methods_dispatch(c->srv->g, c, &m);
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
+{
+    struct conn *c = stream->data;
+    (void)buf;
+    if (n < 0) {
+        conn_close(c, n == UV_EOF ? NULL : uv_strerror((int)n));
+        return;
+    }
+    proto_reader_commit(&c->reader, (size_t)n);
+    conn_ref(c); /* a method may close us mid-batch */
+    const char *msg, *why;
+    size_t len;
+    int rc;
+    while (!c->closed && (rc = proto_reader_next(&c->reader, &msg, &len, &why)) > 0)
+        handle_message(c, msg, len);
+    if (!c->closed && rc < 0)
+        conn_abort(c, strstr(why, "larger") ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST, why);
+    conn_flush(c);
+    conn_unref(c);
+}
+
+static void accept_cb(uv_stream_t *listener, int status)
+{
+    struct server *s = listener->data;
+    if (status < 0) {
+        log_warn("accept: %s", uv_strerror(status));
+        return;
+    }
+    struct conn *c = xcalloc(1, sizeof(*c));
+    uv_pipe_init(s->g->loop, &c->pipe, 0);
+    c->pipe.data = c;
+    c->srv = s;
+    c->refs = 1;
+    c->id = ++s->next_id;
+    proto_reader_init(&c->reader);
+    msgpack_sbuffer_init(&c->out);
+    msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
+    if (uv_accept(listener, (uv_stream_t *)&c->pipe) < 0) {
+        conn_unref(c);
+        return;
+    }
+    uv_os_fd_t fd;
+    struct ucred cred;
+    socklen_t clen = sizeof(cred);
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
+        c->pid = cred.pid;
+        c->uid = (int)cred.uid;
+    }
+    c->next = s->conns;
+    if (s->conns)
+        s->conns->prev = c;
+    s->conns = c;
+    s->nconns++;
+    log_debug("client %llu connected (pid %d)", (unsigned long long)c->id, c->pid);
+    uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+}
+
+/* ---- Listening -------------------------------------------------------- */
+
+/* Who holds a live socket: the pid behind it, or 0 if it is stale. */
+static int socket_owner(const char *path, int *pid)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    int live = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+    *pid = 0;
+    if (live) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0)
+            *pid = cred.pid;
+    }
+    close(fd);
+    return live;
+}
+
+/* The socket's directory is created private. One that exists must be
+ * ours: whoever can write there could put their own socket in our place. */
+static int prepare_dir(const char *path, char *err, size_t errlen)
+{
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    int rc = 0;
+    struct stat st;
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (mkdir_p(dir, 0700) < 0 || stat(dir, &st) < 0) {
+            snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+            rc = -1;
+        } else if (st.st_uid != getuid()) {
+            snprintf(err, errlen, "%s belongs to uid %u, not to this user (uid %u)", dir,
+                     (unsigned)st.st_uid, (unsigned)getuid());
+            rc = -1;
+        } else if (st.st_mode & 022) {
+            log_warn("%s is writable by others; the socket itself stays private (0600)", dir);
+        }
+    }
+    free(dir);
+    return rc;
+}
+
+static int bind_socket(struct server *s, const char *path, char *err, size_t errlen)
+{
+    if (prepare_dir(path, err, errlen) < 0)
+        return -1;
+    int pid;
+    int live = socket_owner(path, &pid);
+    if (live > 0) {
+        snprintf(err, errlen, "another gliad (pid %d) is already serving %s", pid, path);
+        return -1;
+    }
+    if (unlink(path) == 0)
+        log_info("replaced a stale socket at %s", path);
+    /* umask makes the socket 0600 from birth: no window where others could connect. */
+    mode_t old = umask(0177);
+    int rc = uv_pipe_bind(&s->listener, path);
+    umask(old);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", path, uv_strerror(rc));
+        return -1;
+    }
+    s->own_socket = 1;
+    return 0;
+}
+
+int server_start(struct gliad *g, const char *path, int fd, char *err, size_t errlen)
+{
+    struct server *s = xcalloc(1, sizeof(*s));
+    s->g = g;
+    s->path = xstrdup(path);
+    uv_pipe_init(g->loop, &s->listener, 0);
+    s->listener.data = s;
+    g->server = s;
+    int rc;
+    if (fd >= 0) {
+        rc = uv_pipe_open(&s->listener, fd);
+        if (rc < 0) {
+            snprintf(err, errlen, "cannot use the socket passed by systemd (fd %d): %s", fd,
+                     uv_strerror(rc));
+            return -1;
+        }
+    } else if (bind_socket(s, path, err, errlen) < 0) {
+        return -1;
+    }
+    rc = uv_listen((uv_stream_t *)&s->listener, 512, accept_cb);
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot listen on %s: %s", path, uv_strerror(rc));
+        return -1;
+    }
+    s->listening = 1;
+    return 0;
+}
+
+void server_stop_listening(struct server *s)
+{
+    if (!s || uv_is_closing((uv_handle_t *)&s->listener))
+        return;
+    s->listening = 0;
+    uv_close((uv_handle_t *)&s->listener, NULL);
+    if (s->own_socket)
+        unlink(s->path);
+    s->own_socket = 0;
+}
+
+void server_close_all(struct server *s)
+{
+    if (!s)
+        return;
+    /* Buffered replies were handed to uv_write; closing after them lets
+     * libuv finish those writes first (uv_close cancels, so shut down). */
+    while (s->conns) {
+        struct conn *c = s->conns;
+        conn_flush(c);
+        conn_close(c, NULL);
+    }
+}
+
+void server_free(struct server *s)
+{
+    if (!s)
+        return;
+    free(s->path);
+    free(s);
+}
+
+size_t server_nclients(const struct server *s)
+{
+    return s ? s->nconns : 0;
+}
+
+void server_notify(struct server *s, unsigned topics, void (*fn)(void *ud, struct conn *c),
+                   void *ud)
+{
+    for (struct conn *c = s->conns; c; c = c->next)
+        if (c->subs & topics) {
+            fn(ud, c);
+            conn_flush(c);
+        }
+}

@@ -1,0 +1,54 @@
+/*
+ * server: the listening Unix socket and the client connections.
+ *
+ * Each connection reads into its own proto_reader and answers into its own
+ * output buffer, flushed once per read, so many requests that arrive
+ * together cost one write. A client that stops reading only grows its own
+ * buffer, up to a limit past which it is dropped; nobody else waits for it.
+ */
+#ifndef GLIA_SERVER_H
+#define GLIA_SERVER_H
+
+#include <stddef.h>
+#include <msgpack.h>
+
+struct gliad;
+struct server;
+struct conn;
+
+/*
+ * Listens on `path`, creating its directory 0700 and the socket 0600. A
+ * socket left by a dead daemon is replaced; a live one is refused with a
+ * message naming the process that holds it. fd >= 0: use that listening
+ * socket instead (socket activation). Returns 0 or -1 with err.
+ */
+int server_start(struct gliad *g, const char *path, int fd, char *err, size_t errlen);
+
+/* Stops accepting and removes the socket file (if we made it). */
+void server_stop_listening(struct server *s);
+/* Closes every connection once its pending output is written. */
+void server_close_all(struct server *s);
+void server_free(struct server *s);
+size_t server_nclients(const struct server *s);
+
+/* ---- Used by methods ---- */
+
+/* The packer writing into c's output buffer. */
+msgpack_packer *conn_packer(struct conn *c);
+/* Writes out whatever is buffered (called after each batch of requests). */
+void conn_flush(struct conn *c);
+void conn_ref(struct conn *c);
+void conn_unref(struct conn *c);
+int conn_closed(const struct conn *c);
+/* Which notifications the client asked for (a bit per topic). */
+unsigned conn_subscriptions(const struct conn *c);
+void conn_subscribe(struct conn *c, unsigned topics);
+/* Process id and uid of the peer, from SO_PEERCRED. */
+int conn_peer_pid(const struct conn *c);
+
+/* Calls fn for every open connection subscribed to any of `topics`; fn
+ * packs one notification with conn_packer, and it is flushed. */
+void server_notify(struct server *s, unsigned topics, void (*fn)(void *ud, struct conn *c),
+                   void *ud);
+
+#endif

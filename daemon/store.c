@@ -1,0 +1,314 @@
+/*
+ * store: see store.h.
+ *
+ * Schema changes bump SCHEMA_VERSION and add a step to migrate(); the
+ * version lives in PRAGMA user_version, so an older gliad refuses a newer
+ * database instead of misreading it.
+ */
+#include "store.h"
+#include "log.h"
+#include "util.h"
+
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define SCHEMA_VERSION 1
+
+struct store {
+    sqlite3 *db;
+    char *path;
+};
+
+static const char *const schema_v1 =
+    "CREATE TABLE prefs(asset TEXT PRIMARY KEY, pkg TEXT, variant TEXT, updated INTEGER);"
+    "CREATE TABLE builtins(neuron TEXT, name TEXT, kind TEXT, PRIMARY KEY(neuron, name));"
+    "CREATE TABLE packages(env TEXT, name TEXT, version TEXT, entry TEXT, module TEXT,"
+    "  layout TEXT, site TEXT, dist_info TEXT, root TEXT, editable INTEGER, problems INTEGER);"
+    "CREATE INDEX packages_env ON packages(env);"
+    "CREATE TABLE mods(env TEXT, full TEXT, pkg TEXT, asset TEXT, variant TEXT, kind TEXT,"
+    "  path TEXT, mtime_ns INTEGER, size INTEGER);"
+    "CREATE INDEX mods_env ON mods(env);";
+
+const char *store_error(struct store *s)
+{
+    return sqlite3_errmsg(s->db);
+}
+
+const char *store_path(const struct store *s)
+{
+    return s->path;
+}
+
+static int exec(struct store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error("%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int user_version(struct store *s)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+    if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+    int v = user_version(s);
+    if (v > SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s was written by a newer gliad (schema %d, this one knows %d)",
+                 s->path, v, SCHEMA_VERSION);
+        return -1;
+    }
+    if (v == SCHEMA_VERSION)
+        return 0;
+    char *sql = xprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", schema_v1,
+                        SCHEMA_VERSION);
+    int rc = exec(s, sql);
+    free(sql);
+    if (rc < 0) {
+        exec(s, "ROLLBACK");
+        snprintf(err, errlen, "%s: cannot create the schema: %s", s->path, store_error(s));
+    }
+    return rc;
+}
+
+static struct store *open_db(const char *state_dir, char *err, size_t errlen)
+{
+    if (mkdir_p(state_dir, 0700) < 0) {
+        snprintf(err, errlen, "cannot create state_dir %s: %s", state_dir, strerror(errno));
+        return NULL;
+    }
+    struct store *s = xcalloc(1, sizeof(*s));
+    s->path = xprintf("%s/gliad.db", state_dir);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", s->path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        store_close(s);
+        return NULL;
+    }
+    /* Waits are short: every writer holds the lock for one small transaction. */
+    sqlite3_busy_timeout(s->db, 5000);
+    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") < 0) {
+        snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct store *store_open(const char *state_dir, char *err, size_t errlen)
+{
+    struct store *s = open_db(state_dir, err, errlen);
+    if (s && migrate(s, err, errlen) < 0) {
+        store_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+struct store *store_open_worker(const char *state_dir, char *err, size_t errlen)
+{
+    return open_db(state_dir, err, errlen);
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+        log_error("%s: closing: %s", s->path, sqlite3_errmsg(s->db));
+    free(s->path);
+    free(s);
+}
+
+/* Prepares sql and binds the NULL-terminated text arguments in order. */
+static sqlite3_stmt *prepare(struct store *s, const char *sql, const char *const *args, int n)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        log_error("%s: %s", s->path, sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        sqlite3_bind_text(st, i + 1, args[i], -1, SQLITE_TRANSIENT);
+    return st;
+}
+
+/* Runs a statement that returns no rows. */
+static int run(struct store *s, const char *sql, const char *const *args, int n)
+{
+    sqlite3_stmt *st = prepare(s, sql, args, n);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        log_error("%s: %s", s->path, sqlite3_errmsg(s->db));
+        return -1;
+    }
+    return 0;
+}
+
+static const char *col(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+int store_prefs_load(struct store *s, store_pref_fn fn, void *ud)
+{
+    sqlite3_stmt *st = prepare(s, "SELECT asset, pkg, variant FROM prefs ORDER BY asset", NULL, 0);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        fn(ud, col(st, 0), col(st, 1), col(st, 2));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_pref_set(struct store *s, const char *asset, const char *pkg, const char *variant)
+{
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    const char *args[] = {asset, pkg, variant, now};
+    return run(s,
+               "INSERT INTO prefs(asset, pkg, variant, updated) VALUES(?1, ?2, ?3, ?4) "
+               "ON CONFLICT(asset) DO UPDATE SET pkg = ?2, variant = ?3, updated = ?4",
+               args, 4);
+}
+
+int store_pref_del(struct store *s, const char *asset)
+{
+    const char *args[] = {asset};
+    return run(s, "DELETE FROM prefs WHERE asset = ?1", args, 1);
+}
+
+int store_builtins_load(struct store *s, const char *neuron_id, store_builtin_fn fn, void *ud)
+{
+    const char *args[] = {neuron_id};
+    sqlite3_stmt *st =
+        prepare(s, "SELECT name, kind FROM builtins WHERE neuron = ?1 ORDER BY rowid", args, 1);
+    if (!st)
+        return -1;
+    int rc, n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        fn(ud, col(st, 0), col(st, 1));
+        n++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? n : -1;
+}
+
+int store_builtins_save(struct store *s, const char *neuron_id, const char *const *names,
+                        const char *const *kinds, size_t n)
+{
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    /* One NEURON installation at a time: an upgrade replaces the old list. */
+    int rc = run(s, "DELETE FROM builtins", NULL, 0);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const char *args[] = {neuron_id, names[i], kinds[i]};
+        rc = run(s, "INSERT OR REPLACE INTO builtins(neuron, name, kind) VALUES(?1, ?2, ?3)",
+                 args, 3);
+    }
+    return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
+}
+
+static int save_pkg(sqlite3_stmt *ps, sqlite3_stmt *ms, const char *env,
+                    const struct index_pkg *p)
+{
+    int i = 1;
+    sqlite3_reset(ps);
+    sqlite3_bind_text(ps, i++, env, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->entry, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->module, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, index_layout_name(p->layout), -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->site, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->dist_info, -1, SQLITE_STATIC);
+    sqlite3_bind_text(ps, i++, p->root, -1, SQLITE_STATIC);
+    sqlite3_bind_int(ps, i++, p->editable);
+    sqlite3_bind_int64(ps, i++, (sqlite3_int64)p->nproblems);
+    if (sqlite3_step(ps) != SQLITE_DONE)
+        return -1;
+    for (size_t k = 0; k < p->nmods; k++) {
+        const struct index_mod *m = &p->mods[k];
+        i = 1;
+        sqlite3_reset(ms);
+        sqlite3_bind_text(ms, i++, env, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ms, i++, m->full, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ms, i++, m->pkgname, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ms, i++, m->asset, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ms, i++, m->variant, -1, SQLITE_STATIC);
+        sqlite3_bind_text(ms, i++, modfile_kind_name(m->info.kind), -1, SQLITE_STATIC);
+        sqlite3_bind_text(ms, i++, m->path, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ms, i++, m->mtime_ns);
+        sqlite3_bind_int64(ms, i++, m->size);
+        if (sqlite3_step(ms) != SQLITE_DONE)
+            return -1;
+    }
+    return 0;
+}
+
+int store_index_save(struct store *s, const char *env, struct index_pkg *const *pkgs, size_t n)
+{
+    const char *args[] = {env};
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    int rc = run(s, "DELETE FROM packages WHERE env = ?1", args, 1);
+    if (rc == 0)
+        rc = run(s, "DELETE FROM mods WHERE env = ?1", args, 1);
+    sqlite3_stmt *ps = prepare(s,
+                               "INSERT INTO packages(env, name, version, entry, module, layout, "
+                               "site, dist_info, root, editable, problems) "
+                               "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+                               NULL, 0);
+    sqlite3_stmt *ms = prepare(s,
+                               "INSERT INTO mods(env, full, pkg, asset, variant, kind, path, "
+                               "mtime_ns, size) VALUES(?,?,?,?,?,?,?,?,?)",
+                               NULL, 0);
+    if (!ps || !ms)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (save_pkg(ps, ms, env, pkgs[i]) < 0) {
+            log_error("%s: saving the index of %s: %s", s->path, env, sqlite3_errmsg(s->db));
+            rc = -1;
+        }
+    sqlite3_finalize(ps);
+    sqlite3_finalize(ms);
+    return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
+}
+
+int store_index_count(struct store *s, const char *env, int *npkgs, int *nmods)
+{
+    const char *args[] = {env};
+    sqlite3_stmt *st = prepare(s,
+                               "SELECT (SELECT count(*) FROM packages WHERE env = ?1),"
+                               "       (SELECT count(*) FROM mods WHERE env = ?1)",
+                               args, 1);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0) {
+        *npkgs = sqlite3_column_int(st, 0);
+        *nmods = sqlite3_column_int(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}

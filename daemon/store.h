@@ -1,0 +1,48 @@
+/*
+ * store: gliad's durable state in SQLite (WAL) under state_dir.
+ *
+ * The loop owns one connection for small, fast statements (preferences,
+ * built-ins). Workers that write in bulk (a scan's package index) open their
+ * own connection with store_open_worker; WAL lets them write while the loop
+ * reads, and every write is one transaction, so a crash loses at most the
+ * write in progress and never leaves a half-written index.
+ */
+#ifndef GLIA_STORE_H
+#define GLIA_STORE_H
+
+#include <stddef.h>
+
+#include "index.h"
+
+struct store;
+
+/* Opens (creating and migrating) state_dir/gliad.db. NULL with err. */
+struct store *store_open(const char *state_dir, char *err, size_t errlen);
+/* A connection for a worker thread; same schema, no migration. */
+struct store *store_open_worker(const char *state_dir, char *err, size_t errlen);
+void store_close(struct store *s);
+const char *store_path(const struct store *s);
+
+/* ---- Global preferences ---- */
+typedef void (*store_pref_fn)(void *ud, const char *asset, const char *pkg, const char *variant);
+int store_prefs_load(struct store *s, store_pref_fn fn, void *ud);
+int store_pref_set(struct store *s, const char *asset, const char *pkg, const char *variant);
+int store_pref_del(struct store *s, const char *asset);
+
+/* ---- NEURON built-ins, cached per NEURON installation ---- */
+typedef void (*store_builtin_fn)(void *ud, const char *name, const char *kind);
+/* Returns how many were found for `neuron_id` (0: not cached), or -1. */
+int store_builtins_load(struct store *s, const char *neuron_id, store_builtin_fn fn, void *ud);
+int store_builtins_save(struct store *s, const char *neuron_id, const char *const *names,
+                        const char *const *kinds, size_t n);
+
+/* ---- Package index ---- */
+/* Replaces everything stored for env with these packages, in one transaction. */
+int store_index_save(struct store *s, const char *env, struct index_pkg *const *pkgs, size_t n);
+/* Counts stored for env (for status after a restart). -1 on error. */
+int store_index_count(struct store *s, const char *env, int *npkgs, int *nmods);
+
+/* The last error of this connection, for logs. */
+const char *store_error(struct store *s);
+
+#endif
