@@ -1,0 +1,51 @@
+/*
+ * gliactl status: the daemon and each environment, in a few lines.
+ */
+#include "gliactl.h"
+
+static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
+{
+    (void)ctl;
+    (void)ud;
+    printf("gliad %s, pid %lld, up %.0f s, %lld client%s\n", obj_str(r, "version", "?"),
+           obj_int(r, "pid"), obj_double(r, "uptime_s"), obj_int(r, "clients"),
+           obj_int(r, "clients") == 1 ? "" : "s");
+    printf("  socket:    %s\n  state:     %s\n  cache:     %s\n  config:    %s\n",
+           obj_str(r, "socket", "?"), obj_str(r, "state_dir", "?"), obj_str(r, "cache_dir", "?"),
+           obj_str(r, "config", "(none: defaults)"));
+    printf("  NEURON built-ins: %lld\n", obj_int(r, "builtins"));
+    const msgpack_object *envs = obj_get(r, "envs");
+    for (uint32_t i = 0; envs && envs->type == MSGPACK_OBJECT_ARRAY && i < envs->via.array.size;
+         i++) {
+        const msgpack_object *e = &envs->via.array.ptr[i];
+        printf("\nenv %s: %s%lld packages, %lld mods, %lld assets, %lld problems\n",
+               obj_str(e, "name", "?"), obj_bool(e, "scanning") ? "(scanning) " : "",
+               obj_int(e, "packages"), obj_int(e, "mods"), obj_int(e, "assets"),
+               obj_int(e, "problems"));
+        const msgpack_object *site = obj_get(e, "site_packages");
+        for (uint32_t k = 0; site && site->type == MSGPACK_OBJECT_ARRAY && k < site->via.array.size;
+             k++) {
+            char dir[4096];
+            printf("  %s\n", obj_cstr(&site->via.array.ptr[k], dir, sizeof(dir)));
+        }
+    }
+}
+
+static int exec(struct ctl *ctl, int argc, char **argv)
+{
+    int i = ctl_getopt(ctl, &cmd_status, argc, argv, NULL, NULL);
+    if (i < 0)
+        return -i - 1;
+    if (argc - i != 0)
+        return ctl_usage(&cmd_status, "takes no arguments");
+    if (!ctl_begin(ctl, "status", 0))
+        return EXIT_UNREACHABLE;
+    return ctl_finish(ctl, print, NULL);
+}
+
+const struct ctl_cmd cmd_status = {
+    .name = "status",
+    .synopsis = "",
+    .summary = "show the daemon's state and each environment's",
+    .exec = exec,
+};

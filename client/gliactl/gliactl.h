@@ -1,0 +1,121 @@
+/*
+ * gliactl: the command-line client of gliad. One file per command
+ * (cmd_<name>.c), each holding one table entry and its exec function; this
+ * header is what they share.
+ */
+#ifndef GLIACTL_H
+#define GLIACTL_H
+
+#include <getopt.h>
+#include <stdio.h>
+
+#include "client.h"
+
+/* Exit codes, by contract. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,      /* the request failed: unknown, ambiguous, build failed... */
+    EXIT_USAGE = 2,
+    EXIT_UNREACHABLE = 3, /* no daemon answering */
+};
+
+struct ctl {
+    const char *socket; /* NULL: the default */
+    const char *env;    /* NULL: the daemon's default env */
+    int json;
+    int tty;            /* stdout is a terminal */
+    struct proto_client client;
+    int connected;
+};
+
+struct ctl_cmd {
+    const char *name;
+    const char *synopsis; /* arguments after the name */
+    const char *summary;  /* one line for `gliactl --help` */
+    const char *help;     /* the rest of `gliactl CMD --help`, may be NULL */
+    const struct option *options; /* command-specific long options, or NULL */
+    int (*exec)(struct ctl *ctl, int argc, char **argv);
+};
+
+/* The table (main.c); every cmd_<name>.c defines its entry. */
+extern const struct ctl_cmd *const ctl_commands[];
+extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,
+    cmd_packages, cmd_show_package, cmd_status, cmd_rescan;
+
+/*
+ * Parses argv of a command: the common options (--env, --socket, --json,
+ * --help) and the command's own, which go to on_opt (val, optarg). Returns
+ * the index of the first operand, or -(exit code + 1) when done (--help
+ * printed: -1; usage error: -3).
+ */
+int ctl_getopt(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
+               int (*on_opt)(void *ud, int val, const char *arg), void *ud);
+/* Prints "gliactl CMD: message" and the command's synopsis; returns EXIT_USAGE. */
+int ctl_usage(const struct ctl_cmd *cmd, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* --pkg and --variant, shared by the commands that take them. */
+struct ctl_pv {
+    const char *pkg, *variant;
+};
+extern const struct option ctl_pv_options[];
+int ctl_pv_opt(void *pv, int val, const char *arg);
+size_t ctl_pv_pairs(const struct ctl_pv *pv);
+void ctl_pv_pack(msgpack_packer *pk, const struct ctl_pv *pv);
+
+/* --all, for the commands that hide NEURON's built-ins by default;
+ * ctl_flag_opt sets the int its ud points to. */
+extern const struct option ctl_all_options[];
+int ctl_flag_opt(void *flag, int val, const char *arg);
+
+/* ---- Talking to gliad ---- */
+
+/* Connects (on first use) and begins a request with one params map of
+ * npairs entries, plus the env when set. Returns the packer for the
+ * caller's pairs, or NULL after telling the user gliad is unreachable
+ * (exit with EXIT_UNREACHABLE). */
+msgpack_packer *ctl_begin(struct ctl *ctl, const char *method, size_t npairs);
+size_t ctl_env_pairs(const struct ctl *ctl);
+
+/*
+ * Sends the request and waits for the reply. Returns EXIT_OK with *result
+ * set (valid until proto_msg_free(resp)), or an exit code after printing
+ * the error: EXIT_FAILED for an error reply, EXIT_UNREACHABLE when the
+ * connection broke.
+ */
+int ctl_call(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result);
+
+/* As ctl_call, with a callback for notifications arriving meanwhile. */
+int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
+                    proto_notify_fn fn, void *ud);
+
+/* Sends the request begun with ctl_begin, prints the result (as JSON with
+ * --json, else with `print`) and returns the exit code. */
+typedef void (*ctl_print_fn)(struct ctl *ctl, const msgpack_object *result, void *ud);
+int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud);
+
+/* ---- Reading a result ---- */
+
+const msgpack_object *obj_get(const msgpack_object *map, const char *key);
+/* The string at key, NUL-terminated in one of a ring of 16 buffers (so a
+ * printf can take several); `fallback` when absent or nil. */
+const char *obj_str(const msgpack_object *map, const char *key, const char *fallback);
+long long obj_int(const msgpack_object *map, const char *key);
+double obj_double(const msgpack_object *map, const char *key);
+int obj_bool(const msgpack_object *map, const char *key);
+/* Copies a msgpack string into buf (truncating); "" when not a string. */
+const char *obj_cstr(const msgpack_object *o, char *buf, size_t len);
+
+/* ---- Output ---- */
+
+/* JSON of any msgpack value, with a newline. */
+void json_print(FILE *f, const msgpack_object *o);
+
+/* A table printed with aligned columns. Cells are copied. */
+struct table;
+struct table *table_new(int ncols, ...); /* header cells */
+void table_add(struct table *t, ...);    /* ncols const char* cells */
+void table_print(struct table *t, FILE *f);
+void table_free(struct table *t);
+
+#endif

@@ -1,0 +1,154 @@
+/*
+ * gliactl: global options, the command table and dispatch.
+ */
+#include "gliactl.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const struct ctl_cmd *const ctl_commands[] = {
+    &cmd_resolve, &cmd_select, &cmd_unselect, &cmd_prefs, &cmd_list, &cmd_show,
+    &cmd_packages, &cmd_show_package, &cmd_status, &cmd_rescan, NULL,
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: gliactl [--socket PATH] [--env NAME] [--json] COMMAND [ARGS...]\n\n"
+               "Asks gliad which NEURON mechanism an asset name means, and more.\n\n"
+               "Commands:\n");
+    for (const struct ctl_cmd *const *c = ctl_commands; *c; c++)
+        fprintf(f, "  %-14s %s\n", (*c)->name, (*c)->summary);
+    fprintf(f, "\nOptions (also accepted after the command):\n"
+               "  --socket PATH  gliad's socket (default: $GLIA_SOCKET, else\n"
+               "                 $XDG_RUNTIME_DIR/glia/gliad.sock)\n"
+               "  --env NAME     the Python environment (default: gliad's `default`)\n"
+               "  --json         print the daemon's answer as JSON\n"
+               "  --help         help; `gliactl COMMAND --help` for a command\n\n"
+               "Exit status: 0 ok, 1 the request failed, 2 usage error, 3 gliad unreachable.\n");
+}
+
+int ctl_usage(const struct ctl_cmd *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "gliactl %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nusage: gliactl %s %s\n(gliactl %s --help for more)\n", cmd->name,
+            cmd->synopsis, cmd->name);
+    return EXIT_USAGE;
+}
+
+static void cmd_help(const struct ctl_cmd *cmd)
+{
+    printf("usage: gliactl %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->summary);
+    if (cmd->help)
+        printf("\n%s", cmd->help);
+    printf("\nCommon options: --env NAME, --socket PATH, --json, --help\n");
+}
+
+enum { OPT_ENV = 1000, OPT_SOCKET, OPT_JSON, OPT_HELP };
+
+int ctl_getopt(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
+               int (*on_opt)(void *ud, int val, const char *arg), void *ud)
+{
+    struct option opts[32];
+    size_t n = 0;
+    for (const struct option *o = cmd->options; o && o->name && n < 27; o++)
+        opts[n++] = *o;
+    opts[n++] = (struct option){"env", required_argument, NULL, OPT_ENV};
+    opts[n++] = (struct option){"socket", required_argument, NULL, OPT_SOCKET};
+    opts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
+    opts[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
+    opts[n] = (struct option){NULL, 0, NULL, 0};
+    optind = 0; /* 0, not 1: GNU getopt must forget the global parse */
+    opterr = 0;
+    int o;
+    /* GNU getopt permutes: options may follow the operands. ':' first makes a
+     * missing value ':' rather than '?'. */
+    while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (o) {
+        case OPT_ENV:
+            ctl->env = optarg;
+            break;
+        case OPT_SOCKET:
+            ctl->socket = optarg;
+            break;
+        case OPT_JSON:
+            ctl->json = 1;
+            break;
+        case 'h':
+        case OPT_HELP:
+            cmd_help(cmd);
+            return -1;
+        case '?':
+            return -(ctl_usage(cmd, "unknown option '%s'", argv[optind - 1]) + 1);
+        case ':':
+            return -(ctl_usage(cmd, "option '%s' needs a value", argv[optind - 1]) + 1);
+        default:
+            if (!on_opt || on_opt(ud, o, optarg) < 0)
+                return -(EXIT_USAGE + 1);
+        }
+    }
+    return optind;
+}
+
+/* Global options come before the command; getopt stops at the command. */
+static int global_options(struct ctl *ctl, int *argc, char ***argv)
+{
+    static const struct option opts[] = {{"env", required_argument, NULL, 'e'},
+                                         {"socket", required_argument, NULL, 's'},
+                                         {"json", no_argument, NULL, 'j'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    int o;
+    while ((o = getopt_long(*argc, *argv, "+h", opts, NULL)) != -1) {
+        switch (o) {
+        case 'e':
+            ctl->env = optarg;
+            break;
+        case 's':
+            ctl->socket = optarg;
+            break;
+        case 'j':
+            ctl->json = 1;
+            break;
+        case 'h':
+            usage(stdout);
+            return EXIT_OK;
+        default:
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    *argc -= optind;
+    *argv += optind;
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl ctl = {.tty = isatty(STDOUT_FILENO)};
+    int rc = global_options(&ctl, &argc, &argv);
+    if (rc >= 0)
+        return rc;
+    if (argc == 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (strcmp(argv[0], "help") == 0) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    for (const struct ctl_cmd *const *c = ctl_commands; *c; c++)
+        if (strcmp((*c)->name, argv[0]) == 0) {
+            rc = (*c)->exec(&ctl, argc, argv);
+            if (ctl.connected)
+                proto_client_close(&ctl.client);
+            return rc;
+        }
+    fprintf(stderr, "gliactl: unknown command '%s' (gliactl --help lists them)\n", argv[0]);
+    return EXIT_USAGE;
+}

@@ -1,0 +1,144 @@
+/*
+ * rpc: gliactl's side of a request: connecting, sending, and turning the
+ * reply into an exit code and a message a person can act on.
+ */
+#include "gliactl.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+size_t ctl_env_pairs(const struct ctl *ctl)
+{
+    return ctl->env ? 1 : 0;
+}
+
+static int connect_daemon(struct ctl *ctl)
+{
+    char path[PATH_MAX], err[PATH_MAX + 128];
+    const char *sock = ctl->socket ? ctl->socket : proto_default_socket(path, sizeof(path));
+    if (!sock) {
+        fprintf(stderr, "gliactl: the socket path is too long\n");
+        return EXIT_UNREACHABLE;
+    }
+    if (proto_client_connect(&ctl->client, sock, err, sizeof(err)) < 0) {
+        int e = errno;
+        proto_client_close(&ctl->client);
+        if (e == ENOENT || e == ECONNREFUSED)
+            fprintf(stderr,
+                    "gliactl: gliad is not running (nothing listens on %s).\n"
+                    "Start it with `systemctl --user start gliad.socket`, or run `gliad &`.\n",
+                    sock);
+        else
+            fprintf(stderr, "gliactl: %s\n", err);
+        return EXIT_UNREACHABLE;
+    }
+    ctl->connected = 1;
+    return EXIT_OK;
+}
+
+msgpack_packer *ctl_begin(struct ctl *ctl, const char *method, size_t npairs)
+{
+    if (!ctl->connected && connect_daemon(ctl) != EXIT_OK)
+        return NULL;
+    msgpack_packer *pk = &ctl->client.pk;
+    proto_client_begin(&ctl->client, method, 1);
+    msgpack_pack_map(pk, npairs + ctl_env_pairs(ctl));
+    if (ctl->env)
+        proto_pack_kstr(pk, "env", ctl->env);
+    return pk;
+}
+
+static void print_error(struct ctl *ctl, const msgpack_object *err)
+{
+    if (ctl->json) {
+        printf("{\"error\": ");
+        json_print(stdout, err);
+        return;
+    }
+    if (err->type != MSGPACK_OBJECT_MAP) {
+        fprintf(stderr, "gliactl: gliad answered with an error it did not explain\n");
+        return;
+    }
+    fprintf(stderr, "gliactl: %s (%s)\n", obj_str(err, "message", "?"),
+            obj_str(err, "code", "?"));
+}
+
+int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
+                    proto_notify_fn fn, void *ud)
+{
+    char err[512];
+    if (proto_client_call(&ctl->client, resp, fn, ud, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gliactl: %s\n", err);
+        return EXIT_UNREACHABLE;
+    }
+    if (resp->error) {
+        print_error(ctl, resp->error);
+        proto_msg_free(resp);
+        return EXIT_FAILED;
+    }
+    *result = resp->result;
+    return EXIT_OK;
+}
+
+int ctl_call(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result)
+{
+    return ctl_call_notify(ctl, resp, result, NULL, NULL);
+}
+
+const struct option ctl_pv_options[] = {
+    {"pkg", required_argument, NULL, 'p'},
+    {"variant", required_argument, NULL, 'v'},
+    {NULL, 0, NULL, 0},
+};
+
+int ctl_pv_opt(void *ud, int val, const char *arg)
+{
+    struct ctl_pv *pv = ud;
+    if (val == 'p')
+        pv->pkg = arg;
+    else
+        pv->variant = arg;
+    return 0;
+}
+
+size_t ctl_pv_pairs(const struct ctl_pv *pv)
+{
+    return (pv->pkg != NULL) + (pv->variant != NULL);
+}
+
+void ctl_pv_pack(msgpack_packer *pk, const struct ctl_pv *pv)
+{
+    if (pv->pkg)
+        proto_pack_kstr(pk, "pkg", pv->pkg);
+    if (pv->variant)
+        proto_pack_kstr(pk, "variant", pv->variant);
+}
+
+int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud)
+{
+    struct proto_msg resp;
+    const msgpack_object *r;
+    int rc = ctl_call(ctl, &resp, &r);
+    if (rc != EXIT_OK)
+        return rc;
+    if (ctl->json)
+        json_print(stdout, r);
+    else
+        print(ctl, r, ud);
+    proto_msg_free(&resp);
+    return EXIT_OK;
+}
+
+const struct option ctl_all_options[] = {
+    {"all", no_argument, NULL, 'a'},
+    {NULL, 0, NULL, 0},
+};
+
+int ctl_flag_opt(void *flag, int val, const char *arg)
+{
+    (void)val;
+    (void)arg;
+    *(int *)flag = 1;
+    return 0;
+}
