@@ -47,6 +47,9 @@ static void defaults(struct config *c)
     c->jobs = n > 0 ? (int)n : 1;
     c->debounce_ms = 200;
     c->log_level = LOG_INFO;
+    c->keep_generations = 3;
+    c->cache_max_mb = 1024;
+    c->neuron.timeout_s = 300;
 }
 
 char **config_split_path(const char *s, size_t *n)
@@ -124,6 +127,15 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
                    ? 1
                    : refuse(l, "daemon", key,
                             "expected milliseconds from 0 to 60000, got '%s'", value);
+    if (strcmp(key, "keep_generations") == 0)
+        return int_value(value, 1, 1000, &c->keep_generations) == 0
+                   ? 1
+                   : refuse(l, "daemon", key, "expected a whole number from 1 to 1000, got '%s'",
+                            value);
+    if (strcmp(key, "cache_max_mb") == 0)
+        return int_value(value, 16, 1 << 20, &c->cache_max_mb) == 0
+                   ? 1
+                   : refuse(l, "daemon", key, "expected megabytes, at least 16, got '%s'", value);
     if (strcmp(key, "log_level") == 0) {
         int lv = log_level_parse(value);
         if (lv < 0)
@@ -134,7 +146,38 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
     }
     return refuse(l, "daemon", key,
                   "unknown key (known: socket, state_dir, cache_dir, jobs, debounce_ms, "
-                  "log_level)%s",
+                  "log_level, keep_generations, cache_max_mb)%s",
+                  "");
+}
+
+static int neuron_key(struct loader *l, const char *key, const char *value)
+{
+    struct config_neuron *n = &l->c->neuron;
+    if (!*value)
+        return refuse(l, "neuron", key, "empty value%s", "");
+    struct {
+        const char *key;
+        char **slot;
+        int is_path;
+    } strs[] = {{"nocmodl", &n->nocmodl, 1},   {"nrnunits", &n->nrnunits, 1},
+                {"cc", &n->cc, 0},             {"cflags", &n->cflags, 0},
+                {"include_dirs", &n->include_dirs, 0}, {"lib_dir", &n->lib_dir, 1},
+                {"nrnivmodl", &n->nrnivmodl, 0}};
+    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        if (strcmp(key, strs[i].key) == 0) {
+            if (strs[i].is_path)
+                return set_path(l, strs[i].slot, value);
+            free(*strs[i].slot);
+            *strs[i].slot = xstrdup(value);
+            return 1;
+        }
+    if (strcmp(key, "timeout_s") == 0)
+        return int_value(value, 1, 86400, &n->timeout_s) == 0
+                   ? 1
+                   : refuse(l, "neuron", key, "expected seconds from 1 to 86400, got '%s'", value);
+    return refuse(l, "neuron", key,
+                  "unknown key (known: nocmodl, nrnunits, cc, cflags, include_dirs, lib_dir, "
+                  "nrnivmodl, timeout_s)%s",
                   "");
 }
 
@@ -157,8 +200,17 @@ static int env_key(struct loader *l, const char *section, const char *key, const
         return refuse(l, section, key,
                       "environment names must be non-empty, without spaces, '/' or ':'%s", "");
     struct config_env *e = env_get(l->c, name);
+    if (strcmp(key, "backend") == 0) {
+        if (strcmp(value, "direct") == 0)
+            e->backend = CONFIG_BACKEND_DIRECT;
+        else if (strcmp(value, "nrnivmodl") == 0)
+            e->backend = CONFIG_BACKEND_NRNIVMODL;
+        else
+            return refuse(l, section, key, "expected direct or nrnivmodl, got '%s'", value);
+        return 1;
+    }
     if (strcmp(key, "site_packages") != 0)
-        return refuse(l, section, key, "unknown key (known: site_packages)%s", "");
+        return refuse(l, section, key, "unknown key (known: site_packages, backend)%s", "");
     if (e->site_packages)
         return refuse(l, section, key, "given twice%s", "");
     size_t n;
@@ -184,9 +236,12 @@ static int handler(void *user, const char *section, const char *key, const char 
         return daemon_key(l, key, value);
     if (strncmp(section, "env:", 4) == 0)
         return env_key(l, section, key, value);
+    if (strcmp(section, "neuron") == 0)
+        return neuron_key(l, key, value);
     if (!*section)
         return refuse(l, "", key, "keys must be inside a section such as [daemon]%s", "");
-    return refuse(l, section, key, "unknown section (known: [daemon], [env:NAME])%s", "");
+    return refuse(l, section, key, "unknown section (known: [daemon], [neuron], [env:NAME])%s",
+                  "");
 }
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
@@ -231,6 +286,14 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
 
 void config_free(struct config *c)
 {
+    struct config_neuron *n = &c->neuron;
+    free(n->nocmodl);
+    free(n->nrnunits);
+    free(n->cc);
+    free(n->cflags);
+    free(n->include_dirs);
+    free(n->lib_dir);
+    free(n->nrnivmodl);
     free(c->path);
     free(c->socket);
     free(c->state_dir);

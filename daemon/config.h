@@ -1,8 +1,11 @@
 /*
  * config: gliad's settings, from an INI file read with inih.
  *
- *   [daemon]     socket, state_dir, cache_dir, jobs, debounce_ms, log_level
- *   [env:NAME]   site_packages = DIR[:DIR...]
+ *   [daemon]     socket, state_dir, cache_dir, jobs, debounce_ms, log_level,
+ *                keep_generations, cache_max_mb
+ *   [neuron]     nocmodl, nrnunits, cc, cflags, include_dirs, lib_dir, nrnivmodl,
+ *                timeout_s (all detected from the installed NEURON when absent)
+ *   [env:NAME]   site_packages = DIR[:DIR...], backend = direct | nrnivmodl
  *
  * Every key has a default and no file is needed. The environment named
  * `default` is used when a client names none; with no [env:...] section at
@@ -16,10 +19,28 @@
 
 #define CONFIG_DEFAULT_ENV "default"
 
+enum config_backend {
+    CONFIG_BACKEND_DIRECT,    /* gliad runs nocmodl and cc per mod itself */
+    CONFIG_BACKEND_NRNIVMODL, /* the installation's nrnivmodl on a staging dir */
+};
+
 struct config_env {
     char *name;
     char **site_packages;
     size_t nsite;
+    enum config_backend backend;
+};
+
+/* NULL / 0: detect from the installed NEURON. */
+struct config_neuron {
+    char *nocmodl;
+    char *nrnunits;
+    char *cc;
+    char *cflags;
+    char *include_dirs; /* DIR[:DIR...] */
+    char *lib_dir;      /* where libnrniv.so is */
+    char *nrnivmodl;
+    int timeout_s;      /* per compiler process */
 };
 
 struct config {
@@ -30,6 +51,9 @@ struct config {
     int jobs;
     int debounce_ms;
     int log_level; /* enum log_level */
+    int keep_generations; /* newest libraries kept per environment */
+    int cache_max_mb;     /* object cache bound (least recently used out first) */
+    struct config_neuron neuron;
     struct config_env *envs;
     size_t nenvs;
     int python_default; /* no [env:...]: `default` comes from python3 on PATH */

@@ -2,6 +2,7 @@
  * env: see env.h.
  */
 #include "env.h"
+#include "build.h"
 #include "gliad.h"
 #include "index.h"
 #include "log.h"
@@ -43,6 +44,10 @@ struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t
 static void env_free(struct env *e)
 {
     callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
+    callq_fail(&e->lib_waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
+    build_cancel(e);
+    generation_free(e->gen);
+    build_report_free(e->report);
     index_free(e->index);
     strv_free(e->site, e->nsite);
     free(e->name);
@@ -158,6 +163,7 @@ static void scan_done(uv_work_t *req, int status)
                  idx->nmods, j->ms);
         if (e->scan_wanted)
             env_scan(e);
+        build_start(e, 0);
         wake(e);
     }
     free(j->pkgs);
@@ -253,4 +259,16 @@ void env_probe_python(struct env *e)
                   e->name, uv_strerror(rc));
         env_scan(e);
     }
+}
+
+int env_busy(const struct env *e)
+{
+    return e->scanning || e->scan_wanted || e->probing || e->build || e->build_wanted ||
+           !e->index;
+}
+
+void env_build_settled(struct env *e)
+{
+    if (!env_busy(e))
+        callq_wake(&e->lib_waiting);
 }

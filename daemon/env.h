@@ -12,10 +12,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "methods.h"
 
 struct gliad;
 struct index;
+struct build;
+struct generation;
+struct build_report;
 
 struct env {
     struct gliad *g;
@@ -33,6 +37,13 @@ struct env {
     double last_scan_ms;
     struct callq waiting; /* calls waiting for the next published index */
     int forgotten;        /* freed once its running scan returns */
+
+    enum config_backend backend;
+    struct build *build;          /* running, or NULL */
+    int build_wanted;             /* start one when possible */
+    struct generation *gen;       /* newest published library, or NULL */
+    struct build_report *report;  /* what the last finished build found */
+    struct callq lib_waiting;     /* `library` calls waiting for builds to settle */
 };
 
 struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite);
@@ -50,6 +61,12 @@ enum call_state env_wait_scan(struct env *e, struct call *c);
 /* For methods that need an index: when the env has none yet, parks c and
  * returns 1; else 0. */
 int env_park_until_indexed(struct env *e, struct call *c);
+
+/* No build runs or is due: wakes the calls waiting for the library. */
+void env_build_settled(struct env *e);
+/* True while the library may still change because of what is known now
+ * (a scan or build running or due). */
+int env_busy(const struct env *e);
 
 /* Finds the python3 on PATH and uses its site-packages dirs. */
 void env_probe_python(struct env *e);

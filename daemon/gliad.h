@@ -9,8 +9,10 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "compile.h"
 #include "config.h"
 #include "strmap.h"
+#include "toolchain.h"
 
 #define GLIAD_VERSION "0.1.0"
 #define GLIAD_PROTOCOL 1
@@ -43,6 +45,10 @@ struct gliad {
 
     struct strmap prefs; /* asset -> struct pref* */
     uint64_t prefs_version;
+
+    struct toolchain tc;
+    struct compiler compiler;
+    uint64_t next_build_id;
 
     uv_signal_t sigint, sigterm, sighup;
     int stopping;

@@ -4,7 +4,9 @@
  * gliad never daemonizes itself: systemd (or the Python module's autostart)
  * decides how it runs, and its log goes to stderr.
  */
+#include "build.h"
 #include "builtins.h"
+#include "cache.h"
 #include "config.h"
 #include "env.h"
 #include "gliad.h"
@@ -62,8 +64,13 @@ void gliad_stop(struct gliad *g, const char *why)
     g->stopping = 1;
     log_info("stopping: %s", why);
     server_stop_listening(g->server);
-    for (size_t i = 0; i < g->nenvs; i++)
-        callq_fail(&g->envs[i]->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+    for (size_t i = 0; i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        build_cancel(e);
+        callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+        callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+    }
+    compiler_shutdown(&g->compiler);
     /* Replies already made are written before each connection closes. */
     server_close_all(g->server);
     uv_close((uv_handle_t *)&g->sigint, NULL);
@@ -109,13 +116,33 @@ static void add_envs(struct gliad *g)
     for (size_t i = 0; i < g->cfg.nenvs; i++) {
         const struct config_env *ce = &g->cfg.envs[i];
         struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
+        e->backend = ce->backend;
         g->envs[g->nenvs++] = e;
+        build_load_generation(e);
         if (g->cfg.python_default)
             env_probe_python(e);
         else
             for (size_t k = 0; k < e->nsite; k++)
                 log_info("[%s] site-packages: %s", e->name, e->site[k]);
     }
+}
+
+static void toolchain_ready(void *ud)
+{
+    struct gliad *g = ud;
+    if (g->tc.problem)
+        log_warn("cannot build mechanisms: %s", g->tc.problem);
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (g->envs[i]->build_wanted)
+            build_start(g->envs[i], 0);
+}
+
+/* Work dirs of builds a crash interrupted: nothing refers to them. */
+static void clean_tmp(struct gliad *g)
+{
+    char *tmp = cache_tmp_dir(g->cfg.cache_dir);
+    remove_tree(tmp);
+    free(tmp);
 }
 
 static int parse_args(int argc, char **argv, char **config, char **sock, int *level)
@@ -164,6 +191,8 @@ static void cleanup(struct gliad *g)
     free(g->envs);
     index_pkg_unref(g->builtins);
     prefs_free(g);
+    compiler_free(&g->compiler);
+    toolchain_free(&g->tc);
     server_free(g->server);
     store_close(g->store);
     config_free(&g->cfg);
@@ -218,8 +247,12 @@ int main(int argc, char **argv)
     watch_signal(g, &g->sigint, SIGINT);
     watch_signal(g, &g->sigterm, SIGTERM);
     watch_signal(g, &g->sighup, SIGHUP);
+    clean_tmp(g);
+    toolchain_detect(&g->cfg.neuron, &g->tc);
+    compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     add_envs(g);
     builtins_load(g);
+    toolchain_probe(g->loop, &g->tc, toolchain_ready, g);
 
     uv_run(&loop, UV_RUN_DEFAULT);
     rc = 0;

@@ -13,7 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct method *const groups[] = {methods_info, methods_index, methods_resolve};
+static const struct method *const groups[] = {methods_info, methods_index, methods_resolve,
+                                              methods_build};
 
 static const struct method *find(const char *name)
 {

@@ -75,5 +75,6 @@ struct env *call_env(struct call *c);
 extern const struct method methods_info[];    /* methods_info.c: hello, status, envs */
 extern const struct method methods_index[];   /* methods_index.c: packages, assets, ... */
 extern const struct method methods_resolve[]; /* methods_resolve.c: resolve, select, ... */
+extern const struct method methods_build[];   /* methods_build.c: library, build, log, ... */
 
 #endif

@@ -2,6 +2,7 @@
  * methods_resolve: resolve, asset, select, unselect, prefs — what an asset
  * name means, why, and the global preferences that steer it.
  */
+#include "build.h"
 #include "env.h"
 #include "gliad.h"
 #include "index.h"
@@ -157,14 +158,35 @@ static enum call_state m_resolve(struct call *c)
         return CALL_DONE;
     }
     const struct index_mod *m = a->mods[r.chosen];
+    const struct build_failure *f = build_failure_of(e, m->full);
+    if (f) {
+        char msg[2048];
+        snprintf(msg, sizeof(msg), "%s did not compile: %s (gliactl log %s shows the rest)",
+                 m->full, f->summary, m->asset);
+        msgpack_packer *pk = call_error_begin(c, PROTO_E_BUILD_FAILED, msg, 2);
+        proto_pack_kstr(pk, "full", m->full);
+        proto_pack_kstr(pk, "detail", f->detail);
+        call_error_end(c);
+        return CALL_DONE;
+    }
+    /* Which published library holds it: a client that loaded an older one
+     * must be told to restart rather than fail inside NEURON. */
+    int built = m->pkg->layout == INDEX_BUILTIN ||
+                (e->gen && strmap_get(&e->gen->fulls, m->full) != NULL);
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 6);
+    msgpack_pack_map(pk, 8);
     proto_pack_kstr(pk, "full", m->full);
     proto_pack_kstr(pk, "asset", m->asset);
     proto_pack_kstr(pk, "pkg", m->pkgname);
     proto_pack_kstr(pk, "variant", m->variant);
     proto_pack_kstr(pk, "kind", modfile_kind_name(m->info.kind));
     proto_pack_kint(pk, "index_version", (int64_t)e->version);
+    proto_pack_key(pk, "generation");
+    if (built && e->gen)
+        msgpack_pack_int64(pk, e->gen->number);
+    else
+        msgpack_pack_nil(pk);
+    proto_pack_kbool(pk, "built", built);
     return CALL_DONE;
 }
 

@@ -31,7 +31,23 @@ static const char *const schema_v1 =
     "CREATE INDEX packages_env ON packages(env);"
     "CREATE TABLE mods(env TEXT, full TEXT, pkg TEXT, asset TEXT, variant TEXT, kind TEXT,"
     "  path TEXT, mtime_ns INTEGER, size INTEGER);"
-    "CREATE INDEX mods_env ON mods(env);";
+    "CREATE INDEX mods_env ON mods(env);"
+    /* Compile failures by object key: the same input fails the same way. */
+    "CREATE TABLE failures(key TEXT PRIMARY KEY, summary TEXT, detail TEXT, line INTEGER,"
+    "  created INTEGER);"
+    /* A generation is committed by its row; the library is in place first. */
+    "CREATE TABLE generations(env TEXT, gen INTEGER, libkey TEXT, path TEXT, manifest TEXT,"
+    "  created INTEGER, mechanisms INTEGER, failed INTEGER, PRIMARY KEY(env, gen));"
+    "CREATE TABLE generation_mods(env TEXT, gen INTEGER, full TEXT, kind TEXT, pkg TEXT,"
+    "  asset TEXT, variant TEXT, path TEXT, objkey TEXT);"
+    "CREATE INDEX generation_mods_gen ON generation_mods(env, gen);"
+    "CREATE TABLE generation_failures(env TEXT, gen INTEGER, full TEXT, pkg TEXT, asset TEXT,"
+    "  variant TEXT, path TEXT, line INTEGER, summary TEXT, detail TEXT);"
+    "CREATE INDEX generation_failures_gen ON generation_failures(env, gen);"
+    "CREATE TABLE objects(key TEXT PRIMARY KEY, size INTEGER, last_used INTEGER);"
+    /* Generations a client loaded: never deleted while its process lives. */
+    "CREATE TABLE loaded(env TEXT, gen INTEGER, pid INTEGER, at INTEGER,"
+    "  PRIMARY KEY(env, gen, pid));";
 
 const char *store_error(struct store *s)
 {
@@ -311,4 +327,206 @@ int store_index_count(struct store *s, const char *env, int *npkgs, int *nmods)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- Compile failures ---- */
+
+int store_failure_get(struct store *s, const char *key, char **summary, char **detail, int *line)
+{
+    const char *args[] = {key};
+    sqlite3_stmt *st =
+        prepare(s, "SELECT summary, detail, line FROM failures WHERE key = ?1", args, 1);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    int found = rc == SQLITE_ROW;
+    if (found) {
+        *summary = xstrdup(col(st, 0));
+        *detail = xstrdup(col(st, 1));
+        *line = sqlite3_column_int(st, 2);
+    }
+    sqlite3_finalize(st);
+    return found ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_failure_put(struct store *s, const char *key, const char *summary, const char *detail,
+                      int line)
+{
+    char l[32], now[32];
+    snprintf(l, sizeof(l), "%d", line);
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    const char *args[] = {key, summary, detail, l, now};
+    return run(s,
+               "INSERT OR REPLACE INTO failures(key, summary, detail, line, created) "
+               "VALUES(?1, ?2, ?3, ?4, ?5)",
+               args, 5);
+}
+
+/* ---- Generations ---- */
+
+static int64_t next_generation(struct store *s, const char *env)
+{
+    const char *args[] = {env};
+    sqlite3_stmt *st =
+        prepare(s, "SELECT coalesce(max(gen), 0) + 1 FROM generations WHERE env = ?1", args, 1);
+    if (!st)
+        return -1;
+    int64_t gen = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return gen;
+}
+
+static int insert_rows(struct store *s, const char *sql, const char *env, int64_t gen,
+                       const char *const *cells, size_t ncols, size_t nrows)
+{
+    sqlite3_stmt *st = prepare(s, sql, NULL, 0);
+    if (!st)
+        return -1;
+    int rc = 0;
+    for (size_t r = 0; rc == 0 && r < nrows; r++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, env, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, gen);
+        for (size_t c = 0; c < ncols; c++)
+            sqlite3_bind_text(st, (int)c + 3, cells[r * ncols + c], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            rc = -1;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t store_generation_add(struct store *s, const struct store_generation *g)
+{
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    int64_t gen = next_generation(s, g->env);
+    int rc = gen > 0 ? 0 : -1;
+    if (rc == 0) {
+        sqlite3_stmt *st = prepare(s,
+                                   "INSERT INTO generations(env, gen, libkey, path, manifest, "
+                                   "created, mechanisms, failed) VALUES(?,?,?,?,?,?,?,?)",
+                                   NULL, 0);
+        rc = st ? 0 : -1;
+        if (st) {
+            sqlite3_bind_text(st, 1, g->env, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, gen);
+            sqlite3_bind_text(st, 3, g->libkey, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 4, g->path, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 5, g->manifest, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+            sqlite3_bind_int64(st, 7, (sqlite3_int64)g->nmods);
+            sqlite3_bind_int64(st, 8, (sqlite3_int64)g->nfails);
+            rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+            sqlite3_finalize(st);
+        }
+    }
+    if (rc == 0)
+        rc = insert_rows(s,
+                         "INSERT INTO generation_mods(env, gen, full, kind, pkg, asset, variant, "
+                         "path, objkey) VALUES(?,?,?,?,?,?,?,?,?)",
+                         g->env, gen, g->mods, 7, g->nmods);
+    if (rc == 0)
+        rc = insert_rows(s,
+                         "INSERT INTO generation_failures(env, gen, full, pkg, asset, variant, "
+                         "path, line, summary, detail) VALUES(?,?,?,?,?,?,?,?,?,?)",
+                         g->env, gen, g->fails, 8, g->nfails);
+    if (rc < 0)
+        log_error("%s: recording a generation of %s: %s", s->path, g->env, sqlite3_errmsg(s->db));
+    return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 || rc < 0 ? -1 : gen;
+}
+
+int store_generation_latest(struct store *s, const char *env, int64_t before, int64_t *gen,
+                            char **libkey, char **path)
+{
+    char b[32];
+    snprintf(b, sizeof(b), "%lld", (long long)(before > 0 ? before : INT64_MAX));
+    const char *args[] = {env, b};
+    sqlite3_stmt *st = prepare(s,
+                               "SELECT gen, libkey, path FROM generations WHERE env = ?1 AND "
+                               "gen < CAST(?2 AS INTEGER) ORDER BY gen DESC LIMIT 1",
+                               args, 2);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *gen = sqlite3_column_int64(st, 0);
+        *libkey = xstrdup(col(st, 1));
+        *path = xstrdup(col(st, 2));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static sqlite3_stmt *prepare_gen(struct store *s, const char *sql, const char *env, int64_t gen)
+{
+    sqlite3_stmt *st = prepare(s, sql, NULL, 0);
+    if (st) {
+        sqlite3_bind_text(st, 1, env, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 2, gen);
+    }
+    return st;
+}
+
+int store_generation_mods(struct store *s, const char *env, int64_t gen, store_row_fn fn,
+                          void *ud)
+{
+    sqlite3_stmt *st = prepare_gen(
+        s,
+        "SELECT full, kind, pkg, asset, variant, path, objkey FROM generation_mods "
+        "WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
+        env, gen);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[7];
+        for (int i = 0; i < 7; i++)
+            cells[i] = col(st, i);
+        fn(ud, cells, 7);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_generation_failures(struct store *s, const char *env, int64_t gen, store_row_fn fn,
+                              void *ud)
+{
+    sqlite3_stmt *st = prepare_gen(
+        s,
+        "SELECT full, pkg, asset, variant, path, line, summary, detail FROM generation_failures "
+        "WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
+        env, gen);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[8];
+        for (int i = 0; i < 8; i++)
+            cells[i] = col(st, i);
+        fn(ud, cells, 8);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n)
+{
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    sqlite3_stmt *st = prepare(s,
+                               "INSERT INTO objects(key, size, last_used) VALUES(?1, ?2, ?3) "
+                               "ON CONFLICT(key) DO UPDATE SET last_used = ?3, "
+                               "size = CASE WHEN ?2 > 0 THEN ?2 ELSE size END",
+                               NULL, 0);
+    int rc = st ? 0 : -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, keys[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, sizes[i]);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    }
+    sqlite3_finalize(st);
+    return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
 }

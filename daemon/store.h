@@ -42,6 +42,38 @@ int store_index_save(struct store *s, const char *env, struct index_pkg *const *
 /* Counts stored for env (for status after a restart). -1 on error. */
 int store_index_count(struct store *s, const char *env, int *npkgs, int *nmods);
 
+/* ---- Compile failures, by object key ---- */
+/* 1 with malloc'd summary/detail when known, 0 when not, -1 on error. */
+int store_failure_get(struct store *s, const char *key, char **summary, char **detail, int *line);
+int store_failure_put(struct store *s, const char *key, const char *summary, const char *detail,
+                      int line);
+
+/* ---- Generations ---- */
+struct store_generation {
+    const char *env;
+    const char *libkey;
+    const char *path;
+    const char *manifest;
+    const char *const *mods; /* rows of 7: full kind pkg asset variant path objkey */
+    size_t nmods;
+    const char *const *fails; /* rows of 8: full pkg asset variant path line summary detail */
+    size_t nfails;
+};
+/* Records a published library as env's next generation, in one
+ * transaction. Returns its number, or -1. */
+int64_t store_generation_add(struct store *s, const struct store_generation *g);
+/* The newest generation of env numbered below `before` (0: any). 1 when
+ * found (malloc'd libkey and path), 0 when none, -1 on error. */
+int store_generation_latest(struct store *s, const char *env, int64_t before, int64_t *gen,
+                            char **libkey, char **path);
+typedef void (*store_row_fn)(void *ud, const char *const *cells, size_t n);
+int store_generation_mods(struct store *s, const char *env, int64_t gen, store_row_fn fn,
+                          void *ud);
+int store_generation_failures(struct store *s, const char *env, int64_t gen, store_row_fn fn,
+                              void *ud);
+/* Marks objects used now (for the size-bounded cache's LRU order). */
+int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n);
+
 /* The last error of this connection, for logs. */
 const char *store_error(struct store *s);
 

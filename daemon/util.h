@@ -33,6 +33,10 @@ char *file_read(const char *path, size_t limit, size_t *len);
 /* mkdir -p with `mode` for every directory it creates. 0 or -1 with errno. */
 int mkdir_p(const char *path, unsigned mode);
 
+/* rm -r: removes dir and everything under it (symlinks are not followed).
+ * Best effort: what cannot be removed stays. */
+void remove_tree(const char *dir);
+
 /* Milliseconds on a monotonic clock. */
 double now_ms(void);
 

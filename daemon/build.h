@@ -1,0 +1,81 @@
+/*
+ * build: an environment's mechanism library, made in the background from its
+ * index. Phases, each on the loop or a worker as its I/O demands:
+ *
+ *   prepare (worker)  read each mod and its INCLUDEs, rename it if plain, key
+ *                     it, and find what the cache already holds
+ *   compile (loop)    the rest through the shared compile queue
+ *   link    (loop)    one shared library of every object that exists; reused
+ *                     as is when the same set was linked before
+ *   publish (worker)  the library and its manifest in place atomically, then
+ *                     the generation in SQLite: the commit point
+ *
+ * A mod that fails is left out with its diagnostic; the rest still loads. A
+ * build overtaken by a newer index is cancelled: it compiles nothing more
+ * and never publishes.
+ */
+#ifndef GLIA_BUILD_H
+#define GLIA_BUILD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "diag.h"
+#include "strmap.h"
+
+struct env;
+struct gliad;
+
+/* A failed mechanism, as `gliactl log` shows it. */
+struct build_failure {
+    char *full, *pkg, *asset, *variant, *path;
+    int line;
+    char *summary;
+    char *detail;
+};
+
+/* A published library. */
+struct generation {
+    int64_t number;
+    cache_key libkey;
+    char *path;
+    struct strmap fulls; /* full names it holds -> (void *)1 */
+    char **names;        /* owns the keys of `fulls` */
+    size_t nnames;
+};
+
+/* What the last finished build of an env found. */
+struct build_report {
+    uint64_t id;
+    int ok;        /* a library is published (or unchanged) */
+    int unchanged; /* the same set as the current generation */
+    size_t total, compiled, cached, failed;
+    double ms;
+    char *error; /* why no library came out (link failure...), or NULL */
+    struct build_failure *failures;
+    size_t nfailures;
+    struct strmap by_full; /* full -> struct build_failure* */
+};
+
+/* Starts a build of env's current index, replacing (cancelling) one that
+ * runs. force: ignore the object and failure caches. */
+void build_start(struct env *e, int force);
+/* Stops env's build, if any (shutdown, env removed). */
+void build_cancel(struct env *e);
+
+/* The failure of `full` in env's last build, or NULL. */
+const struct build_failure *build_failure_of(const struct env *e, const char *full);
+
+/* Reads env's newest generation (and its failures) from SQLite at startup. */
+void build_load_generation(struct env *e);
+
+void generation_free(struct generation *g);
+void build_report_free(struct build_report *r);
+
+/* Notification topics (a client subscribes to a set). */
+#define TOPIC_BUILD 1u
+#define TOPIC_PREFS 2u
+#define TOPIC_INDEX 4u
+
+#endif

@@ -1,0 +1,90 @@
+/*
+ * build_internal: what build.c (the loop side), build_prep.c and
+ * build_publish.c (the worker sides) share about one build. Workers only
+ * touch the fields their phase owns, never the env or the daemon.
+ */
+#ifndef GLIA_BUILD_INTERNAL_H
+#define GLIA_BUILD_INTERNAL_H
+
+#include <stdatomic.h>
+#include <uv.h>
+
+#include "build.h"
+#include "index.h"
+
+enum item_state {
+    ITEM_PENDING,   /* must be compiled */
+    ITEM_READY,     /* its object is in the cache */
+    ITEM_FAILED,    /* left out; diag says why */
+    ITEM_DUPLICATE, /* another mod has its name; left out */
+};
+
+struct build_item {
+    struct build *b;
+    const struct index_mod *mod; /* the build holds its package */
+    cache_key key;
+    enum item_state state;
+    int cached;    /* READY without compiling, or FAILED from the failure cache */
+    int cacheable; /* a failure the same input would repeat: remember it */
+    int submitted;
+    char *text; /* as built (renamed when plain); freed once compiled */
+    char *work_dir;
+    struct diag diag;
+    int64_t obj_size;
+};
+
+enum build_phase { PHASE_PREPARE, PHASE_COMPILE, PHASE_LINK, PHASE_PUBLISH, PHASE_DONE };
+
+struct build {
+    struct env *env;
+    struct gliad *g;
+    uint64_t id;
+    int force;
+    atomic_int stale; /* overtaken: finish the step in flight, then go away */
+    enum build_phase phase;
+    double t0;
+
+    struct index_pkg **pkgs; /* references, so the items' mods stay */
+    size_t npkgs;
+    struct build_item *items;
+    size_t n;
+    size_t left, compiled, cached, failed;
+
+    /* Set on the loop before prepare; read by the workers. */
+    char *cache_dir;
+    char *state_dir;
+    char *toolchain_id;
+    char *env_name;
+    char *backend;
+    int nrnivmodl;
+
+    cache_key libkey;
+    int lib_exists;  /* the cache already holds this library */
+    char *link_dir;  /* tmp dir of the link */
+    char *error;     /* the build as a whole failed */
+    int64_t generation; /* published number */
+    char *lib_path;
+
+    int busy; /* a worker step or the linker is in flight */
+    uv_work_t work;
+    struct proc *proc;
+};
+
+/* Worker: fills items (keys, texts, cached state, work dirs). */
+void build_prepare_work(uv_work_t *req);
+/* Worker: the link dir with mod_func.c, or lib_exists when linked before. */
+void build_link_prep_work(uv_work_t *req);
+/* Worker: library and manifest in place, generation recorded. */
+void build_publish_work(uv_work_t *req);
+
+/* The items linked into the library, in link order: ready ones. */
+int build_item_linked(const struct build_item *it);
+
+/* build_nrnivmodl.c: the link phase by the installation's nrnivmodl; ends
+ * in build_nrnivmodl_linked. */
+void build_nrnivmodl(struct build *b);
+/* build.c: after nrnivmodl: publish what it made, or finish with b->error. */
+void build_nrnivmodl_linked(struct build *b);
+void build_destroy(struct build *b);
+
+#endif

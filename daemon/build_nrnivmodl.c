@@ -1,0 +1,225 @@
+/*
+ * build_nrnivmodl: the second backend, for NEURON installations whose
+ * layout the direct one does not know (a pip-installed NEURON, say): that
+ * installation's own nrnivmodl, run on every prepared mod at once.
+ *
+ * nrnivmodl builds all or nothing, so one broken mod is found from its
+ * output, left out, and nrnivmodl runs again on the rest (make reuses what
+ * it already compiled). Debian's nrnivmodl does not work as installed; a
+ * NRNHOME tree of symlinks (plus the one header Debian does not ship) is
+ * what it expects to find.
+ */
+#include "build_internal.h"
+#include "env.h"
+#include "gliad.h"
+#include "log.h"
+#include "proc.h"
+#include "toolchain.h"
+#include "util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void run(struct build *b);
+
+/* <cache>/nrnhome: bin/{nocmodl,nrnmech_makefile}, lib/libnrniv.so,
+ * include/ (NEURON's headers and an empty ivstream.h), share/. */
+static char *nrnhome(const struct build *b, const struct toolchain *tc)
+{
+    char *home = xprintf("%s/nrnhome", b->cache_dir);
+    char *prefix = xstrndup(tc->nocmodl, strlen(tc->nocmodl) - strlen("/bin/nocmodl"));
+    char *links[][2] = {
+        {xstrdup(tc->nocmodl), xprintf("%s/bin/nocmodl", home)},
+        {xstrdup(tc->makefile ? tc->makefile : "/nonexistent"),
+         xprintf("%s/bin/nrnmech_makefile", home)},
+        {xprintf("%s/libnrniv.so", tc->lib_dir), xprintf("%s/lib/libnrniv.so", home)},
+        {xprintf("%s/share", prefix), xprintf("%s/share", home)},
+    };
+    char *dirs[] = {xprintf("%s/bin", home), xprintf("%s/lib", home),
+                    xprintf("%s/include", home)};
+    for (size_t i = 0; i < 3; i++)
+        mkdir_p(dirs[i], 0755);
+    for (size_t i = 0; i < 4; i++) {
+        unlink(links[i][1]);
+        if (symlink(links[i][0], links[i][1]) < 0)
+            log_warn("nrnivmodl backend: cannot link %s: %s", links[i][1], strerror(errno));
+        free(links[i][0]);
+        free(links[i][1]);
+    }
+    char *inc = xprintf("%s/include", prefix);
+    DIR *d = opendir(inc);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *from = xprintf("%s/%s", inc, de->d_name), *to = xprintf("%s/%s", dirs[2], de->d_name);
+        if (symlink(from, to) < 0 && errno != EEXIST)
+            log_debug("nrnivmodl backend: %s: %s", to, strerror(errno));
+        free(from);
+        free(to);
+    }
+    if (d)
+        closedir(d);
+    char *stub = xprintf("%s/ivstream.h", dirs[2]);
+    FILE *f = access(stub, F_OK) == 0 ? NULL : fopen(stub, "w");
+    if (f) {
+        fputs("/* gliad: Debian's NEURON ships no InterViews headers; nrnmain needs none */\n",
+              f);
+        fclose(f);
+    }
+    free(stub);
+    free(inc);
+    for (size_t i = 0; i < 3; i++)
+        free(dirs[i]);
+    free(prefix);
+    return home;
+}
+
+static char **env_with(const char *var)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = xcalloc(n + 2, sizeof(*env));
+    size_t k = 0;
+    size_t vl = strcspn(var, "=") + 1;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], var, vl) != 0)
+            env[k++] = environ[i];
+    env[k++] = (char *)var;
+    return env;
+}
+
+/* The item nrnivmodl's output blames: "<full>.mod" in a nocmodl error, or
+ * "<full>.c:<line>:" before ": error:". */
+static struct build_item *blamed(struct build *b, const char *out)
+{
+    for (const char *line = out; *line;) {
+        size_t n = strcspn(line, "\n");
+        int bad = memmem(line, n, ": error:", 8) || memmem(line, n, " at line ", 9) ||
+                  memmem(line, n, "Illegal", 7) || memmem(line, n, "error:", 6);
+        for (size_t i = 0; bad && i < b->n; i++) {
+            struct build_item *it = &b->items[i];
+            if (it->state != ITEM_PENDING)
+                continue;
+            char *c = xprintf("%s.c:", it->mod->full), *mod = xprintf("%s.mod", it->mod->full);
+            int hit = memmem(line, n, c, strlen(c)) || memmem(line, n, mod, strlen(mod));
+            free(c);
+            free(mod);
+            if (hit)
+                return it;
+        }
+        line += n + (line[n] == '\n');
+    }
+    return NULL;
+}
+
+static void remove_work_dirs(struct build *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].work_dir)
+            remove_tree(b->items[i].work_dir);
+}
+
+static void nrnivmodl_done(void *ud, struct proc_result *r)
+{
+    struct build *b = ud;
+    b->proc = NULL;
+    b->busy = 0;
+    if (b->stale) {
+        remove_work_dirs(b);
+        build_destroy(b);
+        return;
+    }
+    char *out = xprintf("%s\n%s", r->out, r->err);
+    if (r->exit_status == 0 && !r->term_signal) {
+        char *so = xprintf("%s/x86_64/libnrnmech.so", b->link_dir);
+        char *dest = xprintf("%s/libglia.so", b->link_dir);
+        if (rename(so, dest) < 0)
+            b->error = xprintf("nrnivmodl made no %s: %s", so, strerror(errno));
+        free(so);
+        free(dest);
+        for (size_t i = 0; i < b->n; i++)
+            if (b->items[i].state == ITEM_PENDING) {
+                b->items[i].state = ITEM_READY;
+                b->compiled++;
+            }
+        remove_work_dirs(b);
+        free(out);
+        build_nrnivmodl_linked(b);
+        return;
+    }
+    struct build_item *it = r->timed_out ? NULL : blamed(b, out);
+    if (!it) {
+        b->error = xprintf("nrnivmodl failed%s: %.3000s", r->timed_out ? " (timed out)" : "",
+                           out);
+        free(out);
+        remove_work_dirs(b);
+        build_nrnivmodl_linked(b);
+        return;
+    }
+    char *copy = xprintf("%s/%s.mod", it->work_dir, it->mod->full);
+    char *mapped = diag_replace(out, copy, it->mod->path);
+    char *why = xprintf("nrnivmodl could not build it%s", "");
+    diag_plain(&it->diag, it->mod->path, "nrnivmodl", why, mapped);
+    free(why);
+    free(mapped);
+    free(copy);
+    free(out);
+    it->state = ITEM_FAILED;
+    b->failed++;
+    log_warn("[%s] %s; building the rest without it", b->env_name, it->diag.summary);
+    run(b);
+}
+
+static void run(struct build *b)
+{
+    struct toolchain *tc = &b->g->tc;
+    char **argv = xcalloc(b->n + 2, sizeof(*argv));
+    size_t n = 0, nmods = 0;
+    argv[n++] = tc->nrnivmodl;
+    for (size_t i = 0; i < b->n; i++)
+        if (b->items[i].state == ITEM_PENDING) {
+            argv[n++] = xprintf("%s/%s.mod", b->items[i].work_dir, b->items[i].mod->full);
+            nmods++;
+        }
+    char *home = nrnhome(b, tc);
+    char *var = xprintf("NRNHOME=%s", home);
+    char **env = env_with(var);
+    struct proc_opts o = {.cwd = b->link_dir, .env = env, .timeout_ms = tc->timeout_ms,
+                          .max_output = 4u << 20};
+    b->busy = 1;
+    int rc = tc->nrnivmodl ? proc_run(b->g->loop, argv, &o, nrnivmodl_done, b, &b->proc) : -ENOENT;
+    for (size_t i = 1; i < n; i++)
+        free(argv[i]);
+    free(argv);
+    free(env);
+    free(var);
+    free(home);
+    if (rc < 0) {
+        b->busy = 0;
+        b->error = xprintf("cannot run nrnivmodl%s%s: %s", tc->nrnivmodl ? " " : "",
+                           tc->nrnivmodl ? tc->nrnivmodl : "", uv_strerror(rc));
+        remove_work_dirs(b);
+        build_nrnivmodl_linked(b);
+    }
+    (void)nmods;
+}
+
+void build_nrnivmodl(struct build *b)
+{
+    b->link_dir = xprintf("%s/tmp/nrnivmodl-%llu", b->cache_dir, (unsigned long long)b->id);
+    if (mkdir_p(b->link_dir, 0755) < 0) {
+        b->error = xprintf("cannot create %s: %s", b->link_dir, strerror(errno));
+        build_nrnivmodl_linked(b);
+        return;
+    }
+    run(b);
+}

@@ -1,0 +1,197 @@
+/*
+ * build_prep: the prepare phase of a build, on a worker thread.
+ *
+ * The mod is read again here rather than trusted from the scan: what is
+ * keyed must be exactly what is compiled, even if the file changed since.
+ */
+#include "build_internal.h"
+#include "log.h"
+#include "scan.h"
+#include "store.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_INCLUDE_BYTES (4u << 20)
+
+static void fail(struct build_item *it, const char *stage, const char *fmt, const char *arg)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg), fmt, arg);
+    diag_plain(&it->diag, it->mod->path, stage, msg, NULL);
+    it->state = ITEM_FAILED;
+}
+
+/* Reads every INCLUDE the way nocmodl finds it: next to the mod. */
+static struct cache_include *read_includes(const struct modfile_info *info, const char *dir)
+{
+    struct cache_include *incs = xcalloc(info->nincludes + 1, sizeof(*incs));
+    for (size_t i = 0; i < info->nincludes; i++) {
+        const char *name = info->includes[i];
+        char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
+        incs[i].name = name;
+        incs[i].text = file_read(path, MAX_INCLUDE_BYTES, &incs[i].len);
+        free(path);
+    }
+    return incs;
+}
+
+static void free_includes(struct cache_include *incs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)incs[i].text);
+    free(incs);
+}
+
+/* text as built: renamed to the indexed full name when its own is plain. */
+static int built_text(struct build_item *it, const char *raw, size_t len,
+                      const struct modfile_info *info, size_t *outlen)
+{
+    const struct index_mod *m = it->mod;
+    if (m->renamed) {
+        it->text = cache_rename(raw, len, info->name_offset, info->name_length, m->full, outlen);
+        return 0;
+    }
+    if (strcmp(info->name, m->full) != 0) {
+        fail(it, "index", "its NEURON name is now '%s'; a rescan will pick the change up",
+             info->name);
+        return -1;
+    }
+    it->text = xstrndup(raw, len);
+    *outlen = len;
+    return 0;
+}
+
+/* Writes the build copy where the compile task expects it, atomically:
+ * two builds preparing the same key write the same bytes. */
+static int write_copy(struct build_item *it, size_t len, uint64_t build_id)
+{
+    if (mkdir(it->work_dir, 0755) < 0 && errno != EEXIST)
+        return -1;
+    char *tmp = xprintf("%s/.%s.mod.%d.%llu", it->work_dir, it->mod->full, (int)getpid(),
+                        (unsigned long long)build_id);
+    char *dest = xprintf("%s/%s.mod", it->work_dir, it->mod->full);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = -1;
+    if (fd >= 0) {
+        ssize_t w = write(fd, it->text, len);
+        rc = close(fd) == 0 && w == (ssize_t)len && rename(tmp, dest) == 0 ? 0 : -1;
+    }
+    if (rc < 0)
+        unlink(tmp);
+    free(tmp);
+    free(dest);
+    return rc;
+}
+
+/* nrnivmodl runs nocmodl in the copy's dir: the INCLUDEd files go there
+ * too, at their relative names (ones that climb out with .. cannot). */
+static void stage_includes(struct build_item *it, const struct modfile_info *info,
+                           const char *dir)
+{
+    for (size_t i = 0; i < info->nincludes; i++) {
+        const char *name = info->includes[i];
+        if (name[0] == '/' || strstr(name, ".."))
+            continue;
+        char *src = xprintf("%s/%s", dir, name), *dst = xprintf("%s/%s", it->work_dir, name);
+        size_t len;
+        char *text = file_read(src, MAX_INCLUDE_BYTES, &len);
+        char *slash = strrchr(dst, '/');
+        *slash = '\0';
+        mkdir_p(dst, 0755);
+        *slash = '/';
+        FILE *f = text ? fopen(dst, "w") : NULL;
+        if (f) {
+            fwrite(text, 1, len, f);
+            fclose(f);
+        }
+        free(text);
+        free(src);
+        free(dst);
+    }
+}
+
+static void check_caches(struct build *b, struct build_item *it, struct store *s)
+{
+    char *obj = cache_object_path(b->cache_dir, it->key);
+    struct stat st;
+    /* nrnivmodl makes the library in one go: it has no use for objects. */
+    if (!b->nrnivmodl && stat(obj, &st) == 0) {
+        it->state = ITEM_READY;
+        it->cached = 1;
+        it->obj_size = st.st_size;
+    } else if (s) {
+        char *summary = NULL, *detail = NULL;
+        int line = 0;
+        if (store_failure_get(s, it->key, &summary, &detail, &line) > 0) {
+            it->state = ITEM_FAILED;
+            it->cached = 1;
+            it->diag.summary = summary;
+            it->diag.detail = detail;
+            it->diag.line = line;
+        }
+    }
+    free(obj);
+}
+
+static void prepare_item(struct build *b, struct build_item *it, struct store *s)
+{
+    const struct index_mod *m = it->mod;
+    size_t len;
+    char *raw = file_read(m->path, SCAN_MAX_MOD_BYTES, &len);
+    if (!raw) {
+        fail(it, "read", "cannot read: %s", strerror(errno));
+        return;
+    }
+    struct modfile_info info;
+    struct modfile_error perr;
+    if (modfile_parse(raw, len, &info, &perr) < 0) {
+        it->diag.summary = xprintf("%s:%d: %s", m->path, perr.line, perr.message);
+        it->diag.detail = xstrdup("");
+        it->diag.line = perr.line;
+        it->state = ITEM_FAILED;
+        free(raw);
+        return;
+    }
+    size_t tlen;
+    char *dir = xstrndup(m->path, strrchr(m->path, '/') - m->path);
+    if (built_text(it, raw, len, &info, &tlen) == 0) {
+        struct cache_include *incs = read_includes(&info, dir);
+        cache_object_key(b->toolchain_id, m->full, it->text, tlen, incs, info.nincludes, it->key);
+        free_includes(incs, info.nincludes);
+        if (!b->force)
+            check_caches(b, it, s);
+        if (it->state == ITEM_PENDING) {
+            it->work_dir = xprintf("%s/tmp/%s", b->cache_dir, it->key);
+            if (write_copy(it, tlen, b->id) < 0)
+                fail(it, "cache", "cannot write the build copy: %s", strerror(errno));
+            else if (b->nrnivmodl)
+                stage_includes(it, &info, dir);
+        }
+    }
+    modfile_info_free(&info);
+    free(raw);
+    free(dir);
+}
+
+void build_prepare_work(uv_work_t *req)
+{
+    struct build *b = req->data;
+    char err[256];
+    char *tmp = xprintf("%s/tmp", b->cache_dir);
+    if (mkdir_p(tmp, 0755) < 0)
+        log_error("cannot create %s: %s", tmp, strerror(errno));
+    free(tmp);
+    /* The failure cache is read-only here; a missing store only costs speed. */
+    struct store *s = b->force ? NULL : store_open_worker(b->state_dir, err, sizeof(err));
+    for (size_t i = 0; i < b->n && !b->stale; i++)
+        if (b->items[i].state == ITEM_PENDING)
+            prepare_item(b, &b->items[i], s);
+    store_close(s);
+}

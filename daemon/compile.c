@@ -1,0 +1,366 @@
+/*
+ * compile: see compile.h.
+ */
+#include "compile.h"
+#include "log.h"
+#include "proc.h"
+#include "toolchain.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+extern char **environ;
+
+struct waiter {
+    compile_done_fn done;
+    void *ud;
+    struct waiter *next;
+};
+
+struct compile_task {
+    struct compiler *c;
+    cache_key key;
+    char *stem, *work_dir, *orig_path, *orig_dir, *mod_text;
+    struct waiter *waiters;
+    struct compile_task *qnext;
+    int running;
+    struct proc *proc;
+    char **env; /* MODLUNIT for nocmodl */
+    double t0;
+};
+
+void compiler_init(struct compiler *c, uv_loop_t *loop, const struct toolchain *tc,
+                   const char *cache_dir, int jobs)
+{
+    memset(c, 0, sizeof(*c));
+    c->loop = loop;
+    c->tc = tc;
+    c->cache_dir = xstrdup(cache_dir);
+    c->jobs = jobs > 0 ? jobs : 1;
+    strmap_init(&c->tasks);
+    uv_idle_init(loop, &c->kick);
+    c->kick.data = c;
+}
+
+size_t compiler_queued(const struct compiler *c)
+{
+    return c->tasks.len;
+}
+
+/* The daemon's environment with MODLUNIT pointing at NEURON's units. */
+static char **nocmodl_env(const struct toolchain *tc)
+{
+    size_t n = 0;
+    while (environ[n])
+        n++;
+    char **env = xcalloc(n + 2, sizeof(*env));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (strncmp(environ[i], "MODLUNIT=", 9) != 0)
+            env[k++] = xstrdup(environ[i]);
+    env[k++] = xprintf("MODLUNIT=%s", tc->nrnunits);
+    env[k] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    for (char **e = env; e && *e; e++)
+        free(*e);
+    free(env);
+}
+
+static void task_free(struct compile_task *t)
+{
+    struct waiter *w = t->waiters;
+    while (w) {
+        struct waiter *next = w->next;
+        free(w);
+        w = next;
+    }
+    free_env(t->env);
+    free(t->stem);
+    free(t->work_dir);
+    free(t->orig_path);
+    free(t->orig_dir);
+    free(t->mod_text);
+    free(t);
+}
+
+static void pump(struct compiler *c);
+
+static void finish(struct compile_task *t, int ok, struct diag *d, int cacheable)
+{
+    struct compiler *c = t->c;
+    if (t->running)
+        c->running--;
+    strmap_del(&c->tasks, t->key);
+    struct compile_result r = {.ok = ok, .cacheable = cacheable, .key = t->key,
+                               .ms = now_ms() - t->t0};
+    if (d)
+        r.diag = *d;
+    for (struct waiter *w = t->waiters; w; w = w->next)
+        w->done(w->ud, &r);
+    if (!ok && t->waiters)
+        log_debug("compile failed: %s", d ? d->summary : "?");
+    remove_tree(t->work_dir);
+    if (d)
+        diag_free(d);
+    task_free(t);
+    pump(c);
+}
+
+/* A process that ended badly for reasons other than the code it was given. */
+static int bad_end(struct compile_task *t, struct proc_result *r, const char *stage)
+{
+    struct diag d;
+    char msg[200];
+    if (r->timed_out)
+        snprintf(msg, sizeof(msg), "killed after %u s (the [neuron] timeout_s limit)",
+                 t->c->tc->timeout_ms / 1000);
+    else if (r->term_signal)
+        snprintf(msg, sizeof(msg), "killed by signal %d", r->term_signal);
+    else
+        return 0;
+    diag_plain(&d, t->orig_path, stage, msg, r->err);
+    finish(t, 0, &d, 0);
+    return 1;
+}
+
+static char *joined_output(struct proc_result *r)
+{
+    return xprintf("%s%s%s", r->out, r->outlen && r->errlen ? "\n" : "", r->err);
+}
+
+static void cc_done(void *ud, struct proc_result *r)
+{
+    struct compile_task *t = ud;
+    t->proc = NULL;
+    if (bad_end(t, r, "cc"))
+        return;
+    char *obj = xprintf("%s/%s.o", t->work_dir, t->stem);
+    if (r->exit_status != 0) {
+        char *c_path = xprintf("%s/%s.c", t->work_dir, t->stem);
+        char *c_text = file_read(c_path, 64u << 20, NULL);
+        char *out = joined_output(r);
+        struct diag d;
+        diag_cc(&d, out, c_path, c_text, t->mod_text, t->orig_path);
+        free(out);
+        free(c_text);
+        free(c_path);
+        free(obj);
+        finish(t, 0, &d, 1);
+        return;
+    }
+    /* Into the store under its key, atomically: a reader sees all or nothing. */
+    char *dest = cache_object_path(t->c->cache_dir, t->key);
+    char *dir = xstrndup(dest, strrchr(dest, '/') - dest);
+    int rc = mkdir_p(dir, 0755) == 0 && rename(obj, dest) == 0 ? 0 : -1;
+    if (rc < 0) {
+        struct diag d;
+        char *why = xprintf("cannot store the object in %s: %s", dir, strerror(errno));
+        diag_plain(&d, t->orig_path, "cache", why, NULL);
+        free(why);
+        finish(t, 0, &d, 0);
+    } else {
+        finish(t, 1, NULL, 0);
+    }
+    free(dir);
+    free(dest);
+    free(obj);
+}
+
+static void start_cc(struct compile_task *t)
+{
+    const struct toolchain *tc = t->c->tc;
+    char **argv = xcalloc(tc->ncflags + 10, sizeof(*argv));
+    size_t n = 0;
+    argv[n++] = tc->cc;
+    for (size_t i = 0; i < tc->ncflags; i++)
+        argv[n++] = tc->cflags[i];
+    char *inc = xprintf("-I%s", t->orig_dir); /* VERBATIM #includes next to the mod */
+    char *src = xprintf("%s/%s.c", t->work_dir, t->stem);
+    char *obj = xprintf("%s/%s.o", t->work_dir, t->stem);
+    argv[n++] = inc;
+    argv[n++] = "-c";
+    argv[n++] = src;
+    argv[n++] = "-o";
+    argv[n++] = obj;
+    argv[n] = NULL;
+    struct proc_opts o = {.cwd = t->work_dir, .timeout_ms = tc->timeout_ms};
+    t->c->processes++;
+    int rc = proc_run(t->c->loop, argv, &o, cc_done, t, &t->proc);
+    free(argv);
+    free(inc);
+    free(src);
+    free(obj);
+    if (rc < 0) {
+        struct diag d;
+        diag_plain(&d, t->orig_path, "cc", uv_strerror(rc), NULL);
+        finish(t, 0, &d, 0);
+    }
+}
+
+static void nocmodl_done(void *ud, struct proc_result *r)
+{
+    struct compile_task *t = ud;
+    t->proc = NULL;
+    if (bad_end(t, r, "nocmodl"))
+        return;
+    if (r->exit_status != 0) {
+        char *out = joined_output(r);
+        char *copy = xprintf("%s/%s.mod", t->work_dir, t->stem);
+        struct diag d;
+        diag_nocmodl(&d, out, copy, t->orig_path);
+        free(copy);
+        free(out);
+        finish(t, 0, &d, 1);
+        return;
+    }
+    start_cc(t);
+}
+
+static void start(struct compile_task *t)
+{
+    const struct toolchain *tc = t->c->tc;
+    t->running = 1;
+    t->c->running++;
+    t->t0 = now_ms();
+    if (tc->problem) {
+        struct diag d;
+        diag_plain(&d, t->orig_path, "toolchain", tc->problem, NULL);
+        finish(t, 0, &d, 0);
+        return;
+    }
+    char *mod = xprintf("%s/%s.mod", t->work_dir, t->stem);
+    char *argv[] = {tc->nocmodl, mod, "-o", t->work_dir, NULL};
+    t->env = nocmodl_env(tc);
+    /* cwd = the mod's own dir: nocmodl looks for INCLUDE files there too. */
+    struct proc_opts o = {.cwd = t->orig_dir, .env = t->env, .timeout_ms = tc->timeout_ms};
+    t->c->processes++;
+    int rc = proc_run(t->c->loop, argv, &o, nocmodl_done, t, &t->proc);
+    free(mod);
+    if (rc < 0) {
+        struct diag d;
+        char *why = xprintf("cannot run %s in %s: %s", tc->nocmodl, t->orig_dir, uv_strerror(rc));
+        diag_plain(&d, t->orig_path, "nocmodl", why, NULL);
+        free(why);
+        finish(t, 0, &d, 0);
+    }
+}
+
+static void pump(struct compiler *c)
+{
+    while (c->running < c->jobs && c->queue_head) {
+        struct compile_task *t = c->queue_head;
+        c->queue_head = t->qnext;
+        if (!c->queue_head)
+            c->queue_tail = NULL;
+        start(t);
+    }
+}
+
+/* Deferred to the loop so callers never see done() inside submit(). */
+static void kick(uv_idle_t *h)
+{
+    uv_idle_stop(h);
+    pump(h->data);
+}
+
+void compiler_submit(struct compiler *c, const struct compile_req *req, compile_done_fn done,
+                     void *ud)
+{
+    struct waiter *w = xcalloc(1, sizeof(*w));
+    w->done = done;
+    w->ud = ud;
+    struct compile_task *t = strmap_get(&c->tasks, req->key);
+    if (t) {
+        w->next = t->waiters;
+        t->waiters = w;
+        return;
+    }
+    t = xcalloc(1, sizeof(*t));
+    t->c = c;
+    memcpy(t->key, req->key, sizeof(t->key));
+    t->stem = xstrdup(req->stem);
+    t->work_dir = xstrdup(req->work_dir);
+    t->orig_path = xstrdup(req->orig_path);
+    t->orig_dir = xstrdup(req->orig_dir);
+    t->mod_text = xstrdup(req->mod_text);
+    t->waiters = w;
+    strmap_put(&c->tasks, t->key, t);
+    if (c->queue_tail)
+        c->queue_tail->qnext = t;
+    else
+        c->queue_head = t;
+    c->queue_tail = t;
+    uv_idle_start(&c->kick, kick);
+}
+
+static void unqueue(struct compiler *c, struct compile_task *t)
+{
+    struct compile_task **pp = &c->queue_head, *prev = NULL;
+    while (*pp && *pp != t) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    if (!*pp)
+        return;
+    *pp = t->qnext;
+    if (c->queue_tail == t)
+        c->queue_tail = prev;
+}
+
+void compiler_withdraw(struct compiler *c, const char *key, void *ud)
+{
+    struct compile_task *t = strmap_get(&c->tasks, key);
+    if (!t)
+        return;
+    for (struct waiter **pp = &t->waiters; *pp; pp = &(*pp)->next)
+        if ((*pp)->ud == ud) {
+            struct waiter *w = *pp;
+            *pp = w->next;
+            free(w);
+            break;
+        }
+    if (t->waiters)
+        return;
+    if (t->running) {
+        proc_kill(t->proc); /* finish() runs when it is gone */
+        return;
+    }
+    unqueue(c, t);
+    strmap_del(&c->tasks, t->key);
+    remove_tree(t->work_dir);
+    task_free(t);
+}
+
+void compiler_shutdown(struct compiler *c)
+{
+    if (!uv_is_closing((uv_handle_t *)&c->kick))
+        uv_close((uv_handle_t *)&c->kick, NULL);
+    /* Queued work is dropped; running processes are killed and report. */
+    while (c->queue_head) {
+        struct compile_task *t = c->queue_head;
+        c->queue_head = t->qnext;
+        strmap_del(&c->tasks, t->key);
+        remove_tree(t->work_dir);
+        task_free(t);
+    }
+    c->queue_tail = NULL;
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&c->tasks, &i, &k, &v);)
+        proc_kill(((struct compile_task *)v)->proc);
+}
+
+void compiler_free(struct compiler *c)
+{
+    strmap_free(&c->tasks);
+    free(c->cache_dir);
+}

@@ -1,0 +1,164 @@
+/*
+ * methods_build: library, build, log, subscribe, loaded — the compiled
+ * side of an environment.
+ */
+#include "build.h"
+#include "env.h"
+#include "gliad.h"
+#include "index.h"
+#include "log.h"
+#include "methods.h"
+#include "server.h"
+#include "store.h"
+#include "util.h"
+
+#include <string.h>
+
+static const char *state_of(const struct env *e)
+{
+    if (e->build || e->build_wanted)
+        return "building";
+    if (e->scanning || e->scan_wanted || e->probing || !e->index)
+        return "scanning";
+    if (!e->gen)
+        return e->report && e->report->error ? "failed" : "none";
+    return "ready";
+}
+
+static void pack_report(msgpack_packer *pk, const struct build_report *r)
+{
+    if (!r) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_map(pk, 9);
+    proto_pack_kint(pk, "build", (int64_t)r->id);
+    proto_pack_kbool(pk, "ok", r->ok);
+    proto_pack_kbool(pk, "unchanged", r->unchanged);
+    proto_pack_kint(pk, "total", (int64_t)r->total);
+    proto_pack_kint(pk, "compiled", (int64_t)r->compiled);
+    proto_pack_kint(pk, "cached", (int64_t)r->cached);
+    proto_pack_kint(pk, "failed", (int64_t)r->failed);
+    proto_pack_kdouble(pk, "ms", r->ms);
+    proto_pack_kstr(pk, "error", r->error);
+}
+
+/* library {env, wait}: the newest good library; with wait, once nothing
+ * known is still to be scanned or built. */
+static enum call_state m_library(struct call *c)
+{
+    struct env *e = call_env(c);
+    int wait = proto_args_bool(&c->args, "wait", 0);
+    if (!e || call_bad_args(c))
+        return CALL_DONE;
+    if (wait && env_busy(e)) {
+        callq_push(&e->lib_waiting, c);
+        return CALL_WAIT;
+    }
+    const struct generation *g = e->gen;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 8);
+    proto_pack_kstr(pk, "env", e->name);
+    proto_pack_kstr(pk, "status", state_of(e));
+    proto_pack_kstr(pk, "path", g ? g->path : NULL);
+    proto_pack_kint(pk, "generation", g ? g->number : 0);
+    proto_pack_kstr(pk, "key", g ? g->libkey : NULL);
+    proto_pack_kint(pk, "mechanisms", g ? (int64_t)g->nnames : 0);
+    proto_pack_kint(pk, "failed", e->report ? (int64_t)e->report->failed : 0);
+    proto_pack_key(pk, "last_build");
+    pack_report(pk, e->report);
+    return CALL_DONE;
+}
+
+/* build {env, force}: starts a build now; answers at once. */
+static enum call_state m_build(struct call *c)
+{
+    struct env *e = call_env(c);
+    int force = proto_args_bool(&c->args, "force", 0);
+    if (!e || call_bad_args(c))
+        return CALL_DONE;
+    build_start(e, force);
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "env", e->name);
+    proto_pack_kbool(pk, "started", e->build != NULL);
+    proto_pack_kstr(pk, "status", state_of(e));
+    return CALL_DONE;
+}
+
+static int matches(const struct build_failure *f, const char *asset, const char *pkg)
+{
+    return (!asset || strcmp(f->asset, asset) == 0 || strcmp(f->full, asset) == 0) &&
+           (!pkg || strcmp(f->pkg, pkg) == 0);
+}
+
+/* log {env, asset, package}: diagnostics of what the last build left out. */
+static enum call_state m_log(struct call *c)
+{
+    struct env *e = call_env(c);
+    const char *asset = proto_args_str(&c->args, "asset", 0);
+    const char *pkg = proto_args_str(&c->args, "package", 0);
+    if (!e || call_bad_args(c))
+        return CALL_DONE;
+    const struct build_report *r = e->report;
+    size_t n = 0;
+    for (size_t i = 0; r && i < r->nfailures; i++)
+        n += matches(&r->failures[i], asset, pkg);
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "env", e->name);
+    proto_pack_kstr(pk, "error", r ? r->error : NULL);
+    proto_pack_key(pk, "failures");
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; r && i < r->nfailures; i++) {
+        const struct build_failure *f = &r->failures[i];
+        if (!matches(f, asset, pkg))
+            continue;
+        msgpack_pack_map(pk, 8);
+        proto_pack_kstr(pk, "full", f->full);
+        proto_pack_kstr(pk, "pkg", f->pkg);
+        proto_pack_kstr(pk, "asset", f->asset);
+        proto_pack_kstr(pk, "variant", f->variant);
+        proto_pack_kstr(pk, "file", f->path);
+        proto_pack_kint(pk, "line", f->line);
+        proto_pack_kstr(pk, "summary", f->summary);
+        proto_pack_kstr(pk, "detail", f->detail);
+    }
+    return CALL_DONE;
+}
+
+/* subscribe {topics: ["build", "prefs", "index"]}: notifications wanted. */
+static enum call_state m_subscribe(struct call *c)
+{
+    size_t n;
+    const char **topics = proto_args_strv(&c->args, "topics", &n);
+    if (call_bad_args(c))
+        return CALL_DONE;
+    unsigned mask = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(topics[i], "build") == 0)
+            mask |= TOPIC_BUILD;
+        else if (strcmp(topics[i], "prefs") == 0)
+            mask |= TOPIC_PREFS;
+        else if (strcmp(topics[i], "index") == 0)
+            mask |= TOPIC_INDEX;
+        else {
+            call_error(c, PROTO_E_BAD_REQUEST, "unknown topic '%s' (known: build, prefs, index)",
+                       topics[i]);
+            return CALL_DONE;
+        }
+    }
+    conn_subscribe(c->conn, mask);
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 1);
+    proto_pack_kint(pk, "topics", mask);
+    return CALL_DONE;
+}
+
+const struct method methods_build[] = {
+    {"library", m_library},
+    {"build", m_build},
+    {"log", m_log},
+    {"subscribe", m_subscribe},
+    {NULL, NULL},
+};
