@@ -5,6 +5,7 @@
 #include "build_internal.h"
 #include "compile.h"
 #include "env.h"
+#include "gc.h"
 #include "gliad.h"
 #include "log.h"
 #include "proc.h"
@@ -454,6 +455,8 @@ static void finish(struct build *b)
         build_start(e, 0);
     else
         env_build_settled(e);
+    if (fresh || e->g->gc_wanted)
+        gc_request(e->g);
 }
 
 /* ---- Entry points ---- */

@@ -49,6 +49,7 @@ struct gliad {
     struct toolchain tc;
     struct compiler compiler;
     uint64_t next_build_id;
+    int gc_running, gc_wanted;
 
     uv_signal_t sigint, sigterm, sighup;
     int stopping;

@@ -86,24 +86,24 @@ static enum call_state m_build(struct call *c)
     return CALL_DONE;
 }
 
-static int matches(const struct build_failure *f, const char *asset, const char *pkg)
+/* name: an asset, a package or a full mechanism name. */
+static int matches(const struct build_failure *f, const char *name)
 {
-    return (!asset || strcmp(f->asset, asset) == 0 || strcmp(f->full, asset) == 0) &&
-           (!pkg || strcmp(f->pkg, pkg) == 0);
+    return !name || strcmp(f->asset, name) == 0 || strcmp(f->full, name) == 0 ||
+           strcmp(f->pkg, name) == 0;
 }
 
-/* log {env, asset, package}: diagnostics of what the last build left out. */
+/* log {env, name}: diagnostics of what the last build left out. */
 static enum call_state m_log(struct call *c)
 {
     struct env *e = call_env(c);
-    const char *asset = proto_args_str(&c->args, "asset", 0);
-    const char *pkg = proto_args_str(&c->args, "package", 0);
+    const char *name = proto_args_str(&c->args, "name", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
     const struct build_report *r = e->report;
     size_t n = 0;
     for (size_t i = 0; r && i < r->nfailures; i++)
-        n += matches(&r->failures[i], asset, pkg);
+        n += matches(&r->failures[i], name);
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 3);
     proto_pack_kstr(pk, "env", e->name);
@@ -112,7 +112,7 @@ static enum call_state m_log(struct call *c)
     msgpack_pack_array(pk, n);
     for (size_t i = 0; r && i < r->nfailures; i++) {
         const struct build_failure *f = &r->failures[i];
-        if (!matches(f, asset, pkg))
+        if (!matches(f, name))
             continue;
         msgpack_pack_map(pk, 8);
         proto_pack_kstr(pk, "full", f->full);
@@ -155,7 +155,32 @@ static enum call_state m_subscribe(struct call *c)
     return CALL_DONE;
 }
 
+/* loaded {env, generation}: the client loaded that generation's library;
+ * it is kept while the client's process lives. */
+static enum call_state m_loaded(struct call *c)
+{
+    struct env *e = call_env(c);
+    int64_t gen = proto_args_int(&c->args, "generation", -1);
+    if (!e || call_bad_args(c))
+        return CALL_DONE;
+    int pid = conn_peer_pid(c->conn);
+    if (gen <= 0 || pid <= 0) {
+        call_error(c, PROTO_E_BAD_REQUEST, "loaded needs a generation number from library");
+        return CALL_DONE;
+    }
+    if (store_loaded_add(c->g->store, e->name, gen, pid) < 0) {
+        call_error(c, PROTO_E_INTERNAL, "could not record the load; see gliad's log");
+        return CALL_DONE;
+    }
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 2);
+    proto_pack_kint(pk, "generation", gen);
+    proto_pack_kint(pk, "pid", pid);
+    return CALL_DONE;
+}
+
 const struct method methods_build[] = {
+    {"loaded", m_loaded},
     {"library", m_library},
     {"build", m_build},
     {"log", m_log},

@@ -1,6 +1,7 @@
 /*
  * methods_info: hello, status, envs — who the daemon is and how it is doing.
  */
+#include "build.h"
 #include "env.h"
 #include "gliad.h"
 #include "index.h"
@@ -37,8 +38,12 @@ static size_t problem_count(const struct index *idx)
 static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
 {
     const struct index *idx = e->index;
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 13);
     proto_pack_kstr(pk, "name", e->name);
+    proto_pack_kstr(pk, "backend", e->backend == CONFIG_BACKEND_NRNIVMODL ? "nrnivmodl" : "direct");
+    proto_pack_kbool(pk, "building", e->build != NULL || e->build_wanted);
+    proto_pack_kint(pk, "generation", e->gen ? e->gen->number : 0);
+    proto_pack_kint(pk, "built_failed", e->report ? (int64_t)e->report->failed : 0);
     proto_pack_key(pk, "site_packages");
     msgpack_pack_array(pk, e->nsite);
     for (size_t i = 0; i < e->nsite; i++)
@@ -57,8 +62,11 @@ static enum call_state m_status(struct call *c)
     struct gliad *g = c->g;
     int has_builtins = g->builtins != NULL;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, 13);
     proto_pack_kstr(pk, "version", GLIAD_VERSION);
+    proto_pack_kstr(pk, "toolchain", g->tc.problem ? g->tc.problem : g->tc.describe);
+    proto_pack_kint(pk, "compile_queue", (int64_t)compiler_queued(&g->compiler));
+    proto_pack_kint(pk, "compiler_processes", (int64_t)g->compiler.processes);
     proto_pack_kint(pk, "pid", getpid());
     proto_pack_kdouble(pk, "uptime_s", (now_ms() - g->started_ms) / 1000.0);
     proto_pack_kstr(pk, "socket", g->cfg.socket);

@@ -530,3 +530,132 @@ int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes
     sqlite3_finalize(st);
     return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
 }
+
+/* ---- Garbage collection ---- */
+
+int store_loaded_add(struct store *s, const char *env, int64_t gen, int pid)
+{
+    char g[32], p[32], now[32];
+    snprintf(g, sizeof(g), "%lld", (long long)gen);
+    snprintf(p, sizeof(p), "%d", pid);
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    const char *args[] = {env, g, p, now};
+    return run(s,
+               "INSERT OR REPLACE INTO loaded(env, gen, pid, at) VALUES(?1, CAST(?2 AS INTEGER), "
+               "CAST(?3 AS INTEGER), CAST(?4 AS INTEGER))",
+               args, 4);
+}
+
+int store_loaded_prune(struct store *s, int (*alive)(int pid))
+{
+    sqlite3_stmt *st = prepare(s, "SELECT DISTINCT pid FROM loaded", NULL, 0);
+    if (!st)
+        return -1;
+    int *dead = NULL;
+    size_t n = 0, cap = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int pid = sqlite3_column_int(st, 0);
+        if (!alive(pid))
+            VEC_PUSH(dead, n, cap, pid);
+    }
+    sqlite3_finalize(st);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        char p[32];
+        snprintf(p, sizeof(p), "%d", dead[i]);
+        const char *args[] = {p};
+        rc = run(s, "DELETE FROM loaded WHERE pid = CAST(?1 AS INTEGER)", args, 1);
+    }
+    free(dead);
+    return rc;
+}
+
+/* Collects column 0 of a query's rows into a NULL-terminated vector. */
+static char **column(struct store *s, const char *sql, const char *const *args, int nargs)
+{
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st = prepare(s, sql, args, nargs);
+    while (st && sqlite3_step(st) == SQLITE_ROW)
+        VEC_PUSH(v, n, cap, xstrdup(col(st, 0)));
+    sqlite3_finalize(st);
+    VEC_PUSH(v, n, cap, NULL);
+    return v;
+}
+
+/* Removes from v (NULL-terminated) the values `sql` (?1 = value) finds. */
+static void drop_used(struct store *s, char **v, const char *sql)
+{
+    size_t w = 0;
+    for (size_t i = 0; v[i]; i++) {
+        const char *a[] = {v[i]};
+        sqlite3_stmt *st = prepare(s, sql, a, 1);
+        int used = st && sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        if (used)
+            free(v[i]);
+        else
+            v[w++] = v[i];
+    }
+    v[w] = NULL;
+}
+
+int store_gc_generations(struct store *s, const char *env, int keep, char ***libkeys,
+                         char ***manifests)
+{
+    char k[32];
+    snprintf(k, sizeof(k), "%d", keep);
+    const char *args[] = {env, k};
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    /* Doomed: past the newest `keep`, and loaded by nobody alive. */
+    int rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS doomed(gen INTEGER); DELETE FROM doomed;");
+    if (rc == 0)
+        rc = run(s,
+                 "INSERT INTO doomed SELECT gen FROM generations WHERE env = ?1 AND gen NOT IN "
+                 "(SELECT gen FROM generations WHERE env = ?1 ORDER BY gen DESC "
+                 "LIMIT CAST(?2 AS INTEGER)) AND gen NOT IN (SELECT gen FROM loaded WHERE env = ?1)",
+                 args, 2);
+    if (rc == 0) {
+        *manifests = column(s,
+                            "SELECT manifest FROM generations WHERE env = ?1 AND manifest IS NOT "
+                            "NULL AND gen IN (SELECT gen FROM doomed)",
+                            args, 1);
+        *libkeys = column(s,
+                          "SELECT DISTINCT libkey FROM generations WHERE env = ?1 AND gen IN "
+                          "(SELECT gen FROM doomed)",
+                          args, 1);
+        static const char *const drops[] = {
+            "DELETE FROM generation_mods WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)",
+            "DELETE FROM generation_failures WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)",
+            "DELETE FROM generations WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)"};
+        for (size_t i = 0; rc == 0 && i < 3; i++)
+            rc = run(s, drops[i], args, 1);
+    }
+    if (rc == 0) {
+        /* A library or manifest still named by any generation stays. */
+        drop_used(s, *libkeys, "SELECT 1 FROM generations WHERE libkey = ?1");
+        drop_used(s, *manifests, "SELECT 1 FROM generations WHERE manifest = ?1");
+    }
+    return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
+}
+
+int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys)
+{
+    char m[32];
+    snprintf(m, sizeof(m), "%lld", (long long)max_bytes);
+    const char *args[] = {m};
+    /* Newest first; everything past the running total's bound goes. */
+    *keys = column(s,
+                   "SELECT key FROM (SELECT key, sum(size) OVER (ORDER BY last_used DESC, key) AS "
+                   "total FROM objects) WHERE total > CAST(?1 AS INTEGER)",
+                   args, 1);
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && (*keys)[i]; i++) {
+        const char *a[] = {(*keys)[i]};
+        rc = run(s, "DELETE FROM objects WHERE key = ?1", a, 1);
+    }
+    return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
+}

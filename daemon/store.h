@@ -74,6 +74,22 @@ int store_generation_failures(struct store *s, const char *env, int64_t gen, sto
 /* Marks objects used now (for the size-bounded cache's LRU order). */
 int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n);
 
+/* ---- Garbage collection ---- */
+/* Records that process `pid` loaded env's generation `gen`. */
+int store_loaded_add(struct store *s, const char *env, int64_t gen, int pid);
+/* Forgets the loads of processes for which alive(pid) is false. */
+int store_loaded_prune(struct store *s, int (*alive)(int pid));
+/*
+ * Drops env's generations beyond the newest `keep`, except those a live
+ * client loaded. Returns (malloc'd, NULL-terminated) the library keys and
+ * manifests no remaining generation of any env refers to, for the caller
+ * to delete. -1 on error.
+ */
+int store_gc_generations(struct store *s, const char *env, int keep, char ***libkeys,
+                         char ***manifests);
+/* Least recently used objects to delete so the rest fit in max_bytes. */
+int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys);
+
 /* The last error of this connection, for logs. */
 const char *store_error(struct store *s);
 

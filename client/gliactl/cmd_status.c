@@ -14,6 +14,9 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
            obj_str(r, "socket", "?"), obj_str(r, "state_dir", "?"), obj_str(r, "cache_dir", "?"),
            obj_str(r, "config", "(none: defaults)"));
     printf("  NEURON built-ins: %lld\n", obj_int(r, "builtins"));
+    printf("  toolchain: %s\n", obj_str(r, "toolchain", "(being probed)"));
+    printf("  compiling: %lld queued or running; %lld compiler processes so far\n",
+           obj_int(r, "compile_queue"), obj_int(r, "compiler_processes"));
     const msgpack_object *envs = obj_get(r, "envs");
     for (uint32_t i = 0; envs && envs->type == MSGPACK_OBJECT_ARRAY && i < envs->via.array.size;
          i++) {
@@ -22,6 +25,9 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
                obj_str(e, "name", "?"), obj_bool(e, "scanning") ? "(scanning) " : "",
                obj_int(e, "packages"), obj_int(e, "mods"), obj_int(e, "assets"),
                obj_int(e, "problems"));
+        printf("  library: generation %lld (%s backend)%s, %lld mods failed to build\n",
+               obj_int(e, "generation"), obj_str(e, "backend", "?"),
+               obj_bool(e, "building") ? ", building" : "", obj_int(e, "built_failed"));
         const msgpack_object *site = obj_get(e, "site_packages");
         for (uint32_t k = 0; site && site->type == MSGPACK_OBJECT_ARRAY && k < site->via.array.size;
              k++) {

@@ -40,7 +40,7 @@ struct ctl_cmd {
 /* The table (main.c); every cmd_<name>.c defines its entry. */
 extern const struct ctl_cmd *const ctl_commands[];
 extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,
-    cmd_packages, cmd_show_package, cmd_status, cmd_rescan;
+    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log;
 
 /*
  * Parses argv of a command: the common options (--env, --socket, --json,

@@ -1,0 +1,153 @@
+/*
+ * gliactl build [--wait] [--force]: starts a build of the environment's
+ * library; with --wait, follows it (a progress line on a terminal, plain
+ * lines otherwise) and exits 1 if anything was left out.
+ */
+#include "gliactl.h"
+
+#include <string.h>
+
+struct opts {
+    int wait, force;
+};
+
+static const struct option options[] = {
+    {"wait", no_argument, NULL, 'w'},
+    {"force", no_argument, NULL, 'f'},
+    {NULL, 0, NULL, 0},
+};
+
+static int on_opt(void *ud, int val, const char *arg)
+{
+    struct opts *o = ud;
+    (void)arg;
+    if (val == 'w')
+        o->wait = 1;
+    else
+        o->force = 1;
+    return 0;
+}
+
+struct progress {
+    struct ctl *ctl;
+    long long last; /* last figure printed */
+};
+
+static void on_note(void *ud, struct proto_msg *m)
+{
+    struct progress *p = ud;
+    if (!m->params || strncmp(m->method, "build.", 6) != 0)
+        return;
+    long long done = obj_int(m->params, "done"), total = obj_int(m->params, "total");
+    const char *env = obj_str(m->params, "env", "?");
+    if (p->ctl->tty) {
+        fprintf(stderr, "\r[%s] building: %lld/%lld mods", env, done, total);
+        fflush(stderr);
+        p->last = done;
+        return;
+    }
+    /* A log file gets a line per tenth, not per mod. */
+    if (done == total || total == 0 || (done - p->last) * 10 >= total) {
+        fprintf(stderr, "[%s] building: %lld/%lld mods\n", env, done, total);
+        p->last = done;
+    }
+}
+
+static int simple(struct ctl *ctl, const char *method, int npairs, const char *key, int val)
+{
+    msgpack_packer *pk = ctl_begin(ctl, method, (size_t)npairs);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    if (npairs)
+        proto_pack_kbool(pk, key, val);
+    struct proto_msg resp;
+    const msgpack_object *r;
+    int rc = ctl_call(ctl, &resp, &r);
+    if (rc == EXIT_OK)
+        proto_msg_free(&resp);
+    return rc;
+}
+
+static int subscribe(struct ctl *ctl)
+{
+    msgpack_packer *pk = ctl_begin(ctl, "subscribe", 1);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_key(pk, "topics");
+    msgpack_pack_array(pk, 1);
+    proto_pack_str(pk, "build");
+    struct proto_msg resp;
+    const msgpack_object *r;
+    int rc = ctl_call(ctl, &resp, &r);
+    if (rc == EXIT_OK)
+        proto_msg_free(&resp);
+    return rc;
+}
+
+static int report(struct ctl *ctl, const msgpack_object *lib)
+{
+    const msgpack_object *b = obj_get(lib, "last_build");
+    long long failed = obj_int(b, "failed");
+    const char *error = obj_str(b, "error", NULL);
+    if (ctl->json) {
+        json_print(stdout, lib);
+    } else {
+        if (error)
+            printf("build failed: %s\n", error);
+        else
+            printf("%lld mechanisms: %lld compiled, %lld cached, %lld failed (%.1f s); "
+                   "generation %lld%s\n%s\n",
+                   obj_int(b, "total") - failed, obj_int(b, "compiled"), obj_int(b, "cached"),
+                   failed, obj_double(b, "ms") / 1000.0, obj_int(lib, "generation"),
+                   obj_bool(b, "unchanged") ? " (unchanged)" : "", obj_str(lib, "path", "-"));
+        if (failed)
+            printf("%lld mod%s left out: gliactl log shows why\n", failed, failed == 1 ? "" : "s");
+    }
+    return error || failed ? EXIT_FAILED : EXIT_OK;
+}
+
+static int exec(struct ctl *ctl, int argc, char **argv)
+{
+    struct opts o = {0};
+    int i = ctl_getopt(ctl, &cmd_build, argc, argv, on_opt, &o);
+    if (i < 0)
+        return -i - 1;
+    if (argc - i != 0)
+        return ctl_usage(&cmd_build, "takes no arguments");
+    int rc = o.wait ? subscribe(ctl) : EXIT_OK;
+    if (rc == EXIT_OK)
+        rc = simple(ctl, "build", 1, "force", o.force);
+    if (rc != EXIT_OK)
+        return rc;
+    if (!o.wait) {
+        if (!ctl->json)
+            printf("build started (gliactl build --wait follows it)\n");
+        return EXIT_OK;
+    }
+    msgpack_packer *pk = ctl_begin(ctl, "library", 1);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_kbool(pk, "wait", 1);
+    struct progress p = {ctl, 0};
+    struct proto_msg resp;
+    const msgpack_object *lib;
+    rc = ctl_call_notify(ctl, &resp, &lib, on_note, &p);
+    if (ctl->tty && p.last)
+        fputc('\n', stderr);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = report(ctl, lib);
+    proto_msg_free(&resp);
+    return rc;
+}
+
+const struct ctl_cmd cmd_build = {
+    .name = "build",
+    .synopsis = "[--wait] [--force]",
+    .summary = "build the environment's mechanism library now",
+    .help = "gliad builds by itself after every change; this is for asking explicitly.\n"
+            "  --wait    follow the build and print its outcome; exit 1 if a mod failed\n"
+            "  --force   ignore the caches: recompile every mod\n",
+    .options = options,
+    .exec = exec,
+};

@@ -1,0 +1,53 @@
+/*
+ * gliactl library [--wait]: the path of the environment's mechanism
+ * library, alone on stdout (for h.nrn_load_dll or a shell variable).
+ */
+#include "gliactl.h"
+
+#include <string.h>
+
+static const struct option options[] = {
+    {"wait", no_argument, NULL, 'w'},
+    {NULL, 0, NULL, 0},
+};
+
+static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
+{
+    (void)ctl;
+    int *rc = ud;
+    const char *path = obj_str(r, "path", NULL);
+    if (path) {
+        printf("%s\n", path);
+        return;
+    }
+    fprintf(stderr, "gliactl: no library yet for %s (%s)%s\n", obj_str(r, "env", "?"),
+            obj_str(r, "status", "?"),
+            strcmp(obj_str(r, "status", ""), "building") == 0 ? "; gliactl library --wait waits"
+                                                                : "");
+    *rc = EXIT_FAILED;
+}
+
+static int exec(struct ctl *ctl, int argc, char **argv)
+{
+    int wait = 0, rc = EXIT_OK;
+    int i = ctl_getopt(ctl, &cmd_library, argc, argv, ctl_flag_opt, &wait);
+    if (i < 0)
+        return -i - 1;
+    if (argc - i != 0)
+        return ctl_usage(&cmd_library, "takes no arguments");
+    msgpack_packer *pk = ctl_begin(ctl, "library", 1);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_kbool(pk, "wait", wait);
+    int call = ctl_finish(ctl, print, &rc);
+    return call != EXIT_OK ? call : rc;
+}
+
+const struct ctl_cmd cmd_library = {
+    .name = "library",
+    .synopsis = "[--wait]",
+    .summary = "print the path of the environment's mechanism library",
+    .help = "  --wait   first wait until what is installed now is scanned and built\n",
+    .options = options,
+    .exec = exec,
+};

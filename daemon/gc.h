@@ -1,0 +1,19 @@
+/*
+ * gc: keeps the cache and the generation history bounded. Per environment
+ * the newest keep_generations libraries stay, and so does every library a
+ * live client reported loading (NEURON cannot unload one, so deleting it
+ * would pull it from under a running simulation); compiled objects are kept
+ * up to cache_max_mb, least recently used out first.
+ *
+ * Runs on a worker, and only while no build runs, so it never races a
+ * build that is about to publish a library it would delete.
+ */
+#ifndef GLIA_GC_H
+#define GLIA_GC_H
+
+struct gliad;
+
+/* Collects now, or as soon as no build runs. */
+void gc_request(struct gliad *g);
+
+#endif
