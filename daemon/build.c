@@ -112,6 +112,13 @@ static struct build *build_new(struct env *e, int force)
 
 void build_destroy(struct build *b)
 {
+    if (b->nrnivmodl) { /* its staging dir is its own */
+        char *stage = xprintf("%s/tmp/stage-%llu", b->cache_dir, (unsigned long long)b->id);
+        remove_tree(stage);
+        free(stage);
+    }
+    if (b->link_dir) /* left by a failed or cancelled link */
+        remove_tree(b->link_dir);
     for (size_t i = 0; i < b->n; i++) {
         struct build_item *it = &b->items[i];
         if (it->submitted && it->state == ITEM_PENDING)
@@ -181,7 +188,7 @@ static void item_done(void *ud, const struct compile_result *r)
 static void submit(struct build *b, struct build_item *it)
 {
     char *dir = xstrndup(it->mod->path, strrchr(it->mod->path, '/') - it->mod->path);
-    struct compile_req req = {.key = it->key, .stem = it->mod->full, .work_dir = it->work_dir,
+    struct compile_req req = {.key = it->key, .stem = it->mod->full,
                               .orig_path = it->mod->path, .orig_dir = dir,
                               .mod_text = it->text};
     it->submitted = 1;
@@ -342,9 +349,6 @@ static void link_nrnivmodl(struct build *b)
     struct stat st;
     int same = cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force;
     if (same || (!b->force && stat(b->lib_path, &st) == 0)) {
-        for (size_t i = 0; i < b->n; i++)
-            if (b->items[i].work_dir)
-                remove_tree(b->items[i].work_dir);
         b->lib_exists = 1;
         if (same) {
             b->generation = cur->number;
@@ -399,8 +403,8 @@ static struct build_report *make_report(struct build *b)
     r->failures = xcalloc(b->n + 1, sizeof(*r->failures));
     for (size_t i = 0; i < b->n; i++) {
         const struct build_item *it = &b->items[i];
-        if (build_item_linked(it))
-            continue;
+        if (it->state != ITEM_FAILED && it->state != ITEM_DUPLICATE)
+            continue; /* built, or never reached: the build's error says why */
         const struct index_mod *m = it->mod;
         struct build_failure *f = &r->failures[r->nfailures++];
         f->full = xstrdup(m->full), f->pkg = xstrdup(m->pkgname), f->asset = xstrdup(m->asset);

@@ -121,11 +121,28 @@ static struct build_item *blamed(struct build *b, const char *out)
     return NULL;
 }
 
-static void remove_work_dirs(struct build *b)
+/* The same diagnostics as the direct backend gives, from nrnivmodl's
+ * output: nocmodl's "at line N" or the compiler's first error. */
+static void blame(struct build *b, struct build_item *it, const char *out)
 {
-    for (size_t i = 0; i < b->n; i++)
-        if (b->items[i].work_dir)
-            remove_tree(b->items[i].work_dir);
+    char *copy = xprintf("%s/%s.mod", it->work_dir, it->mod->full);
+    if (strstr(out, " at line ")) {
+        diag_nocmodl(&it->diag, out, copy, it->mod->path);
+    } else {
+        /* make compiles ./<full>.c inside x86_64/ */
+        char *c_rel = xprintf("%s.c", it->mod->full);
+        char *c_dot = xprintf("./%s", c_rel);
+        char *c_path = xprintf("%s/x86_64/%s.c", b->link_dir, it->mod->full);
+        char *c_text = file_read(c_path, 64u << 20, NULL);
+        const char *from = strstr(out, c_dot) ? c_dot : c_rel;
+        diag_cc(&it->diag, strstr(out, from) ? strstr(out, from) : out, from, c_text,
+                it->text, it->mod->path);
+        free(c_text);
+        free(c_path);
+        free(c_dot);
+        free(c_rel);
+    }
+    free(copy);
 }
 
 static void nrnivmodl_done(void *ud, struct proc_result *r)
@@ -134,7 +151,6 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
     b->proc = NULL;
     b->busy = 0;
     if (b->stale) {
-        remove_work_dirs(b);
         build_destroy(b);
         return;
     }
@@ -151,7 +167,6 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
                 b->items[i].state = ITEM_READY;
                 b->compiled++;
             }
-        remove_work_dirs(b);
         free(out);
         build_nrnivmodl_linked(b);
         return;
@@ -161,17 +176,10 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
         b->error = xprintf("nrnivmodl failed%s: %.3000s", r->timed_out ? " (timed out)" : "",
                            out);
         free(out);
-        remove_work_dirs(b);
         build_nrnivmodl_linked(b);
         return;
     }
-    char *copy = xprintf("%s/%s.mod", it->work_dir, it->mod->full);
-    char *mapped = diag_replace(out, copy, it->mod->path);
-    char *why = xprintf("nrnivmodl could not build it%s", "");
-    diag_plain(&it->diag, it->mod->path, "nrnivmodl", why, mapped);
-    free(why);
-    free(mapped);
-    free(copy);
+    blame(b, it, out);
     free(out);
     it->state = ITEM_FAILED;
     b->failed++;
@@ -207,7 +215,6 @@ static void run(struct build *b)
         b->busy = 0;
         b->error = xprintf("cannot run nrnivmodl%s%s: %s", tc->nrnivmodl ? " " : "",
                            tc->nrnivmodl ? tc->nrnivmodl : "", uv_strerror(rc));
-        remove_work_dirs(b);
         build_nrnivmodl_linked(b);
     }
     (void)nmods;

@@ -68,26 +68,18 @@ static int built_text(struct build_item *it, const char *raw, size_t len,
     return 0;
 }
 
-/* Writes the build copy where the compile task expects it, atomically:
- * two builds preparing the same key write the same bytes. */
-static int write_copy(struct build_item *it, size_t len, uint64_t build_id)
+/* The staged copy nrnivmodl will read. */
+static int write_copy(struct build_item *it, size_t len)
 {
-    if (mkdir(it->work_dir, 0755) < 0 && errno != EEXIST)
+    if (mkdir_p(it->work_dir, 0755) < 0)
         return -1;
-    char *tmp = xprintf("%s/.%s.mod.%d.%llu", it->work_dir, it->mod->full, (int)getpid(),
-                        (unsigned long long)build_id);
     char *dest = xprintf("%s/%s.mod", it->work_dir, it->mod->full);
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = -1;
-    if (fd >= 0) {
-        ssize_t w = write(fd, it->text, len);
-        rc = close(fd) == 0 && w == (ssize_t)len && rename(tmp, dest) == 0 ? 0 : -1;
-    }
-    if (rc < 0)
-        unlink(tmp);
-    free(tmp);
+    int fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     free(dest);
-    return rc;
+    if (fd < 0)
+        return -1;
+    ssize_t w = write(fd, it->text, len);
+    return close(fd) == 0 && w == (ssize_t)len ? 0 : -1;
 }
 
 /* nrnivmodl runs nocmodl in the copy's dir: the INCLUDEd files go there
@@ -167,11 +159,14 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
         free_includes(incs, info.nincludes);
         if (!b->force)
             check_caches(b, it, s);
-        if (it->state == ITEM_PENDING) {
-            it->work_dir = xprintf("%s/tmp/%s", b->cache_dir, it->key);
-            if (write_copy(it, tlen, b->id) < 0)
+        /* nrnivmodl reads files: stage each mod (and its INCLUDEs) in a dir
+         * of this build's own. The direct backend's tasks write their copy. */
+        if (it->state == ITEM_PENDING && b->nrnivmodl) {
+            it->work_dir = xprintf("%s/tmp/stage-%llu/%s", b->cache_dir,
+                                   (unsigned long long)b->id, it->key);
+            if (write_copy(it, tlen) < 0)
                 fail(it, "cache", "cannot write the build copy: %s", strerror(errno));
-            else if (b->nrnivmodl)
+            else
                 stage_includes(it, &info, dir);
         }
     }

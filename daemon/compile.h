@@ -20,14 +20,14 @@
 
 struct toolchain;
 
-/* What a build asks for: the work dir already holds <stem>.mod. */
+/* What a build asks for. Each task writes the text into a work dir of its
+ * own, so a cancelled build can never pull files from under another's. */
 struct compile_req {
     const char *key;
     const char *stem;      /* the full mechanism name */
-    const char *work_dir;  /* cache/tmp/<key> */
     const char *orig_path; /* the user's .mod, for messages */
     const char *orig_dir;  /* nocmodl runs here, so INCLUDE finds its files */
-    const char *mod_text;  /* as built, to map cc errors back to .mod lines */
+    const char *mod_text;  /* as built (renamed when plain) */
 };
 
 struct compile_result {
@@ -50,6 +50,7 @@ struct compiler {
     struct compile_task *queue_head, *queue_tail;
     uv_idle_t kick; /* starts queued work on the next loop turn */
     uint64_t processes; /* compiler processes started, ever */
+    uint64_t seq;       /* names work dirs */
 };
 
 void compiler_init(struct compiler *c, uv_loop_t *loop, const struct toolchain *tc,

@@ -32,11 +32,12 @@ char *diag_replace(const char *s, const char *from, const char *to)
     return out;
 }
 
-/* Chatter nocmodl prints on success too. */
+/* Chatter nocmodl (and nrnivmodl around it) prints on success too. */
 static int is_chatter(const char *line, size_t n)
 {
     static const char *const prefixes[] = {"Translating ", "INCLUDEing ", "Thread Safe",
-                                           "Notice:", "Warning:"};
+                                           "Notice:",      "Warning:",   " -> ",
+                                           " => ",         "Creating '", "/"};
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if (n >= strlen(prefixes[i]) && strncmp(line, prefixes[i], strlen(prefixes[i])) == 0)
             return 1;
@@ -74,7 +75,9 @@ void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
             d->line = atoi(at + strlen(" at line "));
             break;
         }
-        if (!is_chatter(line, n))
+        if (is_chatter(line, n))
+            msg[0] = '\0'; /* the message is what follows the last chatter */
+        else
             append(msg, sizeof(msg), line, n);
         line += n + (line[n] == '\n');
     }
