@@ -149,6 +149,12 @@ static int element(const unsigned char *p, size_t avail, size_t *hdr, uint64_t *
     return 1;
 }
 
+/* fixmap, fixarray, array16/32, map16/32. */
+static int is_container(unsigned char b)
+{
+    return (b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf);
+}
+
 /* Advances r->scan over the message at r->start as far as the bytes go.
  * 1: complete, 0: need more, -1: broken (*why set). */
 static int scan(struct proto_reader *r, const char **why)
@@ -184,15 +190,16 @@ static int scan(struct proto_reader *r, const char **why)
         }
         if (s->pos + hdr + body > avail)
             return 0;
+        /* An empty container opens no level to scan, but it is one level
+         * deeper all the same, and msgpack-c refuses it past 32. */
+        if (is_container(m[s->pos]) && s->depth > PROTO_MAX_DEPTH) {
+            *why = "message nested deeper than 32 levels";
+            return -1;
+        }
         s->left[s->depth - 1]--;
         s->pos += hdr + body;
-        if (items > 0) {
-            if (s->depth > PROTO_MAX_DEPTH) {
-                *why = "message nested deeper than 32 levels";
-                return -1;
-            }
+        if (items > 0)
             s->left[s->depth++] = (uint32_t)items;
-        }
     }
 }
 

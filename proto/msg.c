@@ -23,6 +23,12 @@ static int get_u32(const msgpack_object *o, uint32_t *out)
     return 0;
 }
 
+/* A string read as a C string would stop short: "status\0x" is not "status". */
+static int has_nul(const msgpack_object *str)
+{
+    return str->via.str.size > 0 && memchr(str->via.str.ptr, '\0', str->via.str.size);
+}
+
 /* params: an array holding one map (or nil), or an empty array. */
 static int get_params(const msgpack_object *o, const msgpack_object **out)
 {
@@ -78,6 +84,8 @@ int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *wh
         if (v[2].type != MSGPACK_OBJECT_STR)
             return fail(why, whylen, "method must be a string");
         m->method = proto_zone_str(m->unpacked.zone, &v[2]);
+        if (has_nul(&v[2]))
+            return fail(why, whylen, "method must not hold a NUL byte");
         if (get_params(&v[3], &m->params) < 0)
             return fail(why, whylen, "params must be an array holding one map");
         return 0;
@@ -96,6 +104,8 @@ int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *wh
         if (v[1].type != MSGPACK_OBJECT_STR)
             return fail(why, whylen, "method must be a string");
         m->method = proto_zone_str(m->unpacked.zone, &v[1]);
+        if (has_nul(&v[1]))
+            return fail(why, whylen, "method must not hold a NUL byte");
         if (get_params(&v[2], &m->params) < 0)
             return fail(why, whylen, "params must be an array holding one map");
         return 0;
@@ -229,6 +239,10 @@ const char **proto_args_strv(struct proto_args *a, const char *key, size_t *n)
         v[i] = proto_zone_str(a->zone, &o->via.array.ptr[i]);
         if (!v[i]) {
             proto_args_fail(a, "parameter '%s' must be an array of strings", key);
+            return NULL;
+        }
+        if (has_nul(&o->via.array.ptr[i])) {
+            proto_args_fail(a, "parameter '%s' holds a NUL byte", key);
             return NULL;
         }
     }
