@@ -22,10 +22,10 @@ struct scan_job {
     size_t nsite;
     char *state_dir;
     char *name;
-    struct index_pkg **pkgs;
-    size_t npkgs;
-    struct index_problem *probs;
-    size_t nprobs;
+    struct index_pkg **prev; /* the current index's packages, read only; NULL-ended */
+    size_t nprev;
+    struct strmap *dirty; /* dist-infos to read again; NULL: all */
+    struct scan_result result;
     double ms;
 };
 
@@ -38,7 +38,36 @@ struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t
     for (size_t i = 0; i < nsite; i++)
         e->site[i] = xstrdup(site[i]);
     e->nsite = nsite;
+    watch_init(e);
     return e;
+}
+
+void env_add(struct gliad *g, struct env *e)
+{
+    g->envs = xgrow(g->envs, &g->envcap, g->nenvs + 1, sizeof(*g->envs));
+    g->envs[g->nenvs++] = e;
+    build_load_generation(e);
+}
+
+void env_remove(struct gliad *g, struct env *e)
+{
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (g->envs[i] == e) {
+            memmove(&g->envs[i], &g->envs[i + 1], (g->nenvs - i - 1) * sizeof(*g->envs));
+            g->nenvs--;
+            break;
+        }
+    env_release(e);
+}
+
+void env_set_site(struct env *e, char *const *site, size_t nsite)
+{
+    strv_free(e->site, e->nsite);
+    e->site = xcalloc(nsite + 1, sizeof(*e->site));
+    for (size_t i = 0; i < nsite; i++)
+        e->site[i] = xstrdup(site[i]);
+    e->nsite = nsite;
+    env_scan(e);
 }
 
 static void env_free(struct env *e)
@@ -46,6 +75,7 @@ static void env_free(struct env *e)
     callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
     callq_fail(&e->lib_waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
     build_cancel(e);
+    watch_close(e);
     generation_free(e->gen);
     build_report_free(e->report);
     index_free(e->index);
@@ -66,8 +96,7 @@ static void scan_work(uv_work_t *req)
 {
     struct scan_job *j = req->data;
     double t0 = now_ms();
-    for (size_t i = 0; i < j->nsite; i++)
-        scan_site(j->site[i], &j->pkgs, &j->npkgs, &j->probs, &j->nprobs);
+    scan_env(j->site, j->nsite, j->prev, j->nprev, j->dirty, &j->result);
     j->ms = now_ms() - t0;
     /* Saved here, not on the loop: a thousand rows is a real write. */
     char err[256];
@@ -76,7 +105,7 @@ static void scan_work(uv_work_t *req)
         log_error("%s", err);
         return;
     }
-    if (store_index_save(s, j->name, j->pkgs, j->npkgs) < 0)
+    if (store_index_save(s, j->name, j->result.pkgs, j->result.npkgs) < 0)
         log_error("could not save the index of %s; it is still served", j->name);
     store_close(s);
 }
@@ -141,17 +170,21 @@ static void scan_done(uv_work_t *req, int status)
 {
     struct scan_job *j = req->data;
     struct env *e = j->env;
+    struct scan_result *r = &j->result;
     (void)status;
     e->scanning = 0;
     if (e->forgotten) {
-        for (size_t i = 0; i < j->npkgs; i++)
-            index_pkg_unref(j->pkgs[i]);
-        index_problems_free(j->probs, j->nprobs);
+        for (size_t i = 0; i < r->npkgs; i++)
+            if (r->fresh[i])
+                index_pkg_unref(r->pkgs[i]);
+        index_problems_free(r->probs, r->nprobs);
         env_free(e);
     } else {
-        struct index *idx = index_build(j->pkgs, j->npkgs, e->g->builtins, j->probs, j->nprobs);
-        for (size_t i = 0; i < j->npkgs; i++)
-            index_pkg_unref(j->pkgs[i]); /* the index holds them now */
+        struct index *idx = index_build(r->pkgs, r->npkgs, e->g->builtins, r->probs, r->nprobs);
+        for (size_t i = 0; i < r->npkgs; i++)
+            if (r->fresh[i])
+                index_pkg_unref(r->pkgs[i]); /* the index holds them now */
+        watch_update(e, r->watch, r->nwatch);
         log_problems(e, e->index, idx);
         index_free(e->index);
         e->index = idx;
@@ -162,11 +195,13 @@ static void scan_done(uv_work_t *req, int status)
                  idx->npkgs - (e->g->builtins != NULL),
                  idx->nmods, j->ms);
         if (e->scan_wanted)
-            env_scan(e);
+            env_scan_changes(e);
         build_start(e, 0);
         wake(e);
     }
-    free(j->pkgs);
+    scan_result_free(r);
+    free(j->prev);
+    watch_dirty_free(j->dirty);
     strv_free(j->site, j->nsite);
     free(j->state_dir);
     free(j->name);
@@ -174,6 +209,22 @@ static void scan_done(uv_work_t *req, int status)
 }
 
 void env_scan(struct env *e)
+{
+    watch_dirty_all(e);
+    env_scan_changes(e);
+}
+
+uint64_t env_scan_covering(struct env *e)
+{
+    if (watch_pending(e) || e->scan_wanted) {
+        env_scan_changes(e); /* starts now, or once it can */
+        return e->scan_wanted ? e->scans_started + 1 : e->scans_started;
+    }
+    /* A running scan took every change seen before it started. */
+    return e->scanning ? e->scans_started : 0;
+}
+
+void env_scan_changes(struct env *e)
 {
     struct gliad *g = e->g;
     /* Scans wait for what every index includes: the built-ins and the dirs. */
@@ -193,6 +244,12 @@ void env_scan(struct env *e)
     j->nsite = e->nsite;
     j->state_dir = xstrdup(g->cfg.state_dir);
     j->name = xstrdup(e->name);
+    /* Before the first index every package is new anyway. */
+    j->dirty = e->index ? watch_take_dirty(e) : (watch_dirty_free(watch_take_dirty(e)), NULL);
+    j->prev = xcalloc((e->index ? e->index->npkgs : 0) + 1, sizeof(*j->prev));
+    for (size_t i = 0; e->index && i < e->index->npkgs; i++)
+        if (e->index->pkgs[i]->layout != INDEX_BUILTIN)
+            j->prev[j->nprev++] = e->index->pkgs[i];
     uv_queue_work(g->loop, &j->req, scan_work, scan_done);
 }
 

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "methods.h"
+#include "watch.h"
 
 struct gliad;
 struct index;
@@ -44,14 +45,29 @@ struct env {
     struct generation *gen;       /* newest published library, or NULL */
     struct build_report *report;  /* what the last finished build found */
     struct callq lib_waiting;     /* `library` calls waiting for builds to settle */
+
+    struct watcher watcher;
+    int registered; /* added by env.register, not by the config */
 };
 
 struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite);
+/* Adds e to g's environments (g owns it from then on), with the library a
+ * previous run published for it; the caller starts its scan. */
+void env_add(struct gliad *g, struct env *e);
+/* Removes e from g's environments and releases it. */
+void env_remove(struct gliad *g, struct env *e);
+/* Gives e new site dirs and rescans. */
+void env_set_site(struct env *e, char *const *site, size_t nsite);
 /* Frees now, or after the running scan when there is one. */
 void env_release(struct env *e);
 
 /* Asks for a full rescan (coalesced with one already running). */
 void env_scan(struct env *e);
+/* Rescans what the watcher marked dirty (coalesced likewise). */
+void env_scan_changes(struct env *e);
+/* The number of the scan that will include every change seen so far
+ * (starting it when none would); 0 when the index already does. */
+uint64_t env_scan_covering(struct env *e);
 
 /* Parks c until a scan that starts after this moment has been published
  * (so it reflects the disk as it is now), asking for one. The call runs

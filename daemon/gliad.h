@@ -21,6 +21,7 @@ struct store;
 struct server;
 struct env;
 struct index_pkg;
+struct syncer;
 
 /* One global preference: what `gliactl select` stored. */
 struct pref {
@@ -37,7 +38,7 @@ struct gliad {
     struct server *server;
 
     struct env **envs;
-    size_t nenvs;
+    size_t nenvs, envcap;
 
     /* NEURON's own mechanisms as a package; NULL until known. */
     struct index_pkg *builtins;
@@ -50,6 +51,7 @@ struct gliad {
     struct compiler compiler;
     uint64_t next_build_id;
     int gc_running, gc_wanted;
+    struct syncer *sync;
 
     uv_signal_t sigint, sigterm, sighup;
     int stopping;

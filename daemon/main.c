@@ -14,6 +14,7 @@
 #include "prefs.h"
 #include "server.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 
 #include <getopt.h>
@@ -64,9 +65,11 @@ void gliad_stop(struct gliad *g, const char *why)
     g->stopping = 1;
     log_info("stopping: %s", why);
     server_stop_listening(g->server);
+    sync_close(g);
     for (size_t i = 0; i < g->nenvs; i++) {
         struct env *e = g->envs[i];
         build_cancel(e);
+        watch_close(e);
         callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
         callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
     }
@@ -110,21 +113,40 @@ static int activated_fd(void)
     return 3;
 }
 
+static void add_registered(void *ud, const char *const *cells, size_t n)
+{
+    struct gliad *g = ud;
+    (void)n;
+    if (gliad_env(g, cells[0])) {
+        log_warn("registered environment %s is also in the config; the config wins", cells[0]);
+        return;
+    }
+    size_t nsite = 0;
+    char **site = NULL, *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
+    size_t cap = 0;
+    for (char *d = strtok_r(copy, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
+        VEC_PUSH(site, nsite, cap, xstrdup(d));
+    struct env *e = env_new(g, cells[0], site, nsite);
+    e->registered = 1;
+    env_add(g, e);
+    strv_free(site, nsite);
+    free(copy);
+}
+
 static void add_envs(struct gliad *g)
 {
-    g->envs = xcalloc(g->cfg.nenvs, sizeof(*g->envs));
     for (size_t i = 0; i < g->cfg.nenvs; i++) {
         const struct config_env *ce = &g->cfg.envs[i];
         struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
         e->backend = ce->backend;
-        g->envs[g->nenvs++] = e;
-        build_load_generation(e);
+        env_add(g, e);
         if (g->cfg.python_default)
             env_probe_python(e);
         else
             for (size_t k = 0; k < e->nsite; k++)
                 log_info("[%s] site-packages: %s", e->name, e->site[k]);
     }
+    store_envs_load(g->store, add_registered, g);
 }
 
 static void toolchain_ready(void *ud)
@@ -248,6 +270,7 @@ int main(int argc, char **argv)
     watch_signal(g, &g->sigterm, SIGTERM);
     watch_signal(g, &g->sighup, SIGHUP);
     clean_tmp(g);
+    sync_init(g);
     toolchain_detect(&g->cfg.neuron, &g->tc);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     add_envs(g);

@@ -6,6 +6,7 @@
 #include "gliad.h"
 #include "log.h"
 #include "server.h"
+#include "sync.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -14,7 +15,7 @@
 #include <string.h>
 
 static const struct method *const groups[] = {methods_info, methods_index, methods_resolve,
-                                              methods_build};
+                                              methods_build, methods_env};
 
 static const struct method *find(const char *name)
 {
@@ -32,9 +33,13 @@ static void call_free(struct call *c)
     free(c);
 }
 
-/* Runs (or re-runs) a call; frees it unless it parked itself. */
+/* Runs (or re-runs) a call; frees it unless it parked itself. A request
+ * with sync: true first waits until its env has seen every change made
+ * before it was sent. */
 static void run(struct call *c)
 {
+    if (c->synced != 2 && proto_args_bool(&c->args, "sync", 0) && sync_gate(c))
+        return;
     if (c->method->fn(c) == CALL_WAIT)
         return;
     if (!c->replied && c->msg.type == PROTO_REQUEST)

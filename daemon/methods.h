@@ -26,6 +26,8 @@ struct call {
     const struct method *method;
     struct call *next; /* in a wait queue */
     uint64_t wait_for; /* what a parked call waits for (e.g. a scan number) */
+    int synced;        /* sync barrier: 0 not yet, 1 cookie seen, 2 index covers it */
+    int rescanned;     /* rescan: parked for its own scan already */
     int replied;
 };
 
@@ -76,5 +78,6 @@ extern const struct method methods_info[];    /* methods_info.c: hello, status, 
 extern const struct method methods_index[];   /* methods_index.c: packages, assets, ... */
 extern const struct method methods_resolve[]; /* methods_resolve.c: resolve, select, ... */
 extern const struct method methods_build[];   /* methods_build.c: library, build, log, ... */
+extern const struct method methods_env[];     /* methods_env.c: sync, env.register, ... */
 
 #endif

@@ -10,6 +10,7 @@
 #include "methods.h"
 #include "server.h"
 #include "store.h"
+#include "sync.h"
 #include "util.h"
 
 #include <string.h>
@@ -51,6 +52,8 @@ static enum call_state m_library(struct call *c)
     int wait = proto_args_bool(&c->args, "wait", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
+    if (wait && sync_gate(c))
+        return CALL_WAIT;
     if (wait && env_busy(e)) {
         callq_push(&e->lib_waiting, c);
         return CALL_WAIT;

@@ -154,8 +154,10 @@ static enum call_state m_rescan(struct call *c)
     if (!e)
         return CALL_DONE;
     /* First run: park for a fresh scan; run again after it: answer. */
-    if (!c->wait_for)
+    if (!c->rescanned) {
+        c->rescanned = 1;
         return env_wait_scan(e, c);
+    }
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 4);
     proto_pack_kstr(pk, "env", e->name);

@@ -8,6 +8,7 @@
 #include "scan.h"
 #include "entrypoints.h"
 #include "mechname.h"
+#include "strmap.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -340,15 +341,87 @@ void scan_dist_info(const char *site, const char *di, struct index_pkg ***pkgs, 
     entrypoints_free(&eps);
 }
 
-void scan_site(const char *site, struct index_pkg ***pkgs, size_t *npkgs,
-               struct index_problem **probs, size_t *nprobs)
+/* ---- A whole environment ---- */
+
+static void add_watch(struct scan_result *r, size_t *cap, char *dir, const char *owner)
+{
+    if (*cap <= r->nwatch) {
+        *cap = *cap ? *cap * 2 : 16;
+        r->watch = xrealloc(r->watch, *cap * sizeof(*r->watch));
+    }
+    r->watch[r->nwatch++] = (struct scan_watch){dir, xstrdup(owner)};
+}
+
+/* Every dir under `dir` where mods may appear (Arbor-only dirs aside). */
+static void watch_tree(struct scan_result *r, size_t *cap, const char *dir, const char *owner,
+                       int depth)
+{
+    if (!is_dir(dir))
+        return;
+    add_watch(r, cap, xstrdup(dir), owner);
+    DIR *d = depth < MAX_DEPTH ? opendir(dir) : NULL;
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.' || strcmp(de->d_name, "arbor") == 0)
+            continue;
+        char *sub = xprintf("%s/%s", dir, de->d_name);
+        if (!str_has_suffix(sub, ".mod") && is_dir(sub))
+            watch_tree(r, cap, sub, owner, depth + 1);
+        free(sub);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* The package's module dir (where mods/ may be created) and its mod dirs. */
+static void watch_package(struct scan_result *r, size_t *cap, const struct index_pkg *p)
+{
+    if (!p->root || !is_dir(p->root))
+        return;
+    add_watch(r, cap, xstrdup(p->root), p->dist_info);
+    char *mod = xprintf("%s/mod", p->root), *mods = xprintf("%s/mods", p->root);
+    watch_tree(r, cap, mod, p->dist_info, MAX_DEPTH); /* Glia 0.x: not recursive */
+    watch_tree(r, cap, mods, p->dist_info, 0);
+    free(mod);
+    free(mods);
+}
+
+/* A missing site-packages dir is watched through its nearest existing
+ * parent, so its creation (a venv made later) is seen. */
+static void watch_site(struct scan_result *r, size_t *cap, const char *site)
+{
+    char *dir = xstrdup(site);
+    while (!is_dir(dir)) {
+        char *slash = strrchr(dir, '/');
+        if (!slash || slash == dir) {
+            strcpy(dir, "/");
+            break;
+        }
+        *slash = '\0';
+    }
+    add_watch(r, cap, dir, NULL);
+}
+
+static void push_pkg(struct scan_result *r, size_t *cap, struct index_pkg *p, int fresh)
+{
+    if (*cap <= r->npkgs) {
+        *cap = *cap ? *cap * 2 : 16;
+        r->pkgs = xrealloc(r->pkgs, *cap * sizeof(*r->pkgs));
+        r->fresh = xrealloc(r->fresh, *cap);
+    }
+    r->pkgs[r->npkgs] = p;
+    r->fresh[r->npkgs++] = (unsigned char)fresh;
+}
+
+static void scan_one_site(const char *site, const struct strmap *prev, const struct strmap *dirty,
+                          struct scan_result *r, size_t *pcap)
 {
     DIR *d = opendir(site);
     if (!d) {
         char *why = errno == ENOENT
                         ? xprintf("site-packages dir %s does not exist (yet)", site)
                         : xprintf("site-packages dir %s cannot be read: %s", site, strerror(errno));
-        index_problem_add(probs, nprobs, site, 0, why);
+        index_problem_add(&r->probs, &r->nprobs, site, 0, why);
         free(why);
         return;
     }
@@ -359,7 +432,54 @@ void scan_site(const char *site, struct index_pkg ***pkgs, size_t *npkgs,
             VEC_PUSH(names.v, names.n, names.cap, xstrdup(de->d_name));
     closedir(d);
     qsort(names.v, names.n, sizeof(*names.v), cmp_str);
-    for (size_t i = 0; i < names.n; i++)
-        scan_dist_info(site, names.v[i], pkgs, npkgs, probs, nprobs);
+    for (size_t i = 0; i < names.n; i++) {
+        char *path = xprintf("%s/%s", site, names.v[i]);
+        struct index_pkg *const *old = prev ? strmap_get(prev, path) : NULL;
+        if (old && dirty && !strmap_get(dirty, path)) {
+            for (; *old && strcmp((*old)->dist_info, path) == 0; old++)
+                push_pkg(r, pcap, *old, 0);
+        } else {
+            struct index_pkg **fresh = NULL;
+            size_t n = 0;
+            scan_dist_info(site, names.v[i], &fresh, &n, &r->probs, &r->nprobs);
+            for (size_t k = 0; k < n; k++)
+                push_pkg(r, pcap, fresh[k], 1);
+            free(fresh);
+        }
+        free(path);
+    }
     strv_free(names.v, names.n);
+}
+
+void scan_env(char *const *sites, size_t nsite, struct index_pkg *const *prev, size_t nprev,
+              const struct strmap *dirty, struct scan_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    /* dist-info path -> its first package in prev (a dist-info's packages
+     * are adjacent: one scan_dist_info made them). prev ends with NULL. */
+    struct strmap byinfo;
+    strmap_init(&byinfo);
+    for (size_t i = 0; i < nprev; i++)
+        if (prev[i]->dist_info && !strmap_get(&byinfo, prev[i]->dist_info))
+            strmap_put(&byinfo, prev[i]->dist_info, (void *)&prev[i]);
+    size_t pcap = 0, wcap = 0;
+    for (size_t i = 0; i < nsite; i++)
+        scan_one_site(sites[i], &byinfo, dirty, out, &pcap);
+    strmap_free(&byinfo);
+    for (size_t i = 0; i < nsite; i++)
+        watch_site(out, &wcap, sites[i]);
+    for (size_t i = 0; i < out->npkgs; i++)
+        watch_package(out, &wcap, out->pkgs[i]);
+}
+
+void scan_result_free(struct scan_result *r)
+{
+    for (size_t i = 0; i < r->nwatch; i++) {
+        free(r->watch[i].dir);
+        free(r->watch[i].owner);
+    }
+    free(r->watch);
+    free(r->pkgs);
+    free(r->fresh);
+    memset(r, 0, sizeof(*r));
 }

@@ -12,16 +12,37 @@
 
 #define SCAN_MAX_MOD_BYTES (4u << 20)
 
-/* Every Glia package of one site-packages dir, in a stable order, appended
- * to *pkgs. Problems of the dir itself (missing, unreadable, a broken
- * entry_points.txt) go to *probs; problems of a package stay with it. */
-void scan_site(const char *site, struct index_pkg ***pkgs, size_t *npkgs,
-               struct index_problem **probs, size_t *nprobs);
-
 /* The Glia packages of one *.dist-info dir (usually one; none when it has no
  * [glia.package] entry point), appended to *pkgs. */
 void scan_dist_info(const char *site, const char *dist_info_name, struct index_pkg ***pkgs,
                     size_t *npkgs, struct index_problem **probs, size_t *nprobs);
+
+/* A dir to watch, and the dist-info whose package it belongs to (NULL: a
+ * site-packages dir, or the nearest existing parent of a missing one). */
+struct scan_watch {
+    char *dir;
+    char *owner;
+};
+
+struct scan_result {
+    struct index_pkg **pkgs; /* in index order */
+    unsigned char *fresh;    /* 1: made by this scan (holds a reference); 0: reused */
+    size_t npkgs;
+    struct index_problem *probs;
+    size_t nprobs;
+    struct scan_watch *watch;
+    size_t nwatch;
+};
+
+/*
+ * Scans an environment's site-packages dirs. Packages of `prev` (a previous
+ * scan's, only read here) are reused as they are unless their dist-info is
+ * in `dirty` (a set of dist-info paths); dirty NULL rescans everything.
+ * Also lists the dirs to watch for the next change.
+ */
+void scan_env(char *const *sites, size_t nsite, struct index_pkg *const *prev, size_t nprev,
+              const struct strmap *dirty, struct scan_result *out);
+void scan_result_free(struct scan_result *r); /* frees watch list and arrays, not packages */
 
 /* The source dir of an editable install, from direct_url.json's text
  * ({"url": "file:///src", "dir_info": {"editable": true}}); malloc'd, or

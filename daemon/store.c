@@ -47,7 +47,9 @@ static const char *const schema_v1 =
     "CREATE TABLE objects(key TEXT PRIMARY KEY, size INTEGER, last_used INTEGER);"
     /* Generations a client loaded: never deleted while its process lives. */
     "CREATE TABLE loaded(env TEXT, gen INTEGER, pid INTEGER, at INTEGER,"
-    "  PRIMARY KEY(env, gen, pid));";
+    "  PRIMARY KEY(env, gen, pid));"
+    /* Environments clients registered (site dirs separated by newlines). */
+    "CREATE TABLE envs(name TEXT PRIMARY KEY, site_packages TEXT, created INTEGER);";
 
 const char *store_error(struct store *s)
 {
@@ -658,4 +660,46 @@ int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys)
         rc = run(s, "DELETE FROM objects WHERE key = ?1", a, 1);
     }
     return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
+}
+
+/* ---- Registered environments ---- */
+
+int store_env_put(struct store *s, const char *name, char *const *site, size_t n)
+{
+    size_t len = 1;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(site[i]) + 1;
+    char *joined = xcalloc(1, len), *p = joined;
+    for (size_t i = 0; i < n; i++)
+        p += sprintf(p, "%s%s", i ? "\n" : "", site[i]);
+    char now[32];
+    snprintf(now, sizeof(now), "%lld", (long long)time(NULL));
+    const char *args[] = {name, joined, now};
+    int rc = run(s,
+                 "INSERT INTO envs(name, site_packages, created) VALUES(?1, ?2, ?3) "
+                 "ON CONFLICT(name) DO UPDATE SET site_packages = ?2",
+                 args, 3);
+    free(joined);
+    return rc;
+}
+
+int store_env_del(struct store *s, const char *name)
+{
+    const char *args[] = {name};
+    return run(s, "DELETE FROM envs WHERE name = ?1", args, 1);
+}
+
+int store_envs_load(struct store *s, store_row_fn fn, void *ud)
+{
+    sqlite3_stmt *st = prepare(s, "SELECT name, site_packages FROM envs ORDER BY created, name",
+                               NULL, 0);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *cells[2] = {col(st, 0), col(st, 1)};
+        fn(ud, cells, 2);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }

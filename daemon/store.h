@@ -90,6 +90,12 @@ int store_gc_generations(struct store *s, const char *env, int keep, char ***lib
 /* Least recently used objects to delete so the rest fit in max_bytes. */
 int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys);
 
+/* ---- Environments registered at runtime ---- */
+int store_env_put(struct store *s, const char *name, char *const *site, size_t n);
+int store_env_del(struct store *s, const char *name);
+/* Rows of 2: name, site dirs joined by newlines. */
+int store_envs_load(struct store *s, store_row_fn fn, void *ud);
+
 /* The last error of this connection, for logs. */
 const char *store_error(struct store *s);
 

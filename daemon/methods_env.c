@@ -1,0 +1,131 @@
+/*
+ * methods_env: sync, env.register, env.forget — keeping gliad's view of
+ * the environments in step with the disk and with the clients' Pythons.
+ */
+#include "env.h"
+#include "gliad.h"
+#include "index.h"
+#include "log.h"
+#include "methods.h"
+#include "store.h"
+#include "sync.h"
+
+#include <string.h>
+
+/* sync {env}: answers once every change made on disk before the request is
+ * in the env's index (see sync.h). */
+static enum call_state m_sync(struct call *c)
+{
+    struct env *e = call_env(c);
+    if (!e)
+        return CALL_DONE;
+    if (sync_gate(c))
+        return CALL_WAIT;
+    if (env_park_until_indexed(e, c))
+        return CALL_WAIT;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "env", e->name);
+    proto_pack_kint(pk, "index_version", (int64_t)e->version);
+    proto_pack_kint(pk, "scans", (int64_t)e->scans);
+    return CALL_DONE;
+}
+
+static int same_dirs(const struct env *e, const char **site, size_t n)
+{
+    if (e->nsite != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(e->site[i], site[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* env.register {name, site_packages}: an environment a client runs in
+ * (the glia module sends sys.prefix and its site dirs). Stored, watched,
+ * and restored after a restart. */
+static enum call_state m_register(struct call *c)
+{
+    const char *name = proto_args_str(&c->args, "name", 1);
+    size_t n;
+    const char **site = proto_args_strv(&c->args, "site_packages", &n);
+    if (call_bad_args(c))
+        return CALL_DONE;
+    if (!*name || n == 0 || n > 64) {
+        call_error(c, PROTO_E_BAD_REQUEST,
+                   "env.register needs a name and 1 to 64 site_packages dirs");
+        return CALL_DONE;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (site[i][0] != '/') {
+            call_error(c, PROTO_E_BAD_REQUEST, "site_packages must be absolute paths, not '%s'",
+                       site[i]);
+            return CALL_DONE;
+        }
+    struct env *e = gliad_env(c->g, name);
+    int created = 0, changed = 0;
+    if (e && !e->registered && !same_dirs(e, site, n)) {
+        call_error(c, PROTO_E_BAD_REQUEST,
+                   "environment '%s' is defined in gliad's config with other dirs", name);
+        return CALL_DONE;
+    }
+    if (!e || (e->registered && !same_dirs(e, site, n))) {
+        if (store_env_put(c->g->store, name, (char *const *)site, n) < 0) {
+            call_error(c, PROTO_E_INTERNAL, "could not store the environment; see gliad's log");
+            return CALL_DONE;
+        }
+        if (e) {
+            env_set_site(e, (char *const *)site, n);
+            changed = 1;
+        } else {
+            e = env_new(c->g, name, (char *const *)site, n);
+            e->registered = 1;
+            env_add(c->g, e);
+            env_scan(e);
+            created = 1;
+        }
+        log_info("[%s] %s with %zu site-packages dir%s", name, created ? "registered" : "updated",
+                 n, n == 1 ? "" : "s");
+    }
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "name", name);
+    proto_pack_kbool(pk, "created", created);
+    proto_pack_kbool(pk, "changed", changed);
+    return CALL_DONE;
+}
+
+/* env.forget {name}: the reverse, for registered environments only. */
+static enum call_state m_forget(struct call *c)
+{
+    const char *name = proto_args_str(&c->args, "name", 1);
+    if (call_bad_args(c))
+        return CALL_DONE;
+    struct env *e = gliad_env(c->g, name);
+    if (!e) {
+        call_error(c, PROTO_E_UNKNOWN_ENV, "no environment named '%s'", name);
+        return CALL_DONE;
+    }
+    if (!e->registered) {
+        call_error(c, PROTO_E_BAD_REQUEST,
+                   "environment '%s' comes from gliad's config; remove it there", name);
+        return CALL_DONE;
+    }
+    if (store_env_del(c->g->store, name) < 0) {
+        call_error(c, PROTO_E_INTERNAL, "could not forget the environment; see gliad's log");
+        return CALL_DONE;
+    }
+    log_info("[%s] forgotten", name);
+    env_remove(c->g, e);
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 1);
+    proto_pack_kstr(pk, "name", name);
+    return CALL_DONE;
+}
+
+const struct method methods_env[] = {
+    {"sync", m_sync},
+    {"env.register", m_register},
+    {"env.forget", m_forget},
+    {NULL, NULL},
+};

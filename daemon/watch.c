@@ -1,0 +1,314 @@
+/*
+ * watch: see watch.h.
+ */
+#include "watch.h"
+#include "env.h"
+#include "gliad.h"
+#include "log.h"
+#include "scan.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+
+/* One watched dir. */
+struct watch {
+    uv_fs_event_t handle;
+    struct watcher *w;
+    char *dir;
+    char *owner; /* dist-info, or NULL for a site dir or a parent of one */
+    ino_t ino;
+    int seen;  /* still wanted by the last update */
+    int stale; /* the dir was removed or replaced: restart on update */
+};
+
+static void on_timer(uv_timer_t *t);
+
+void watch_init(struct env *e)
+{
+    struct watcher *w = &e->watcher;
+    memset(w, 0, sizeof(*w));
+    w->env = e;
+    strmap_init(&w->dirs);
+    strmap_init(&w->dirty);
+    uv_timer_init(e->g->loop, &w->debounce);
+    uv_timer_init(e->g->loop, &w->poll);
+    w->debounce.data = w;
+    w->poll.data = w;
+}
+
+static int is_site(const struct env *e, const char *dir)
+{
+    for (size_t i = 0; i < e->nsite; i++)
+        if (strcmp(e->site[i], dir) == 0)
+            return 1;
+    return 0;
+}
+
+/* The dist-info a change in a site dir concerns, or NULL when it is none
+ * of ours (other packages' files, caches, .pth files). */
+static const char *site_change(const struct env *e, const char *dir, const char *name,
+                               char **made)
+{
+    *made = NULL;
+    if (str_has_suffix(name, ".dist-info"))
+        return *made = xprintf("%s/%s", dir, name);
+    /* A module dir of one of our packages (removed by hand, say). */
+    for (size_t i = 0; e->index && i < e->index->npkgs; i++) {
+        const struct index_pkg *p = e->index->pkgs[i];
+        const char *root = p->root;
+        size_t dl = strlen(dir);
+        if (root && strncmp(root, dir, dl) == 0 && root[dl] == '/' &&
+            strcmp(root + dl + 1, name) == 0)
+            return p->dist_info;
+    }
+    return NULL;
+}
+
+/* Is dir/name on the path of one of e's site dirs? */
+static int leads_to_site(const struct env *e, const char *dir, const char *name)
+{
+    size_t dl = strcmp(dir, "/") == 0 ? 0 : strlen(dir), nl = strlen(name);
+    for (size_t i = 0; i < e->nsite; i++) {
+        const char *s = e->site[i];
+        if (strncmp(s, dir, dl) == 0 && s[dl] == '/' && strncmp(s + dl + 1, name, nl) == 0 &&
+            (s[dl + 1 + nl] == '/' || s[dl + 1 + nl] == '\0'))
+            return 1;
+    }
+    return 0;
+}
+
+static void mark(struct watcher *w, const char *dist_info)
+{
+    if (!strmap_get(&w->dirty, dist_info)) {
+        char *key = xstrdup(dist_info);
+        strmap_put(&w->dirty, key, key);
+    }
+}
+
+static void arm(struct watcher *w)
+{
+    double now = now_ms();
+    int debounce = w->env->g->cfg.debounce_ms;
+    if (!w->first_event)
+        w->first_event = now;
+    /* A steady stream of events must not postpone the rescan forever. */
+    double left = w->first_event + 10.0 * debounce - now;
+    uint64_t due = (uint64_t)(left < debounce ? (left > 0 ? left : 0) : debounce);
+    uv_timer_start(&w->debounce, on_timer, due, 0);
+}
+
+static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
+{
+    struct watch *wa = h->data;
+    struct watcher *w = wa->w;
+    struct env *e = w->env;
+    (void)events;
+    w->events++;
+    struct stat st;
+    if (status < 0 || stat(wa->dir, &st) < 0 || st.st_ino != wa->ino) {
+        wa->stale = 1; /* deleted or replaced: what is there now is unknown */
+        w->dirty_all = 1;
+    } else if (wa->owner) {
+        mark(w, wa->owner);
+    } else if (!is_site(e, wa->dir)) {
+        /* A parent of a missing site dir: only the way down to it matters. */
+        if (!name || !leads_to_site(e, wa->dir, name))
+            return;
+        w->dirty_all = 1;
+    } else if (name) {
+        char *made;
+        const char *di = site_change(e, wa->dir, name, &made);
+        if (di)
+            mark(w, di);
+        free(made);
+        if (!di)
+            return;
+    }
+    log_debug("[%s] change in %s/%s", e->name, wa->dir, name ? name : "");
+    arm(w);
+}
+
+static void on_timer(uv_timer_t *t)
+{
+    struct watcher *w = t->data;
+    if (t == &w->poll)
+        w->dirty_all = 1;
+    w->first_event = 0;
+    w->bursts++;
+    env_scan_changes(w->env);
+}
+
+static void closed(uv_handle_t *h)
+{
+    struct watch *wa = h->data;
+    free(wa->dir);
+    free(wa->owner);
+    free(wa);
+}
+
+static void drop(struct watcher *w, struct watch *wa)
+{
+    strmap_del(&w->dirs, wa->dir);
+    uv_fs_event_stop(&wa->handle);
+    uv_close((uv_handle_t *)&wa->handle, closed);
+}
+
+/* Filesystems whose changes made elsewhere inotify never hears of. */
+static int remote_fs(const char *dir)
+{
+    struct statfs sf;
+    if (statfs(dir, &sf) < 0)
+        return 0;
+    switch ((unsigned long)sf.f_type) {
+    case 0x6969:     /* NFS */
+    case 0xff534d42: /* CIFS */
+    case 0xfe534d42: /* SMB2 */
+    case 0x65735546: /* FUSE */
+    case 0x01021997: /* 9p */
+    case 0x00c36400: /* Ceph */
+        return 1;
+    }
+    return 0;
+}
+
+static void fall_back(struct watcher *w, const char *why)
+{
+    if (w->fallback)
+        return;
+    struct env *e = w->env;
+    unsigned every = (unsigned)(e->g->cfg.debounce_ms * 10 > 2000 ? e->g->cfg.debounce_ms * 10
+                                                                  : 2000);
+    w->fallback = xstrdup(why);
+    log_warn("[%s] %s; rescanning every %u ms instead", e->name, why, every);
+    uv_timer_start(&w->poll, on_timer, every, every);
+}
+
+static void start(struct watcher *w, const char *dir, const char *owner)
+{
+    struct watch *wa = xcalloc(1, sizeof(*wa));
+    wa->w = w;
+    wa->dir = xstrdup(dir);
+    wa->owner = xstrdup(owner);
+    wa->seen = 1;
+    struct stat st;
+    wa->ino = stat(dir, &st) == 0 ? st.st_ino : 0;
+    uv_fs_event_init(w->env->g->loop, &wa->handle);
+    wa->handle.data = wa;
+    int rc = remote_fs(dir) ? UV_ENOTSUP : uv_fs_event_start(&wa->handle, on_event, dir, 0);
+    if (rc < 0) {
+        char *why = rc == UV_ENOSPC
+                        ? xprintf("inotify watches ran out at %s (raise "
+                                  "fs.inotify.max_user_watches)",
+                                  dir)
+                    : rc == UV_ENOTSUP ? xprintf("%s is on a network filesystem", dir)
+                                       : xprintf("cannot watch %s: %s", dir, uv_strerror(rc));
+        fall_back(w, why);
+        free(why);
+        uv_close((uv_handle_t *)&wa->handle, closed);
+        return;
+    }
+    strmap_put(&w->dirs, wa->dir, wa);
+}
+
+void watch_update(struct env *e, const struct scan_watch *list, size_t n)
+{
+    struct watcher *w = &e->watcher;
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&w->dirs, &i, &k, &v);)
+        ((struct watch *)v)->seen = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct watch *wa = strmap_get(&w->dirs, list[i].dir);
+        int same_owner = wa && (wa->owner && list[i].owner ? strcmp(wa->owner, list[i].owner) == 0
+                                                           : wa->owner == list[i].owner);
+        if (wa && !wa->stale && same_owner) {
+            wa->seen = 1;
+            continue;
+        }
+        if (wa)
+            drop(w, wa);
+        start(w, list[i].dir, list[i].owner);
+    }
+    /* Collect first: dropping while iterating would move the slots. */
+    struct watch **gone = xcalloc(w->dirs.len + 1, sizeof(*gone));
+    size_t ng = 0;
+    for (size_t i = 0; strmap_next(&w->dirs, &i, &k, &v);)
+        if (!((struct watch *)v)->seen)
+            gone[ng++] = v;
+    for (size_t i = 0; i < ng; i++)
+        drop(w, gone[i]);
+    free(gone);
+}
+
+void watch_close(struct env *e)
+{
+    struct watcher *w = &e->watcher;
+    const char *k;
+    void *v;
+    struct watch **all = xcalloc(w->dirs.len + 1, sizeof(*all));
+    size_t n = 0;
+    for (size_t i = 0; strmap_next(&w->dirs, &i, &k, &v);)
+        all[n++] = v;
+    for (size_t i = 0; i < n; i++)
+        drop(w, all[i]);
+    free(all);
+    strmap_free(&w->dirs);
+    watch_dirty_free(watch_take_dirty(e));
+    if (!uv_is_closing((uv_handle_t *)&w->debounce)) {
+        uv_close((uv_handle_t *)&w->debounce, NULL);
+        uv_close((uv_handle_t *)&w->poll, NULL);
+    }
+    free(w->fallback);
+    w->fallback = NULL;
+}
+
+void watch_dirty_all(struct env *e)
+{
+    e->watcher.dirty_all = 1;
+}
+
+int watch_pending(const struct env *e)
+{
+    const struct watcher *w = &e->watcher;
+    return w->dirty_all || w->dirty.len > 0;
+}
+
+struct strmap *watch_take_dirty(struct env *e)
+{
+    struct watcher *w = &e->watcher;
+    struct strmap *m = NULL;
+    /* The scan taking the changes makes a pending debounce pointless. */
+    uv_timer_stop(&w->debounce);
+    w->first_event = 0;
+    if (!w->dirty_all) {
+        m = xmalloc(sizeof(*m));
+        *m = w->dirty;
+    } else {
+        const char *k;
+        void *v;
+        for (size_t i = 0; strmap_next(&w->dirty, &i, &k, &v);)
+            free(v);
+        strmap_free(&w->dirty);
+    }
+    strmap_init(&w->dirty);
+    w->dirty_all = 0;
+    return m;
+}
+
+void watch_dirty_free(struct strmap *dirty)
+{
+    if (!dirty)
+        return;
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(dirty, &i, &k, &v);)
+        free(v);
+    strmap_free(dirty);
+    free(dirty);
+}
+
+

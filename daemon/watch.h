@@ -1,0 +1,56 @@
+/*
+ * watch: sees an environment change on disk (inotify, through libuv's
+ * uv_fs_event) and turns the burst of events of one `pip install` into one
+ * incremental rescan.
+ *
+ * Watched: each site-packages dir (dist-info dirs appearing, disappearing,
+ * renamed), or the nearest existing parent of one that does not exist yet;
+ * each package's module dir and mod dirs (editors save by rename-over); the
+ * source dirs of editable installs. The dirs come from each scan, so they
+ * follow what is installed.
+ *
+ * Events mark dist-infos dirty; debounce_ms after the last event (and at
+ * most 10x that after the first) the env rescans only those. Where inotify
+ * cannot serve (no watches left, a network filesystem) the env falls back
+ * to periodic full rescans, logged once and shown in status.
+ */
+#ifndef GLIA_WATCH_H
+#define GLIA_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "strmap.h"
+
+struct env;
+struct scan_watch;
+
+struct watcher {
+    struct env *env;
+    struct strmap dirs; /* dir -> struct watch* */
+    uv_timer_t debounce;
+    uv_timer_t poll;
+    double first_event; /* of the pending burst; 0 when none */
+    struct strmap dirty; /* dist-info paths to rescan (keys owned) */
+    int dirty_all;
+    char *fallback; /* why this env is polled, or NULL */
+    uint64_t events, bursts;
+};
+
+void watch_init(struct env *e);
+/* After a scan: watch exactly these dirs. */
+void watch_update(struct env *e, const struct scan_watch *w, size_t n);
+/* Closes every handle (the env is going away or the daemon stops). */
+void watch_close(struct env *e);
+
+/* Marks everything dirty (a full rescan is due). */
+void watch_dirty_all(struct env *e);
+/* True when changes are waiting for a rescan. */
+int watch_pending(const struct env *e);
+/* Hands the dirty set to a scan (NULL: everything), clears it and stops
+ * the debounce; the caller owns the map (free with watch_dirty_free). */
+struct strmap *watch_take_dirty(struct env *e);
+void watch_dirty_free(struct strmap *dirty);
+
+#endif
