@@ -73,9 +73,4 @@ void build_load_generation(struct env *e);
 void generation_free(struct generation *g);
 void build_report_free(struct build_report *r);
 
-/* Notification topics (a client subscribes to a set). */
-#define TOPIC_BUILD 1u
-#define TOPIC_PREFS 2u
-#define TOPIC_INDEX 4u
-
 #endif

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "proc.h"
 #include "scan.h"
+#include "server.h"
 #include "store.h"
 #include "util.h"
 
@@ -190,6 +191,8 @@ static void scan_done(uv_work_t *req, int status)
         e->index = idx;
         e->version++;
         e->scans++;
+        server_notify_change(e->g->server, TOPIC_INDEX, "index.changed", e->name,
+                             (int64_t)e->version);
         e->last_scan_ms = j->ms;
         log_info("[%s] %zu packages, %zu mods indexed in %.1f ms", e->name,
                  idx->npkgs - (e->g->builtins != NULL),

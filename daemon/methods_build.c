@@ -50,6 +50,7 @@ static enum call_state m_library(struct call *c)
 {
     struct env *e = call_env(c);
     int wait = proto_args_bool(&c->args, "wait", 0);
+    int names = proto_args_bool(&c->args, "names", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
     if (wait && sync_gate(c))
@@ -60,7 +61,13 @@ static enum call_state m_library(struct call *c)
     }
     const struct generation *g = e->gen;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 8);
+    msgpack_pack_map(pk, 8 + (names != 0));
+    if (names) { /* what a client that loads this library can insert */
+        proto_pack_key(pk, "names");
+        msgpack_pack_array(pk, g ? g->nnames : 0);
+        for (size_t i = 0; g && i < g->nnames; i++)
+            proto_pack_str(pk, g->names[i]);
+    }
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_kstr(pk, "status", state_of(e));
     proto_pack_kstr(pk, "path", g ? g->path : NULL);

@@ -64,6 +64,13 @@ static enum call_state m_register(struct call *c)
         }
     struct env *e = gliad_env(c->g, name);
     int created = 0, changed = 0;
+    /* An environment gliad already serves under another name (one from the
+     * config, say) is the same environment: the client uses that one. */
+    for (size_t i = 0; !e && i < c->g->nenvs; i++)
+        if (same_dirs(c->g->envs[i], site, n)) {
+            e = c->g->envs[i];
+            name = e->name;
+        }
     if (e && !e->registered && !same_dirs(e, site, n)) {
         call_error(c, PROTO_E_BAD_REQUEST,
                    "environment '%s' is defined in gliad's config with other dirs", name);

@@ -10,6 +10,7 @@
 #include "mechname.h"
 #include "methods.h"
 #include "prefs.h"
+#include "server.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -318,6 +319,8 @@ static enum call_state m_select(struct call *c)
     }
     log_info("global preference: %s -> package %s, variant %s", asset, pkg ? pkg : "(any)",
              variant ? variant : "(any)");
+    server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
+                         (int64_t)c->g->prefs_version);
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 4);
     proto_pack_kstr(pk, "asset", asset);
@@ -337,8 +340,11 @@ static enum call_state m_unselect(struct call *c)
         call_error(c, PROTO_E_INTERNAL, "could not remove the preference; see gliad's log");
         return CALL_DONE;
     }
-    if (had)
+    if (had) {
         log_info("global preference for %s removed", asset);
+        server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
+                             (int64_t)c->g->prefs_version);
+    }
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 2);
     proto_pack_kstr(pk, "asset", asset);

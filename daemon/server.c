@@ -416,3 +416,25 @@ void server_notify(struct server *s, unsigned topics, void (*fn)(void *ud, struc
             conn_flush(c);
         }
 }
+
+struct change {
+    const char *method, *env;
+    int64_t version;
+};
+
+static void pack_change(void *ud, struct conn *c)
+{
+    const struct change *ch = ud;
+    proto_pack_notification(&c->pk, ch->method);
+    msgpack_pack_map(&c->pk, 2);
+    proto_pack_kstr(&c->pk, "env", ch->env);
+    proto_pack_kint(&c->pk, "version", ch->version);
+}
+
+void server_notify_change(struct server *s, unsigned topic, const char *method, const char *env,
+                          int64_t version)
+{
+    struct change ch = {method, env, version};
+    if (s)
+        server_notify(s, topic, pack_change, &ch);
+}

@@ -10,7 +10,13 @@
 #define GLIA_SERVER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <msgpack.h>
+
+/* Notification topics; a client subscribes to a set of them. */
+#define TOPIC_BUILD 1u /* build.started, build.progress, build.finished */
+#define TOPIC_PREFS 2u /* prefs.changed */
+#define TOPIC_INDEX 4u /* index.changed */
 
 struct gliad;
 struct server;
@@ -50,5 +56,9 @@ int conn_peer_pid(const struct conn *c);
  * packs one notification with conn_packer, and it is flushed. */
 void server_notify(struct server *s, unsigned topics, void (*fn)(void *ud, struct conn *c),
                    void *ud);
+
+/* The common case: [2, method, [{env, version}]] to subscribers of topic. */
+void server_notify_change(struct server *s, unsigned topic, const char *method, const char *env,
+                          int64_t version);
 
 #endif

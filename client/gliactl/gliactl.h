@@ -40,7 +40,7 @@ struct ctl_cmd {
 /* The table (main.c); every cmd_<name>.c defines its entry. */
 extern const struct ctl_cmd *const ctl_commands[];
 extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,
-    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log;
+    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log, cmd_sync;
 
 /*
  * Parses argv of a command: the common options (--env, --socket, --json,
@@ -75,6 +75,9 @@ int ctl_flag_opt(void *flag, int val, const char *arg);
  * caller's pairs, or NULL after telling the user gliad is unreachable
  * (exit with EXIT_UNREACHABLE). */
 msgpack_packer *ctl_begin(struct ctl *ctl, const char *method, size_t npairs);
+/* The same, asking gliad to first take in every change made on disk before
+ * now (sync: true), so `pip install x && gliactl resolve X` sees x. */
+msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method, size_t npairs);
 size_t ctl_env_pairs(const struct ctl *ctl);
 
 /*

@@ -11,7 +11,7 @@
 const struct ctl_cmd *const ctl_commands[] = {
     &cmd_resolve, &cmd_select, &cmd_unselect, &cmd_prefs, &cmd_list, &cmd_show,
     &cmd_packages, &cmd_show_package, &cmd_status, &cmd_rescan, &cmd_build, &cmd_library,
-    &cmd_log, NULL,
+    &cmd_log, &cmd_sync, NULL,
 };
 
 static void usage(FILE *f)

@@ -49,6 +49,14 @@ msgpack_packer *ctl_begin(struct ctl *ctl, const char *method, size_t npairs)
     return pk;
 }
 
+msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method, size_t npairs)
+{
+    msgpack_packer *pk = ctl_begin(ctl, method, npairs + 1);
+    if (pk)
+        proto_pack_kbool(pk, "sync", 1);
+    return pk;
+}
+
 static void print_error(struct ctl *ctl, const msgpack_object *err)
 {
     if (ctl->json) {

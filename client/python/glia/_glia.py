@@ -1,0 +1,394 @@
+"""The manager behind the module-level API: one per process.
+
+Everything that costs (connecting, resolving, loading the library) is done
+on first need and cached; gliad's notifications (preferences changed, a new
+index or library) drop the resolution cache, so a `gliactl select` in
+another shell applies at this script's next insert.
+"""
+
+import os
+import sys
+import threading
+import time
+
+from . import _rpc
+from ._neuron import MechAccessor
+from .exceptions import (
+    CompileError,
+    GliaError,
+    LibraryError,
+    NeuronError,
+    NoMatchesError,
+    PackageError,
+    TooManyMatchesError,
+    UnknownAssetError,
+)
+
+_PROGRESS_AFTER = 0.3  # seconds of waiting before a progress line is worth it
+
+
+def _site_dirs():
+    """Where this interpreter finds packages, as importlib.metadata does."""
+    import site
+
+    dirs = []
+    for d in list(sys.path) + list(site.getsitepackages()):
+        if d.endswith(("site-packages", "dist-packages")) and os.path.isabs(d):
+            if d not in dirs:
+                dirs.append(d)
+    return dirs
+
+
+def _translate(err, asset=None, pkg=None, variant=None):
+    """gliad's error codes as the Python Glia's exceptions."""
+    code, msg, data = err.code, str(err), err.data
+    if code == "unknown_asset":
+        return UnknownAssetError(msg)
+    if code == "no_match":
+        return NoMatchesError(msg, pkg=pkg, variant=variant, matches=data.get("candidates"))
+    if code == "ambiguous":
+        return TooManyMatchesError(
+            msg, matches=data.get("candidates"), asset=asset, pkg=pkg, variant=variant
+        )
+    if code == "build_failed":
+        detail = data.get("detail") or ""
+        return CompileError(msg + ("\n" + detail if detail else ""))
+    if code == "unknown_package":
+        return PackageError(msg)
+    return GliaError(f"{msg} ({code})")
+
+
+class Glia:
+    def __init__(self):
+        self._conn = None
+        self._env = None
+        self._lock = threading.RLock()
+        self._cache = {}  # (asset, variant, pkg, prefs key) -> (full, point process?)
+        self._script = {}  # asset -> {"pkg":, "variant":} (glia.select)
+        self._contexts = []  # [{"pkg":, "variant":, "assets": {...}}], innermost last
+        self._prefs_key = ()
+        self._watcher = None
+        self._loaded = False
+        self._loaded_generation = None
+        self._loaded_names = frozenset()
+        self._waiting_since = None
+        self._h = None
+        self._params = {}
+
+    # ---- Connection ---------------------------------------------------------
+
+    def _connect(self):
+        conn = _rpc.connect()
+        name = os.environ.get("GLIA_ENV")
+        if not name:
+            neuron = None
+            try:
+                import importlib.util
+
+                spec = importlib.util.find_spec("neuron")
+                neuron = spec.origin if spec else None
+            except (ImportError, ValueError):
+                pass
+            r = conn.call(
+                "env.register",
+                {"name": sys.prefix, "site_packages": _site_dirs(), "neuron": neuron},
+            )
+            name = r["name"]
+        self._conn, self._env = conn, name
+
+    def _call(self, method, params=None):
+        """One request; reconnects once if gliad went away (restarted)."""
+        with self._lock:
+            params = dict(params or {})
+            for attempt in (0, 1):
+                if self._conn is None:
+                    self._connect()
+                params["env"] = self._env
+                try:
+                    return self._conn.call(method, params)
+                except (ConnectionError, OSError):
+                    self._conn.close()
+                    self._conn = None
+                    self._cache = {}
+                    if attempt:
+                        raise GliaError(
+                            "lost the connection to gliad twice; is it crashing? "
+                            "See `journalctl --user -u gliad` or its log"
+                        ) from None
+
+    def connect(self):
+        """Connects and registers this environment (done at import)."""
+        if self._conn is None:
+            with self._lock:
+                if self._conn is None:
+                    self._connect()
+
+    # ---- Notifications ------------------------------------------------------
+
+    def _watch(self):
+        """A second connection, read by a thread, for gliad's notifications."""
+        if self._watcher is not None:
+            return
+        self._watcher = threading.Thread(target=self._listen, name="glia-notes", daemon=True)
+        self._watcher.start()
+
+    def _listen(self):
+        while True:
+            try:
+                conn = _rpc.connect(autostart=False)
+                conn.call("subscribe", {"topics": ["build", "prefs", "index"]})
+                while True:
+                    msg = conn.read()
+                    if msg[0] == 2:
+                        self._note(msg[1], msg[2][0] if msg[2] else {})
+            except Exception:
+                self._cache = {}
+                time.sleep(0.5)  # gliad restarting: try again
+
+    def _note(self, method, params):
+        if method == "build.progress" and self._waiting_since is not None:
+            if time.monotonic() - self._waiting_since > _PROGRESS_AFTER:
+                end = "\r" if sys.stderr.isatty() else "\n"
+                sys.stderr.write(
+                    f"glia: building NEURON mechanisms {params.get('done')}/"
+                    f"{params.get('total')}{end}"
+                )
+                sys.stderr.flush()
+            return
+        # Preferences, the index or the library changed: resolve anew.
+        self._cache = {}
+
+    # ---- Preferences --------------------------------------------------------
+
+    def _rekey(self):
+        def freeze(d):
+            return tuple(sorted((k, freeze(v) if isinstance(v, dict) else v) for k, v in d.items()))
+
+        self._prefs_key = (freeze(self._script), tuple(freeze(c) for c in self._contexts))
+
+    def _scopes(self):
+        scopes = []
+        if self._script or self._contexts:
+            scopes.append({"name": "script", "assets": self._script})
+            for i, c in enumerate(self._contexts, 1):
+                scopes.append(dict(c, name=f"context {i}"))
+        return scopes
+
+    def select(self, asset, glbl=False, pkg=None, variant=None):
+        if glbl:
+            try:
+                self._call("select", {"asset": asset, "pkg": pkg, "variant": variant})
+            except _rpc.DaemonError as e:
+                raise _translate(e, asset, pkg, variant) from None
+            self._cache = {}
+            return
+        pref = {}
+        if pkg is not None:
+            pref["pkg"] = pkg
+        if variant is not None:
+            pref["variant"] = variant
+        self._script[asset] = pref
+        self._rekey()
+
+    def push_context(self, assets=None, pkg=None, variant=None):
+        scope = {}
+        if pkg is not None:
+            scope["pkg"] = pkg
+        if variant is not None:
+            scope["variant"] = variant
+        if assets:
+            scope["assets"] = {
+                name: {
+                    k: v
+                    for k, v in (
+                        ("pkg", p.get("pkg", p.get("package"))),
+                        ("variant", p.get("variant")),
+                    )
+                    if v is not None
+                }
+                for name, p in assets.items()
+            }
+        self._contexts.append(scope)
+        self._rekey()
+
+    def pop_context(self):
+        self._contexts.pop()
+        self._rekey()
+
+    # ---- Resolution ---------------------------------------------------------
+
+    def _resolve_full(self, asset, variant, pkg):
+        """(full name, point process?) by asking gliad; checks the library."""
+        params = {"asset": asset, "pkg": pkg, "variant": variant, "sync": True}
+        scopes = self._scopes()
+        if scopes:
+            params["prefs"] = scopes
+        try:
+            r = self._call("resolve", params)
+        except _rpc.DaemonError as e:
+            raise _translate(e, asset, pkg, variant) from None
+        return r["full"], r["kind"] != "density", r["pkg"] == "NEURON"
+
+    def resolve(self, asset, pkg=None, variant=None):
+        if isinstance(asset, str) and asset.startswith("glia__"):
+            return asset
+        return self._resolve_full(asset, variant, pkg)[0]
+
+    def _entry(self, asset, variant, pkg, key):
+        self._watch()
+        if isinstance(asset, str) and asset.startswith("glia__"):
+            full, point, builtin = self._lookup_full(asset)
+        else:
+            full, point, builtin = self._resolve_full(asset, variant, pkg)
+        if not builtin and full not in self._loaded_names:
+            self._not_loaded(full)
+        self._cache[key] = hit = (full, point)
+        return hit
+
+    def _lookup_full(self, full):
+        try:
+            r = self._call("asset", {"asset": full.split("__")[2] if full.count("__") == 3 else full})
+        except _rpc.DaemonError as e:
+            raise _translate(e, full) from None
+        for c in r["candidates"]:
+            if c["full"] == full:
+                return full, c["kind"] != "density", c["pkg"] == "NEURON"
+        raise UnknownAssetError(f"no mechanism named '{full}'")
+
+    def _not_loaded(self, full):
+        """A mechanism this process's library lacks: why, in words."""
+        lib = self._call("library", {"wait": True})
+        if lib.get("generation") and lib["generation"] != self._loaded_generation:
+            raise LibraryError(
+                f"'{full}' is in a newer library (generation {lib['generation']}) than the "
+                f"one this process loaded ({self._loaded_generation}): NEURON cannot load "
+                "a second one; restart the script to use it"
+            )
+        log = self._call("log", {"name": full})
+        for f in log.get("failures", []):
+            raise CompileError(f["summary"] + "\n" + (f.get("detail") or ""))
+        raise LibraryError(f"'{full}' is not in the library {lib.get('path')}")
+
+    # ---- The library --------------------------------------------------------
+
+    def load_library(self):
+        if self._loaded:
+            return
+        with self._lock:
+            if self._loaded:
+                return
+            self._watch()
+            self._waiting_since = time.monotonic()
+            try:
+                lib = self._call("library", {"wait": True, "names": True})
+            finally:
+                if self._waiting_since and time.monotonic() - self._waiting_since > _PROGRESS_AFTER:
+                    sys.stderr.write("\n" if sys.stderr.isatty() else "")
+                self._waiting_since = None
+            path = lib.get("path")
+            if not path:
+                err = (lib.get("last_build") or {}).get("error")
+                raise LibraryError(
+                    f"gliad has no mechanism library for this environment ({lib.get('status')}"
+                    + (f": {err}" if err else "")
+                    + "); `gliactl log` says why"
+                )
+            from neuron import h
+
+            self._h = h
+            if not h.nrn_load_dll(path):
+                raise NeuronError(f"NEURON could not load the mechanism library {path}")
+            self._loaded = True
+            self._loaded_generation = lib.get("generation")
+            self._loaded_names = frozenset(lib.get("names") or ())
+            self._call("loaded", {"generation": lib["generation"]})
+
+    def compile(self):
+        """Asks gliad to build now and waits for it (with progress)."""
+        self._call("build", {})
+        self._waiting_since = time.monotonic()
+        self._watch()
+        try:
+            lib = self._call("library", {"wait": True})
+        finally:
+            self._waiting_since = None
+        failed = (lib.get("last_build") or {}).get("failed", 0)
+        if failed:
+            sys.stderr.write(f"glia: {failed} mod(s) did not compile; `gliactl log` says why\n")
+        return lib
+
+    # ---- Inserting ----------------------------------------------------------
+
+    def insert(self, section, asset, variant=None, pkg=None, attributes=None, x=None):
+        if not self._loaded:
+            self.load_library()
+        if isinstance(asset, tuple):
+            asset, variant, pkg = (tuple(asset) + (variant, pkg))[:3]
+        key = (asset, variant, pkg, self._prefs_key)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._entry(asset, variant, pkg, key)
+        full, point = hit
+        neuron = getattr(section, "__neuron__", None)
+        if neuron is not None:
+            section = neuron()
+        if point:
+            try:
+                pp = getattr(self._h, full)(section(0.5 if x is None else x))
+            except AttributeError:
+                raise LibraryError(f"'{full}' point process not found in NEURON") from None
+            ma = MechAccessor(section, full, self, pp)
+        else:
+            try:
+                section.insert(full)
+            except ValueError:
+                raise LibraryError(f"'{full}' mechanism not found in NEURON") from None
+            ma = MechAccessor(section, full, self)
+        if attributes:
+            ma.set(attributes)
+        return ma
+
+    def parameters(self, full):
+        """The PARAMETER block gliad parsed: {name: (default, units)}."""
+        p = self._params.get(full)
+        if p is None:
+            parts = full.split("__")
+            asset = parts[2] if full.startswith("glia__") and len(parts) == 4 else full
+            r = self._call("asset", {"asset": asset})
+            p = {}
+            for c in r["candidates"]:
+                if c["full"] == full:
+                    p = {x["name"]: (x["value"], x["units"]) for x in c["params"]}
+            self._params[full] = p
+        return p
+
+    def test_mechanism(self, mechanism):
+        self.load_library()
+        full, point = self._entry(mechanism, None, None, (mechanism, None, None, self._prefs_key))
+        if point:
+            if not hasattr(self._h, full):
+                raise LibraryError(f"'{full}' is not in NEURON")
+        else:
+            s = self._h.Section(name="glia_test_mechanism")
+            try:
+                s.insert(full)
+            except ValueError:
+                raise LibraryError(f"'{full}' mechanism could not be inserted") from None
+        return True
+
+    # ---- Packages -----------------------------------------------------------
+
+    def get_packages(self):
+        from .assets import Package
+
+        r = self._call("packages", {"sync": True})
+        return [Package(self, p) for p in r["packages"]]
+
+    def package(self, name):
+        from .assets import Package
+
+        try:
+            r = self._call("package", {"name": name, "sync": True})
+        except _rpc.DaemonError as e:
+            raise _translate(e) from None
+        return Package(self, r)

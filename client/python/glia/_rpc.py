@@ -1,0 +1,148 @@
+"""A msgpack-RPC connection to gliad (proto/PROTOCOL.md), and starting gliad
+when nobody answers, the way watchman's client starts its server."""
+
+import os
+import socket
+import sys
+import time
+
+import msgpack
+
+from .exceptions import GliaError
+
+
+def default_socket():
+    path = os.environ.get("GLIA_SOCKET")
+    if path:
+        return path
+    run = os.environ.get("XDG_RUNTIME_DIR")
+    if run:
+        return os.path.join(run, "glia", "gliad.sock")
+    return "/tmp/glia-%d/gliad.sock" % os.getuid()
+
+
+class DaemonError(GliaError):
+    """An error answer: .code is gliad's stable code, .data the whole map."""
+
+    def __init__(self, data):
+        super().__init__(data.get("message", "gliad refused the request"))
+        self.code = data.get("code")
+        self.data = data
+
+
+class Connection:
+    def __init__(self, path, timeout=None):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(path)
+        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=2 << 20)
+        self.next_id = 0
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def send(self, msg):
+        self.sock.sendall(msgpack.packb(msg, use_bin_type=True))
+
+    def read(self):
+        """The next message; raises ConnectionError when gliad hung up."""
+        while True:
+            for msg in self.unpacker:
+                return msg
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("gliad closed the connection")
+            self.unpacker.feed(data)
+
+    def call(self, method, params=None, on_note=None):
+        self.next_id = (self.next_id + 1) & 0xFFFFFFFF
+        msgid = self.next_id
+        self.send([0, msgid, method, [params] if params is not None else []])
+        while True:
+            msg = self.read()
+            if msg[0] == 1 and msg[1] == msgid:
+                if msg[2] is not None:
+                    raise DaemonError(msg[2])
+                return msg[3]
+            if msg[0] == 2 and on_note is not None:
+                on_note(msg[1], msg[2][0] if msg[2] else {})
+
+
+def _gliad_program():
+    exe = os.environ.get("GLIAD")
+    if exe:
+        return exe
+    import shutil
+
+    exe = shutil.which("gliad")
+    if exe:
+        return exe
+    # Next to a gliactl or python on PATH (a meson install puts them together).
+    for d in (os.path.dirname(sys.executable), "/usr/local/bin", "/usr/bin"):
+        cand = os.path.join(d, "gliad")
+        if os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
+def _log_path():
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "state"
+    )
+    path = os.path.join(base, "glia")
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return os.path.join(path, "gliad.log")
+
+
+def start_daemon(path):
+    """Starts gliad detached (its own session, output to its log) and waits
+    for its socket. Returns a Connection or raises GliaError."""
+    import subprocess
+
+    exe = _gliad_program()
+    if exe is None:
+        raise GliaError(
+            "gliad is not running and is not installed on PATH; install glia "
+            "(meson install) or start it: `systemctl --user start gliad.socket`"
+        )
+    log = _log_path()
+    env = dict(os.environ, GLIA_SOCKET=path)
+    with open(log, "ab") as out:
+        subprocess.Popen(
+            [exe],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+            close_fds=True,
+            env=env,
+        )
+    deadline = time.monotonic() + 15
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            return Connection(path)
+        except OSError as e:
+            last = e
+            time.sleep(0.02)
+    raise GliaError(
+        f"started {exe} but it did not answer on {path} ({last}); see {log}, or "
+        "start it yourself: `systemctl --user start gliad.socket`"
+    )
+
+
+def connect(path=None, autostart=True):
+    path = path or default_socket()
+    try:
+        return Connection(path)
+    except OSError as e:
+        if not autostart or os.environ.get("GLIA_NO_AUTOSTART") == "1":
+            raise GliaError(
+                f"gliad is not running (cannot connect to {path}: {e.strerror or e}). "
+                "Start it with `systemctl --user start gliad.socket` or run `gliad &`"
+            ) from None
+    return start_daemon(path)
