@@ -9,6 +9,7 @@
 #include "gliad.h"
 #include "log.h"
 #include "proc.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
 #include "toolchain.h"
@@ -53,6 +54,11 @@ static void notify(struct build *b, const char *event, int final)
 {
     struct note n = {b, event, final};
     server_notify(b->g->server, TOPIC_BUILD, pack_note, &n);
+    if (final)
+        sdnotify_status("%s: generation %lld, %zu mods failed", b->env_name,
+                        (long long)b->generation, b->failed);
+    else
+        sdnotify_status("%s: building %zu/%zu mods", b->env_name, b->n - b->left, b->n);
 }
 
 /* ---- Life of a build ---- */

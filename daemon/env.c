@@ -199,6 +199,7 @@ static void scan_done(uv_work_t *req, int status)
                  idx->nmods, j->ms);
         if (e->scan_wanted)
             env_scan_changes(e);
+        gliad_env_indexed(e->g);
         build_start(e, 0);
         wake(e);
     }

@@ -54,6 +54,8 @@ struct gliad {
     struct syncer *sync;
 
     uv_signal_t sigint, sigterm, sighup;
+    uv_timer_t watchdog;
+    int ready; /* READY=1 sent: every env has an index */
     int stopping;
     double started_ms;
 };
@@ -68,5 +70,13 @@ struct env *gliad_env(struct gliad *g, const char *name);
 /* Called when something every environment's index depends on changes
  * (the built-ins became known). */
 void gliad_builtins_ready(struct gliad *g);
+
+/* The environments of the config, then those clients registered. */
+void gliad_add_envs(struct gliad *g);
+/* An env published an index: tells systemd READY=1 once all have. */
+void gliad_env_indexed(struct gliad *g);
+/* SIGHUP: reads the config again; environments follow it. */
+void gliad_reload(struct gliad *g);
+void gliad_on_signal(uv_signal_t *h, int signum);
 
 #endif

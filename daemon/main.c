@@ -14,6 +14,7 @@
 #include "prefs.h"
 #include "server.h"
 #include "store.h"
+#include "sdnotify.h"
 #include "sync.h"
 #include "util.h"
 
@@ -41,63 +42,11 @@ static const char usage[] =
     "Without [env:NAME] sections the environment `default` is the site-packages\n"
     "of the python3 on PATH. See `man gliad` and docs/ for the configuration.\n";
 
-struct env *gliad_env(struct gliad *g, const char *name)
-{
-    if (!name || !*name)
-        name = CONFIG_DEFAULT_ENV;
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (strcmp(g->envs[i]->name, name) == 0)
-            return g->envs[i];
-    return NULL;
-}
-
-void gliad_builtins_ready(struct gliad *g)
-{
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (!g->envs[i]->index || g->envs[i]->scan_wanted)
-            env_scan(g->envs[i]);
-}
-
-void gliad_stop(struct gliad *g, const char *why)
-{
-    if (g->stopping)
-        return;
-    g->stopping = 1;
-    log_info("stopping: %s", why);
-    server_stop_listening(g->server);
-    sync_close(g);
-    for (size_t i = 0; i < g->nenvs; i++) {
-        struct env *e = g->envs[i];
-        build_cancel(e);
-        watch_close(e);
-        callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
-        callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
-    }
-    compiler_shutdown(&g->compiler);
-    /* Replies already made are written before each connection closes. */
-    server_close_all(g->server);
-    uv_close((uv_handle_t *)&g->sigint, NULL);
-    uv_close((uv_handle_t *)&g->sigterm, NULL);
-    uv_close((uv_handle_t *)&g->sighup, NULL);
-}
-
-static void on_signal(uv_signal_t *h, int signum)
-{
-    struct gliad *g = h->data;
-    if (signum == SIGHUP) {
-        log_info("SIGHUP: rescanning every environment");
-        for (size_t i = 0; i < g->nenvs; i++)
-            env_scan(g->envs[i]);
-        return;
-    }
-    gliad_stop(g, signum == SIGINT ? "SIGINT" : "SIGTERM");
-}
-
 static void watch_signal(struct gliad *g, uv_signal_t *h, int signum)
 {
     uv_signal_init(g->loop, h);
     h->data = g;
-    uv_signal_start(h, on_signal, signum);
+    uv_signal_start(h, gliad_on_signal, signum);
 }
 
 /* systemd socket activation: the listening socket is fd 3 when LISTEN_PID
@@ -111,42 +60,6 @@ static int activated_fd(void)
     unsetenv("LISTEN_FDS");
     unsetenv("LISTEN_FDNAMES");
     return 3;
-}
-
-static void add_registered(void *ud, const char *const *cells, size_t n)
-{
-    struct gliad *g = ud;
-    (void)n;
-    if (gliad_env(g, cells[0])) {
-        log_warn("registered environment %s is also in the config; the config wins", cells[0]);
-        return;
-    }
-    size_t nsite = 0;
-    char **site = NULL, *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
-    size_t cap = 0;
-    for (char *d = strtok_r(copy, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
-        VEC_PUSH(site, nsite, cap, xstrdup(d));
-    struct env *e = env_new(g, cells[0], site, nsite);
-    e->registered = 1;
-    env_add(g, e);
-    strv_free(site, nsite);
-    free(copy);
-}
-
-static void add_envs(struct gliad *g)
-{
-    for (size_t i = 0; i < g->cfg.nenvs; i++) {
-        const struct config_env *ce = &g->cfg.envs[i];
-        struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
-        e->backend = ce->backend;
-        env_add(g, e);
-        if (g->cfg.python_default)
-            env_probe_python(e);
-        else
-            for (size_t k = 0; k < e->nsite; k++)
-                log_info("[%s] site-packages: %s", e->name, e->site[k]);
-    }
-    store_envs_load(g->store, add_registered, g);
 }
 
 static void toolchain_ready(void *ud)
@@ -269,11 +182,13 @@ int main(int argc, char **argv)
     watch_signal(g, &g->sigint, SIGINT);
     watch_signal(g, &g->sigterm, SIGTERM);
     watch_signal(g, &g->sighup, SIGHUP);
+    uv_timer_init(g->loop, &g->watchdog);
+    sdnotify_watchdog(&g->watchdog);
     clean_tmp(g);
     sync_init(g);
     toolchain_detect(&g->cfg.neuron, &g->tc);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
-    add_envs(g);
+    gliad_add_envs(g);
     builtins_load(g);
     toolchain_probe(g->loop, &g->tc, toolchain_ready, g);
 

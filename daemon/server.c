@@ -257,10 +257,20 @@ static void accept_cb(uv_stream_t *listener, int status)
     uv_os_fd_t fd;
     struct ucred cred;
     socklen_t clen = sizeof(cred);
-    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
-        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) == 0) {
-        c->pid = cred.pid;
-        c->uid = (int)cred.uid;
+    if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
+        conn_unref(c);
+        return;
+    }
+    c->pid = cred.pid;
+    c->uid = (int)cred.uid;
+    /* One gliad per user: another user's process gets nothing, not even an
+     * error message (it could learn what this user has installed). */
+    if (cred.uid != getuid()) {
+        log_warn("refused a connection from uid %u (pid %d): gliad serves only uid %u",
+                 (unsigned)cred.uid, c->pid, (unsigned)getuid());
+        conn_unref(c);
+        return;
     }
     c->next = s->conns;
     if (s->conns)

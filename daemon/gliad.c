@@ -1,0 +1,206 @@
+/*
+ * gliad: what concerns the daemon as a whole — its environments, readiness,
+ * reloading the config on SIGHUP, and stopping.
+ */
+#include "build.h"
+#include "env.h"
+#include "gliad.h"
+#include "log.h"
+#include "sdnotify.h"
+#include "server.h"
+#include "store.h"
+#include "sync.h"
+#include "util.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct env *add_config_env(struct gliad *g, const struct config_env *ce)
+{
+    struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
+    e->backend = ce->backend;
+    env_add(g, e);
+    if (g->cfg.python_default)
+        env_probe_python(e);
+    else
+        for (size_t k = 0; k < e->nsite; k++)
+            log_info("[%s] site-packages: %s", e->name, e->site[k]);
+    return e;
+}
+
+struct env *gliad_env(struct gliad *g, const char *name)
+{
+    if (!name || !*name)
+        name = CONFIG_DEFAULT_ENV;
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (strcmp(g->envs[i]->name, name) == 0)
+            return g->envs[i];
+    return NULL;
+}
+
+void gliad_builtins_ready(struct gliad *g)
+{
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (!g->envs[i]->index || g->envs[i]->scan_wanted)
+            env_scan(g->envs[i]);
+}
+
+void gliad_stop(struct gliad *g, const char *why)
+{
+    if (g->stopping)
+        return;
+    g->stopping = 1;
+    log_info("stopping: %s", why);
+    server_stop_listening(g->server);
+    sync_close(g);
+    for (size_t i = 0; i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        build_cancel(e);
+        watch_close(e);
+        callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+        callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+    }
+    compiler_shutdown(&g->compiler);
+    /* Replies already made are written before each connection closes. */
+    server_close_all(g->server);
+    uv_close((uv_handle_t *)&g->sigint, NULL);
+    uv_close((uv_handle_t *)&g->sigterm, NULL);
+    uv_close((uv_handle_t *)&g->sighup, NULL);
+    uv_close((uv_handle_t *)&g->watchdog, NULL);
+    sdnotify("STOPPING=1");
+}
+
+void gliad_on_signal(uv_signal_t *h, int signum)
+{
+    struct gliad *g = h->data;
+    if (signum == SIGHUP)
+        gliad_reload(g);
+    else
+        gliad_stop(g, signum == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+static void add_registered(void *ud, const char *const *cells, size_t n)
+{
+    struct gliad *g = ud;
+    (void)n;
+    if (gliad_env(g, cells[0])) {
+        log_warn("registered environment %s is also in the config; the config wins", cells[0]);
+        return;
+    }
+    size_t nsite = 0;
+    char **site = NULL, *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
+    size_t cap = 0;
+    for (char *d = strtok_r(copy, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
+        VEC_PUSH(site, nsite, cap, xstrdup(d));
+    struct env *e = env_new(g, cells[0], site, nsite);
+    e->registered = 1;
+    env_add(g, e);
+    strv_free(site, nsite);
+    free(copy);
+}
+
+void gliad_add_envs(struct gliad *g)
+{
+    for (size_t i = 0; i < g->cfg.nenvs; i++)
+        add_config_env(g, &g->cfg.envs[i]);
+    store_envs_load(g->store, add_registered, g);
+}
+
+void gliad_env_indexed(struct gliad *g)
+{
+    if (g->ready)
+        return;
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (!g->envs[i]->index)
+            return;
+    g->ready = 1;
+    sdnotify("READY=1\nSTATUS=serving");
+    log_info("ready: %zu environment%s indexed", g->nenvs, g->nenvs == 1 ? "" : "s");
+}
+
+static int same_site(const struct env *e, const struct config_env *ce)
+{
+    if (e->nsite != ce->nsite)
+        return 0;
+    for (size_t i = 0; i < ce->nsite; i++)
+        if (strcmp(e->site[i], ce->site_packages[i]) != 0)
+            return 0;
+    return 1;
+}
+
+static const struct config_env *config_env_named(const struct config *c, const char *name)
+{
+    for (size_t i = 0; i < c->nenvs; i++)
+        if (strcmp(c->envs[i].name, name) == 0)
+            return &c->envs[i];
+    return NULL;
+}
+
+/* Settings a running daemon cannot take: where it lives and what it builds with. */
+static void warn_fixed(const struct config *old, const struct config *now)
+{
+    const char *keys[] = {"socket", "state_dir", "cache_dir"};
+    const char *a[] = {old->socket, old->state_dir, old->cache_dir};
+    const char *b[] = {now->socket, now->state_dir, now->cache_dir};
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(a[i], b[i]) != 0)
+            log_warn("SIGHUP: [daemon] %s changed; it takes a restart", keys[i]);
+}
+
+/* Environments: added, removed or changed as the new config says. */
+static void reload_envs(struct gliad *g, const struct config *now)
+{
+    for (size_t i = 0; i < g->nenvs;) {
+        struct env *e = g->envs[i];
+        const struct config_env *ce = config_env_named(now, e->name);
+        if (e->registered || (ce && now->python_default && g->cfg.python_default)) {
+            i++;
+            continue;
+        }
+        if (!ce) {
+            log_info("[%s] removed from the config", e->name);
+            env_remove(g, e);
+            continue;
+        }
+        if (!same_site(e, ce)) {
+            log_info("[%s] site-packages changed in the config", e->name);
+            env_set_site(e, ce->site_packages, ce->nsite);
+        }
+        e->backend = ce->backend;
+        i++;
+    }
+    for (size_t i = 0; i < now->nenvs; i++)
+        if (!gliad_env(g, now->envs[i].name)) {
+            log_info("[%s] added by the config", now->envs[i].name);
+            env_scan(add_config_env(g, &now->envs[i]));
+        }
+}
+
+void gliad_reload(struct gliad *g)
+{
+    struct config now;
+    char err[512];
+    if (config_load(&now, g->config_path, err, sizeof(err)) < 0) {
+        log_error("SIGHUP: %s; keeping the running configuration", err);
+        config_free(&now);
+        return;
+    }
+    log_info("SIGHUP: reloading %s", g->config_path);
+    warn_fixed(&g->cfg, &now);
+    /* Kept as they are: the paths, the socket and the toolchain. */
+    struct config old = g->cfg;
+    char *keep[] = {now.socket, now.state_dir, now.cache_dir};
+    now.socket = old.socket, now.state_dir = old.state_dir, now.cache_dir = old.cache_dir;
+    old.socket = keep[0], old.state_dir = keep[1], old.cache_dir = keep[2];
+    struct config_neuron n = now.neuron;
+    now.neuron = old.neuron;
+    old.neuron = n;
+    reload_envs(g, &now);
+    g->cfg = now;
+    config_free(&old);
+    g->compiler.jobs = g->cfg.jobs;
+    log_set_level((enum log_level)g->cfg.log_level);
+    for (size_t i = 0; i < g->nenvs; i++)
+        env_scan(g->envs[i]);
+}
