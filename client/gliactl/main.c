@@ -129,9 +129,28 @@ static int global_options(struct ctl *ctl, int *argc, char ***argv)
     return -1;
 }
 
+/* As `glia`, the Python Glia's command name: `glia compile` is its build. */
+static char **glia_spelling(int *argc, char **argv)
+{
+    static char *build[] = {"build", "--wait"};
+    if (*argc < 1 || strcmp(argv[0], "compile") != 0)
+        return argv;
+    char **v = calloc((size_t)*argc + 2, sizeof(*v));
+    if (!v)
+        return argv;
+    v[0] = build[0];
+    v[1] = build[1];
+    for (int i = 1; i < *argc; i++)
+        v[i + 1] = argv[i];
+    (*argc)++;
+    return v;
+}
+
 int main(int argc, char **argv)
 {
     struct ctl ctl = {.tty = isatty(STDOUT_FILENO)};
+    const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    int as_glia = strcmp(self, "glia") == 0;
     int rc = global_options(&ctl, &argc, &argv);
     if (rc >= 0)
         return rc;
@@ -143,6 +162,8 @@ int main(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
+    if (as_glia)
+        argv = glia_spelling(&argc, argv);
     for (const struct ctl_cmd *const *c = ctl_commands; *c; c++)
         if (strcmp((*c)->name, argv[0]) == 0) {
             rc = (*c)->exec(&ctl, argc, argv);
