@@ -172,7 +172,8 @@ static void name_package(struct index_pkg *p)
 
 static void read_mods(struct index_pkg *p, struct paths *files)
 {
-    qsort(files->v, files->n, sizeof(*files->v), cmp_str);
+    if (files->n)
+        qsort(files->v, files->n, sizeof(*files->v), cmp_str);
     p->mods = xcalloc(files->n, sizeof(*p->mods));
     size_t rootlen = strlen(p->root);
     for (size_t i = 0; i < files->n; i++) {
@@ -431,7 +432,8 @@ static void scan_one_site(const char *site, const struct strmap *prev, const str
         if (de->d_name[0] != '.' && str_has_suffix(de->d_name, ".dist-info"))
             VEC_PUSH(names.v, names.n, names.cap, xstrdup(de->d_name));
     closedir(d);
-    qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+    if (names.n) /* qsort(NULL, 0) is undefined */
+        qsort(names.v, names.n, sizeof(*names.v), cmp_str);
     for (size_t i = 0; i < names.n; i++) {
         char *path = xprintf("%s/%s", site, names.v[i]);
         struct index_pkg *const *old = prev ? strmap_get(prev, path) : NULL;
