@@ -217,6 +217,8 @@ static void start(struct watcher *w, const char *dir, const char *owner)
 void watch_update(struct env *e, const struct scan_watch *list, size_t n)
 {
     struct watcher *w = &e->watcher;
+    if (e->g->stopping) /* a scan that ends after SIGTERM must not keep the loop alive */
+        return;
     const char *k;
     void *v;
     for (size_t i = 0; strmap_next(&w->dirs, &i, &k, &v);)
