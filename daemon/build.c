@@ -306,7 +306,7 @@ static void run_linker(struct build *b)
     argv[n++] = "-lnrniv";
     argv[n++] = owned[no++] = xprintf("-Wl,-rpath,%s", tc->lib_dir);
     argv[n] = NULL;
-    struct proc_opts o = {.cwd = b->link_dir, .timeout_ms = tc->timeout_ms};
+    struct proc_opts o = {.cwd = b->link_dir, .timeout_ms = tc->timeout_ms, .nice = 10};
     b->busy = 1;
     int rc = proc_run(b->g->loop, argv, &o, link_done, b, &b->proc);
     strv_free(owned, no);

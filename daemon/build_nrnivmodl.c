@@ -202,7 +202,7 @@ static void run(struct build *b)
     char *var = xprintf("NRNHOME=%s", home);
     char **env = env_with(var);
     struct proc_opts o = {.cwd = b->link_dir, .env = env, .timeout_ms = tc->timeout_ms,
-                          .max_output = 4u << 20};
+                          .max_output = 4u << 20, .nice = 10};
     b->busy = 1;
     int rc = tc->nrnivmodl ? proc_run(b->g->loop, argv, &o, nrnivmodl_done, b, &b->proc) : -ENOENT;
     for (size_t i = 1; i < n; i++)

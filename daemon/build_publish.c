@@ -13,6 +13,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -130,11 +131,17 @@ static void manifest_item(FILE *f, const struct build_item *it, int first)
     fprintf(f, ", \"hash\": \"%s\"}", it->key);
 }
 
-/* <state>/manifests/<env>-<libkey>.json, written whole then renamed. */
+/* <state>/manifests/<env>-<libkey>.json, written whole then renamed. A
+ * registered env's name is a path (sys.prefix): its slashes go. */
 static char *write_manifest(struct build *b)
 {
     char *dir = xprintf("%s/manifests", b->state_dir);
-    char *path = xprintf("%s/%s-%s.json", dir, b->env_name, b->libkey);
+    char *env = xstrdup(b->env_name);
+    for (char *c = env; *c; c++)
+        if (!isalnum((unsigned char)*c) && *c != '.' && *c != '-')
+            *c = '_';
+    char *path = xprintf("%s/%s-%s.json", dir, env, b->libkey);
+    free(env);
     char *tmp = xprintf("%s.tmp", path);
     FILE *f = mkdir_p(dir, 0700) == 0 ? fopen(tmp, "w") : NULL;
     free(dir);

@@ -192,7 +192,7 @@ static void start_cc(struct compile_task *t)
     argv[n++] = "-o";
     argv[n++] = obj;
     argv[n] = NULL;
-    struct proc_opts o = {.cwd = t->work_dir, .timeout_ms = tc->timeout_ms};
+    struct proc_opts o = {.cwd = t->work_dir, .timeout_ms = tc->timeout_ms, .nice = 10};
     t->c->processes++;
     int rc = proc_run(t->c->loop, argv, &o, cc_done, t, &t->proc);
     free(argv);
@@ -264,7 +264,8 @@ static void start(struct compile_task *t)
     char *argv[] = {tc->nocmodl, mod, "-o", t->work_dir, NULL};
     t->env = nocmodl_env(tc);
     /* cwd = the mod's own dir: nocmodl looks for INCLUDE files there too. */
-    struct proc_opts o = {.cwd = t->orig_dir, .env = t->env, .timeout_ms = tc->timeout_ms};
+    struct proc_opts o = {.cwd = t->orig_dir, .env = t->env, .timeout_ms = tc->timeout_ms,
+                          .nice = 10};
     t->c->processes++;
     int rc = proc_run(t->c->loop, argv, &o, nocmodl_done, t, &t->proc);
     free(mod);

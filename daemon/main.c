@@ -12,6 +12,7 @@
 #include "gliad.h"
 #include "log.h"
 #include "prefs.h"
+#include "proc.h"
 #include "server.h"
 #include "store.h"
 #include "sdnotify.h"
@@ -186,6 +187,13 @@ int main(int argc, char **argv)
     sdnotify_watchdog(&g->watchdog);
     clean_tmp(g);
     sync_init(g);
+    char *helper = proc_find_helper(LIBEXECDIR);
+    if (!helper)
+        log_warn("gliad-child not found next to gliad nor in %s: compilers run at full "
+                 "priority and outlive a killed gliad",
+                 LIBEXECDIR);
+    proc_set_helper(helper);
+    free(helper);
     toolchain_detect(&g->cfg.neuron, &g->tc);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     gliad_add_envs(g);
@@ -202,6 +210,7 @@ out:
     }
     uv_run(&loop, UV_RUN_DEFAULT); /* let closes finish */
     cleanup(g);
+    proc_set_helper(NULL);
     if (uv_loop_close(&loop) != 0)
         log_debug("loop closed with handles still open");
     return rc;

@@ -6,9 +6,43 @@
 #include "proc.h"
 #include "util.h"
 
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* Process-wide and set once before the loop runs, like the log level. */
+static char *helper;
+
+void proc_set_helper(const char *path)
+{
+    free(helper);
+    helper = path ? xstrdup(path) : NULL;
+}
+
+char *proc_find_helper(const char *libexecdir)
+{
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash) {
+            *slash = '\0';
+            char *cand = xprintf("%s/gliad-child", self);
+            if (access(cand, X_OK) == 0)
+                return cand;
+            free(cand);
+        }
+    }
+    char *cand = xprintf("%s/gliad-child", libexecdir);
+    if (access(cand, X_OK) == 0)
+        return cand;
+    free(cand);
+    return NULL;
+}
 
 struct capture {
     uv_pipe_t pipe;
@@ -139,16 +173,31 @@ int proc_run(uv_loop_t *loop, char *const *argv, const struct proc_opts *o, proc
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->out.pipe},
         {.flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)&p->err.pipe},
     };
+    /* Through gliad-child: dies with gliad, runs at the asked niceness. */
+    char **args = (char **)argv;
+    char pid[24], nice[16];
+    if (helper) {
+        size_t n = 0;
+        while (argv[n])
+            n++;
+        args = xcalloc(n + 4, sizeof(*args));
+        snprintf(pid, sizeof(pid), "%d", (int)getpid());
+        snprintf(nice, sizeof(nice), "%d", o ? o->nice : 0);
+        args[0] = helper, args[1] = pid, args[2] = nice;
+        memcpy(args + 3, argv, (n + 1) * sizeof(*args));
+    }
     uv_process_options_t opts = {
         .exit_cb = exit_cb,
-        .file = argv[0],
-        .args = (char **)argv,
+        .file = args[0],
+        .args = args,
         .env = o ? o->env : NULL,
         .cwd = o ? o->cwd : NULL,
         .stdio_count = 3,
         .stdio = stdio,
     };
     int rc = uv_spawn(loop, &p->process, &opts);
+    if (args != (char **)argv)
+        free(args);
     if (rc < 0) {
         /* Nothing ran: close what was opened and free without calling done. */
         p->closing = 1;

@@ -28,7 +28,14 @@ struct proc_opts {
     char **env;             /* NULL: inherit */
     unsigned timeout_ms;    /* 0: none */
     size_t max_output;      /* per stream; 0: 1 MiB */
+    int nice;               /* added niceness (background compiles) */
 };
+
+/* Where gliad-child is (see child.c); NULL: programs are started directly
+ * and a SIGKILLed gliad leaves them behind. Set once at startup. */
+void proc_set_helper(const char *path);
+/* The helper next to the running gliad, or in LIBEXECDIR; NULL if neither. */
+char *proc_find_helper(const char *libexecdir);
 
 struct proc;
 
