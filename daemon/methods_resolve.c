@@ -135,27 +135,48 @@ static void explain(const struct resolve_result *r, char *buf, size_t len)
                                                   : "the only match");
 }
 
-static enum call_state m_resolve(struct call *c)
+/* What resolve and asset share: the request, read and resolved. */
+struct resolve_req {
+    struct env *e;
+    const char *asset, *pkg, *variant;
+    const struct index_asset *a;
+    struct resolve_result r;
+};
+
+/* Reads {env, asset, pkg, variant, prefs}, waits for the index and
+ * resolves. Returns -1 when the call is answered already (bad request,
+ * unknown asset), CALL_WAIT when it is parked, CALL_DONE to go on. */
+static int begin_resolve(struct call *c, struct resolve_req *rq)
 {
-    struct env *e = call_env(c);
-    if (!e)
-        return CALL_DONE;
-    const char *asset = proto_args_str(&c->args, "asset", 1);
-    const char *pkg = proto_args_str(&c->args, "pkg", 0);
-    const char *variant = proto_args_str(&c->args, "variant", 0);
+    rq->e = call_env(c);
+    if (!rq->e)
+        return -1;
+    rq->asset = proto_args_str(&c->args, "asset", 1);
+    rq->pkg = proto_args_str(&c->args, "pkg", 0);
+    rq->variant = proto_args_str(&c->args, "variant", 0);
     const msgpack_object *prefs = proto_args_get(&c->args, "prefs");
     if (call_bad_args(c))
-        return CALL_DONE;
-    if (env_park_until_indexed(e, c))
+        return -1;
+    if (env_park_until_indexed(rq->e, c))
         return CALL_WAIT;
-    const struct index_asset *a = lookup(c, e, asset);
-    if (!a)
-        return CALL_DONE;
-    struct resolve_result r;
-    if (run_resolve(c, a, asset, pkg, variant, prefs, &r) < 0)
-        return CALL_DONE;
+    rq->a = lookup(c, rq->e, rq->asset);
+    if (!rq->a ||
+        run_resolve(c, rq->a, rq->asset, rq->pkg, rq->variant, prefs, &rq->r) < 0)
+        return -1;
+    return CALL_DONE;
+}
+
+static enum call_state m_resolve(struct call *c)
+{
+    struct resolve_req rq;
+    int st = begin_resolve(c, &rq);
+    if (st != CALL_DONE)
+        return st == CALL_WAIT ? CALL_WAIT : CALL_DONE;
+    struct env *e = rq.e;
+    const struct index_asset *a = rq.a;
+    struct resolve_result r = rq.r;
     if (r.status != RESOLVE_OK) {
-        answer_failure(c, &r, a, asset, pkg, variant);
+        answer_failure(c, &r, a, rq.asset, rq.pkg, rq.variant);
         return CALL_DONE;
     }
     const struct index_mod *m = a->mods[r.chosen];
@@ -238,23 +259,13 @@ static void pack_candidate(msgpack_packer *pk, const struct index_mod *m)
  * resolves now and why (or why none does). */
 static enum call_state m_asset(struct call *c)
 {
-    struct env *e = call_env(c);
-    if (!e)
-        return CALL_DONE;
-    const char *asset = proto_args_str(&c->args, "asset", 1);
-    const char *pkg = proto_args_str(&c->args, "pkg", 0);
-    const char *variant = proto_args_str(&c->args, "variant", 0);
-    const msgpack_object *prefs = proto_args_get(&c->args, "prefs");
-    if (call_bad_args(c))
-        return CALL_DONE;
-    if (env_park_until_indexed(e, c))
-        return CALL_WAIT;
-    const struct index_asset *a = lookup(c, e, asset);
-    if (!a)
-        return CALL_DONE;
-    struct resolve_result r;
-    if (run_resolve(c, a, asset, pkg, variant, prefs, &r) < 0)
-        return CALL_DONE;
+    struct resolve_req rq;
+    int st = begin_resolve(c, &rq);
+    if (st != CALL_DONE)
+        return st == CALL_WAIT ? CALL_WAIT : CALL_DONE;
+    const char *asset = rq.asset, *pkg = rq.pkg, *variant = rq.variant;
+    const struct index_asset *a = rq.a;
+    struct resolve_result r = rq.r;
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 3);
     proto_pack_kstr(pk, "asset", asset);

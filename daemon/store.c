@@ -470,46 +470,40 @@ static sqlite3_stmt *prepare_gen(struct store *s, const char *sql, const char *e
     return st;
 }
 
-int store_generation_mods(struct store *s, const char *env, int64_t gen, store_row_fn fn,
-                          void *ud)
+/* Calls fn with each row (ncols text cells) of a query on (env, gen). */
+static int gen_rows(struct store *s, const char *sql, const char *env, int64_t gen, int ncols,
+                    store_row_fn fn, void *ud)
 {
-    sqlite3_stmt *st = prepare_gen(
-        s,
-        "SELECT full, kind, pkg, asset, variant, path, objkey FROM generation_mods "
-        "WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
-        env, gen);
+    sqlite3_stmt *st = prepare_gen(s, sql, env, gen);
     if (!st)
         return -1;
     int rc;
+    const char *cells[16];
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *cells[7];
-        for (int i = 0; i < 7; i++)
+        for (int i = 0; i < ncols; i++)
             cells[i] = col(st, i);
-        fn(ud, cells, 7);
+        fn(ud, cells, (size_t)ncols);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int store_generation_mods(struct store *s, const char *env, int64_t gen, store_row_fn fn,
+                          void *ud)
+{
+    return gen_rows(s,
+                    "SELECT full, kind, pkg, asset, variant, path, objkey FROM generation_mods "
+                    "WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
+                    env, gen, 7, fn, ud);
+}
+
 int store_generation_failures(struct store *s, const char *env, int64_t gen, store_row_fn fn,
                               void *ud)
 {
-    sqlite3_stmt *st = prepare_gen(
-        s,
-        "SELECT full, pkg, asset, variant, path, line, summary, detail FROM generation_failures "
-        "WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
-        env, gen);
-    if (!st)
-        return -1;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *cells[8];
-        for (int i = 0; i < 8; i++)
-            cells[i] = col(st, i);
-        fn(ud, cells, 8);
-    }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return gen_rows(s,
+                    "SELECT full, pkg, asset, variant, path, line, summary, detail FROM "
+                    "generation_failures WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
+                    env, gen, 8, fn, ud);
 }
 
 int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n)
