@@ -22,8 +22,12 @@ import os
 import re
 import sys
 
+CORPUS = os.environ.get(
+    "GLIA_CORPUS",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpus"),
+)
 SOURCES = sorted(glob.glob("/usr/share/nrn/demo/release/*.mod")) + sorted(
-    glob.glob("/work/shared/corpus/glia_test_mods/glia_test_mods/mods/*.mod")
+    glob.glob(os.path.join(CORPUS, "glia_test_mods", "glia_test_mods", "mods", "*.mod"))
 )
 # The name follows the keyword on the same line; only the NEURON block has these.
 NAME_LINE = re.compile(rb"^(\s*(?:SUFFIX|POINT_PROCESS|ARTIFICIAL_CELL)\s+)(\w+)", re.M)
@@ -71,21 +75,25 @@ def write_package(site, p, sources, nmods):
             f.write(renamed(text, f"glia__{pkg}__{asset}__{variant}"))
 
 
+def write_site(site, packages, mods):
+    if len(SOURCES) < 2:
+        sys.exit("make_site.py: no source mods found (is the neuron package installed?)")
+    if mods <= SECOND_VARIANTS:
+        sys.exit(f"make_site.py: --mods must be more than {SECOND_VARIANTS}")
+    os.makedirs(site, exist_ok=True)
+    for p in range(packages):
+        # Rotate the sources so packages differ in what they hold.
+        rot = p % len(SOURCES)
+        write_package(site, p, SOURCES[rot:] + SOURCES[:rot], mods)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("site")
     ap.add_argument("--packages", type=int, default=50)
     ap.add_argument("--mods", type=int, default=20)
     args = ap.parse_args()
-    if len(SOURCES) < 2:
-        sys.exit("make_site.py: no source mods found (is the neuron package installed?)")
-    if args.mods <= SECOND_VARIANTS:
-        sys.exit(f"make_site.py: --mods must be more than {SECOND_VARIANTS}")
-    os.makedirs(args.site, exist_ok=True)
-    for p in range(args.packages):
-        # Rotate the sources so packages differ in what they hold.
-        rot = p % len(SOURCES)
-        write_package(args.site, p, SOURCES[rot:] + SOURCES[:rot], args.mods)
+    write_site(args.site, args.packages, args.mods)
     # An asset of the middle package with two variants: resolving it runs
     # the tie break, the longer path through the resolver.
     p = args.packages // 2

@@ -1,0 +1,194 @@
+#!/usr/bin/python3
+"""Build benchmark (issue 3): gliad against the Python Glia's way, in one run.
+
+    bench/build_bench.py [--mods 42] [--rounds 3]
+
+On one package of N mods (NEURON's demo mods and the corpus's, copied under
+new names), measures
+
+  cold      gliad's first build with an empty cache
+  one mod   gliad's rebuild after one mod's text changed
+  nothing   gliad's build with nothing changed (and its compiler processes)
+
+and, as the baseline, what the Python Glia does on every change: copy all
+mods into one dir and run nrnivmodl on them (Debian's, through the NRNHOME
+tree of symlinks it needs). Each figure is the median of --rounds rounds,
+gliad and nrnivmodl alternating so both see the same machine.
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import msgpack
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import make_site  # noqa: E402
+
+
+class Rpc:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+        self.id = 0
+
+    def call(self, method, params=None):
+        self.id += 1
+        self.s.sendall(msgpack.packb([0, self.id, method, [params or {}]]))
+        while True:
+            for m in self.u:
+                if m[0] == 1 and m[1] == self.id:
+                    if m[2]:
+                        raise RuntimeError(m[2])
+                    return m[3]
+            self.u.feed(self.s.recv(1 << 16))
+
+
+def nrnhome(tmp):
+    """The tree Debian's nrnivmodl needs (it looks for nrnmech_makefile in
+    $NRNHOME/bin and libnrniv in $NRNHOME/lib)."""
+    home = os.path.join(tmp, "nrnhome")
+    for d in ("bin", "lib", "include"):
+        os.makedirs(os.path.join(home, d), exist_ok=True)
+    os.symlink("/usr/lib/nrn/nrnmech_makefile", os.path.join(home, "bin", "nrnmech_makefile"))
+    os.symlink("/usr/bin/nocmodl", os.path.join(home, "bin", "nocmodl"))
+    os.symlink("/usr/lib/nrn/libnrniv.so", os.path.join(home, "lib", "libnrniv.so"))
+    os.symlink("/usr/share", os.path.join(home, "share"))
+    for f in os.listdir("/usr/include"):
+        os.symlink(os.path.join("/usr/include", f), os.path.join(home, "include", f))
+    with open(os.path.join(home, "include", "ivstream.h"), "w") as f:
+        f.write("/* Debian ships no InterViews headers */\n")
+    return home
+
+
+def nrnivmodl_round(mods_dir, tmp, home):
+    """The Python Glia's compile: a fresh dir, every mod copied, nrnivmodl."""
+    work = os.path.join(tmp, "pyglia")
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    t0 = time.monotonic()
+    for f in os.listdir(mods_dir):
+        shutil.copy2(os.path.join(mods_dir, f), work)
+    subprocess.run(
+        ["nrnivmodl"],
+        cwd=work,
+        env=dict(os.environ, NRNHOME=home),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+    )
+    return (time.monotonic() - t0) * 1e3
+
+
+def start_gliad(tmp, site, cache):
+    sock = os.path.join(tmp, "gliad.sock")
+    cfg = os.path.join(tmp, "gliad.ini")
+    with open(cfg, "w") as f:
+        f.write(
+            f"[daemon]\nsocket = {sock}\nstate_dir = {tmp}/state\ncache_dir = {cache}\n"
+            f"debounce_ms = 20\nlog_level = warn\n[env:default]\nsite_packages = {site}\n"
+        )
+    log = open(os.path.join(tmp, "gliad.log"), "w")
+    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
+    for _ in range(500):
+        try:
+            return p, Rpc(sock)
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError("gliad did not start; see " + log.name)
+
+
+def settled(rpc):
+    """Waits for gliad's library (sync first), returns (wall ms, last build)."""
+    t0 = time.monotonic()
+    lib = rpc.call("library", {"wait": True})
+    return (time.monotonic() - t0) * 1e3, lib["last_build"]
+
+
+def gliad_round(tmp, site, mods_dir, edit_file):
+    cache = os.path.join(tmp, "cache")
+    shutil.rmtree(cache, ignore_errors=True)
+    shutil.rmtree(os.path.join(tmp, "state"), ignore_errors=True)
+    p, rpc = start_gliad(tmp, site, cache)
+    try:
+        t0 = time.monotonic()
+        _, cold = settled(rpc)
+        cold_wall = (time.monotonic() - t0) * 1e3
+        assert cold["failed"] == 0 and cold["compiled"] > 0, cold
+
+        with open(edit_file, "a") as f:
+            f.write(f"\n: edited {time.time()}\n")
+        t0 = time.monotonic()
+        _, one = settled(rpc)
+        one_wall = (time.monotonic() - t0) * 1e3
+        assert one["compiled"] == 1, one
+
+        before = rpc.call("status")["compiler_processes"]
+        t0 = time.monotonic()
+        rpc.call("build")
+        _, none = settled(rpc)
+        none_wall = (time.monotonic() - t0) * 1e3
+        procs = rpc.call("status")["compiler_processes"] - before
+        assert none["compiled"] == 0 and none["unchanged"], none
+        return {
+            "cold": (cold["ms"], cold_wall, cold["compiled"]),
+            "one": (one["ms"], one_wall),
+            "none": (none["ms"], none_wall, procs),
+        }
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mods", type=int, default=42)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="gliabuild.")
+    try:
+        site = os.path.join(tmp, "site")
+        os.makedirs(site)
+        make_site.write_site(site, packages=1, mods=args.mods)
+        pkg = make_site.package_name(0)
+        mods_dir = os.path.join(site, pkg, "mods")
+        edit_file = os.path.join(mods_dir, sorted(os.listdir(mods_dir))[0])
+        home = nrnhome(tmp)
+        n = len(os.listdir(mods_dir))
+        print(f"{n} mods, {os.cpu_count()} cores, {args.rounds} rounds (medians)")
+        base, runs = [], []
+        for r in range(args.rounds):
+            base.append(nrnivmodl_round(mods_dir, tmp, home))
+            runs.append(gliad_round(tmp, site, mods_dir, edit_file))
+            print(f"  round {r + 1}: nrnivmodl {base[-1]:.0f} ms, gliad cold "
+                  f"{runs[-1]['cold'][0]:.0f} ms, one mod {runs[-1]['one'][0]:.0f} ms, "
+                  f"nothing {runs[-1]['none'][0]:.1f} ms", flush=True)
+        nrn = statistics.median(base)
+        med = lambda k, i: statistics.median(x[k][i] for x in runs)  # noqa: E731
+        cold, one, none = med("cold", 0), med("one", 0), med("none", 0)
+        procs = max(x["none"][2] for x in runs)
+        print()
+        print(f"{'':28}{'gliad':>12}{'nrnivmodl':>12}{'ratio':>9}  target")
+        print(f"{'cold build (ms)':28}{cold:12.0f}{nrn:12.0f}{cold / nrn:9.2f}  <= 0.80")
+        print(f"{'one mod edited (ms)':28}{one:12.0f}{nrn:12.0f}{one / nrn:9.3f}  <= {1/15:.3f}")
+        print(f"{'nothing changed (ms)':28}{none:12.1f}{nrn:12.0f}{none / nrn:9.4f}  < 50 ms")
+        print(f"{'  compiler processes':28}{procs:12d}{'':12}{'':9}  0")
+        print(f"{'  wall, request to reply (ms)':28}{med('none', 1):12.1f}")
+        ok = cold <= 0.8 * nrn and one <= nrn / 15 and none < 50 and procs == 0
+        print("targets:", "met" if ok else "NOT met")
+        return 0 if ok else 1
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
