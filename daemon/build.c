@@ -458,6 +458,7 @@ static void finish(struct build *b)
                  b->failed, r->ms, fresh ? "new" : "unchanged", (long long)b->generation);
     build_report_free(e->report);
     e->report = r;
+    e->builds++;
     notify(b, "build.finished", 1);
     e->build = NULL;
     build_destroy(b);

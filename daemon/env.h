@@ -41,6 +41,7 @@ struct env {
 
     enum config_backend backend;
     struct build *build;          /* running, or NULL */
+    uint64_t builds;              /* finished */
     int build_wanted;             /* start one when possible */
     struct generation *gen;       /* newest published library, or NULL */
     struct build_report *report;  /* what the last finished build found */

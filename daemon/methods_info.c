@@ -38,8 +38,14 @@ static size_t problem_count(const struct index *idx)
 static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
 {
     const struct index *idx = e->index;
-    msgpack_pack_map(pk, 13);
+    msgpack_pack_map(pk, 19);
     proto_pack_kstr(pk, "name", e->name);
+    proto_pack_kint(pk, "scans", (int64_t)e->scans);
+    proto_pack_kint(pk, "builds", (int64_t)e->builds);
+    proto_pack_kint(pk, "events", (int64_t)e->watcher.events);
+    proto_pack_kint(pk, "bursts", (int64_t)e->watcher.bursts);
+    proto_pack_kint(pk, "watched_dirs", (int64_t)e->watcher.dirs.len);
+    proto_pack_kstr(pk, "watch_fallback", e->watcher.fallback);
     proto_pack_kstr(pk, "backend", e->backend == CONFIG_BACKEND_NRNIVMODL ? "nrnivmodl" : "direct");
     proto_pack_kbool(pk, "building", e->build != NULL || e->build_wanted);
     proto_pack_kint(pk, "generation", e->gen ? e->gen->number : 0);

@@ -28,6 +28,12 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
         printf("  library: generation %lld (%s backend)%s, %lld mods failed to build\n",
                obj_int(e, "generation"), obj_str(e, "backend", "?"),
                obj_bool(e, "building") ? ", building" : "", obj_int(e, "built_failed"));
+        printf("  watching %lld dirs: %lld events, %lld scans, %lld builds\n",
+               obj_int(e, "watched_dirs"), obj_int(e, "events"), obj_int(e, "scans"),
+               obj_int(e, "builds"));
+        const char *fallback = obj_str(e, "watch_fallback", NULL);
+        if (fallback)
+            printf("  polling instead of watching: %s\n", fallback);
         const msgpack_object *site = obj_get(e, "site_packages");
         for (uint32_t k = 0; site && site->type == MSGPACK_OBJECT_ARRAY && k < site->via.array.size;
              k++) {
