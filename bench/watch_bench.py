@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+"""Watch benchmark (issue 4): from pip's exit to a published library.
+
+    bench/watch_bench.py [--installs 5] [--packages 50] [--debounce 200]
+
+In a real venv with real pip and a real gliad:
+
+  install-to-ready  for --installs single-package installs: the time from
+                    pip's exit to gliad's build.finished notification of the
+                    new generation, next to that build's own duration and
+                    debounce_ms, all from the same install. Target:
+                    install-to-ready <= debounce_ms + build + 50 ms.
+  one big install   one `pip install` of --packages wheels at once: inotify
+                    events received vs rescans vs builds.
+"""
+
+import argparse
+import glob
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import msgpack
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
+DEMO = sorted(glob.glob("/usr/share/nrn/demo/release/*.mod"))
+
+
+class Rpc:
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+        self.id = 0
+        self.notes = []
+
+    def read(self, timeout=None):
+        self.s.settimeout(timeout)
+        while True:
+            for m in self.u:
+                return m
+            self.u.feed(self.s.recv(1 << 16))
+
+    def call(self, method, params=None):
+        self.id += 1
+        self.s.sendall(msgpack.packb([0, self.id, method, [params or {}]]))
+        while True:
+            m = self.read()
+            if m[0] == 2:
+                self.notes.append((time.monotonic(), m[1], m[2][0]))
+            elif m[1] == self.id:
+                if m[2]:
+                    raise RuntimeError(m[2])
+                return m[3]
+
+    def wait_note(self, method, pred, timeout=600):
+        """The first notification `method` satisfying pred, with its arrival time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, (t, name, params) in enumerate(self.notes):
+                if name == method and pred(params):
+                    del self.notes[: i + 1]
+                    return t, params
+            self.notes.clear()
+            m = self.read(max(0.1, deadline - time.monotonic()))
+            if m[0] == 2:
+                self.notes.append((time.monotonic(), m[1], m[2][0]))
+
+
+def make_wheel(tmp, py, name, mod_src):
+    """A one-mod Glia 4 package, as a wheel built by flit (no pip, no network)."""
+    src = os.path.join(tmp, "src", name)
+    mods = os.path.join(src, name, "mods")
+    os.makedirs(mods)
+    with open(os.path.join(src, "pyproject.toml"), "w") as f:
+        f.write(
+            '[build-system]\nrequires = ["flit_core >=3.2,<4"]\n'
+            'build-backend = "flit_core.buildapi"\n'
+            f'[project]\nname = "{name}"\nversion = "1.0"\ndescription = "bench"\n'
+            f'[project.entry-points."glia.package"]\n{name} = "{name}:package"\n'
+        )
+    open(os.path.join(src, name, "__init__.py"), "w").close()
+    shutil.copy(mod_src, os.path.join(mods, f"M{name}.mod"))  # plain name: gliad renames
+    subprocess.run([py, "-m", "flit_core.wheel"], cwd=src, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return glob.glob(os.path.join(src, "dist", "*.whl"))[0]
+
+
+def start_gliad(tmp, site, debounce):
+    sock = os.path.join(tmp, "gliad.sock")
+    cfg = os.path.join(tmp, "gliad.ini")
+    with open(cfg, "w") as f:
+        f.write(
+            f"[daemon]\nsocket = {sock}\nstate_dir = {tmp}/state\ncache_dir = {tmp}/cache\n"
+            f"debounce_ms = {debounce}\nlog_level = warn\n[env:default]\nsite_packages = {site}\n"
+        )
+    log = open(os.path.join(tmp, "gliad.log"), "w")
+    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
+    for _ in range(500):
+        try:
+            return p, Rpc(sock), Rpc(sock)
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError("gliad did not start")
+
+
+def pip_install(venv, wheels):
+    subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", "--no-index",
+                    "--no-deps", *wheels], check=True)
+    return time.monotonic()
+
+
+def env_status(rpc):
+    return rpc.call("status")["envs"][0]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--installs", type=int, default=5)
+    ap.add_argument("--packages", type=int, default=50)
+    ap.add_argument("--debounce", type=int, default=200)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="gliawatch.")
+    gliad = None
+    try:
+        venv = os.path.join(tmp, "venv")
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", venv],
+                       check=True)
+        py = os.path.join(venv, "bin", "python")
+        site = subprocess.check_output(
+            [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            text=True).strip()
+        print(f"building {args.installs + args.packages} wheels ...", flush=True)
+        singles = [make_wheel(tmp, py, f"wb_single{i:02d}", DEMO[i % len(DEMO)])
+                   for i in range(args.installs)]
+        bulk = [make_wheel(tmp, py, f"wb_bulk{i:02d}", DEMO[i % len(DEMO)])
+                for i in range(args.packages)]
+
+        gliad, rpc, notes = start_gliad(tmp, site, args.debounce)
+        rpc.call("library", {"wait": True})
+        notes.call("subscribe", {"topics": ["build"]})
+
+        rows = []
+        for whl in singles:
+            gen = rpc.call("library")["generation"]
+            t_pip = pip_install(venv, [whl])
+            t_ready, fin = notes.wait_note(
+                "build.finished", lambda p, g=gen: p.get("ok") and p["generation"] > g)
+            build_ms = rpc.call("library")["last_build"]["ms"]
+            rows.append(((t_ready - t_pip) * 1e3, build_ms))
+            print(f"  install-to-ready {rows[-1][0]:7.1f} ms   build alone {build_ms:7.1f} ms",
+                  flush=True)
+
+        before = env_status(rpc)
+        pip_install(venv, bulk)
+        rpc.call("library", {"wait": True})
+        after = env_status(rpc)
+        lib = rpc.call("library", {"names": True})
+        assert all(any(f"wb_bulk{i:02d}" in n for n in lib["names"])
+                   for i in range(args.packages)), "a bulk package is missing"
+
+        i2r = statistics.median(r[0] for r in rows)
+        build = statistics.median(r[1] for r in rows)
+        budget = args.debounce + build + 50
+        over = max(r[0] - r[1] - args.debounce for r in rows)
+        print()
+        print(f"install-to-ready, median of {len(rows)}: {i2r:.0f} ms; build alone "
+              f"{build:.0f} ms; debounce {args.debounce} ms; budget {budget:.0f} ms")
+        print(f"  worst overhead beyond debounce + build: {over:.0f} ms (target <= 50 ms)")
+        print(f"one install of {args.packages} packages: "
+              f"{after['events'] - before['events']} inotify events, "
+              f"{after['scans'] - before['scans']} rescans, "
+              f"{after['builds'] - before['builds']} builds")
+        ok = over <= 50
+        print("target:", "met" if ok else "NOT met")
+        return 0 if ok else 1
+    finally:
+        if gliad:
+            gliad.terminate()
+            gliad.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
