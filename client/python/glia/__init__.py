@@ -16,6 +16,7 @@ from .exceptions import *  # noqa: F401,F403
 from .exceptions import GliaError
 
 _manager = Glia()
+_new_tuple = tuple.__new__  # a MechAccessor without the Python-level __new__ call
 
 
 def insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None, **kwargs):
@@ -28,6 +29,13 @@ def insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None, *
     process (default 0.5). ``pkg=`` and ``variant=`` may be given by name
     too, as the Glia README writes them.
     """
+    # The common case, a density mechanism resolved before, costs a lookup
+    # and NEURON's own insert: glia.insert runs in loops over whole models.
+    if variant is None and pkg is None and attributes is None and not kwargs:
+        full = _manager._fast.get(asset)
+        if full is not None and type(section) is _manager._section_type:
+            section.insert(full)
+            return _new_tuple(MechAccessor, (section, full, None))
     variant = kwargs.pop("variant", variant)
     pkg = kwargs.pop("pkg", kwargs.pop("package", pkg))
     if kwargs:

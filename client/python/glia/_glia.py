@@ -64,6 +64,10 @@ class Glia:
         self._env = None
         self._lock = threading.RLock()
         self._cache = {}  # (asset, variant, pkg, prefs key) -> (full, point process?)
+        # The common case alone: asset -> full name of a density mechanism,
+        # under the current preferences, for glia.insert's fast path.
+        self._fast = {}
+        self._section_type = None
         self._script = {}  # asset -> {"pkg":, "variant":} (glia.select)
         self._contexts = []  # [{"pkg":, "variant":, "assets": {...}}], innermost last
         self._prefs_key = ()
@@ -82,13 +86,10 @@ class Glia:
         name = os.environ.get("GLIA_ENV")
         if not name:
             neuron = None
-            try:
-                import importlib.util
-
-                spec = importlib.util.find_spec("neuron")
-                neuron = spec.origin if spec else None
-            except (ImportError, ValueError):
-                pass
+            for d in sys.path:  # where `import neuron` will look, without importing
+                if os.path.isfile(os.path.join(d, "neuron", "__init__.py")):
+                    neuron = os.path.join(d, "neuron")
+                    break
             r = conn.call(
                 "env.register",
                 {"name": sys.prefix, "site_packages": _site_dirs(), "neuron": neuron},
@@ -109,7 +110,7 @@ class Glia:
                 except (ConnectionError, OSError):
                     self._conn.close()
                     self._conn = None
-                    self._cache = {}
+                    self._forget()
                     if attempt:
                         raise GliaError(
                             "lost the connection to gliad twice; is it crashing? "
@@ -142,7 +143,7 @@ class Glia:
                     if msg[0] == 2:
                         self._note(msg[1], msg[2][0] if msg[2] else {})
             except Exception:
-                self._cache = {}
+                self._forget()
                 time.sleep(0.5)  # gliad restarting: try again
 
     def _note(self, method, params):
@@ -156,7 +157,13 @@ class Glia:
                 sys.stderr.flush()
             return
         # Preferences, the index or the library changed: resolve anew.
+        self._forget()
+
+    def _forget(self):
+        """Drops every cached resolution (rebinding is atomic: the listener
+        thread may call this while the script inserts)."""
         self._cache = {}
+        self._fast = {}
 
     # ---- Preferences --------------------------------------------------------
 
@@ -165,6 +172,7 @@ class Glia:
             return tuple(sorted((k, freeze(v) if isinstance(v, dict) else v) for k, v in d.items()))
 
         self._prefs_key = (freeze(self._script), tuple(freeze(c) for c in self._contexts))
+        self._fast = {}
 
     def _scopes(self):
         scopes = []
@@ -180,7 +188,7 @@ class Glia:
                 self._call("select", {"asset": asset, "pkg": pkg, "variant": variant})
             except _rpc.DaemonError as e:
                 raise _translate(e, asset, pkg, variant) from None
-            self._cache = {}
+            self._forget()
             return
         pref = {}
         if pkg is not None:
@@ -243,6 +251,8 @@ class Glia:
         if not builtin and full not in self._loaded_names:
             self._not_loaded(full)
         self._cache[key] = hit = (full, point)
+        if variant is None and pkg is None and not point:
+            self._fast[asset] = full
         return hit
 
     def _lookup_full(self, full):
@@ -298,6 +308,7 @@ class Glia:
             self._h = h
             if not h.nrn_load_dll(path):
                 raise NeuronError(f"NEURON could not load the mechanism library {path}")
+            self._section_type = type(h.Section(name="glia_probe"))
             self._loaded = True
             self._loaded_generation = lib.get("generation")
             self._loaded_names = frozenset(lib.get("names") or ())
@@ -337,13 +348,13 @@ class Glia:
                 pp = getattr(self._h, full)(section(0.5 if x is None else x))
             except AttributeError:
                 raise LibraryError(f"'{full}' point process not found in NEURON") from None
-            ma = MechAccessor(section, full, self, pp)
+            ma = MechAccessor(section, full, pp)
         else:
             try:
                 section.insert(full)
             except ValueError:
                 raise LibraryError(f"'{full}' mechanism not found in NEURON") from None
-            ma = MechAccessor(section, full, self)
+            ma = MechAccessor(section, full)
         if attributes:
             ma.set(attributes)
         return ma

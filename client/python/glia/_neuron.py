@@ -1,45 +1,27 @@
-"""MechAccessor: what glia.insert returns, as in the Python Glia."""
+"""MechAccessor: what glia.insert returns, as in the Python Glia.
 
-import weakref
+A tuple (section, full name, point process or None): glia.insert makes one
+per call, often ten thousand in a row, and a tuple is the cheapest object
+Python makes. The section is held strongly; NEURON sections cannot be
+weakly referenced.
+"""
 
 
-class MechAccessor:
-    __slots__ = ("_section", "_section_name", "_mod", "_glia", "_pp", "_references")
+class MechAccessor(tuple):
+    __slots__ = ()
 
-    def __init__(self, section, mod, glia=None, point_process=None):
-        self._section_name = None
-        try:
-            self._section = weakref.proxy(section)
-        except TypeError:  # objects that cannot be weakly referenced
-            self._section = section
-        self._mod = mod  # the full NEURON name
-        self._glia = glia
-        self._pp = point_process
-        self._references = []
+    def __new__(cls, section, mod, point_process=None):
+        return tuple.__new__(cls, (section, mod, point_process))
 
     @property
     def mod_name(self):
-        return self._mod
+        """The full NEURON name."""
+        return self[1]
 
     def __neuron__(self):
-        if self._pp is None:
+        if self[2] is None:
             raise TypeError("A density mechanism is not a NEURON object of its own.")
-        return self._pp
-
-    def __ref__(self, other):
-        self._references.append(other)
-
-    def __deref__(self, other):
-        self._references.remove(other)
-
-    def _sec(self):
-        try:
-            self._section.name()
-        except ReferenceError:
-            raise ReferenceError(
-                "the section this mechanism was inserted into has been garbage collected"
-            ) from None
-        return self._section
+        return self[2]
 
     def set(self, attribute_or_dict, value=None, /, x=None):
         if value is None and isinstance(attribute_or_dict, dict):
@@ -49,49 +31,48 @@ class MechAccessor:
             self.set_parameter(attribute_or_dict, value, x)
 
     def set_parameter(self, param, value, x=None):
-        if self._pp is not None:
-            setattr(self._pp, param, value)
+        section, mod, pp = self
+        if pp is not None:
+            setattr(pp, param, value)
             return
-        sec = self._sec()
         try:
             if x is None:
-                setattr(sec, f"{param}_{self._mod}", value)
+                setattr(section, f"{param}_{mod}", value)
             else:
-                setattr(getattr(sec(x), self._mod), param, value)
+                setattr(getattr(section(x), mod), param, value)
         except (AttributeError, NameError, LookupError) as e:
-            raise AttributeError(f"'{param}' is not a parameter of {self._mod}: {e}") from None
+            raise AttributeError(f"'{param}' is not a parameter of {mod}: {e}") from None
 
     def get_parameter(self, param, x=None):
-        if self._pp is not None:
-            return getattr(self._pp, param)
-        sec = self._sec()
+        section, mod, pp = self
+        if pp is not None:
+            return getattr(pp, param)
         try:
-            if x is None:
-                x = 0.5
-            return getattr(getattr(sec(x), self._mod), param)
+            return getattr(getattr(section(0.5 if x is None else x), mod), param)
         except (AttributeError, NameError, LookupError):
-            raise AttributeError(f"Parameter '{param}' does not exist on {self._mod}") from None
+            raise AttributeError(f"Parameter '{param}' does not exist on {mod}") from None
 
     def record(self, param=None, x=0.5):
         """A NEURON Vector recording param (density: through _ref_)."""
         from neuron import h
 
+        section, mod, pp = self
         v = h.Vector()
-        if self._pp is not None:
-            v.record(getattr(self._pp, f"_ref_{param or 'i'}"))
+        if pp is not None:
+            v.record(getattr(pp, f"_ref_{param or 'i'}"))
+        elif param is None:
+            raise TypeError("A density mechanism needs .record('param').")
         else:
-            if param is None:
-                raise TypeError("A density mechanism needs .record('param').")
-            v.record(getattr(self._sec()(x), f"_ref_{param}_{self._mod}"))
+            v.record(getattr(section(x), f"_ref_{param}_{mod}"))
         return v
 
     @property
     def parameters(self):
         """{name: (default as written in the mod, units)} of its PARAMETER block."""
-        if self._glia is None:
-            return {}
-        return dict(self._glia.parameters(self._mod))
+        from . import _manager
+
+        return dict(_manager.parameters(self[1]))
 
     def __repr__(self):
-        kind = "point process" if self._pp is not None else "density mechanism"
-        return f"<MechAccessor {kind} {self._mod}>"
+        kind = "point process" if self[2] is not None else "density mechanism"
+        return f"<MechAccessor {kind} {self[1]}>"

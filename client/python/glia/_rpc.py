@@ -2,9 +2,12 @@
 when nobody answers, the way watchman's client starts its server."""
 
 import os
-import socket
 import sys
 import time
+
+# _socket, not socket: the C module is all a Unix socket needs, and the
+# Python wrapper's import costs milliseconds every script pays.
+import _socket
 
 import msgpack
 
@@ -33,9 +36,13 @@ class DaemonError(GliaError):
 class Connection:
     def __init__(self, path, timeout=None):
         self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
-        self.sock.connect(path)
+        try:
+            self.sock.connect(path)
+        except OSError:
+            self.sock.close()
+            raise
         self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=2 << 20)
         self.next_id = 0
 

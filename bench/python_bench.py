@@ -1,0 +1,177 @@
+#!/usr/bin/python3
+"""Python module benchmark (issue 5), every figure beside its baseline.
+
+    bench/python_bench.py [--runs 15] [--sections 10000]
+
+In a real venv holding the corpus's glia_test_mods, with a real gliad whose
+library is built:
+
+  import   `python -c 'import glia.library'` (connect, register, load the
+           library into NEURON) against `python -c 'from neuron import h'`,
+           medians of --runs fresh processes. Target: at most 15 ms more.
+  insert   glia.insert(section, "Na") over --sections sections against
+           section.insert(full name), in one process, alternating. Target:
+           at most 1.3x.
+  Glia     what the Python Glia did at every import instead: discover the
+           glia.package entry points with importlib.metadata and hash every
+           mod file of every package.
+"""
+
+import argparse
+import glob
+import hashlib
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import msgpack
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
+CORPUS = os.environ.get("GLIA_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
+PYDIR = os.path.join(ROOT, "client", "python")
+
+INSERT_SCRIPT = r"""
+import sys, time
+import glia as g
+from neuron import h
+n = int(sys.argv[1])
+g.load_library()
+full = g.resolve("Na")
+best = {"glia": [], "neuron": []}
+for rnd in range(5):
+    a = [h.Section(name=f"a{rnd}_{i}") for i in range(n)]
+    b = [h.Section(name=f"b{rnd}_{i}") for i in range(n)]
+    order = ("glia", "neuron") if rnd % 2 == 0 else ("neuron", "glia")
+    for which in order:
+        secs = a if which == "glia" else b
+        t0 = time.perf_counter()
+        if which == "glia":
+            for s in secs:
+                g.insert(s, "Na")
+        else:
+            for s in secs:
+                s.insert(full)
+        best[which].append(time.perf_counter() - t0)
+    assert all(hasattr(s(0.5), full) for s in a), "glia.insert did not insert"
+    del a, b
+print(min(best["glia"]), min(best["neuron"]))
+"""
+
+GLIA_IMPORT = r"""
+import hashlib, os, time
+from importlib.metadata import entry_points
+t0 = time.perf_counter()
+n = 0
+for ep in entry_points(group="glia.package"):
+    # The Python Glia imported the package to learn its mods' paths; finding
+    # the module dir is the cheap part of that, so this is a lower bound.
+    import importlib.util
+    spec = importlib.util.find_spec(ep.value.split(":")[0])
+    root = os.path.dirname(spec.origin)
+    for dirpath, _, files in os.walk(root):
+        for f in files:
+            if f.endswith(".mod"):
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    hashlib.md5(fh.read()).hexdigest()
+                n += 1
+print((time.perf_counter() - t0) * 1e3, n)
+"""
+
+
+def timed_runs(cmd, env, runs):
+    out = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        out.append((time.perf_counter() - t0) * 1e3)
+    return out
+
+
+def start_gliad(tmp, site):
+    sock = os.path.join(tmp, "gliad.sock")
+    cfg = os.path.join(tmp, "gliad.ini")
+    with open(cfg, "w") as f:
+        f.write(f"[daemon]\nsocket = {sock}\nstate_dir = {tmp}/state\ncache_dir = {tmp}/cache\n"
+                f"log_level = warn\n[env:default]\nsite_packages = {site}\n")
+    log = open(os.path.join(tmp, "gliad.log"), "w")
+    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
+    for _ in range(500):
+        try:
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(sock)
+            s.sendall(msgpack.packb([0, 1, "library", [{"wait": True}]]))
+            u = msgpack.Unpacker(raw=False)
+            while True:
+                u.feed(s.recv(1 << 16))
+                for m in u:
+                    s.close()
+                    return p, sock
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError("gliad did not start")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--sections", type=int, default=10000)
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp(prefix="gliapy.")
+    gliad = None
+    try:
+        venv = os.path.join(tmp, "venv")
+        subprocess.run(["/usr/bin/python3", "-m", "venv", "--system-site-packages", venv],
+                       check=True)
+        py = os.path.join(venv, "bin", "python")
+        pkg = os.path.join(tmp, "glia_test_mods")
+        shutil.copytree(os.path.join(CORPUS, "glia_test_mods"), pkg)
+        subprocess.run([py, "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation",
+                        "--no-deps", pkg], check=True)
+        site = subprocess.check_output(
+            [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            text=True).strip()
+        gliad, sock = start_gliad(tmp, site)
+        env = dict(os.environ, GLIA_SOCKET=sock, PYTHONPATH=PYDIR, GLIA_NO_AUTOSTART="1",
+                   NEURON_MODULE_OPTIONS="-nogui")
+        # Registers the venv once, as a first run in a new venv would.
+        subprocess.run([py, "-c", "import glia.library"], env=env, check=True)
+
+        nrn, glia = [], []
+        for _ in range(args.runs):  # alternating, so both see the same machine
+            nrn += timed_runs([py, "-c", "from neuron import h"], env, 1)
+            glia += timed_runs([py, "-c", "import glia.library"], env, 1)
+        n_med, g_med = statistics.median(nrn), statistics.median(glia)
+
+        out = subprocess.check_output([py, "-c", INSERT_SCRIPT, str(args.sections)], env=env,
+                                      text=True, stderr=subprocess.DEVNULL)
+        t_glia, t_nrn = (float(x) for x in out.split())
+
+        old = subprocess.check_output([py, "-c", GLIA_IMPORT], env=env, text=True).split()
+        ours = g_med - n_med
+
+        print(f"{'':44}{'figure':>10}{'baseline':>10}{'':>9}  target")
+        print(f"{'import glia.library vs from neuron import h':44}{g_med:8.1f}ms{n_med:8.1f}ms"
+              f"{ours:+7.1f}ms  <= +15 ms")
+        print(f"{'glia.insert vs section.insert, %d sections' % args.sections:44}"
+              f"{t_glia * 1e3:8.1f}ms{t_nrn * 1e3:8.1f}ms{t_glia / t_nrn:8.2f}x  <= 1.3x")
+        print(f"{'Python Glia at import: entry points + hashing':44}{float(old[0]):8.1f}ms"
+              f"{'':>10}{'':>9}  ({old[1]} mods; gliad does this once, not per import)")
+        ok = ours <= 15 and t_glia / t_nrn <= 1.3
+        print("targets:", "met" if ok else "NOT met")
+        return 0 if ok else 1
+    finally:
+        if gliad:
+            gliad.terminate()
+            gliad.wait(timeout=30)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
