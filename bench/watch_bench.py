@@ -148,6 +148,9 @@ def main():
 
         rows = []
         for whl in singles:
+            # Installs in quick succession stretch gliad's quiet period (a
+            # series); a single install is what this figure is about.
+            time.sleep(2.0)
             gen = rpc.call("library")["generation"]
             t_pip = pip_install(venv, [whl])
             t_ready, fin = notes.wait_note(

@@ -576,8 +576,10 @@ void build_load_generation(struct env *e)
             r->unchanged = 1;
             strmap_init(&r->by_full);
             store_generation_failures(s, e->name, number, load_failure, r);
+            /* A duplicate's name is also the kept mechanism's: not a failure of it. */
             for (size_t i = 0; i < r->nfailures; i++)
-                strmap_put(&r->by_full, r->failures[i].full, &r->failures[i]);
+                if (!strmap_get(&g->fulls, r->failures[i].full))
+                    strmap_put(&r->by_full, r->failures[i].full, &r->failures[i]);
             e->gen = g;
             e->report = r;
             free(libkey);

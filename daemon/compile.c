@@ -99,7 +99,10 @@ static void finish(struct compile_task *t, int ok, struct diag *d, int cacheable
     struct compiler *c = t->c;
     if (t->running)
         c->running--;
-    strmap_del(&c->tasks, t->key);
+    /* A withdrawn task left the map when it was killed; a new task of the
+     * same key may stand there now. */
+    if (strmap_get(&c->tasks, t->key) == t)
+        strmap_del(&c->tasks, t->key);
     struct compile_result r = {.ok = ok, .cacheable = cacheable, .key = t->key,
                                .ms = now_ms() - t->t0};
     if (d)
@@ -356,7 +359,10 @@ void compiler_withdraw(struct compiler *c, const char *key, void *ud)
     if (t->waiters)
         return;
     if (t->running) {
-        proc_kill(t->proc); /* finish() runs when it is gone */
+        /* Out of the map now: a later submit of this key must start afresh,
+         * not join a process being killed. finish() runs when it is gone. */
+        strmap_del(&c->tasks, t->key);
+        proc_kill(t->proc);
         return;
     }
     unqueue(c, t);

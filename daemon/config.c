@@ -14,12 +14,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct loader {
     struct config *c;
     const char *dir; /* the file's directory, for relative paths */
+    FILE *f;
+    int line;        /* of the line inih is working on: our reader counts them */
+    int why_line;    /* where the first refusal was */
     char why[256];   /* first refusal, without the line */
+    int env_line;    /* where the env whose section has no keys starts */
 };
 
 static char *home_path(const char *xdg_var, const char *fallback, const char *leaf)
@@ -70,6 +75,7 @@ static int refuse(struct loader *l, const char *section, const char *key, const 
                   const char *value)
 {
     if (!l->why[0]) {
+        l->why_line = l->line;
         char what[160];
         snprintf(what, sizeof(what), fmt, value);
         snprintf(l->why, sizeof(l->why), "[%s] %s: %s", section, key, what);
@@ -181,11 +187,19 @@ static int neuron_key(struct loader *l, const char *key, const char *value)
                   "");
 }
 
-static struct config_env *env_get(struct config *c, const char *name)
+static struct config_env *env_find(struct config *c, const char *name)
 {
     for (size_t i = 0; i < c->nenvs; i++)
         if (strcmp(c->envs[i].name, name) == 0)
             return &c->envs[i];
+    return NULL;
+}
+
+static struct config_env *env_get(struct config *c, const char *name)
+{
+    struct config_env *found = env_find(c, name);
+    if (found)
+        return found;
     c->envs = xrealloc(c->envs, (c->nenvs + 1) * sizeof(*c->envs));
     struct config_env *e = &c->envs[c->nenvs++];
     memset(e, 0, sizeof(*e));
@@ -244,37 +258,85 @@ static int handler(void *user, const char *section, const char *key, const char 
                   "");
 }
 
+/*
+ * inih's line reader, counting lines so a refusal knows its line (Debian's
+ * inih passes the handler none), and seeing [env:NAME] headers so an env
+ * section without keys is still an env (inih calls the handler per key only).
+ */
+static char *read_line(char *buf, int size, void *ud)
+{
+    struct loader *l = ud;
+    if (!fgets(buf, size, l->f))
+        return NULL;
+    l->line++;
+    const char *p = buf + strspn(buf, " \t");
+    if (strncmp(p, "[env:", 5) == 0) {
+        size_t n = strcspn(p + 5, "]");
+        if (p[5 + n] == ']' && n > 0) {
+            char *name = xstrndup(p + 5, n);
+            if (!strpbrk(name, " \t/:") && !env_find(l->c, name)) {
+                env_get(l->c, name);
+                l->c->envs[l->c->nenvs - 1].line = l->line;
+            }
+            free(name);
+        }
+    }
+    return buf;
+}
+
+static int parse_file(struct config *c, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    FILE *f = NULL;
+    const char *why = stat(path, &st) < 0           ? strerror(errno)
+                      : !S_ISREG(st.st_mode)        ? "not a regular file"
+                      : !(f = fopen(path, "r"))     ? strerror(errno)
+                                                    : NULL;
+    if (why) {
+        snprintf(err, errlen, "%s: cannot read: %s", path, why);
+        return -1;
+    }
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    if (slash)
+        *slash = '\0';
+    struct loader l = {.c = c, .dir = slash ? dir : NULL, .f = f};
+    int line = ini_parse_stream(read_line, &l, handler, &l);
+    int bad = ferror(f);
+    fclose(f);
+    free(dir);
+    if (line < 0 || bad) {
+        snprintf(err, errlen, "%s: cannot read: %s", path,
+                 line == -2 ? "out of memory" : strerror(errno ? errno : EIO));
+        return -1;
+    }
+    /* inih reports its first error's line: ours, or a line it could not parse. */
+    if (line > 0 && l.why[0] && l.why_line == line) {
+        snprintf(err, errlen, "%s:%d: %s", path, line, l.why);
+        return -1;
+    }
+    if (line > 0) {
+        snprintf(err, errlen, "%s:%d: not a valid INI line (expected [section] or key = value)",
+                 path, line);
+        return -1;
+    }
+    c->path = xstrdup(path);
+    return 0;
+}
+
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
 {
     defaults(c);
     if (!path)
         return 0;
-    if (access(path, F_OK) < 0 && errno == ENOENT) {
+    if (access(path, F_OK) < 0 && errno == ENOENT)
         log_info("no config file at %s; using defaults", path);
-    } else {
-        char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        if (slash)
-            *slash = '\0';
-        struct loader l = {.c = c, .dir = slash ? dir : NULL};
-        int line = ini_parse(path, handler, &l);
-        free(dir);
-        if (line < 0) {
-            snprintf(err, errlen, "%s: cannot read: %s", path,
-                     line == -1 ? strerror(errno) : "out of memory");
-            return -1;
-        }
-        if (line > 0) {
-            snprintf(err, errlen, "%s:%d: %s", path, line,
-                     l.why[0] ? l.why : "not a valid INI line");
-            return -1;
-        }
-        c->path = xstrdup(path);
-    }
+    else if (parse_file(c, path, err, errlen) < 0)
+        return -1;
     for (size_t i = 0; i < c->nenvs; i++)
         if (!c->envs[i].site_packages) {
-            snprintf(err, errlen, "%s: [env:%s] needs site_packages = DIR[:DIR...]", path,
-                     c->envs[i].name);
+            snprintf(err, errlen, "%s:%d: [env:%s] needs site_packages = DIR[:DIR...]", path,
+                     c->envs[i].line, c->envs[i].name);
             return -1;
         }
     if (c->nenvs == 0) {

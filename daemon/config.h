@@ -29,6 +29,7 @@ struct config_env {
     char **site_packages;
     size_t nsite;
     enum config_backend backend;
+    int line; /* of its [env:NAME] header */
 };
 
 /* NULL / 0: detect from the installed NEURON. */

@@ -90,6 +90,10 @@ void index_pkg_problem(struct index_pkg *p, const char *file, int line, const ch
 
 static void add_mod(struct index *idx, struct index_mod *m)
 {
+    /* One NEURON name, one mechanism: a second mod of the same full name is
+     * left out of the library (the build says so), so it is no candidate. */
+    if (strmap_get(&idx->fulls, m->full))
+        return;
     struct index_asset *a = strmap_get(&idx->assets, m->asset);
     if (!a) {
         a = xcalloc(1, sizeof(*a));
@@ -101,10 +105,7 @@ static void add_mod(struct index *idx, struct index_mod *m)
     a->mods[a->n] = m;
     a->cands[a->n] = (struct resolve_cand){m->full, m->pkgname, m->variant};
     a->n++;
-    /* Two mods with one full name: the first (stable order) is the one a
-     * lookup by name finds; the build reports the clash. */
-    if (!strmap_get(&idx->fulls, m->full))
-        strmap_put(&idx->fulls, m->full, m);
+    strmap_put(&idx->fulls, m->full, m);
 }
 
 struct index *index_build(struct index_pkg **pkgs, size_t npkgs, struct index_pkg *builtins,

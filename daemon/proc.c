@@ -114,11 +114,19 @@ static void exit_cb(uv_process_t *h, int64_t status, int sig)
     maybe_finish(p);
 }
 
+/* The whole process group: a compiler driver's own children (cc1, as)
+ * hold the output pipes too, and the process is done only when they go. */
+static void kill_group(struct proc *p)
+{
+    if (p->process.pid > 0 && kill(-p->process.pid, SIGKILL) < 0)
+        uv_process_kill(&p->process, SIGKILL);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
     struct proc *p = t->data;
     p->r.timed_out = 1;
-    uv_process_kill(&p->process, SIGKILL);
+    kill_group(p);
 }
 
 static void maybe_finish(struct proc *p)
@@ -194,6 +202,8 @@ int proc_run(uv_loop_t *loop, char *const *argv, const struct proc_opts *o, proc
         .cwd = o ? o->cwd : NULL,
         .stdio_count = 3,
         .stdio = stdio,
+        /* Its own process group (setsid), so a kill reaches its children. */
+        .flags = UV_PROCESS_DETACHED,
     };
     int rc = uv_spawn(loop, &p->process, &opts);
     if (args != (char **)argv)
@@ -222,5 +232,5 @@ int proc_run(uv_loop_t *loop, char *const *argv, const struct proc_opts *o, proc
 void proc_kill(struct proc *p)
 {
     if (p && !p->closing)
-        uv_process_kill(&p->process, SIGKILL);
+        kill_group(p);
 }

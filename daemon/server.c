@@ -330,12 +330,25 @@ static int prepare_dir(const char *path, char *err, size_t errlen)
 
 static int bind_socket(struct server *s, const char *path, char *err, size_t errlen)
 {
+    struct sockaddr_un sa;
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        snprintf(err, errlen, "socket path too long (%zu bytes, at most %zu): %s", strlen(path),
+                 sizeof(sa.sun_path) - 1, path);
+        return -1;
+    }
     if (prepare_dir(path, err, errlen) < 0)
         return -1;
     int pid;
     int live = socket_owner(path, &pid);
     if (live > 0) {
         snprintf(err, errlen, "another gliad (pid %d) is already serving %s", pid, path);
+        return -1;
+    }
+    /* Only a socket is ours to replace: anything else there is someone's file. */
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISSOCK(st.st_mode)) {
+        snprintf(err, errlen, "%s exists and is not a socket; remove it or choose another path",
+                 path);
         return -1;
     }
     if (unlink(path) == 0)

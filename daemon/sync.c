@@ -35,7 +35,9 @@ static int cover(struct call *c)
     struct env *e = gliad_env(c->g, proto_args_str(&c->args, "env", 0));
     if (!e)
         return 0; /* the method answers unknown_env */
-    if (c->g->sync->broken)
+    /* Without events to go by (no cookie watch, or the env's dirs are polled)
+     * only a rescan can tell what changed. */
+    if (!c->g->sync || c->g->sync->broken || e->watcher.fallback)
         watch_dirty_all(e);
     uint64_t target = env_scan_covering(e);
     if (target <= e->scans)

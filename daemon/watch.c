@@ -89,12 +89,22 @@ static void mark(struct watcher *w, const char *dist_info)
     }
 }
 
+/*
+ * The quiet period before a rescan. A burst that starts soon after the last
+ * rescan means a series (a requirements file, a loop of pip installs): the
+ * quiet period doubles for each such burst, up to 8x, so the series costs a
+ * few rescans and builds rather than one per install; a quiet spell resets it.
+ */
 static void arm(struct watcher *w)
 {
     double now = now_ms();
     int debounce = w->env->g->cfg.debounce_ms;
-    if (!w->first_event)
+    if (!w->first_event) {
         w->first_event = now;
+        int series = w->last_rescan && now - w->last_rescan < 5.0 * debounce + 500;
+        w->streak = series ? (w->streak < 3 ? w->streak + 1 : 3) : 0;
+    }
+    debounce <<= w->streak;
     /* A steady stream of events must not postpone the rescan forever. */
     double left = w->first_event + 10.0 * debounce - now;
     uint64_t due = (uint64_t)(left < debounce ? (left > 0 ? left : 0) : debounce);
@@ -137,6 +147,9 @@ static void on_timer(uv_timer_t *t)
     struct watcher *w = t->data;
     if (t == &w->poll)
         w->dirty_all = 1;
+    else if (!w->rechecking) /* only the user's bursts make a series */
+        w->last_rescan = now_ms();
+    w->rechecking = 0;
     w->first_event = 0;
     w->bursts++;
     env_scan_changes(w->env);
@@ -187,7 +200,8 @@ static void fall_back(struct watcher *w, const char *why)
     uv_timer_start(&w->poll, on_timer, every, every);
 }
 
-static void start(struct watcher *w, const char *dir, const char *owner)
+/* Returns 0 when the dir is watched now. */
+static int start(struct watcher *w, const char *dir, const char *owner)
 {
     struct watch *wa = xcalloc(1, sizeof(*wa));
     wa->w = w;
@@ -209,9 +223,10 @@ static void start(struct watcher *w, const char *dir, const char *owner)
         fall_back(w, why);
         free(why);
         uv_close((uv_handle_t *)&wa->handle, closed);
-        return;
+        return -1;
     }
     strmap_put(&w->dirs, wa->dir, wa);
+    return 0;
 }
 
 void watch_update(struct env *e, const struct scan_watch *list, size_t n)
@@ -223,6 +238,7 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n)
     void *v;
     for (size_t i = 0; strmap_next(&w->dirs, &i, &k, &v);)
         ((struct watch *)v)->seen = 0;
+    int recheck = 0;
     for (size_t i = 0; i < n; i++) {
         struct watch *wa = strmap_get(&w->dirs, list[i].dir);
         int same_owner = wa && (wa->owner && list[i].owner ? strcmp(wa->owner, list[i].owner) == 0
@@ -233,7 +249,21 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n)
         }
         if (wa)
             drop(w, wa);
-        start(w, list[i].dir, list[i].owner);
+        /* What was made in the dir between the scan reading it and the watch
+         * starting raised no event: look at it once more. */
+        if (start(w, list[i].dir, list[i].owner) == 0 && !wa && e->index) {
+            if (list[i].owner)
+                mark(w, list[i].owner);
+            else
+                w->dirty_all = 1;
+            recheck = 1;
+        }
+    }
+    /* Not a burst of the user's: no stretching of the quiet period for it. */
+    if (recheck && !w->first_event) {
+        w->first_event = now_ms();
+        w->rechecking = 1;
+        uv_timer_start(&w->debounce, on_timer, (uint64_t)e->g->cfg.debounce_ms, 0);
     }
     /* Collect first: dropping while iterating would move the slots. */
     struct watch **gone = xcalloc(w->dirs.len + 1, sizeof(*gone));

@@ -10,7 +10,9 @@
  * follow what is installed.
  *
  * Events mark dist-infos dirty; debounce_ms after the last event (and at
- * most 10x that after the first) the env rescans only those. Where inotify
+ * most 10x that after the first) the env rescans only those. Bursts that
+ * follow each other closely (a loop of pip installs) stretch the quiet
+ * period, so a series gives a few rescans, not one per install. Where inotify
  * cannot serve (no watches left, a network filesystem) the env falls back
  * to periodic full rescans, logged once and shown in status.
  */
@@ -32,6 +34,9 @@ struct watcher {
     uv_timer_t debounce;
     uv_timer_t poll;
     double first_event; /* of the pending burst; 0 when none */
+    double last_rescan; /* when the last debounced rescan started */
+    int streak;         /* bursts in a row, each soon after the last rescan */
+    int rechecking;     /* the pending rescan is ours (new watches), not the user's */
     struct strmap dirty; /* dist-info paths to rescan (keys owned) */
     int dirty_all;
     char *fallback; /* why this env is polled, or NULL */

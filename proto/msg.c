@@ -66,13 +66,18 @@ int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *wh
         return fail(why, whylen, "invalid msgpack");
 
     const msgpack_object *o = &m->unpacked.data;
-    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 3)
+    if (o->type != MSGPACK_OBJECT_ARRAY || o->via.array.size < 2)
         return fail(why, whylen, "expected an array [type, msgid, method, params]");
     const msgpack_object *v = o->via.array.ptr;
     size_t n = o->via.array.size;
     if (v[0].type != MSGPACK_OBJECT_POSITIVE_INTEGER || v[0].via.u64 > 2)
         return fail(why, whylen, "message type must be 0, 1 or 2");
     m->type = (enum proto_type)v[0].via.u64;
+    /* A request of the wrong length is still answered when its msgid reads. */
+    if (m->type == PROTO_REQUEST && get_u32(&v[1], &m->msgid) == 0)
+        *has_id = 1;
+    if (n < 3)
+        return fail(why, whylen, "expected an array [type, msgid, method, params]");
 
     switch (m->type) {
     case PROTO_REQUEST:

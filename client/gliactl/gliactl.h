@@ -111,8 +111,9 @@ const char *obj_cstr(const msgpack_object *o, char *buf, size_t len);
 
 /* ---- Output ---- */
 
-/* JSON of any msgpack value, with a newline. */
+/* JSON of any msgpack value; json_print adds a newline. */
 void json_print(FILE *f, const msgpack_object *o);
+void json_value(FILE *f, const msgpack_object *o);
 
 /* A table printed with aligned columns. Cells are copied. */
 struct table;

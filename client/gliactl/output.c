@@ -89,7 +89,7 @@ static void json_string(FILE *f, const char *s, size_t n)
     fputc('"', f);
 }
 
-static void json_value(FILE *f, const msgpack_object *o)
+void json_value(FILE *f, const msgpack_object *o)
 {
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:

@@ -60,8 +60,10 @@ msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method, size_t npa
 static void print_error(struct ctl *ctl, const msgpack_object *err)
 {
     if (ctl->json) {
+        /* The same shape as a result: one JSON document on stdout. */
         printf("{\"error\": ");
-        json_print(stdout, err);
+        json_value(stdout, err);
+        printf("}\n");
         return;
     }
     if (err->type != MSGPACK_OBJECT_MAP) {

@@ -4,6 +4,22 @@ Everything that costs (connecting, resolving, loading the library) is done
 on first need and cached; gliad's notifications (preferences changed, a new
 index or library) drop the resolution cache, so a `gliactl select` in
 another shell applies at this script's next insert.
+
+The cache is only as good as the notifications behind it, so:
+- nothing is cached unless a subscription is live, and the subscription is
+  made (synchronously) before the first resolution that could be cached;
+  while gliad is away (restarting) nothing is cached, and every
+  resubscription drops the cache: a change made while the thread was not
+  listening cannot leave a stale entry behind;
+- a resolution is stored only if no notification came in while it was
+  being asked for (`_epoch`), so an answer computed under the old
+  preferences cannot be stored after the notification that dropped them.
+What remains is delivery: gliad sends the notification before it answers
+`gliactl select`, and the thread reading it runs as soon as it gets the
+GIL, at once when the script waits (on input, a file, a sleep) and within
+Python's switch interval (5 ms) when it computes. Closing that last window
+would take a system call (a poll of the socket) on every insert, several
+times what a cached insert costs.
 """
 
 import os
@@ -25,6 +41,8 @@ from .exceptions import (
 )
 
 _PROGRESS_AFTER = 0.3  # seconds of waiting before a progress line is worth it
+_TOPICS = ["build", "prefs", "index"]
+_RECONNECT_FOR = 5.0  # seconds a restarting gliad is given to come back
 
 
 def _site_dirs():
@@ -34,7 +52,11 @@ def _site_dirs():
     dirs = []
     for d in list(sys.path) + list(site.getsitepackages()):
         if d.endswith(("site-packages", "dist-packages")) and os.path.isabs(d):
-            if d not in dirs:
+            # Only dirs that exist: Debian's scheme lists several that never
+            # do, and gliad would warn about each. A dir made later (a first
+            # `pip install --user`) is on a later script's sys.path, and
+            # that script's registration updates the environment.
+            if d not in dirs and os.path.isdir(d):
                 dirs.append(d)
     return dirs
 
@@ -72,6 +94,12 @@ class Glia:
         self._contexts = []  # [{"pkg":, "variant":, "assets": {...}}], innermost last
         self._prefs_key = ()
         self._watcher = None
+        self._notes = None  # the subscribed connection, while it is live
+        self._notes_lock = threading.Lock()  # making or dropping it
+        self._cache_lock = threading.Lock()  # _epoch and storing into the caches
+        self._epoch = 0  # bumped by every drop of the caches
+        self._progress = None  # the last (done, total) printed, and when
+        self._progress_at = None
         self._loaded = False
         self._loaded_generation = None
         self._loaded_names = frozenset()
@@ -81,8 +109,9 @@ class Glia:
 
     # ---- Connection ---------------------------------------------------------
 
-    def _connect(self):
-        conn = _rpc.connect()
+    def _connect(self, conn=None):
+        """Connects (or takes conn) and registers this environment."""
+        conn = conn or _rpc.connect()
         name = os.environ.get("GLIA_ENV")
         if not name:
             neuron = None
@@ -98,24 +127,43 @@ class Glia:
         self._conn, self._env = conn, name
 
     def _call(self, method, params=None):
-        """One request; reconnects once if gliad went away (restarted)."""
+        """One request; if gliad went away (a restart), reconnects and asks
+        again, once."""
         with self._lock:
             params = dict(params or {})
             for attempt in (0, 1):
-                if self._conn is None:
-                    self._connect()
-                params["env"] = self._env
                 try:
+                    if self._conn is None:
+                        self._reconnect() if attempt else self._connect()
+                    params["env"] = self._env
                     return self._conn.call(method, params)
+                except _rpc.DaemonError as e:
+                    if e.code != "shutting_down":
+                        raise
                 except (ConnectionError, OSError):
+                    pass
+                if self._conn is not None:
                     self._conn.close()
-                    self._conn = None
-                    self._forget()
-                    if attempt:
-                        raise GliaError(
-                            "lost the connection to gliad twice; is it crashing? "
-                            "See `journalctl --user -u gliad` or its log"
-                        ) from None
+                self._conn = None
+                self._forget()
+            raise GliaError(
+                "lost the connection to gliad twice; is it crashing? "
+                "See `journalctl --user -u gliad` or its log"
+            )
+
+    def _reconnect(self):
+        """Connects again after a loss: a restarting gliad (systemd, or a
+        person) gets a few seconds to come back before one is started."""
+        deadline = time.monotonic() + _RECONNECT_FOR
+        while True:
+            try:
+                conn = _rpc.connect(autostart=False)
+            except GliaError:
+                if time.monotonic() < deadline:
+                    time.sleep(0.05)
+                    continue
+                return self._connect()  # autostarts, or says how to start gliad
+            return self._connect(conn)
 
     def connect(self):
         """Connects and registers this environment (done at import)."""
@@ -126,44 +174,106 @@ class Glia:
 
     # ---- Notifications ------------------------------------------------------
 
-    def _watch(self):
-        """A second connection, read by a thread, for gliad's notifications."""
-        if self._watcher is not None:
-            return
-        self._watcher = threading.Thread(target=self._listen, name="glia-notes", daemon=True)
-        self._watcher.start()
+    def _subscribe(self):
+        """Makes sure a subscribed connection is live (made here, at once,
+        when it is not), and a thread reads it. True if one is."""
+        if self._notes is not None:
+            return True
+        with self._notes_lock:
+            if self._notes is None:
+                try:
+                    conn = _rpc.connect(autostart=False)
+                except GliaError:
+                    return False
+                try:
+                    conn.call("subscribe", {"topics": _TOPICS})
+                except (_rpc.DaemonError, ConnectionError, OSError):
+                    conn.close()
+                    return False
+                # Whatever was cached before is vouched for by no one.
+                with self._cache_lock:
+                    self._notes = conn
+                    self._drop()
+            if self._watcher is None:
+                self._watcher = threading.Thread(
+                    target=self._listen, name="glia-notes", daemon=True
+                )
+                self._watcher.start()
+        return True
 
     def _listen(self):
+        delay = 0.05
         while True:
+            conn = self._notes
+            if conn is None:
+                # gliad away: try again, less often as it stays away (an
+                # insert meanwhile subscribes by itself first).
+                time.sleep(delay)
+                delay = min(delay * 2, 1.0)
+                self._subscribe()
+                continue
+            delay = 0.05
             try:
-                conn = _rpc.connect(autostart=False)
-                conn.call("subscribe", {"topics": ["build", "prefs", "index"]})
-                while True:
-                    msg = conn.read()
-                    if msg[0] == 2:
-                        self._note(msg[1], msg[2][0] if msg[2] else {})
-            except Exception:
+                msg = conn.read()
+            except Exception:  # gliad went away (or spoke garbage)
+                with self._cache_lock:
+                    if self._notes is conn:
+                        self._notes = None
+                    self._drop()
+                conn.close()
+                continue
+            try:
+                if msg[0] == 2:
+                    self._note(msg[1], msg[2][0] if msg[2] else {})
+            except Exception:  # a note of a shape this module does not know
                 self._forget()
-                time.sleep(0.5)  # gliad restarting: try again
 
     def _note(self, method, params):
-        if method == "build.progress" and self._waiting_since is not None:
-            if time.monotonic() - self._waiting_since > _PROGRESS_AFTER:
-                end = "\r" if sys.stderr.isatty() else "\n"
-                sys.stderr.write(
-                    f"glia: building NEURON mechanisms {params.get('done')}/"
-                    f"{params.get('total')}{end}"
-                )
-                sys.stderr.flush()
+        env = params.get("env")
+        if method == "build.progress":
+            since = self._waiting_since  # the script may stop waiting meanwhile
+            if env == self._env and since is not None:
+                self._show_progress(since, params.get("done"), params.get("total"))
             return
+        if method != "prefs.changed" and env is not None and env != self._env:
+            return  # another environment's index or library
         # Preferences, the index or the library changed: resolve anew.
         self._forget()
 
+    def _show_progress(self, since, done, total):
+        """One line, rewritten in place on a terminal; in a log, a line a
+        second at most."""
+        now = time.monotonic()
+        if now - since < _PROGRESS_AFTER or (done, total) == self._progress:
+            return
+        tty = sys.stderr.isatty()
+        if not tty and self._progress_at is not None and now - self._progress_at < 1.0:
+            return
+        self._progress, self._progress_at = (done, total), now
+        end = "\r" if tty else "\n"
+        sys.stderr.write(f"glia: building NEURON mechanisms {done}/{total}{end}")
+        sys.stderr.flush()
+
     def _forget(self):
-        """Drops every cached resolution (rebinding is atomic: the listener
-        thread may call this while the script inserts)."""
+        """Drops every cached resolution; the listener thread calls this
+        while the script inserts."""
+        with self._cache_lock:
+            self._drop()
+
+    def _drop(self):  # with _cache_lock held
+        self._epoch += 1
         self._cache = {}
         self._fast = {}
+
+    def _store(self, epoch, key, hit, fast_asset):
+        """Caches a resolution asked for at `epoch`, unless the caches were
+        dropped since or no subscription would tell when to drop it."""
+        with self._cache_lock:
+            if epoch != self._epoch or self._notes is None:
+                return
+            self._cache[key] = hit
+            if fast_asset is not None:
+                self._fast[fast_asset] = hit[0]
 
     # ---- Preferences --------------------------------------------------------
 
@@ -238,21 +348,26 @@ class Glia:
         return r["full"], r["kind"] != "density", r["pkg"] == "NEURON"
 
     def resolve(self, asset, pkg=None, variant=None):
+        if not self._loaded:
+            self.load_library()  # as the Python Glia's did: a name is for inserting
         if isinstance(asset, str) and asset.startswith("glia__"):
             return asset
         return self._resolve_full(asset, variant, pkg)[0]
 
     def _entry(self, asset, variant, pkg, key):
-        self._watch()
+        # Subscribed first, then asked: a change gliad makes after this
+        # answer is computed is notified to us.
+        self._subscribe()
+        epoch = self._epoch
         if isinstance(asset, str) and asset.startswith("glia__"):
             full, point, builtin = self._lookup_full(asset)
         else:
             full, point, builtin = self._resolve_full(asset, variant, pkg)
         if not builtin and full not in self._loaded_names:
             self._not_loaded(full)
-        self._cache[key] = hit = (full, point)
-        if variant is None and pkg is None and not point:
-            self._fast[asset] = full
+        hit = (full, point)
+        fast = asset if variant is None and pkg is None and not point else None
+        self._store(epoch, key, hit, fast)
         return hit
 
     def _lookup_full(self, full):
@@ -287,8 +402,9 @@ class Glia:
         with self._lock:
             if self._loaded:
                 return
-            self._watch()
+            self._subscribe()  # for the progress of a build it waits for
             self._waiting_since = time.monotonic()
+            self._progress = self._progress_at = None
             try:
                 lib = self._call("library", {"wait": True, "names": True})
             finally:
@@ -316,9 +432,10 @@ class Glia:
 
     def compile(self):
         """Asks gliad to build now and waits for it (with progress)."""
+        self._subscribe()
         self._call("build", {})
         self._waiting_since = time.monotonic()
-        self._watch()
+        self._progress = self._progress_at = None
         try:
             lib = self._call("library", {"wait": True})
         finally:
@@ -334,7 +451,8 @@ class Glia:
         if not self._loaded:
             self.load_library()
         if isinstance(asset, tuple):
-            asset, variant, pkg = (tuple(asset) + (variant, pkg))[:3]
+            # (asset,), (asset, variant) or (asset, variant, pkg)
+            asset, variant, pkg = (asset + (variant, pkg)[len(asset) - 1 :])[:3]
         key = (asset, variant, pkg, self._prefs_key)
         hit = self._cache.get(key)
         if hit is None:

@@ -116,18 +116,22 @@ def start_daemon(path):
             "gliad is not running and is not installed on PATH; install glia "
             "(meson install) or start it: `systemctl --user start gliad.socket`"
         )
-    log = _log_path()
-    env = dict(os.environ, GLIA_SOCKET=path)
-    with open(log, "ab") as out:
-        subprocess.Popen(
-            [exe],
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=out,
-            start_new_session=True,
-            close_fds=True,
-            env=env,
-        )
+    how = "start it yourself: `systemctl --user start gliad.socket` or run `gliad &`"
+    try:
+        log = _log_path()
+        env = dict(os.environ, GLIA_SOCKET=path)
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(
+                [exe],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                close_fds=True,
+                env=env,
+            )
+    except OSError as e:
+        raise GliaError(f"gliad is not running and could not be started ({exe}: {e}); {how}") from None
     deadline = time.monotonic() + 15
     last = None
     while time.monotonic() < deadline:
@@ -135,11 +139,16 @@ def start_daemon(path):
             return Connection(path)
         except OSError as e:
             last = e
-            time.sleep(0.02)
-    raise GliaError(
-        f"started {exe} but it did not answer on {path} ({last}); see {log}, or "
-        "start it yourself: `systemctl --user start gliad.socket`"
-    )
+        if proc.poll() is not None:  # it gave up (its log says why); so do we
+            # Unless another client's gliad won the race for the socket.
+            try:
+                return Connection(path)
+            except OSError:
+                raise GliaError(
+                    f"started {exe} but it exited with {proc.returncode}; see {log}, or {how}"
+                ) from None
+        time.sleep(0.02)
+    raise GliaError(f"started {exe} but it did not answer on {path} ({last}); see {log}, or {how}")
 
 
 def connect(path=None, autostart=True):
