@@ -150,7 +150,7 @@ def main():
         for whl in singles:
             # Installs in quick succession stretch gliad's quiet period (a
             # series); a single install is what this figure is about.
-            time.sleep(2.0)
+            time.sleep(max(2.5, 10 * args.debounce / 1000 + 0.5))
             gen = rpc.call("library")["generation"]
             t_pip = pip_install(venv, [whl])
             t_ready, fin = notes.wait_note(

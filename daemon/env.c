@@ -159,12 +159,36 @@ static void wake(struct env *e)
     e->waiting.head = e->waiting.tail = NULL;
     while (c) {
         struct call *next = c->next;
+        /* A sync was promised every change made before it: one found only
+         * now (in a dir watched since this scan) still counts. */
+        if (c->wait_for <= e->scans && c->synced == 2 && watch_pending(e) && c->retargets < 3) {
+            c->retargets++;
+            c->wait_for = env_scan_covering(e);
+        }
         if (c->wait_for <= e->scans)
             call_rerun(c);
         else
             callq_push(&e->waiting, c);
         c = next;
     }
+}
+
+/* The scan kept every package of the current index, in order, and found
+ * the same site-level problems. */
+static int unchanged(const struct env *e, const struct scan_result *r)
+{
+    const struct index *idx = e->index;
+    if (!idx || !index_problems_same(r->probs, r->nprobs, idx->problems, idx->nproblems))
+        return 0;
+    size_t k = 0;
+    for (size_t i = 0; i < idx->npkgs; i++) {
+        if (idx->pkgs[i]->layout == INDEX_BUILTIN)
+            continue;
+        if (k >= r->npkgs || r->fresh[k] || r->pkgs[k] != idx->pkgs[i])
+            return 0;
+        k++;
+    }
+    return k == r->npkgs;
 }
 
 static void scan_done(uv_work_t *req, int status)
@@ -180,6 +204,16 @@ static void scan_done(uv_work_t *req, int status)
                 index_pkg_unref(r->pkgs[i]);
         index_problems_free(r->probs, r->nprobs);
         env_free(e);
+    } else if (unchanged(e, r)) {
+        /* Nothing new (a recheck, or an event that changed nothing): the index,
+         * its version and the library stay as they are. */
+        index_problems_free(r->probs, r->nprobs);
+        watch_update(e, r->watch, r->nwatch);
+        e->scans++;
+        e->last_scan_ms = j->ms;
+        if (e->scan_wanted)
+            env_scan_changes(e);
+        wake(e);
     } else {
         struct index *idx = index_build(r->pkgs, r->npkgs, e->g->builtins, r->probs, r->nprobs);
         for (size_t i = 0; i < r->npkgs; i++)

@@ -172,3 +172,39 @@ struct index_pkg *index_pkg_by_name(const struct index *idx, const char *name)
             return idx->pkgs[i];
     return NULL;
 }
+
+static int same_str(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int index_pkg_same(const struct index_pkg *a, const struct index_pkg *b)
+{
+    if (!same_str(a->name, b->name) || !same_str(a->version, b->version) ||
+        !same_str(a->root, b->root) || !same_str(a->dist_info, b->dist_info) ||
+        !same_str(a->entry, b->entry) || a->editable != b->editable || a->layout != b->layout ||
+        a->nmods != b->nmods || a->nproblems != b->nproblems)
+        return 0;
+    for (size_t i = 0; i < a->nmods; i++) {
+        const struct index_mod *x = &a->mods[i], *y = &b->mods[i];
+        if (!same_str(x->path, y->path) || !same_str(x->full, y->full) ||
+            x->mtime_ns != y->mtime_ns || x->size != y->size || x->ino != y->ino)
+            return 0;
+    }
+    for (size_t i = 0; i < a->nproblems; i++)
+        if (a->problems[i].line != b->problems[i].line ||
+            !same_str(a->problems[i].reason, b->problems[i].reason))
+            return 0;
+    return 1;
+}
+
+int index_problems_same(const struct index_problem *a, size_t na, const struct index_problem *b,
+                        size_t nb)
+{
+    if (na != nb)
+        return 0;
+    for (size_t i = 0; i < na; i++)
+        if (!same_str(a[i].reason, b[i].reason))
+            return 0;
+    return 1;
+}

@@ -106,4 +106,10 @@ void index_problems_free(struct index_problem *v, size_t n);
 
 const char *index_layout_name(enum index_layout l);
 
+/* Same package as far as the index and the build can tell (same files,
+ * same stat identity, same problems): a rescan found nothing new. */
+int index_pkg_same(const struct index_pkg *a, const struct index_pkg *b);
+int index_problems_same(const struct index_problem *a, size_t na, const struct index_problem *b,
+                        size_t nb);
+
 #endif

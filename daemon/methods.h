@@ -28,6 +28,7 @@ struct call {
     uint64_t wait_for; /* what a parked call waits for (e.g. a scan number) */
     int synced;        /* sync barrier: 0 not yet, 1 cookie seen, 2 index covers it */
     int rescanned;     /* rescan: parked for its own scan already */
+    int retargets;     /* sync: times it waited for one more scan */
     int replied;
 };
 

@@ -38,9 +38,10 @@ static size_t problem_count(const struct index *idx)
 static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
 {
     const struct index *idx = e->index;
-    msgpack_pack_map(pk, 19);
+    msgpack_pack_map(pk, 20);
     proto_pack_kstr(pk, "name", e->name);
-    proto_pack_kint(pk, "scans", (int64_t)e->scans);
+    proto_pack_kint(pk, "scans", (int64_t)e->version); /* scans that changed the index */
+    proto_pack_kint(pk, "scan_jobs", (int64_t)e->scans);
     proto_pack_kint(pk, "builds", (int64_t)e->builds);
     proto_pack_kint(pk, "events", (int64_t)e->watcher.events);
     proto_pack_kint(pk, "bursts", (int64_t)e->watcher.bursts);

@@ -444,8 +444,19 @@ static void scan_one_site(const char *site, const struct strmap *prev, const str
             struct index_pkg **fresh = NULL;
             size_t n = 0;
             scan_dist_info(site, names.v[i], &fresh, &n, &r->probs, &r->nprobs);
-            for (size_t k = 0; k < n; k++)
-                push_pkg(r, pcap, fresh[k], 1);
+            /* Read again but unchanged (a look after a watch started, an
+             * event that changed nothing): keep the old package, so the
+             * index does not change and nothing is rebuilt. */
+            size_t same = 0;
+            while (old && same < n && old[same] && strcmp(old[same]->dist_info, path) == 0 &&
+                   index_pkg_same(fresh[same], old[same]))
+                same++;
+            int reuse = old && same == n && (!old[n] || strcmp(old[n]->dist_info, path) != 0);
+            for (size_t k = 0; k < n; k++) {
+                push_pkg(r, pcap, reuse ? old[k] : fresh[k], !reuse);
+                if (reuse)
+                    index_pkg_unref(fresh[k]); /* ours alone: nobody else has seen it */
+            }
             free(fresh);
         }
         free(path);

@@ -92,8 +92,9 @@ static void mark(struct watcher *w, const char *dist_info)
 /*
  * The quiet period before a rescan. A burst that starts soon after the last
  * rescan means a series (a requirements file, a loop of pip installs): the
- * quiet period doubles for each such burst, up to 8x, so the series costs a
- * few rescans and builds rather than one per install; a quiet spell resets it.
+ * quiet period doubles for each such burst, up to 16x, so the series costs a
+ * few rescans and builds rather than one per install; a quiet spell resets
+ * it. Clients lose nothing by the wait: a sync scans what is pending at once.
  */
 static void arm(struct watcher *w)
 {
@@ -101,8 +102,10 @@ static void arm(struct watcher *w)
     int debounce = w->env->g->cfg.debounce_ms;
     if (!w->first_event) {
         w->first_event = now;
-        int series = w->last_rescan && now - w->last_rescan < 5.0 * debounce + 500;
-        w->streak = series ? (w->streak < 3 ? w->streak + 1 : 3) : 0;
+        /* pip itself takes a second or two between its runs' writes. */
+        double window = 10.0 * debounce > 2000 ? 10.0 * debounce : 2000;
+        int series = w->last_rescan && now - w->last_rescan < window;
+        w->streak = series ? (w->streak < 4 ? w->streak + 1 : 4) : 0;
     }
     debounce <<= w->streak;
     /* A steady stream of events must not postpone the rescan forever. */
@@ -147,11 +150,12 @@ static void on_timer(uv_timer_t *t)
     struct watcher *w = t->data;
     if (t == &w->poll)
         w->dirty_all = 1;
-    else if (!w->rechecking) /* only the user's bursts make a series */
+    else if (!w->rechecking) { /* only the user's bursts make a series */
         w->last_rescan = now_ms();
+        w->bursts++;
+    }
     w->rechecking = 0;
     w->first_event = 0;
-    w->bursts++;
     env_scan_changes(w->env);
 }
 
@@ -250,8 +254,9 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n)
         if (wa)
             drop(w, wa);
         /* What was made in the dir between the scan reading it and the watch
-         * starting raised no event: look at it once more. */
-        if (start(w, list[i].dir, list[i].owner) == 0 && !wa && e->index) {
+         * starting (or restarting, on a dir made anew) raised no event: look
+         * at it once more. */
+        if (start(w, list[i].dir, list[i].owner) == 0 && e->index) {
             if (list[i].owner)
                 mark(w, list[i].owner);
             else
