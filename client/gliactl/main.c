@@ -162,15 +162,20 @@ int main(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
-    if (as_glia)
-        argv = glia_spelling(&argc, argv);
+    char **respelled = as_glia ? glia_spelling(&argc, argv) : argv;
+    if (respelled != argv)
+        argv = respelled;
+    else
+        respelled = NULL; /* nothing of ours to free */
     for (const struct ctl_cmd *const *c = ctl_commands; *c; c++)
         if (strcmp((*c)->name, argv[0]) == 0) {
             rc = (*c)->exec(&ctl, argc, argv);
             if (ctl.connected)
                 proto_client_close(&ctl.client);
+            free(respelled);
             return rc;
         }
     fprintf(stderr, "gliactl: unknown command '%s' (gliactl --help lists them)\n", argv[0]);
+    free(respelled);
     return EXIT_USAGE;
 }

@@ -1,0 +1,109 @@
+"""SIGHUP (`systemctl --user reload gliad`) re-reads the config: added,
+removed and changed environments take effect without a restart, and a
+broken config is reported and changes nothing.
+"""
+
+import signal
+
+import pytest
+
+import glia_testlib as lib
+
+RIVAL_NA = "glia__glia_rival__Na__0"
+
+
+def env_names(d):
+    return [e["name"] for e in d.ok("envs")]
+
+
+def reload(d, text):
+    """Writes the config and sends SIGHUP; returns once gliad logged the
+    reload (or its refusal) and has indexed every environment again."""
+    n = d.stderr().count("SIGHUP")
+    d.config.write_text(text)
+    d.send_signal(signal.SIGHUP)
+    lib.wait_for(lambda: d.stderr().count("SIGHUP") > n, what="gliad to log the SIGHUP")
+    d.wait_ready()
+    assert d.proc.poll() is None
+
+
+@pytest.fixture
+def d(gliad):
+    return gliad()
+
+
+def test_sighup_adds_an_environment(d, rival_site):
+    before = d.config.read_text()
+    assert env_names(d) == ["default"]
+    reload(d, before + f"\n[env:new]\nsite_packages = {rival_site}\n")
+    assert env_names(d) == ["default", "new"]
+    assert "[new] added by the config" in d.stderr()
+    assert d.ok("resolve", {"asset": "Na", "env": "new"})["full"] == RIVAL_NA
+    new = next(e for e in d.ok("envs") if e["name"] == "new")
+    assert new["ready"] and new["packages"] == 1 and new["site_packages"] == [str(rival_site)]
+    # The environment that was there is untouched: still empty.
+    err, _ = d.call("resolve", {"asset": "Na", "env": "default"})
+    assert err["code"] == "unknown_asset", err
+
+
+def test_sighup_removes_an_environment(d, rival_site):
+    before = d.config.read_text()
+    reload(d, before + f"\n[env:new]\nsite_packages = {rival_site}\n")
+    assert env_names(d) == ["default", "new"]
+    with d.connect() as c:  # a client of the environment about to go
+        c.call("hello")
+        reload(d, before)
+        assert env_names(d) == ["default"]
+        assert "[new] removed from the config" in d.stderr()
+        err, _ = c.call("resolve", {"asset": "Na", "env": "new"})
+    assert err["code"] == "unknown_env" and "no environment named 'new'" in err["message"], err
+    assert d.ok("hello")["envs"] == ["default"]
+
+
+def test_sighup_changes_an_environments_site_packages(d, rival_site):
+    text = d.config.read_text()
+    empty = str(d.base / "empty-site")
+    assert f"site_packages = {empty}" in text
+    reload(d, text.replace(f"site_packages = {empty}", f"site_packages = {rival_site}"))
+    assert env_names(d) == ["default"]
+    assert d.ok("resolve", {"asset": "Na"})["full"] == RIVAL_NA
+
+
+@pytest.mark.parametrize("broken", [
+    "[daemon]\nno_such_key = 1\n",
+    "[daemon\nsocket = /tmp/elsewhere\n",
+    "[env:x]\nsite_packages =\n",
+    "[env:x]\n",  # no keys at all: inih never calls the handler for it
+], ids=["unknown-key", "unclosed-section", "empty-site-packages",
+        "env-section-without-keys"])
+def test_sighup_with_a_broken_config_keeps_the_running_one(d, rival_site, broken):
+    good = d.config.read_text() + f"\n[env:new]\nsite_packages = {rival_site}\n"
+    reload(d, good)
+    reload(d, broken)
+    log = d.stderr()
+    assert "keeping the running configuration" in log, log
+    line = next(l for l in log.splitlines() if "keeping the running configuration" in l)
+    assert str(d.config) in line, line  # says which file is broken
+    assert env_names(d) == ["default", "new"]
+    assert d.ok("resolve", {"asset": "Na", "env": "new"})["full"] == RIVAL_NA
+    assert d.ok("hello")["pid"] == d.pid
+    # Fixed, the next SIGHUP takes it.
+    reload(d, good.replace("[env:new]", "[env:newer]"))
+    assert env_names(d) == ["default", "newer"]
+
+
+def test_sighup_removes_an_environment_while_it_builds(d, main_site):
+    """The environment's build, compilers and waiting clients go with it;
+    gliad goes on (and stops cleanly at the end: the fixture checks)."""
+    before = d.config.read_text()
+    reload(d, before + f"\n[env:new]\nsite_packages = {main_site.site}\n")
+    new = next(e for e in d.ok("envs") if e["name"] == "new")
+    if not new["building"]:
+        pytest.skip("the build was over before the test could remove the environment")
+    with d.connect() as c:
+        msgid = c.request("library", {"env": "new", "wait": True})
+        reload(d, before)
+        err, _ = c.response(msgid)
+    assert err == {"code": "unknown_env", "message": "the environment was removed"}, err
+    assert env_names(d) == ["default"]
+    assert d.ok("hello")["pid"] == d.pid
