@@ -35,7 +35,8 @@
 struct parse_state {
     struct entrypoints *out;
     size_t cap;
-    int failed; /* first error already in err; later entries are not looked at */
+    int failed; /* a problem is in err already: the first one is the one reported */
+    int fatal;  /* nothing can be trusted (out of memory) */
     char *err;
     size_t errlen;
 };
@@ -53,6 +54,8 @@ static void set_err(struct parse_state *st, const char *fmt, ...)
 {
     va_list ap;
 
+    if (st->failed)
+        return; /* the first problem is the one a person fixes first */
     st->failed = 1;
     if (st->err == NULL || st->errlen == 0)
         return;
@@ -199,20 +202,23 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     struct parse_state *st = user;
     struct span module, attr;
 
-    if (st->failed || strcmp(section, ENTRYPOINTS_GROUP) != 0)
+    if (st->fatal || strcmp(section, ENTRYPOINTS_GROUP) != 0)
         return 1;
     if (value == NULL)
         value = "";
+    /* A bad entry is reported and skipped; the distribution's other
+     * packages are still good ones. */
     if (name[0] == '\0') {
         set_err(st, "[" ENTRYPOINTS_GROUP "] entry with no name before '=' (value '%s')", value);
-        return 0;
+        return 1;
     }
     if (split_value(value, &module, &attr) != 0) {
         report_bad_value(st, name, value);
-        return 0;
+        return 1;
     }
     if (append(st, name, module, attr) != 0) {
         set_err(st, "entry '%s': out of memory", name);
+        st->fatal = 1;
         return 0;
     }
     return 1;
@@ -231,9 +237,11 @@ int entrypoints_parse(const char *text, struct entrypoints *out, char *err, size
     rc = ini_parse_string(text, on_entry, &st);
     /* rc > 0 is inih's syntax error line, deliberately ignored (see the top);
      * rc < 0 means inih itself could not run. */
-    if (rc < 0 && !st.failed)
+    if (rc < 0 && !st.failed) {
         set_err(&st, "entry_points.txt could not be read (inih error %d)", rc);
-    if (st.failed) {
+        st.fatal = 1;
+    }
+    if (st.fatal) {
         entrypoints_free(out);
         return -1;
     }

@@ -28,9 +28,11 @@ struct entrypoints {
 /*
  * Parses the text of an entry_points.txt and keeps the entries of the
  * [glia.package] group; other groups are ignored. Returns the number of
- * entries kept (0 when the group is absent), or -1 with `err` filled when the
- * group holds an entry whose value is not a module path. *out is always
- * valid afterwards and must be freed with entrypoints_free.
+ * entries kept (0 when the group is absent). An entry whose value is not a
+ * module path is skipped and described in `err` (the first such one; err
+ * is left empty when there is none), the others are still kept. -1 only
+ * when nothing can be said (no text, out of memory). *out is always valid
+ * afterwards and must be freed with entrypoints_free.
  */
 int entrypoints_parse(const char *text, struct entrypoints *out, char *err, size_t errlen);
 

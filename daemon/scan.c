@@ -75,7 +75,9 @@ static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
     char *text = file_read(path, SCAN_MAX_MOD_BYTES, &len);
     if (!text) {
         index_pkg_problem(p, path, 0, "cannot read: %s",
-                          errno == EFBIG ? "larger than 4 MiB" : strerror(errno));
+                          errno == EFBIG    ? "larger than 4 MiB"
+                          : errno == EINVAL ? "not a regular file"
+                                            : strerror(errno));
         return -1;
     }
     if (stat(path, &st) == 0) {
@@ -329,8 +331,8 @@ void scan_dist_info(const char *site, const char *di, struct index_pkg ***pkgs, 
         return;
     }
     struct entrypoints eps;
-    char why[256];
-    if (entrypoints_parse(text, &eps, why, sizeof(why)) < 0)
+    char why[256] = "";
+    if (entrypoints_parse(text, &eps, why, sizeof(why)) < 0 || why[0])
         index_problem_add(probs, nprobs, path, 0, why);
     free(text);
     free(path);
