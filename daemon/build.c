@@ -475,8 +475,10 @@ static void finish(struct build *b)
 void build_start(struct env *e, int force)
 {
     struct gliad *g = e->g;
-    if (!g->tc.ready || !e->index || g->stopping) {
-        e->build_wanted = 1; /* started once the toolchain and index are known */
+    /* Started once the toolchain and index are known, and once a running
+     * GC is over (it could delete a library this build would reuse). */
+    if (!g->tc.ready || !e->index || g->stopping || g->gc_running) {
+        e->build_wanted = 1;
         return;
     }
     e->build_wanted = 0;

@@ -28,12 +28,17 @@ static void fail(struct build_item *it, const char *stage, const char *fmt, cons
     it->state = ITEM_FAILED;
 }
 
-/* Reads every INCLUDE the way nocmodl finds it: next to the mod. */
-static struct cache_include *read_includes(const struct modfile_info *info, const char *dir)
+/* Reads every file the build reads besides the mod, where the tools find
+ * them: its INCLUDEs (nocmodl) and VERBATIM #include "..." headers (cc),
+ * next to the mod. A missing one is keyed as missing. */
+static struct cache_include *read_includes(const struct modfile_info *info, const char *dir,
+                                           size_t *n)
 {
-    struct cache_include *incs = xcalloc(info->nincludes + 1, sizeof(*incs));
-    for (size_t i = 0; i < info->nincludes; i++) {
-        const char *name = info->includes[i];
+    *n = info->nincludes + info->nc_includes;
+    struct cache_include *incs = xcalloc(*n + 1, sizeof(*incs));
+    for (size_t i = 0; i < *n; i++) {
+        const char *name = i < info->nincludes ? info->includes[i]
+                                                : info->c_includes[i - info->nincludes];
         char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
         incs[i].name = name;
         incs[i].text = file_read(path, MAX_INCLUDE_BYTES, &incs[i].len);
@@ -154,9 +159,10 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
     size_t tlen;
     char *dir = xstrndup(m->path, strrchr(m->path, '/') - m->path);
     if (built_text(it, raw, len, &info, &tlen) == 0) {
-        struct cache_include *incs = read_includes(&info, dir);
-        cache_object_key(b->toolchain_id, m->full, it->text, tlen, incs, info.nincludes, it->key);
-        free_includes(incs, info.nincludes);
+        size_t ninc;
+        struct cache_include *incs = read_includes(&info, dir, &ninc);
+        cache_object_key(b->toolchain_id, m->full, it->text, tlen, incs, ninc, it->key);
+        free_includes(incs, ninc);
         if (!b->force)
             check_caches(b, it, s);
         /* nrnivmodl reads files: stage each mod (and its INCLUDEs) in a dir

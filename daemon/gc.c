@@ -2,6 +2,7 @@
  * gc: see gc.h.
  */
 #include "gc.h"
+#include "build.h"
 #include "cache.h"
 #include "env.h"
 #include "gliad.h"
@@ -86,6 +87,9 @@ static void gc_done(uv_work_t *req, int status)
     if (j->libs || j->objects)
         log_info("gc: removed %zu libraries and %zu objects", j->libs, j->objects);
     g->gc_running = 0;
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (g->envs[i]->build_wanted)
+            build_start(g->envs[i], 0);
     strv_free(j->envs, j->nenvs);
     free(j->state_dir);
     free(j->cache_dir);

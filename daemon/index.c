@@ -188,7 +188,8 @@ int index_pkg_same(const struct index_pkg *a, const struct index_pkg *b)
     for (size_t i = 0; i < a->nmods; i++) {
         const struct index_mod *x = &a->mods[i], *y = &b->mods[i];
         if (!same_str(x->path, y->path) || !same_str(x->full, y->full) ||
-            x->mtime_ns != y->mtime_ns || x->size != y->size || x->ino != y->ino)
+            x->mtime_ns != y->mtime_ns || x->size != y->size || x->ino != y->ino ||
+            x->inc_sig != y->inc_sig)
             return 0;
     }
     for (size_t i = 0; i < a->nproblems; i++)

@@ -46,6 +46,7 @@ struct index_mod {
     int64_t mtime_ns;
     int64_t size;
     uint64_t ino;
+    uint64_t inc_sig; /* the same, of every file it includes (0: none) */
     struct modfile_info info;
 };
 

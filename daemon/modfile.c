@@ -244,14 +244,39 @@ static int line_starts_with(const struct parser *p, const char *word)
     return p->len - i >= n && memcmp(p->text + i, word, n) == 0 && !is_alpha(byte_at(p, i + n));
 }
 
+/* A VERBATIM line `#include "file"` (not <file>: that one is the system's). */
+static void c_include(struct parser *p)
+{
+    size_t i = p->pos, end = text_end(p, p->pos);
+    while (i < end && (p->text[i] == ' ' || p->text[i] == '\t'))
+        i++;
+    if (i >= end || p->text[i] != '#')
+        return;
+    for (i++; i < end && (p->text[i] == ' ' || p->text[i] == '\t');)
+        i++;
+    if (end - i < 7 || memcmp(p->text + i, "include", 7) != 0)
+        return;
+    for (i += 7; i < end && (p->text[i] == ' ' || p->text[i] == '\t');)
+        i++;
+    if (i >= end || p->text[i] != '"')
+        return;
+    const char *q = memchr(p->text + i + 1, '"', end - i - 1);
+    if (q && q > p->text + i + 1)
+        push_string(p, (struct name_list){&p->info->c_includes, &p->info->nc_includes},
+                    p->text + i + 1, (size_t)(q - p->text - i - 1), p->line);
+}
+
 /* Skips a COMMENT or VERBATIM body, starting with the rest of the keyword's line. */
 static void skip_raw_block(struct parser *p, const char *keyword, const char *end, int opened)
 {
+    int verbatim = keyword[0] == 'V';
     for (;;) {
         if (line_starts_with(p, end)) {
             p->pos = line_end(p, p->pos);
             return;
         }
+        if (verbatim)
+            c_include(p);
         p->pos = line_end(p, p->pos);
         if (p->pos >= p->len) {
             fail(p, eof_line(p), "%s never closed (opened at line %d)", keyword, opened);
@@ -911,6 +936,7 @@ void modfile_info_free(struct modfile_info *info)
     }
     free(info->params);
     free_strings(info->includes, info->nincludes);
+    free_strings(info->c_includes, info->nc_includes);
     memset(info, 0, sizeof *info);
 }
 

@@ -63,6 +63,10 @@ struct modfile_info {
 
     char **includes; /* INCLUDE "file" names, in source order */
     size_t nincludes;
+    /* #include "file" lines inside VERBATIM blocks: the C compiler reads
+     * those from the mod's dir, so they are part of what is built too. */
+    char **c_includes;
+    size_t nc_includes;
 };
 
 /* Why a file could not be read. */

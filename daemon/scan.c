@@ -67,6 +67,36 @@ static char *stem_of(const char *path)
     return xstrndup(base, strlen(base) - strlen(".mod"));
 }
 
+/* A fingerprint of the files a mod includes (path and stat identity, or
+ * missing), so a rescan sees an edited .inc or header as a change. Not a
+ * cache key: the build hashes the contents. */
+static uint64_t include_sig(const char *mod_path, const struct modfile_info *info)
+{
+    size_t n = info->nincludes + info->nc_includes;
+    if (n == 0)
+        return 0;
+    char *dir = xstrndup(mod_path, strrchr(mod_path, '/') - mod_path);
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        const char *name = i < info->nincludes ? info->includes[i]
+                                                : info->c_includes[i - info->nincludes];
+        char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
+        struct stat st;
+        int64_t v[4] = {0, -1, 0, 0};
+        if (stat(path, &st) == 0) {
+            v[0] = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+            v[1] = st.st_size, v[2] = (int64_t)st.st_ino, v[3] = (int64_t)st.st_ctim.tv_nsec;
+        }
+        for (const char *c = path; *c; c++)
+            h = (h ^ (unsigned char)*c) * 1099511628211ull;
+        for (size_t k = 0; k < 4; k++)
+            h = (h ^ (uint64_t)v[k]) * 1099511628211ull;
+        free(path);
+    }
+    free(dir);
+    return h ? h : 1;
+}
+
 /* Reads and parses one mod. Returns 0, or -1 after recording a problem. */
 static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
 {
@@ -92,6 +122,7 @@ static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
         index_pkg_problem(p, path, err.line, "%s", err.message);
         return -1;
     }
+    m->inc_sig = include_sig(path, &m->info);
     return 0;
 }
 

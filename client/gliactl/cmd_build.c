@@ -31,6 +31,7 @@ static int on_opt(void *ud, int val, const char *arg)
 struct progress {
     struct ctl *ctl;
     long long last; /* last figure printed */
+    int printed;
 };
 
 static void on_note(void *ud, struct proto_msg *m)
@@ -46,10 +47,13 @@ static void on_note(void *ud, struct proto_msg *m)
         p->last = done;
         return;
     }
-    /* A log file gets a line per tenth, not per mod. */
+    /* A log file gets a line per tenth, not per mod, and no figure twice. */
+    if (p->printed && done == p->last)
+        return;
     if (done == total || total == 0 || (done - p->last) * 10 >= total) {
         fprintf(stderr, "[%s] building: %lld/%lld mods\n", env, done, total);
         p->last = done;
+        p->printed = 1;
     }
 }
 
@@ -128,7 +132,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "wait", 1);
-    struct progress p = {ctl, 0};
+    struct progress p = {ctl, 0, 0};
     struct proto_msg resp;
     const msgpack_object *lib;
     rc = ctl_call_notify(ctl, &resp, &lib, on_note, &p);

@@ -915,6 +915,26 @@ static void test_includes(void **state)
     expect_error("NEURON { SUFFIX a }\nINCLUDE first.inc\n", 2, "quoted file name after INCLUDE");
 }
 
+/* Headers the C compiler reads from the mod's dir are part of the build. */
+static void test_verbatim_c_includes(void **state)
+{
+    static const char src[] = "NEURON { SUFFIX v }\n"
+                              "VERBATIM #include \"same_line.h\"\n"
+                              "#include \"helper.h\"\n"
+                              "  #  include   \"sub/deep.h\" /* spaces */\n"
+                              "#include <stdio.h>\n"
+                              "#define X \"#include \\\"not.h\\\"\"\n"
+                              "ENDVERBATIM\n"
+                              "COMMENT\n#include \"commented.h\"\nENDCOMMENT\n";
+    struct modfile_info info;
+
+    (void)state;
+    parse_ok(src, &info);
+    ASSERT_NAMES(info.c_includes, info.nc_includes, "same_line.h", "helper.h", "sub/deep.h");
+    assert_int_equal(info.nincludes, 0);
+    modfile_info_free(&info);
+}
+
 static void test_parameter_forms(void **state)
 {
     static const char src[] = "DEFINE NANN 4\n"
@@ -1142,6 +1162,7 @@ int main(void)
         cmocka_unit_test(test_junk_in_neuron_block),
         cmocka_unit_test(test_embedded_nul),
         cmocka_unit_test(test_includes),
+        cmocka_unit_test(test_verbatim_c_includes),
         cmocka_unit_test(test_parameter_forms),
         cmocka_unit_test(test_parameter_errors),
         cmocka_unit_test(test_useion_forms),

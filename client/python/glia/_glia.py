@@ -12,14 +12,22 @@ The cache is only as good as the notifications behind it, so:
   resubscription drops the cache: a change made while the thread was not
   listening cannot leave a stale entry behind;
 - a resolution is stored only if no notification came in while it was
-  being asked for (`_epoch`), so an answer computed under the old
-  preferences cannot be stored after the notification that dropped them.
-What remains is delivery: gliad sends the notification before it answers
-`gliactl select`, and the thread reading it runs as soon as it gets the
-GIL, at once when the script waits (on input, a file, a sleep) and within
-Python's switch interval (5 ms) when it computes. Closing that last window
-would take a system call (a poll of the socket) on every insert, several
-times what a cached insert costs.
+  being asked for (`_epoch`) and none waits unread in the socket, so an
+  answer computed under the old preferences cannot be stored after the
+  notification that dropped them;
+- delivery does not depend on when the reading thread gets to run. gliad
+  writes the notification before it answers `gliactl select`, but the
+  thread, woken by it, may still be waiting for a CPU or the GIL when the
+  script, told by whoever ran gliactl, inserts again: under load that
+  happened in one insert out of ten. So the kernel is asked to signal the
+  process when the notification arrives (O_ASYNC, with SIGURG as Go's
+  runtime uses it: ignored by default, unused by NEURON or MPI), and the
+  handler drops the caches in the main thread before it runs any more
+  Python code: the signal is pending before gliactl even gets its answer.
+  A poll of the socket on every insert would do the same at several times
+  the cost of a cached insert. Without the signal (glia first used outside
+  the main thread, or SIGURG taken by the program) the thread alone
+  delivers, within Python's switch interval (5 ms) of the notification.
 """
 
 import os
@@ -41,7 +49,7 @@ from .exceptions import (
 )
 
 _PROGRESS_AFTER = 0.3  # seconds of waiting before a progress line is worth it
-_TOPICS = ["build", "prefs", "index"]
+_TOPICS = ["prefs", "index"]  # what invalidates resolutions; progress has its own connection
 _RECONNECT_FOR = 5.0  # seconds a restarting gliad is given to come back
 
 
@@ -80,6 +88,14 @@ def _translate(err, asset=None, pkg=None, variant=None):
     return GliaError(f"{msg} ({code})")
 
 
+def _poll_of(conn):
+    import select
+
+    p = select.poll()
+    p.register(conn.sock.fileno(), select.POLLIN)
+    return p
+
+
 class Glia:
     def __init__(self):
         self._conn = None
@@ -100,10 +116,11 @@ class Glia:
         self._epoch = 0  # bumped by every drop of the caches
         self._progress = None  # the last (done, total) printed, and when
         self._progress_at = None
+        self._notes_poll = None  # select.poll of _notes, to see unread notes
+        self._on_signal = None  # the SIGURG handler, once installed
         self._loaded = False
         self._loaded_generation = None
         self._loaded_names = frozenset()
-        self._waiting_since = None
         self._h = None
         self._params = {}
 
@@ -190,9 +207,13 @@ class Glia:
                 except (_rpc.DaemonError, ConnectionError, OSError):
                     conn.close()
                     return False
+                self._signal_on_arrival(conn)
+                # Read only when poll says so: a thread blocked in recv()
+                # on it would keep the kernel from signalling arrivals.
+                conn.sock.setblocking(False)
                 # Whatever was cached before is vouched for by no one.
                 with self._cache_lock:
-                    self._notes = conn
+                    self._notes, self._notes_poll = conn, _poll_of(conn)
                     self._drop()
             if self._watcher is None:
                 self._watcher = threading.Thread(
@@ -201,10 +222,48 @@ class Glia:
                 self._watcher.start()
         return True
 
+    def _signal_on_arrival(self, conn):
+        """Has the kernel send SIGURG to this process whenever gliad writes
+        to conn (or closes it), if this module may own that signal."""
+        import fcntl
+        import signal
+
+        if self._on_signal is None:
+            if threading.current_thread() is not threading.main_thread():
+                return  # signal.signal works there only; the next subscription may
+            if signal.getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+                self._on_signal = False  # the program's own: leave it be
+                return
+            self._on_signal = self._signalled
+            signal.signal(signal.SIGURG, self._on_signal)
+            signal.siginterrupt(signal.SIGURG, False)  # SA_RESTART: C code sees no EINTR
+        if not self._on_signal or signal.getsignal(signal.SIGURG) is not self._on_signal:
+            return
+        fd = conn.sock.fileno()
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETSIG, signal.SIGURG)
+            fcntl.fcntl(fd, fcntl.F_SETOWN, os.getpid())
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_ASYNC)
+        except (OSError, AttributeError):  # not Linux: the thread alone delivers
+            pass
+
+    def _signalled(self, signum, frame):
+        """SIGURG: gliad wrote to (or closed) the notification connection.
+        Runs in the main thread between two bytecodes, maybe inside _store
+        or _drop, so it takes no lock: fresh dicts and a new epoch are
+        enough for anything in flight to see that the caches were dropped.
+        The thread reads the notification itself."""
+        self._epoch += 1
+        self._cache = {}
+        self._fast = {}
+
     def _listen(self):
         delay = 0.05
+        conn = poll = None
         while True:
-            conn = self._notes
+            if conn is not self._notes:
+                conn = self._notes
+                poll = _poll_of(conn) if conn is not None else None  # not _store's: one user each
             if conn is None:
                 # gliad away: try again, less often as it stays away (an
                 # insert meanwhile subscribes by itself first).
@@ -214,7 +273,17 @@ class Glia:
                 continue
             delay = 0.05
             try:
-                msg = conn.read()
+                poll.poll()
+                data = conn.sock.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            try:
+                if not data:
+                    raise ConnectionError("gliad closed the connection")
+                conn.unpacker.feed(data)
+                msgs = list(conn.unpacker)
             except Exception:  # gliad went away (or spoke garbage)
                 with self._cache_lock:
                     if self._notes is conn:
@@ -222,23 +291,48 @@ class Glia:
                     self._drop()
                 conn.close()
                 continue
-            try:
-                if msg[0] == 2:
-                    self._note(msg[1], msg[2][0] if msg[2] else {})
-            except Exception:  # a note of a shape this module does not know
-                self._forget()
+            for msg in msgs:
+                try:
+                    if msg[0] == 2:
+                        self._note(msg[1], msg[2][0] if msg[2] else {})
+                except Exception:  # a note of a shape this module does not know
+                    self._forget()
 
     def _note(self, method, params):
         env = params.get("env")
-        if method == "build.progress":
-            since = self._waiting_since  # the script may stop waiting meanwhile
-            if env == self._env and since is not None:
-                self._show_progress(since, params.get("done"), params.get("total"))
-            return
         if method != "prefs.changed" and env is not None and env != self._env:
-            return  # another environment's index or library
-        # Preferences, the index or the library changed: resolve anew.
+            return  # another environment's index
+        # Preferences or the index changed: resolve anew.
         self._forget()
+
+    def _library_wait(self, params):
+        """`library` with wait, on a connection of its own subscribed to
+        build progress: a long build shows done/total on stderr."""
+        self.connect()
+        try:
+            conn = _rpc.connect(autostart=False)
+            conn.call("subscribe", {"topics": ["build"]})
+        except (GliaError, ConnectionError, OSError):
+            return self._call("library", params)  # waits all the same, silently
+        since = time.monotonic()
+        self._progress = self._progress_at = None
+
+        def note(method, p):
+            if method == "build.progress" and p.get("env") == self._env:
+                self._show_progress(since, p.get("done"), p.get("total"))
+
+        try:
+            return conn.call("library", dict(params, env=self._env), on_note=note)
+        except _rpc.DaemonError as e:
+            if e.code != "shutting_down":
+                raise
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            conn.close()
+            if self._progress is not None and sys.stderr.isatty():
+                sys.stderr.write("\n")
+        return self._call("library", params)  # gliad restarted meanwhile
 
     def _show_progress(self, since, done, total):
         """One line, rewritten in place on a terminal; in a log, a line a
@@ -267,9 +361,10 @@ class Glia:
 
     def _store(self, epoch, key, hit, fast_asset):
         """Caches a resolution asked for at `epoch`, unless the caches were
-        dropped since or no subscription would tell when to drop it."""
+        dropped since, a notification waits unread, or no subscription
+        would tell when to drop it (the socket closed, unnoticed yet)."""
         with self._cache_lock:
-            if epoch != self._epoch or self._notes is None:
+            if epoch != self._epoch or self._notes is None or self._notes_poll.poll(0):
                 return
             self._cache[key] = hit
             if fast_asset is not None:
@@ -382,7 +477,7 @@ class Glia:
 
     def _not_loaded(self, full):
         """A mechanism this process's library lacks: why, in words."""
-        lib = self._call("library", {"wait": True})
+        lib = self._library_wait({"wait": True})
         if lib.get("generation") and lib["generation"] != self._loaded_generation:
             raise LibraryError(
                 f"'{full}' is in a newer library (generation {lib['generation']}) than the "
@@ -402,15 +497,8 @@ class Glia:
         with self._lock:
             if self._loaded:
                 return
-            self._subscribe()  # for the progress of a build it waits for
-            self._waiting_since = time.monotonic()
-            self._progress = self._progress_at = None
-            try:
-                lib = self._call("library", {"wait": True, "names": True})
-            finally:
-                if self._waiting_since and time.monotonic() - self._waiting_since > _PROGRESS_AFTER:
-                    sys.stderr.write("\n" if sys.stderr.isatty() else "")
-                self._waiting_since = None
+            self._subscribe()
+            lib = self._library_wait({"wait": True, "names": True})
             path = lib.get("path")
             if not path:
                 err = (lib.get("last_build") or {}).get("error")
@@ -432,14 +520,8 @@ class Glia:
 
     def compile(self):
         """Asks gliad to build now and waits for it (with progress)."""
-        self._subscribe()
         self._call("build", {})
-        self._waiting_since = time.monotonic()
-        self._progress = self._progress_at = None
-        try:
-            lib = self._call("library", {"wait": True})
-        finally:
-            self._waiting_since = None
+        lib = self._library_wait({"wait": True})
         failed = (lib.get("last_build") or {}).get("failed", 0)
         if failed:
             sys.stderr.write(f"glia: {failed} mod(s) did not compile; `gliactl log` says why\n")
