@@ -100,8 +100,11 @@ static void arm(struct watcher *w)
 {
     double now = now_ms();
     int debounce = w->env->g->cfg.debounce_ms;
-    if (!w->first_event) {
-        w->first_event = now;
+    /* A user's event during our own pending look starts a burst of theirs. */
+    if (!w->first_event || w->rechecking) {
+        if (!w->first_event)
+            w->first_event = now;
+        w->rechecking = 0;
         /* pip itself takes a second or two between its runs' writes. */
         double window = 10.0 * debounce > 2000 ? 10.0 * debounce : 2000;
         int series = w->last_rescan && now - w->last_rescan < window;
@@ -318,9 +321,15 @@ struct strmap *watch_take_dirty(struct env *e)
 {
     struct watcher *w = &e->watcher;
     struct strmap *m = NULL;
-    /* The scan taking the changes makes a pending debounce pointless. */
+    /* The scan taking the changes makes a pending debounce pointless; a burst
+     * of the user's it cuts short (a sync) still counts as one. */
     uv_timer_stop(&w->debounce);
+    if (w->first_event && !w->rechecking) {
+        w->last_rescan = now_ms();
+        w->bursts++;
+    }
     w->first_event = 0;
+    w->rechecking = 0;
     if (!w->dirty_all) {
         m = xmalloc(sizeof(*m));
         *m = w->dirty;

@@ -1,0 +1,99 @@
+"""Environments added at runtime (issue 4): env.register {name,
+site_packages} adds one (as the Python module does with its sys.prefix and
+site dirs), stored in SQLite and watched again after a restart;
+env.forget removes it.
+"""
+
+import glia_testlib as lib
+import watchlib as wl
+from watchlib import full
+
+
+def test_registered_env_is_watched_survives_a_restart_and_is_forgotten(gliad, tmp_path):
+    cfg_site = tmp_path / "cfg-site"
+    cfg_site.mkdir()
+    venv = lib.Venv(tmp_path / "venv", with_pip=False)
+    wl.pip_install(venv, wl.package(tmp_path / "src", "glia_reg", {"Reg": "HHk"}))
+    name = str(venv.path)  # what the glia module sends: sys.prefix
+    d = gliad({"default": [cfg_site]})
+
+    res = d.ok("env.register", {"name": name, "site_packages": [str(venv.site)]})
+    assert res == {"name": name, "created": True, "changed": False}
+    assert d.ok("hello")["envs"] == ["default", name]
+    assert wl.resolved(d, "Reg", env=name) == full("glia_reg", "Reg")
+    assert wl.resolved(d, "Reg") == "unknown_asset"  # the default env is another
+    assert wl.library(d, env=name)["names"] == [full("glia_reg", "Reg")]
+    # The same again changes nothing.
+    assert d.ok("env.register", {"name": name, "site_packages": [str(venv.site)]}) == \
+        {"name": name, "created": False, "changed": False}
+
+    # Watched: pip in that venv is seen without a rescan.
+    wl.pip_install(venv, wl.package(tmp_path / "src2", "glia_reg2", {"Reg2": "HHna"}))
+    assert wl.ctl_resolve(d, "Reg2", env=name) == full("glia_reg2", "Reg2")
+
+    d.restart()
+    assert d.ok("hello")["envs"] == ["default", name]
+    (e,) = [e for e in d.ok("envs") if e["name"] == name]
+    assert e["site_packages"] == [str(venv.site)]
+    assert wl.ctl_resolve(d, "Reg", env=name) == full("glia_reg", "Reg")
+    assert sorted(wl.library(d, env=name)["names"]) == \
+        sorted([full("glia_reg", "Reg"), full("glia_reg2", "Reg2")])
+    # Watched again after the restart: an uninstall, and a mod added by hand.
+    wl.pip_uninstall(venv, "glia_reg2")
+    assert wl.ctl_resolve(d, "Reg2", env=name).endswith("(unknown_asset)")
+    (venv.site / "glia_reg/mods/Reg__slow.mod").write_text(
+        wl.mod("glia_reg", "Reg", variant="slow"))
+    r = d.ctl("--env", name, "resolve", "Reg", "--variant", "slow")
+    assert (r.rc, r.out) == (0, full("glia_reg", "Reg", "slow") + "\n"), r
+    assert sorted(wl.library(d, env=name)["names"]) == \
+        sorted([full("glia_reg", "Reg"), full("glia_reg", "Reg", "slow")])
+
+    assert d.ok("env.forget", {"name": name}) == {"name": name}
+    assert d.ok("hello")["envs"] == ["default"]
+    err, _ = d.call("resolve", {"asset": "Reg", "env": name, "sync": True})
+    assert err["code"] == "unknown_env"
+    d.restart()
+    assert d.ok("hello")["envs"] == ["default"]
+    err, _ = d.call("sync", {"env": name})
+    assert err["code"] == "unknown_env"
+    err, _ = d.call("env.forget", {"name": name})
+    assert err["code"] == "unknown_env"
+
+
+def test_register_changes_dirs_and_meets_config_envs(gliad, tmp_path):
+    a, b, c = (tmp_path / x for x in "abc")
+    for s in (a, b, c):
+        s.mkdir()
+    wl.fake_install(b, "glia_in_b", wl.mods_of("glia_in_b", {"Bee": "HHk"}))
+    wl.fake_install(c, "glia_in_c", wl.mods_of("glia_in_c", {"Cee": "HHk"}))
+    d = gliad({"default": [a], "conf": [b]})
+
+    # The dirs of a config env: that env's name comes back, nothing is added.
+    res = d.ok("env.register", {"name": "/some/venv", "site_packages": [str(b)]})
+    assert res == {"name": "conf", "created": False, "changed": False}
+    assert d.ok("hello")["envs"] == ["default", "conf"]
+    # A config env's name with other dirs, or forgetting a config env: refused.
+    err, _ = d.call("env.register", {"name": "conf", "site_packages": [str(c)]})
+    assert err["code"] == "bad_request"
+    err, _ = d.call("env.forget", {"name": "conf"})
+    assert err["code"] == "bad_request"
+    for bad in ({"name": "x", "site_packages": []}, {"name": "x", "site_packages": ["rel/dir"]},
+                {"name": "", "site_packages": [str(c)]}, {"site_packages": [str(c)]}):
+        err, _ = d.call("env.register", bad)
+        assert err["code"] == "bad_request", bad
+
+    # A registered env moved to other dirs: the new dirs are scanned and watched.
+    assert d.ok("env.register", {"name": "mine", "site_packages": [str(b)]})["name"] == "conf"
+    assert d.ok("env.register", {"name": "mine", "site_packages": [str(c)]})["created"] is True
+    assert wl.resolved(d, "Cee", env="mine") == full("glia_in_c", "Cee")
+    res = d.ok("env.register", {"name": "mine", "site_packages": [str(c), str(a)]})
+    assert res == {"name": "mine", "created": False, "changed": True}
+    wl.fake_install(a, "glia_in_a", wl.mods_of("glia_in_a", {"Ay": "HHna"}))
+    assert wl.resolved(d, "Ay", env="mine") == full("glia_in_a", "Ay")
+    assert wl.resolved(d, "Ay") == full("glia_in_a", "Ay")  # default watches a too
+    assert wl.resolved(d, "Cee", env="mine") == full("glia_in_c", "Cee")
+    d.restart()
+    (e,) = [e for e in d.ok("envs") if e["name"] == "mine"]
+    assert e["site_packages"] == [str(c), str(a)]
+    assert sorted(wl.library(d, env="mine")["names"]) == \
+        sorted([full("glia_in_a", "Ay"), full("glia_in_c", "Cee")])
