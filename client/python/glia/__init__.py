@@ -48,10 +48,10 @@ def resolve(asset, pkg=None, variant=None):
     return _manager.resolve(asset, pkg=pkg, variant=variant)
 
 
-def select(asset, glbl=False, pkg=None, variant=None):
-    """Prefer a package and/or variant for the rest of the script
-    (``glbl=True``: for every script, stored by gliad). The Python Glia's
-    signature, positions included."""
+def select(asset, pkg=None, variant=None, *, glbl=False):
+    """Prefer a package and/or variant for the rest of the script, the
+    Python Glia 4's signature (``glbl=True``: for every script, stored by
+    gliad, as `gliactl select` does)."""
     return _manager.select(asset, glbl=glbl, pkg=pkg, variant=variant)
 
 

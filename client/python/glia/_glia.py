@@ -21,9 +21,10 @@ The cache is only as good as the notifications behind it, so:
   script, told by whoever ran gliactl, inserts again: under load that
   happened in one insert out of ten. So the kernel is asked to signal the
   process when the notification arrives (O_ASYNC, with SIGURG as Go's
-  runtime uses it: ignored by default, unused by NEURON or MPI), and the
-  handler drops the caches in the main thread before it runs any more
-  Python code: the signal is pending before gliactl even gets its answer.
+  runtime uses it: ignored by default, unused by NEURON or MPI). The
+  signal is pending before gliactl even gets its answer, so before the
+  script can hear of it, and its handler drops the caches at the main
+  thread's next bytecode boundary, before any glia call gets to look.
   A poll of the socket on every insert would do the same at several times
   the cost of a cached insert. Without the signal (glia first used outside
   the main thread, or SIGURG taken by the program) the thread alone
@@ -225,8 +226,9 @@ class Glia:
     def _signal_on_arrival(self, conn):
         """Has the kernel send SIGURG to this process whenever gliad writes
         to conn (or closes it), if this module may own that signal."""
+        import _signal as signal  # not signal.py: its enums cost a millisecond
+
         import fcntl
-        import signal
 
         if self._on_signal is None:
             if threading.current_thread() is not threading.main_thread():
@@ -311,7 +313,10 @@ class Glia:
         self.connect()
         try:
             conn = _rpc.connect(autostart=False)
-            conn.call("subscribe", {"topics": ["build"]})
+            # Pipelined with the library request: its answer is not waited
+            # for (call skips it), as a build shows nothing without it.
+            conn.next_id += 1
+            conn.send([0, conn.next_id, "subscribe", [{"topics": ["build"]}]])
         except (GliaError, ConnectionError, OSError):
             return self._call("library", params)  # waits all the same, silently
         since = time.monotonic()
@@ -364,11 +369,14 @@ class Glia:
         dropped since, a notification waits unread, or no subscription
         would tell when to drop it (the socket closed, unnoticed yet)."""
         with self._cache_lock:
+            # The dicts first: if SIGURG's handler replaces them after the
+            # checks, these writes go to the dropped ones.
+            cache, fast = self._cache, self._fast
             if epoch != self._epoch or self._notes is None or self._notes_poll.poll(0):
                 return
-            self._cache[key] = hit
+            cache[key] = hit
             if fast_asset is not None:
-                self._fast[fast_asset] = hit[0]
+                fast[fast_asset] = hit[0]
 
     # ---- Preferences --------------------------------------------------------
 
