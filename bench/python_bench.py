@@ -34,7 +34,9 @@ import msgpack
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
 CORPUS = os.environ.get("GLIA_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
-PYDIR = os.path.join(ROOT, "client", "python")
+# The module's sources, and the build dir holding its C speedups.
+PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
+    os.path.dirname(os.path.dirname(GLIAD)), "client")
 
 INSERT_SCRIPT = r"""
 import sys, time
@@ -137,17 +139,25 @@ def main():
         site = subprocess.check_output(
             [py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
             text=True).strip()
+        # Byte-compiled, as meson install leaves it: this environment sets
+        # PYTHONDONTWRITEBYTECODE, and NEURON's own modules come compiled.
+        subprocess.run(["/usr/bin/python3", "-m", "compileall", "-q",
+                        os.path.join(ROOT, "client", "python", "glia")], check=True)
         gliad, sock = start_gliad(tmp, site)
         env = dict(os.environ, GLIA_SOCKET=sock, PYTHONPATH=PYDIR, GLIA_NO_AUTOSTART="1",
                    NEURON_MODULE_OPTIONS="-nogui")
         # Registers the venv once, as a first run in a new venv would.
         subprocess.run([py, "-c", "import glia.library"], env=env, check=True)
 
-        nrn, glia = [], []
-        for _ in range(args.runs):  # alternating, so both see the same machine
+        lib = subprocess.check_output(
+            [py, "-c", "import glia, glia._glia as m; print(glia._manager._call('library')['path'])"],
+            env=env, text=True).strip()
+        nrn, glia, dll = [], [], []
+        for _ in range(args.runs):  # alternating, so all see the same machine
             nrn += timed_runs([py, "-c", "from neuron import h"], env, 1)
             glia += timed_runs([py, "-c", "import glia.library"], env, 1)
-        n_med, g_med = statistics.median(nrn), statistics.median(glia)
+            dll += timed_runs([py, "-c", f"from neuron import h; h.nrn_load_dll({lib!r})"], env, 1)
+        n_med, g_med, d_med = (statistics.median(x) for x in (nrn, glia, dll))
 
         out = subprocess.check_output([py, "-c", INSERT_SCRIPT, str(args.sections)], env=env,
                                       text=True, stderr=subprocess.DEVNULL)
@@ -159,6 +169,9 @@ def main():
         print(f"{'':44}{'figure':>10}{'baseline':>10}{'':>9}  target")
         print(f"{'import glia.library vs from neuron import h':44}{g_med:8.1f}ms{n_med:8.1f}ms"
               f"{ours:+7.1f}ms  <= +15 ms")
+        print(f"{'  ... vs neuron + nrn_load_dll(same library)':44}{g_med:8.1f}ms{d_med:8.1f}ms"
+              f"{g_med - d_med:+7.1f}ms  (glia's own part: NEURON registering the "
+              f"mechanisms takes {d_med - n_med:.1f} ms of it)")
         print(f"{'glia.insert vs section.insert, %d sections' % args.sections:44}"
               f"{t_glia * 1e3:8.1f}ms{t_nrn * 1e3:8.1f}ms{t_glia / t_nrn:8.2f}x  <= 1.3x")
         print(f"{'Python Glia at import: entry points + hashing':44}{float(old[0]):8.1f}ms"

@@ -85,11 +85,17 @@ def test_gliad_looks_for_gliad_child_where_it_is_installed(installed):
 
 def test_installs_the_whole_python_module(installed):
     pydir = python_module_dir(installed)
-    got = {p.name: p.read_bytes() for p in installed.at(pydir / "glia").iterdir()}
+    where = installed.at(pydir / "glia")
+    got = {p.name: p.read_bytes() for p in where.iterdir() if p.is_file()}
     want = {p.name: p.read_bytes() for p in PYMOD_SRC.glob("*.py")}
     assert sorted(got) == sorted(want)
     assert got == want
     assert pydir.name in ("dist-packages", "site-packages"), pydir
+    # Byte-compiled at install: a user's python cannot write __pycache__ there.
+    compiled = {p.name.split(".")[0] for p in (where / "__pycache__").glob("*.pyc")}
+    assert compiled == {n[:-3] for n in want}, compiled
+    # And the C speedups of glia.insert, beside the package.
+    assert list(installed.at(pydir).glob("_glia_speedups.*.so")), list(installed.at(pydir).iterdir())
 
 
 def test_installed_python_module_imports_and_talks_to_gliad(installed, gliad, main_site):

@@ -605,3 +605,30 @@ def test_newer_generation_needs_a_restart(gliad, fresh_venv, tmp_path):
         py.close()
     assert "restart" in r["late"] and "glia__glia_late__Late__0" in r["late"], r
     assert r["b"] == ["glia__glia_early__Early__0"]
+
+
+# ---- glia.insert's fast path, in C and in Python ---------------------------------------
+
+FAST_PATH = """
+    from neuron import h
+    import glia as g
+    secs = [h.Section(name=f"s{i}") for i in range(50)]
+    with g.context(variant="t"):
+        g.insert(secs[0], "Na")           # resolved under the context: not the fast path's
+    ms = [g.insert(s, "Na") for s in secs[1:]]   # the first resolves, the rest are fast
+    secs[0].nseg = 5
+    pp = g.insert(secs[0], "AMPA", x=0.3)
+    out(kind=type(g.insert).__name__, first=density(secs[0]),
+        rest=sorted({d for s in secs[1:] for d in density(s)}),
+        accessor=all(type(m) is g.MechAccessor and m.mod_name == ms[0][1] for m in ms),
+        same_section=ms[-1][0] is secs[-1], pp=round(pp.__neuron__().get_segment().x, 2))
+"""
+
+
+@pytest.mark.parametrize("speedups", [True, False], ids=["C", "python"])
+def test_fast_path_inserts_and_returns_accessors(py, speedups):
+    p = py if speedups else py.with_env(PYTHONPATH=str(pylib.CLIENT))
+    r = p.ok(FAST_PATH)
+    assert r["kind"] == ("builtin_function_or_method" if speedups else "function")
+    assert r["first"] == [NA_T] and r["rest"] == [NA_0], r
+    assert r["accessor"] and r["same_section"] and r["pp"] == 0.3, r

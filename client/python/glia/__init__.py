@@ -19,7 +19,7 @@ _manager = Glia()
 _new_tuple = tuple.__new__  # a MechAccessor without the Python-level __new__ call
 
 
-def insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None, **kwargs):
+def _insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None, **kwargs):
     """
     Insert a mechanism or point process into a Section.
 
@@ -41,6 +41,14 @@ def insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None, *
     if kwargs:
         raise TypeError(f"insert() got unexpected keyword arguments {sorted(kwargs)}")
     return _manager.insert(section, asset, variant, pkg, attributes, x)
+
+
+try:  # the same common case in C, where glia was built with it (meson)
+    from _glia_speedups import make_insert as _make_insert
+except ImportError:
+    insert = _insert
+else:
+    insert = _make_insert(_manager, MechAccessor, _insert)
 
 
 def resolve(asset, pkg=None, variant=None):

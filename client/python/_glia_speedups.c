@@ -1,0 +1,127 @@
+/*
+ * _glia_speedups: glia.insert's common case in C.
+ *
+ * A model inserts the same few mechanisms into thousands of sections, and
+ * the issue's bar is glia.insert at most 1.3x NEURON's own section.insert.
+ * In Python the call, the checks and the MechAccessor alone cost more than
+ * that margin; here they cost a dict lookup and a tuple. Anything but the
+ * common case (a density mechanism already resolved, no pkg/variant/
+ * attributes/x, a plain NEURON section) goes to the Python insert, which
+ * also fills the dict this reads. Optional: without it glia is pure Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+/* What make_insert was given; the module holds one set (one glia per process). */
+static PyObject *manager;      /* glia._manager: its _fast dict is read per call */
+static PyTypeObject *accessor; /* glia.MechAccessor, a tuple subclass */
+static PyObject *slow;         /* the Python insert, for everything else */
+static PyObject *str_fast, *str_section_type, *str_insert;
+
+static PyObject *fallback(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    return PyObject_Vectorcall(slow, args, (size_t)nargs, kwnames);
+}
+
+/* The section type NEURON's library gives, once the manager knows it. */
+static int plain_section(PyObject *section)
+{
+    PyObject *type = PyObject_GetAttr(manager, str_section_type);
+    int same = type == (PyObject *)Py_TYPE(section);
+    Py_XDECREF(type);
+    if (!type)
+        PyErr_Clear();
+    return same;
+}
+
+static PyObject *insert(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                        PyObject *kwnames)
+{
+    (void)self;
+    if (nargs != 2 || kwnames || !PyUnicode_CheckExact(args[1]))
+        return fallback(args, nargs, kwnames);
+    PyObject *section = args[0], *asset = args[1];
+    PyObject *fast = PyObject_GetAttr(manager, str_fast);
+    if (!fast)
+        return NULL;
+    /* Borrowed, and kept alive below: the manager may drop the dict (a
+     * notification, in a signal handler) while NEURON runs. */
+    PyObject *full = PyDict_Check(fast) ? PyDict_GetItemWithError(fast, asset) : NULL;
+    Py_XINCREF(full);
+    Py_DECREF(fast);
+    if (!full) {
+        if (PyErr_Occurred())
+            return NULL;
+        return fallback(args, nargs, kwnames);
+    }
+    if (!plain_section(section)) {
+        Py_DECREF(full);
+        return fallback(args, nargs, kwnames);
+    }
+    PyObject *r = PyObject_CallMethodOneArg(section, str_insert, full);
+    if (!r) {
+        Py_DECREF(full);
+        return NULL;
+    }
+    Py_DECREF(r);
+    PyObject *ma = accessor->tp_alloc(accessor, 3);
+    if (!ma) {
+        Py_DECREF(full);
+        return NULL;
+    }
+    Py_INCREF(section);
+    Py_INCREF(Py_None);
+    PyTuple_SET_ITEM(ma, 0, section);
+    PyTuple_SET_ITEM(ma, 1, full); /* the reference taken above */
+    PyTuple_SET_ITEM(ma, 2, Py_None);
+    return ma;
+}
+
+static PyMethodDef insert_def = {
+    "insert", (PyCFunction)(void (*)(void))insert, METH_FASTCALL | METH_KEYWORDS,
+    "insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None)\n--\n\n"
+    "Insert a mechanism or point process into a Section (see glia's own docs)."};
+
+/* make_insert(manager, MechAccessor, python_insert) -> insert */
+static PyObject *make_insert(PyObject *mod, PyObject *args)
+{
+    PyObject *m, *t, *s;
+    if (!PyArg_ParseTuple(args, "OO!O:make_insert", &m, &PyType_Type, &t, &s))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)t, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "make_insert: MechAccessor must be a tuple subclass");
+        return NULL;
+    }
+    Py_INCREF(m);
+    Py_INCREF(t);
+    Py_INCREF(s);
+    Py_XSETREF(manager, m);
+    Py_XSETREF(accessor, (PyTypeObject *)t);
+    Py_XSETREF(slow, s);
+    PyObject *name = PyModule_GetNameObject(mod);
+    if (!name)
+        return NULL;
+    PyObject *f = PyCFunction_NewEx(&insert_def, NULL, name);
+    Py_DECREF(name);
+    return f;
+}
+
+static PyMethodDef methods[] = {
+    {"make_insert", make_insert, METH_VARARGS, "make_insert(manager, MechAccessor, insert)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_glia_speedups", "glia.insert's common case in C.", -1, methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__glia_speedups(void)
+{
+    str_fast = PyUnicode_InternFromString("_fast");
+    str_section_type = PyUnicode_InternFromString("_section_type");
+    str_insert = PyUnicode_InternFromString("insert");
+    if (!str_fast || !str_section_type || !str_insert)
+        return NULL;
+    return PyModule_Create(&module);
+}
