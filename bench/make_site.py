@@ -61,6 +61,8 @@ def write_package(site, p, sources, nmods):
     os.makedirs(mods)
     with open(os.path.join(info, "entry_points.txt"), "w") as f:
         f.write(f"[glia.package]\n{pkg}={pkg}:package\n")
+    with open(os.path.join(info, "METADATA"), "w") as f:  # for importlib.metadata
+        f.write(f"Metadata-Version: 2.1\nName: {pkg}\nVersion: 1.0\n")
     open(os.path.join(site, pkg, "__init__.py"), "w").close()
     nassets = nmods - SECOND_VARIANTS
     for k in range(nmods):

@@ -164,6 +164,17 @@ def main():
         t_glia, t_nrn = (float(x) for x in out.split())
 
         old = subprocess.check_output([py, "-c", GLIA_IMPORT], env=env, text=True).split()
+        # The same work on a site the size of a lab's (make_site.py's 50
+        # packages of 20 mods): the Python Glia did it at every import.
+        sys.path.insert(0, os.path.join(ROOT, "bench"))
+        import make_site
+
+        big = os.path.join(tmp, "big-site")
+        make_site.write_site(big, 50, 20)
+        big_env = dict(env, PYTHONPATH=big + ":" + env["PYTHONPATH"])
+        old_big = statistics.median(
+            float(subprocess.check_output([py, "-c", GLIA_IMPORT], env=big_env,
+                                          text=True).split()[0]) for _ in range(5))
         ours = g_med - n_med
 
         print(f"{'':44}{'figure':>10}{'baseline':>10}{'':>9}  target")
@@ -176,6 +187,8 @@ def main():
               f"{t_glia * 1e3:8.1f}ms{t_nrn * 1e3:8.1f}ms{t_glia / t_nrn:8.2f}x  <= 1.3x")
         print(f"{'Python Glia at import: entry points + hashing':44}{float(old[0]):8.1f}ms"
               f"{'':>10}{'':>9}  ({old[1]} mods; gliad does this once, not per import)")
+        print(f"{'  ... with 50 packages of 20 mods':44}{old_big:8.1f}ms"
+              f"{'':>10}{'':>9}  (1000 mods: every import, every script)")
         ok = ours <= 15 and t_glia / t_nrn <= 1.3
         print("targets:", "met" if ok else "NOT met")
         return 0 if ok else 1
