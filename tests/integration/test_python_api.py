@@ -625,7 +625,13 @@ FAST_PATH = """
 """
 
 
-@pytest.mark.parametrize("speedups", [True, False], ids=["C", "python"])
+SPEEDUPS = list((lib.gliad_binary().parent.parent / "client").glob("_glia_speedups.*.so"))
+
+
+@pytest.mark.parametrize("speedups", [
+    pytest.param(True, marks=pytest.mark.skipif(not SPEEDUPS, reason="a build without the "
+                                                "C speedups (a sanitizer build)")),
+    False], ids=["C", "python"])
 def test_fast_path_inserts_and_returns_accessors(py, speedups):
     p = py if speedups else py.with_env(PYTHONPATH=str(pylib.CLIENT))
     r = p.ok(FAST_PATH)
