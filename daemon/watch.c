@@ -122,10 +122,14 @@ static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
     struct watch *wa = h->data;
     struct watcher *w = wa->w;
     struct env *e = w->env;
-    (void)events;
     w->events++;
     struct stat st;
-    if (status < 0 || stat(wa->dir, &st) < 0 || st.st_ino != wa->ino) {
+    /* The dir itself went (IN_DELETE_SELF, IN_IGNORED: libuv names it by its
+     * own basename) or was replaced. The inode alone cannot tell: a dir made
+     * anew at once often gets the freed inode back, behind a dead watch. */
+    const char *base = strrchr(wa->dir, '/');
+    int self = name && base && strcmp(name, base + 1) == 0 && (events & UV_RENAME);
+    if (status < 0 || self || stat(wa->dir, &st) < 0 || st.st_ino != wa->ino) {
         wa->stale = 1; /* deleted or replaced: what is there now is unknown */
         w->dirty_all = 1;
     } else if (wa->owner) {

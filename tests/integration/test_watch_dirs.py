@@ -3,8 +3,10 @@ a venv made after gliad started, a venv deleted and made again, new dirs
 appearing while a scan is in flight, inotify watches running out.
 """
 
+import os
 import re
 import shutil
+import signal
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -206,3 +208,29 @@ def test_sync_sees_changes_in_a_polled_env(gliad, monkeypatch, tmp_path):
     "nor FUSE program on this machine, and tests may not reach other hosts"))
 def test_site_dir_on_a_network_filesystem_is_polled():
     pass
+
+
+def test_mod_dir_made_anew_with_the_same_inode(gliad, tmp_path):
+    """rm -rf and mkdir at once often get the freed inode back: the old watch
+    is dead though the dir's inode looks the same. gliad is stopped (SIGSTOP)
+    while it happens, so it sees the events only once the new dir is there."""
+    site = tmp_path / "site"
+    site.mkdir()
+    wl.fake_install(site, "glia_q", {"mods/A__0.mod": wl.mod("glia_q", "A")})
+    d = gliad({"default": [site]})
+    wl.library(d)
+    mods = site / "glia_q/mods"
+    ino = mods.stat().st_ino
+    os.kill(d.pid, signal.SIGSTOP)
+    try:
+        shutil.rmtree(mods)
+        mods.mkdir()
+        (mods / "A__0.mod").write_text(wl.mod("glia_q", "A"))
+    finally:
+        os.kill(d.pid, signal.SIGCONT)
+    if mods.stat().st_ino != ino:
+        pytest.skip("this filesystem did not reuse the inode")
+    time.sleep(1.0)  # the events are in, the rescan done: the new dir is watched
+    (mods / "B__0.mod").write_text(wl.mod("glia_q", "B"))  # seen only by a live watch
+    lib.wait_for(lambda: wl.resolved(d, "B", sync=False) == full("glia_q", "B"),
+                 what="B to resolve without a sync")
