@@ -19,38 +19,15 @@ gliad and nrnivmodl alternating so both see the same machine.
 import argparse
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import msgpack
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
-sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_site  # noqa: E402
-
-
-class Rpc:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
-        self.u = msgpack.Unpacker(raw=False)
-        self.id = 0
-
-    def call(self, method, params=None):
-        self.id += 1
-        self.s.sendall(msgpack.packb([0, self.id, method, [params or {}]]))
-        while True:
-            for m in self.u:
-                if m[0] == 1 and m[1] == self.id:
-                    if m[2]:
-                        raise RuntimeError(m[2])
-                    return m[3]
-            self.u.feed(self.s.recv(1 << 16))
+from benchlib import Rpc, start_gliad  # noqa: E402
 
 
 def nrnhome(tmp):
@@ -89,24 +66,6 @@ def nrnivmodl_round(mods_dir, tmp, home):
     return (time.monotonic() - t0) * 1e3
 
 
-def start_gliad(tmp, site, cache):
-    sock = os.path.join(tmp, "gliad.sock")
-    cfg = os.path.join(tmp, "gliad.ini")
-    with open(cfg, "w") as f:
-        f.write(
-            f"[daemon]\nsocket = {sock}\nstate_dir = {tmp}/state\ncache_dir = {cache}\n"
-            f"debounce_ms = 20\nlog_level = warn\n[env:default]\nsite_packages = {site}\n"
-        )
-    log = open(os.path.join(tmp, "gliad.log"), "w")
-    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
-    for _ in range(500):
-        try:
-            return p, Rpc(sock)
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError("gliad did not start; see " + log.name)
-
-
 def settled(rpc):
     """Waits for gliad's library (sync first), returns (wall ms, last build)."""
     t0 = time.monotonic()
@@ -118,7 +77,8 @@ def gliad_round(tmp, site, mods_dir, edit_file):
     cache = os.path.join(tmp, "cache")
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(os.path.join(tmp, "state"), ignore_errors=True)
-    p, rpc = start_gliad(tmp, site, cache)
+    p, sock = start_gliad(tmp, site, cache_dir=cache, debounce_ms=20)
+    rpc = Rpc(sock)
     try:
         t0 = time.monotonic()
         _, cold = settled(rpc)

@@ -22,17 +22,14 @@ import glob
 import hashlib
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import msgpack
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import GLIAD, ROOT, Rpc, start_gliad  # noqa: E402
 CORPUS = os.environ.get("GLIA_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
 # The module's sources, and the build dir holding its C speedups.
 PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
@@ -96,30 +93,6 @@ def timed_runs(cmd, env, runs):
     return out
 
 
-def start_gliad(tmp, site):
-    sock = os.path.join(tmp, "gliad.sock")
-    cfg = os.path.join(tmp, "gliad.ini")
-    with open(cfg, "w") as f:
-        f.write(f"[daemon]\nsocket = {sock}\nstate_dir = {tmp}/state\ncache_dir = {tmp}/cache\n"
-                f"log_level = warn\n[env:default]\nsite_packages = {site}\n")
-    log = open(os.path.join(tmp, "gliad.log"), "w")
-    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
-    for _ in range(500):
-        try:
-            s = socket.socket(socket.AF_UNIX)
-            s.connect(sock)
-            s.sendall(msgpack.packb([0, 1, "library", [{"wait": True}]]))
-            u = msgpack.Unpacker(raw=False)
-            while True:
-                u.feed(s.recv(1 << 16))
-                for m in u:
-                    s.close()
-                    return p, sock
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError("gliad did not start")
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=15)
@@ -144,6 +117,7 @@ def main():
         subprocess.run(["/usr/bin/python3", "-m", "compileall", "-q",
                         os.path.join(ROOT, "client", "python", "glia")], check=True)
         gliad, sock = start_gliad(tmp, site)
+        Rpc(sock).call("library", {"wait": True})
         env = dict(os.environ, GLIA_SOCKET=sock, PYTHONPATH=PYDIR, GLIA_NO_AUTOSTART="1",
                    NEURON_MODULE_OPTIONS="-nogui")
         # Registers the venv once, as a first run in a new venv would.
@@ -166,7 +140,6 @@ def main():
         old = subprocess.check_output([py, "-c", GLIA_IMPORT], env=env, text=True).split()
         # The same work on a site the size of a lab's (make_site.py's 50
         # packages of 20 mods): the Python Glia did it at every import.
-        sys.path.insert(0, os.path.join(ROOT, "bench"))
         import make_site
 
         big = os.path.join(tmp, "big-site")

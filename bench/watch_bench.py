@@ -18,59 +18,16 @@ import argparse
 import glob
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
-import msgpack
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import Rpc, start_gliad  # noqa: E402
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
 DEMO = sorted(glob.glob("/usr/share/nrn/demo/release/*.mod"))
-
-
-class Rpc:
-    def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
-        self.u = msgpack.Unpacker(raw=False)
-        self.id = 0
-        self.notes = []
-
-    def read(self, timeout=None):
-        self.s.settimeout(timeout)
-        while True:
-            for m in self.u:
-                return m
-            self.u.feed(self.s.recv(1 << 16))
-
-    def call(self, method, params=None):
-        self.id += 1
-        self.s.sendall(msgpack.packb([0, self.id, method, [params or {}]]))
-        while True:
-            m = self.read()
-            if m[0] == 2:
-                self.notes.append((time.monotonic(), m[1], m[2][0]))
-            elif m[1] == self.id:
-                if m[2]:
-                    raise RuntimeError(m[2])
-                return m[3]
-
-    def wait_note(self, method, pred, timeout=600):
-        """The first notification `method` satisfying pred, with its arrival time."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for i, (t, name, params) in enumerate(self.notes):
-                if name == method and pred(params):
-                    del self.notes[: i + 1]
-                    return t, params
-            self.notes.clear()
-            m = self.read(max(0.1, deadline - time.monotonic()))
-            if m[0] == 2:
-                self.notes.append((time.monotonic(), m[1], m[2][0]))
 
 
 def make_wheel(tmp, py, name, mod_src):
@@ -90,24 +47,6 @@ def make_wheel(tmp, py, name, mod_src):
     subprocess.run([py, "-m", "flit_core.wheel"], cwd=src, check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return glob.glob(os.path.join(src, "dist", "*.whl"))[0]
-
-
-def start_gliad(tmp, site, debounce):
-    sock = os.path.join(tmp, "gliad.sock")
-    cfg = os.path.join(tmp, "gliad.ini")
-    with open(cfg, "w") as f:
-        f.write(
-            f"[daemon]\nsocket = {sock}\nstate_dir = {tmp}/state\ncache_dir = {tmp}/cache\n"
-            f"debounce_ms = {debounce}\nlog_level = warn\n[env:default]\nsite_packages = {site}\n"
-        )
-    log = open(os.path.join(tmp, "gliad.log"), "w")
-    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
-    for _ in range(500):
-        try:
-            return p, Rpc(sock), Rpc(sock)
-        except OSError:
-            time.sleep(0.01)
-    raise RuntimeError("gliad did not start")
 
 
 def pip_install(venv, wheels):
@@ -142,7 +81,8 @@ def main():
         bulk = [make_wheel(tmp, py, f"wb_bulk{i:02d}", DEMO[i % len(DEMO)])
                 for i in range(args.packages)]
 
-        gliad, rpc, notes = start_gliad(tmp, site, args.debounce)
+        gliad, sock = start_gliad(tmp, site, debounce_ms=args.debounce)
+        rpc, notes = Rpc(sock), Rpc(sock)
         rpc.call("library", {"wait": True})
         notes.call("subscribe", {"topics": ["build"]})
 

@@ -57,19 +57,13 @@ static void on_note(void *ud, struct proto_msg *m)
     }
 }
 
-static int simple(struct ctl *ctl, const char *method, int npairs, const char *key, int val)
+static int start(struct ctl *ctl, int force)
 {
-    msgpack_packer *pk = ctl_begin(ctl, method, (size_t)npairs);
+    msgpack_packer *pk = ctl_begin(ctl, "build", 1);
     if (!pk)
         return EXIT_UNREACHABLE;
-    if (npairs)
-        proto_pack_kbool(pk, key, val);
-    struct proto_msg resp;
-    const msgpack_object *r;
-    int rc = ctl_call(ctl, &resp, &r);
-    if (rc == EXIT_OK)
-        proto_msg_free(&resp);
-    return rc;
+    proto_pack_kbool(pk, "force", force);
+    return ctl_call_quiet(ctl);
 }
 
 static int subscribe(struct ctl *ctl)
@@ -80,12 +74,7 @@ static int subscribe(struct ctl *ctl)
     proto_pack_key(pk, "topics");
     msgpack_pack_array(pk, 1);
     proto_pack_str(pk, "build");
-    struct proto_msg resp;
-    const msgpack_object *r;
-    int rc = ctl_call(ctl, &resp, &r);
-    if (rc == EXIT_OK)
-        proto_msg_free(&resp);
-    return rc;
+    return ctl_call_quiet(ctl);
 }
 
 static int report(struct ctl *ctl, const msgpack_object *lib)
@@ -120,7 +109,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return ctl_usage(&cmd_build, "takes no arguments");
     int rc = o.wait ? subscribe(ctl) : EXIT_OK;
     if (rc == EXIT_OK)
-        rc = simple(ctl, "build", 1, "force", o.force);
+        rc = start(ctl, o.force);
     if (rc != EXIT_OK)
         return rc;
     if (!o.wait) {

@@ -25,14 +25,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 
 static int exec(struct ctl *ctl, int argc, char **argv)
 {
-    int i = ctl_getopt(ctl, &cmd_prefs, argc, argv, NULL, NULL);
-    if (i < 0)
-        return -i - 1;
-    if (argc - i != 0)
-        return ctl_usage(&cmd_prefs, "takes no arguments");
-    if (!ctl_begin(ctl, "prefs", 0))
-        return EXIT_UNREACHABLE;
-    return ctl_finish(ctl, print, NULL);
+    return ctl_run_plain(ctl, &cmd_prefs, argc, argv, "prefs", print);
 }
 
 const struct ctl_cmd cmd_prefs = {

@@ -45,14 +45,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 
 static int exec(struct ctl *ctl, int argc, char **argv)
 {
-    int i = ctl_getopt(ctl, &cmd_status, argc, argv, NULL, NULL);
-    if (i < 0)
-        return -i - 1;
-    if (argc - i != 0)
-        return ctl_usage(&cmd_status, "takes no arguments");
-    if (!ctl_begin(ctl, "status", 0))
-        return EXIT_UNREACHABLE;
-    return ctl_finish(ctl, print, NULL);
+    return ctl_run_plain(ctl, &cmd_status, argc, argv, "status", print);
 }
 
 const struct ctl_cmd cmd_status = {

@@ -14,14 +14,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 
 static int exec(struct ctl *ctl, int argc, char **argv)
 {
-    int i = ctl_getopt(ctl, &cmd_sync, argc, argv, NULL, NULL);
-    if (i < 0)
-        return -i - 1;
-    if (argc - i != 0)
-        return ctl_usage(&cmd_sync, "takes no arguments");
-    if (!ctl_begin(ctl, "sync", 0))
-        return EXIT_UNREACHABLE;
-    return ctl_finish(ctl, print, NULL);
+    return ctl_run_plain(ctl, &cmd_sync, argc, argv, "sync", print);
 }
 
 const struct ctl_cmd cmd_sync = {

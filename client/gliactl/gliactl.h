@@ -97,6 +97,15 @@ int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_objec
 typedef void (*ctl_print_fn)(struct ctl *ctl, const msgpack_object *result, void *ud);
 int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud);
 
+/* A whole command that takes no arguments: parses the common options,
+ * calls `method` with no params and prints the result. */
+int ctl_run_plain(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
+                  const char *method, ctl_print_fn print);
+
+/* Sends the request begun with ctl_begin and drops the answer: for the
+ * calls a command makes on its way (subscribe, build). */
+int ctl_call_quiet(struct ctl *ctl);
+
 /* ---- Reading a result ---- */
 
 const msgpack_object *obj_get(const msgpack_object *map, const char *key);

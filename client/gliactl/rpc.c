@@ -152,3 +152,26 @@ int ctl_flag_opt(void *flag, int val, const char *arg)
     *(int *)flag = 1;
     return 0;
 }
+
+int ctl_run_plain(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
+                  const char *method, ctl_print_fn print)
+{
+    int i = ctl_getopt(ctl, cmd, argc, argv, NULL, NULL);
+    if (i < 0)
+        return -i - 1;
+    if (argc - i != 0)
+        return ctl_usage(cmd, "takes no arguments");
+    if (!ctl_begin(ctl, method, 0))
+        return EXIT_UNREACHABLE;
+    return ctl_finish(ctl, print, NULL);
+}
+
+int ctl_call_quiet(struct ctl *ctl)
+{
+    struct proto_msg resp;
+    const msgpack_object *r;
+    int rc = ctl_call(ctl, &resp, &r);
+    if (rc == EXIT_OK)
+        proto_msg_free(&resp);
+    return rc;
+}

@@ -1,0 +1,77 @@
+"""What the Python benchmark drivers share: a msgpack-RPC client for gliad
+and a gliad of their own on a temporary config."""
+
+import os
+import socket
+import subprocess
+import time
+
+import msgpack
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
+
+
+class Rpc:
+    """One connection; notifications that arrive are kept in .notes."""
+
+    def __init__(self, path):
+        self.s = socket.socket(socket.AF_UNIX)
+        self.s.connect(path)
+        self.u = msgpack.Unpacker(raw=False)
+        self.id = 0
+        self.notes = []
+
+    def read(self, timeout=None):
+        self.s.settimeout(timeout)
+        while True:
+            for m in self.u:
+                return m
+            self.u.feed(self.s.recv(1 << 16))
+
+    def call(self, method, params=None):
+        self.id += 1
+        self.s.sendall(msgpack.packb([0, self.id, method, [params or {}]]))
+        while True:
+            m = self.read()
+            if m[0] == 2:
+                self.notes.append((time.monotonic(), m[1], m[2][0]))
+            elif m[1] == self.id:
+                if m[2]:
+                    raise RuntimeError(m[2])
+                return m[3]
+
+    def wait_note(self, method, pred, timeout=600):
+        """The first notification `method` satisfying pred, with its arrival time."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for i, (t, name, params) in enumerate(self.notes):
+                if name == method and pred(params):
+                    del self.notes[: i + 1]
+                    return t, params
+            self.notes.clear()
+            m = self.read(max(0.1, deadline - time.monotonic()))
+            if m[0] == 2:
+                self.notes.append((time.monotonic(), m[1], m[2][0]))
+
+
+def start_gliad(tmp, site, **daemon):
+    """A gliad serving `site` as its default env, state and cache in tmp
+    (daemon: more [daemon] keys). Returns (process, socket path) once it
+    answers."""
+    sock = os.path.join(tmp, "gliad.sock")
+    cfg = os.path.join(tmp, "gliad.ini")
+    keys = {"socket": sock, "state_dir": f"{tmp}/state", "cache_dir": f"{tmp}/cache",
+            "log_level": "warn", **daemon}
+    with open(cfg, "w") as f:
+        f.write("[daemon]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items()))
+        f.write(f"[env:default]\nsite_packages = {site}\n")
+    log = open(os.path.join(tmp, "gliad.log"), "w")
+    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log)
+    for _ in range(500):
+        try:
+            Rpc(sock).call("hello")
+            return p, sock
+        except OSError:
+            time.sleep(0.01)
+    raise RuntimeError("gliad did not start; see " + log.name)
