@@ -16,40 +16,42 @@
 #include <string.h>
 #include <time.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 struct store {
     sqlite3 *db;
     char *path;
 };
 
-static const char *const schema_v1 =
-    "CREATE TABLE prefs(asset TEXT PRIMARY KEY, pkg TEXT, variant TEXT, updated INTEGER);"
-    "CREATE TABLE builtins(neuron TEXT, name TEXT, kind TEXT, PRIMARY KEY(neuron, name));"
-    "CREATE TABLE packages(env TEXT, name TEXT, version TEXT, entry TEXT, module TEXT,"
+/* Every table, each created if missing: a database of an earlier version
+ * gets what it lacks (version 1 had only prefs, builtins, packages, mods). */
+static const char *const schema =
+    "CREATE TABLE IF NOT EXISTS prefs(asset TEXT PRIMARY KEY, pkg TEXT, variant TEXT, updated INTEGER);"
+    "CREATE TABLE IF NOT EXISTS builtins(neuron TEXT, name TEXT, kind TEXT, PRIMARY KEY(neuron, name));"
+    "CREATE TABLE IF NOT EXISTS packages(env TEXT, name TEXT, version TEXT, entry TEXT, module TEXT,"
     "  layout TEXT, site TEXT, dist_info TEXT, root TEXT, editable INTEGER, problems INTEGER);"
-    "CREATE INDEX packages_env ON packages(env);"
-    "CREATE TABLE mods(env TEXT, full TEXT, pkg TEXT, asset TEXT, variant TEXT, kind TEXT,"
+    "CREATE INDEX IF NOT EXISTS packages_env ON packages(env);"
+    "CREATE TABLE IF NOT EXISTS mods(env TEXT, full TEXT, pkg TEXT, asset TEXT, variant TEXT, kind TEXT,"
     "  path TEXT, mtime_ns INTEGER, size INTEGER);"
-    "CREATE INDEX mods_env ON mods(env);"
+    "CREATE INDEX IF NOT EXISTS mods_env ON mods(env);"
     /* Compile failures by object key: the same input fails the same way. */
-    "CREATE TABLE failures(key TEXT PRIMARY KEY, summary TEXT, detail TEXT, line INTEGER,"
+    "CREATE TABLE IF NOT EXISTS failures(key TEXT PRIMARY KEY, summary TEXT, detail TEXT, line INTEGER,"
     "  created INTEGER);"
     /* A generation is committed by its row; the library is in place first. */
-    "CREATE TABLE generations(env TEXT, gen INTEGER, libkey TEXT, path TEXT, manifest TEXT,"
+    "CREATE TABLE IF NOT EXISTS generations(env TEXT, gen INTEGER, libkey TEXT, path TEXT, manifest TEXT,"
     "  created INTEGER, mechanisms INTEGER, failed INTEGER, PRIMARY KEY(env, gen));"
-    "CREATE TABLE generation_mods(env TEXT, gen INTEGER, full TEXT, kind TEXT, pkg TEXT,"
+    "CREATE TABLE IF NOT EXISTS generation_mods(env TEXT, gen INTEGER, full TEXT, kind TEXT, pkg TEXT,"
     "  asset TEXT, variant TEXT, path TEXT, objkey TEXT);"
-    "CREATE INDEX generation_mods_gen ON generation_mods(env, gen);"
-    "CREATE TABLE generation_failures(env TEXT, gen INTEGER, full TEXT, pkg TEXT, asset TEXT,"
+    "CREATE INDEX IF NOT EXISTS generation_mods_gen ON generation_mods(env, gen);"
+    "CREATE TABLE IF NOT EXISTS generation_failures(env TEXT, gen INTEGER, full TEXT, pkg TEXT, asset TEXT,"
     "  variant TEXT, path TEXT, line INTEGER, summary TEXT, detail TEXT);"
-    "CREATE INDEX generation_failures_gen ON generation_failures(env, gen);"
-    "CREATE TABLE objects(key TEXT PRIMARY KEY, size INTEGER, last_used INTEGER);"
+    "CREATE INDEX IF NOT EXISTS generation_failures_gen ON generation_failures(env, gen);"
+    "CREATE TABLE IF NOT EXISTS objects(key TEXT PRIMARY KEY, size INTEGER, last_used INTEGER);"
     /* Generations a client loaded: never deleted while its process lives. */
-    "CREATE TABLE loaded(env TEXT, gen INTEGER, pid INTEGER, at INTEGER,"
+    "CREATE TABLE IF NOT EXISTS loaded(env TEXT, gen INTEGER, pid INTEGER, at INTEGER,"
     "  PRIMARY KEY(env, gen, pid));"
     /* Environments clients registered (site dirs separated by newlines). */
-    "CREATE TABLE envs(name TEXT PRIMARY KEY, site_packages TEXT, created INTEGER);";
+    "CREATE TABLE IF NOT EXISTS envs(name TEXT PRIMARY KEY, site_packages TEXT, created INTEGER);";
 
 const char *store_error(struct store *s)
 {
@@ -93,7 +95,7 @@ static int migrate(struct store *s, char *err, size_t errlen)
     }
     if (v == SCHEMA_VERSION)
         return 0;
-    char *sql = xprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", schema_v1,
+    char *sql = xprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", schema,
                         SCHEMA_VERSION);
     int rc = exec(s, sql);
     free(sql);
