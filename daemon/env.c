@@ -71,26 +71,36 @@ void env_set_site(struct env *e, char *const *site, size_t nsite)
     env_scan(e);
 }
 
+/* The last of e: libuv still writes to a handle until its close callback,
+ * and e's timers live inside it. */
+static void env_destroy(struct env *e)
+{
+    free(e);
+}
+
 static void env_free(struct env *e)
 {
     callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
     callq_fail(&e->lib_waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
     build_cancel(e);
-    watch_close(e);
     generation_free(e->gen);
     build_report_free(e->report);
     index_free(e->index);
     strv_free(e->site, e->nsite);
     free(e->name);
-    free(e);
+    watch_close(e, env_destroy);
+}
+
+static void env_reap(struct env *e)
+{
+    if (e->released && !e->scanning && !e->probing && !e->waking)
+        env_free(e);
 }
 
 void env_release(struct env *e)
 {
-    if (e->scanning)
-        e->forgotten = 1;
-    else
-        env_free(e);
+    e->released = 1;
+    env_reap(e);
 }
 
 static void scan_work(uv_work_t *req)
@@ -156,9 +166,16 @@ static void log_problems(const struct env *e, const struct index *old, const str
 static void wake(struct env *e)
 {
     struct call *c = e->waiting.head;
+    struct callq orphans = {0};
     e->waiting.head = e->waiting.tail = NULL;
+    e->waking = 1;
     while (c) {
         struct call *next = c->next;
+        if (e->released) { /* by a call run before this one (env.forget) */
+            callq_push(&orphans, c);
+            c = next;
+            continue;
+        }
         /* A sync was promised every change made before it: one found only
          * now (in a dir watched since this scan) still counts. */
         if (c->wait_for <= e->scans && c->synced == 2 && watch_pending(e) && c->retargets < 3) {
@@ -171,6 +188,8 @@ static void wake(struct env *e)
             callq_push(&e->waiting, c);
         c = next;
     }
+    e->waking = 0;
+    callq_fail(&orphans, PROTO_E_UNKNOWN_ENV, "the environment was removed");
 }
 
 /* The scan kept every package of the current index, in order, and found
@@ -198,12 +217,11 @@ static void scan_done(uv_work_t *req, int status)
     struct scan_result *r = &j->result;
     (void)status;
     e->scanning = 0;
-    if (e->forgotten) {
+    if (e->released) {
         for (size_t i = 0; i < r->npkgs; i++)
             if (r->fresh[i])
                 index_pkg_unref(r->pkgs[i]);
         index_problems_free(r->probs, r->nprobs);
-        env_free(e);
     } else if (unchanged(e, r)) {
         /* Nothing new (a recheck, or an event that changed nothing): the index,
          * its version and the library stay as they are. */
@@ -213,6 +231,7 @@ static void scan_done(uv_work_t *req, int status)
         e->last_scan_ms = j->ms;
         if (e->scan_wanted)
             env_scan_changes(e);
+        env_build_settled(e); /* no build follows: `library {wait}` is answered */
         wake(e);
     } else {
         struct index *idx = index_build(r->pkgs, r->npkgs, e->g->builtins, r->probs, r->nprobs);
@@ -244,6 +263,7 @@ static void scan_done(uv_work_t *req, int status)
     free(j->state_dir);
     free(j->name);
     free(j);
+    env_reap(e);
 }
 
 void env_scan(struct env *e)
@@ -316,6 +336,10 @@ static void probe_done(void *ud, struct proc_result *r)
 {
     struct env *e = ud;
     e->probing = 0;
+    if (e->released) {
+        env_reap(e);
+        return;
+    }
     if (r->exit_status != 0 || r->term_signal) {
         log_error("[%s] could not ask python3 for its site-packages (exit %lld): %s; "
                   "set [env:default] site_packages in the config",

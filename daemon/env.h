@@ -37,12 +37,13 @@ struct env {
     uint64_t scans; /* finished */
     double last_scan_ms;
     struct callq waiting; /* calls waiting for the next published index */
-    int forgotten;        /* freed once its running scan returns */
+    int released;         /* gone from g's list: freed once nothing in flight uses it */
+    int waking;           /* running its parked calls (one may release it) */
 
     enum config_backend backend;
     struct build *build;          /* running, or NULL */
     uint64_t builds;              /* finished */
-    int build_wanted;             /* start one when possible */
+    int build_wanted;             /* start one when possible; 2: a forced one */
     struct generation *gen;       /* newest published library, or NULL */
     struct build_report *report;  /* what the last finished build found */
     struct callq lib_waiting;     /* `library` calls waiting for builds to settle */
@@ -59,7 +60,8 @@ void env_add(struct gliad *g, struct env *e);
 void env_remove(struct gliad *g, struct env *e);
 /* Gives e new site dirs and rescans. */
 void env_set_site(struct env *e, char *const *site, size_t nsite);
-/* Frees now, or after the running scan when there is one. */
+/* Frees e once nothing in flight refers to it: its scan, its python3
+ * probe, the calls it is running, its timers closing. */
 void env_release(struct env *e);
 
 /* Asks for a full rescan (coalesced with one already running). */

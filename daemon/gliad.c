@@ -16,12 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static struct env *add_config_env(struct gliad *g, const struct config_env *ce)
+/* python_default: the config names no env; this one asks python3 on PATH. */
+static struct env *add_config_env(struct gliad *g, const struct config_env *ce,
+                                  int python_default)
 {
     struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
     e->backend = ce->backend;
     env_add(g, e);
-    if (g->cfg.python_default)
+    if (python_default)
         env_probe_python(e);
     else
         for (size_t k = 0; k < e->nsite; k++)
@@ -57,7 +59,7 @@ void gliad_stop(struct gliad *g, const char *why)
     for (size_t i = 0; i < g->nenvs; i++) {
         struct env *e = g->envs[i];
         build_cancel(e);
-        watch_close(e);
+        watch_close(e, NULL);
         callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
         callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
     }
@@ -103,7 +105,7 @@ static void add_registered(void *ud, const char *const *cells, size_t n)
 void gliad_add_envs(struct gliad *g)
 {
     for (size_t i = 0; i < g->cfg.nenvs; i++)
-        add_config_env(g, &g->cfg.envs[i]);
+        add_config_env(g, &g->cfg.envs[i], g->cfg.python_default);
     store_envs_load(g->store, add_registered, g);
 }
 
@@ -163,7 +165,10 @@ static void reload_envs(struct gliad *g, const struct config *now)
             env_remove(g, e);
             continue;
         }
-        if (!same_site(e, ce)) {
+        if (now->python_default) {
+            log_info("[%s] no longer in the config; asking python3 on PATH", e->name);
+            env_probe_python(e);
+        } else if (!same_site(e, ce)) {
             log_info("[%s] site-packages changed in the config", e->name);
             env_set_site(e, ce->site_packages, ce->nsite);
         }
@@ -173,7 +178,7 @@ static void reload_envs(struct gliad *g, const struct config *now)
     for (size_t i = 0; i < now->nenvs; i++)
         if (!gliad_env(g, now->envs[i].name)) {
             log_info("[%s] added by the config", now->envs[i].name);
-            env_scan(add_config_env(g, &now->envs[i]));
+            env_scan(add_config_env(g, &now->envs[i], now->python_default));
         }
 }
 

@@ -294,12 +294,18 @@ static char *module_dir(struct index_pkg *p, const char *modpath)
 }
 
 /* "name-1.2.3.dist-info" -> "1.2.3" */
+/* name-version.dist-info; NULL for a name pip would not make (no dash
+ * before the suffix, as in "x.dist-info"). */
 static char *version_of(const char *dist_info_name)
 {
-    const char *dash = strchr(dist_info_name, '-');
-    if (!dash)
+    size_t len = strlen(dist_info_name), sl = strlen(".dist-info");
+    if (len < sl)
         return NULL;
-    return xstrndup(dash + 1, strlen(dash + 1) - strlen(".dist-info"));
+    const char *end = dist_info_name + len - sl;
+    const char *dash = memchr(dist_info_name, '-', (size_t)(end - dist_info_name));
+    if (!dash || dash + 1 == end)
+        return NULL;
+    return xstrndup(dash + 1, (size_t)(end - dash - 1));
 }
 
 static struct index_pkg *scan_package(const char *site, const char *di,
@@ -436,6 +442,37 @@ static void watch_site(struct scan_result *r, size_t *cap, const char *site)
     add_watch(r, cap, dir, NULL);
 }
 
+static int same_owner(const char *a, const char *b)
+{
+    return a && b ? strcmp(a, b) == 0 : a == b;
+}
+
+/* One entry per dir: a dir two packages share (or a package and a site)
+ * would otherwise be watched for each in turn, forever. */
+static void dedupe_watch(struct scan_result *r)
+{
+    struct strmap first;
+    strmap_init(&first);
+    size_t k = 0;
+    for (size_t i = 0; i < r->nwatch; i++) {
+        struct scan_watch *w = &r->watch[i], *kept = strmap_get(&first, w->dir);
+        if (!kept) {
+            r->watch[k] = *w;
+            strmap_put(&first, r->watch[k].dir, &r->watch[k]);
+            k++;
+            continue;
+        }
+        if (!same_owner(kept->owner, w->owner)) {
+            free(kept->owner);
+            kept->owner = xstrdup(SCAN_WATCH_SHARED);
+        }
+        free(w->dir);
+        free(w->owner);
+    }
+    r->nwatch = k;
+    strmap_free(&first);
+}
+
 static void push_pkg(struct scan_result *r, size_t *cap, struct index_pkg *p, int fresh)
 {
     if (*cap <= r->npkgs) {
@@ -516,6 +553,7 @@ void scan_env(char *const *sites, size_t nsite, struct index_pkg *const *prev, s
         watch_site(out, &wcap, sites[i]);
     for (size_t i = 0; i < out->npkgs; i++)
         watch_package(out, &wcap, out->pkgs[i]);
+    dedupe_watch(out);
 }
 
 void scan_result_free(struct scan_result *r)

@@ -18,7 +18,9 @@ void scan_dist_info(const char *site, const char *dist_info_name, struct index_p
                     size_t *npkgs, struct index_problem **probs, size_t *nprobs);
 
 /* A dir to watch, and the dist-info whose package it belongs to (NULL: a
- * site-packages dir, or the nearest existing parent of a missing one). */
+ * site-packages dir, or the nearest existing parent of a missing one;
+ * SCAN_WATCH_SHARED: more than one of those, so a change rescans all). */
+#define SCAN_WATCH_SHARED "*"
 struct scan_watch {
     char *dir;
     char *owner;

@@ -38,6 +38,7 @@ void watch_init(struct env *e)
     uv_timer_init(e->g->loop, &w->poll);
     w->debounce.data = w;
     w->poll.data = w;
+    w->open = 2;
 }
 
 static int is_site(const struct env *e, const char *dir)
@@ -131,6 +132,8 @@ static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
     int self = name && base && strcmp(name, base + 1) == 0 && (events & UV_RENAME);
     if (status < 0 || self || stat(wa->dir, &st) < 0 || st.st_ino != wa->ino) {
         wa->stale = 1; /* deleted or replaced: what is there now is unknown */
+        w->dirty_all = 1;
+    } else if (wa->owner && strcmp(wa->owner, SCAN_WATCH_SHARED) == 0) {
         w->dirty_all = 1;
     } else if (wa->owner) {
         mark(w, wa->owner);
@@ -264,7 +267,7 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n)
          * starting (or restarting, on a dir made anew) raised no event: look
          * at it once more. */
         if (start(w, list[i].dir, list[i].owner) == 0 && e->index) {
-            if (list[i].owner)
+            if (list[i].owner && strcmp(list[i].owner, SCAN_WATCH_SHARED) != 0)
                 mark(w, list[i].owner);
             else
                 w->dirty_all = 1;
@@ -288,7 +291,14 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n)
     free(gone);
 }
 
-void watch_close(struct env *e)
+static void timer_closed(uv_handle_t *h)
+{
+    struct watcher *w = h->data;
+    if (--w->open == 0 && w->closed)
+        w->closed(w->env);
+}
+
+void watch_close(struct env *e, void (*closed)(struct env *e))
 {
     struct watcher *w = &e->watcher;
     const char *k;
@@ -302,12 +312,15 @@ void watch_close(struct env *e)
     free(all);
     strmap_free(&w->dirs);
     watch_dirty_free(watch_take_dirty(e));
-    if (!uv_is_closing((uv_handle_t *)&w->debounce)) {
-        uv_close((uv_handle_t *)&w->debounce, NULL);
-        uv_close((uv_handle_t *)&w->poll, NULL);
-    }
     free(w->fallback);
     w->fallback = NULL;
+    w->closed = closed;
+    if (!uv_is_closing((uv_handle_t *)&w->debounce)) {
+        uv_close((uv_handle_t *)&w->debounce, timer_closed);
+        uv_close((uv_handle_t *)&w->poll, timer_closed);
+    } else if (w->open == 0 && closed) {
+        closed(e);
+    }
 }
 
 void watch_dirty_all(struct env *e)

@@ -41,13 +41,16 @@ struct watcher {
     int dirty_all;
     char *fallback; /* why this env is polled, or NULL */
     uint64_t events, bursts;
+    int open; /* timers not yet closed */
+    void (*closed)(struct env *e);
 };
 
 void watch_init(struct env *e);
 /* After a scan: watch exactly these dirs. */
 void watch_update(struct env *e, const struct scan_watch *w, size_t n);
-/* Closes every handle (the env is going away or the daemon stops). */
-void watch_close(struct env *e);
+/* Closes every handle (the env is going away or the daemon stops); calls
+ * closed(e), when not NULL, once the timers inside e have closed. */
+void watch_close(struct env *e, void (*closed)(struct env *e));
 
 /* Marks everything dirty (a full rescan is due). */
 void watch_dirty_all(struct env *e);

@@ -11,6 +11,7 @@ state after every change made before it was asked.
 import os
 import pty
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -96,6 +97,36 @@ def test_nothing_changed_runs_no_compiler(inc):
     assert res["last_build"]["compiled"] == 0 and res["last_build"]["unchanged"]
     assert res["generation"] == first["generation"]
     assert bl.processes(d) == before
+
+
+def test_library_wait_across_rescans_that_change_nothing(gliad, tmp_path):
+    """`library {wait}` answers once rescans that find nothing new (and so
+    start no build) are over. The second rescan is asked while the first
+    runs, after the library call has waited for that one (scans of 5000
+    dist-infos take long enough). Once it then waited for a build that
+    never came."""
+    site = tmp_path / "site"
+    for i in range(5000):  # dist-infos of other tools: slow to scan, nothing to build
+        di = site / f"other{i}-1.0.dist-info"
+        di.mkdir(parents=True)
+        (di / "entry_points.txt").write_text("[console_scripts]\nx = y:z\n")
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(
+        site, tiny_package(tmp_path / "src", assets=("A",)))
+    d = gliad({"default": [site]})
+    first = bl.library(d)
+    t0 = time.monotonic()
+    d.ok("rescan")
+    scan_s = time.monotonic() - t0
+    with d.connect() as c, d.connect() as c2:
+        r1 = c2.request("rescan")
+        time.sleep(scan_s / 4)
+        lid = c.request("library", {"wait": True})
+        time.sleep(scan_s / 4)
+        r2 = c2.request("rescan")
+        err, res = c.response(lid, timeout=15)
+        assert c2.response(r1)[0] is None and c2.response(r2)[0] is None
+    assert err is None and res["status"] == "ready", (err, res)
+    assert (res["generation"], res["path"]) == (first["generation"], first["path"])
 
 
 def test_a_set_built_before_is_reused_without_a_compiler(inc):

@@ -253,3 +253,24 @@ def test_unreadable_entry_points(gliad, main_site, tmp_path):
     assert "badentry" in probs["badentry-1.0.dist-info"]["reason"]
     assert len(res["packages"]) == 3
     sd.check()
+
+
+def test_dist_info_names_pip_would_not_make(gliad, main_site, tmp_path):
+    """A dist-info named without a version ("x.dist-info", "y-.dist-info")
+    is a package like any other, with no version. (Once "x.dist-info" made
+    gliad read before the name and abort.)"""
+    site = tmp_path / "site"
+    for dist_info, module in (("odd_x.dist-info", "odd_x"), ("odd_y-.dist-info", "odd_y")):
+        (site / dist_info).mkdir(parents=True)
+        (site / dist_info / "entry_points.txt").write_text(
+            f"[glia.package]\n{module} = {module}\n")
+        (site / module / "mods").mkdir(parents=True)
+        (site / module / "mods/K__0.mod").write_text(namespaced(module, "K"))
+    d = gliad({"default": [main_site.site, site]})
+    sd = Survivor(d)
+    found = {p["name"]: p for p in d.ok("packages")["packages"]}
+    for module in ("odd_x", "odd_y"):
+        assert found[module]["version"] is None, found[module]
+        err, res = d.call("resolve", {"asset": "K", "pkg": module})
+        assert err is None and res["full"] == f"glia__{module}__K__0", err
+    sd.check()

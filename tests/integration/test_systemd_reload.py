@@ -4,6 +4,7 @@ broken config is reported and changes nothing.
 """
 
 import signal
+import subprocess
 
 import pytest
 
@@ -107,3 +108,27 @@ def test_sighup_removes_an_environment_while_it_builds(d, main_site):
     assert err == {"code": "unknown_env", "message": "the environment was removed"}, err
     assert env_names(d) == ["default"]
     assert d.ok("hello")["pid"] == d.pid
+
+
+PROBE = ("import site, sys\ndirs = site.getsitepackages()\n"
+         "if site.ENABLE_USER_SITE: dirs.append(site.getusersitepackages())\n"
+         "print(':'.join(dirs))\n")
+
+
+def test_sighup_to_a_config_without_environments_asks_python(d):
+    """With its [env:...] sections gone, the config means what it means at
+    startup: `default` is python3 on PATH's site-packages. (Once the env was
+    left with no dirs at all.)"""
+    text = d.config.read_text()
+    assert "\n[env:default]" in text
+    reload(d, text.split("\n[env:default]")[0] + "\n")
+    want = subprocess.run(["python3", "-c", PROBE], env=lib.daemon_env(d.base / "home"),
+                          capture_output=True, text=True, check=True).stdout.strip().split(":")
+
+    def site_packages():
+        return next(e for e in d.ok("envs") if e["name"] == "default")["site_packages"]
+    lib.wait_for(lambda: site_packages() == want,
+                 what=f"default's site-packages to become {want} (they are {site_packages()})")
+    assert "[default] no longer in the config; asking python3 on PATH" in d.stderr()
+    d.wait_ready()
+    assert env_names(d) == ["default"]

@@ -234,3 +234,33 @@ def test_mod_dir_made_anew_with_the_same_inode(gliad, tmp_path):
     (mods / "B__0.mod").write_text(wl.mod("glia_q", "B"))  # seen only by a live watch
     lib.wait_for(lambda: wl.resolved(d, "B", sync=False) == full("glia_q", "B"),
                  what="B to resolve without a sync")
+
+
+def test_a_dir_two_packages_share_is_watched_once(gliad, tmp_path):
+    """Two dist-infos whose entry points name the same module: its dirs
+    belong to both. gliad watches them once, for both, and then rests.
+    (Once each scan watched them for the other package, which called for
+    another scan, forever.)"""
+    site = tmp_path / "site"
+    site.mkdir()
+    wl.fake_install(site, "glia_sh", {"mods/A__0.mod": wl.mod("glia_sh", "A")})
+    alias = site / "glia_sh_alias-1.0.dist-info"
+    alias.mkdir()
+    (alias / "entry_points.txt").write_text("[glia.package]\nglia_sh_alias = glia_sh:package\n")
+    d = gliad({"default": [site]})
+    assert wl.resolved(d, "A") == full("glia_sh", "A")
+
+    def jobs():
+        (e,) = d.ok("status")["envs"]
+        return e["scan_jobs"]
+    time.sleep(wl.QUIET)
+    before = jobs()
+    time.sleep(1.0)  # 20 debounce periods
+    assert jobs() == before
+    (site / "glia_sh/mods/B__0.mod").write_text(wl.mod("glia_sh", "B"))
+    lib.wait_for(lambda: wl.resolved(d, "B", sync=False) == full("glia_sh", "B"),
+                 what="B to resolve without a sync")
+    time.sleep(wl.QUIET)
+    before = jobs()
+    time.sleep(1.0)
+    assert jobs() == before

@@ -97,3 +97,34 @@ def test_register_changes_dirs_and_meets_config_envs(gliad, tmp_path):
     assert e["site_packages"] == [str(c), str(a)]
     assert sorted(wl.library(d, env="mine")["names"]) == \
         sorted([full("glia_in_a", "Ay"), full("glia_in_c", "Cee")])
+
+
+def test_forget_while_calls_wait_on_the_env(gliad, tmp_path):
+    """env.forget sent with sync: true on the env it forgets waits, with the
+    calls behind it, for that env's scan; it runs when the scan is published
+    and the calls after it are told the env is gone. (Once it freed the env
+    while gliad was still going through those calls.)"""
+    site = tmp_path / "site"
+    for i in range(3000):  # a scan that takes a while: dist-infos of other tools
+        di = site / f"other{i}-1.0.dist-info"
+        di.mkdir(parents=True)
+        (di / "entry_points.txt").write_text("[console_scripts]\nx = y:z\n")
+    wl.fake_install(site, "glia_gone", {"mods/Gone__0.mod": wl.mod("glia_gone", "Gone")})
+    d = gliad()
+    name = str(tmp_path / "venv")
+    d.ok("env.register", {"name": name, "site_packages": [str(site)]})
+    assert wl.resolved(d, "Gone", env=name) == full("glia_gone", "Gone")
+    with d.connect() as c:
+        ids = [c.request("rescan", {"env": name}),
+               c.request("env.forget", {"name": name, "env": name, "sync": True}),
+               c.request("sync", {"env": name}),
+               c.request("resolve", {"asset": "Gone", "env": name, "sync": True})]
+        replies = [c.response(i) for i in ids]
+    assert replies[0][0] is None and replies[0][1]["env"] == name, replies[0]
+    assert replies[1] == (None, {"name": name}), replies[1]
+    for err, res in replies[2:]:
+        assert res is None and err["code"] == "unknown_env", (err, res)
+    assert d.ok("hello")["envs"] == ["default"]
+    # Registered again, it is a new env that scans and builds as before.
+    d.ok("env.register", {"name": name, "site_packages": [str(site)]})
+    assert wl.library(d, env=name)["names"] == [full("glia_gone", "Gone")]
