@@ -4,6 +4,7 @@
  */
 #include "build_internal.h"
 #include "compile.h"
+#include "diag.h"
 #include "env.h"
 #include "gc.h"
 #include "gliad.h"
@@ -116,15 +117,42 @@ static struct build *build_new(struct env *e, int force)
     return b;
 }
 
+/* rm -r on a worker: a staging dir holds an object per mod. */
+struct removal {
+    uv_work_t req;
+    char *dir;
+};
+
+static void removal_work(uv_work_t *req)
+{
+    remove_tree(((struct removal *)req->data)->dir);
+}
+
+static void removal_done(uv_work_t *req, int status)
+{
+    struct removal *r = req->data;
+    (void)status;
+    free(r->dir);
+    free(r);
+}
+
+static void remove_later(uv_loop_t *loop, char *dir)
+{
+    struct removal *r = xcalloc(1, sizeof(*r));
+    r->req.data = r;
+    r->dir = dir;
+    uv_queue_work(loop, &r->req, removal_work, removal_done);
+}
+
 void build_destroy(struct build *b)
 {
-    if (b->nrnivmodl) { /* its staging dir is its own */
-        char *stage = xprintf("%s/tmp/stage-%llu", b->cache_dir, (unsigned long long)b->id);
-        remove_tree(stage);
-        free(stage);
+    if (b->nrnivmodl) /* its staging dir is its own */
+        remove_later(b->g->loop,
+                     xprintf("%s/tmp/stage-%llu", b->cache_dir, (unsigned long long)b->id));
+    if (b->link_dir) { /* left by a failed or cancelled link */
+        remove_later(b->g->loop, b->link_dir);
+        b->link_dir = NULL;
     }
-    if (b->link_dir) /* left by a failed or cancelled link */
-        remove_tree(b->link_dir);
     for (size_t i = 0; i < b->n; i++) {
         struct build_item *it = &b->items[i];
         if (it->submitted && it->state == ITEM_PENDING)
@@ -278,8 +306,9 @@ static void link_done(void *ud, struct proc_result *r)
     if (gone(b))
         return;
     if (r->exit_status != 0 || r->term_signal) {
-        b->error = xprintf("linking %s failed%s: %.2000s%s", b->lib_path,
-                           r->timed_out ? " (timed out)" : "", r->err, r->out);
+        b->error = diag_clip(xprintf("linking %s failed%s: %s%s", b->lib_path,
+                                     r->timed_out ? " (timed out)" : "", r->err, r->out),
+                             4000);
         finish(b);
         return;
     }
@@ -375,6 +404,11 @@ static void link_nrnivmodl(struct build *b)
 static void phase_link(struct build *b)
 {
     b->phase = PHASE_LINK;
+    if (b->g->tc.problem) { /* every mod failed with it already */
+        b->error = xstrdup(b->g->tc.problem);
+        finish(b);
+        return;
+    }
     if (b->nrnivmodl) {
         link_nrnivmodl(b);
         return;
@@ -463,7 +497,7 @@ static void finish(struct build *b)
     e->build = NULL;
     build_destroy(b);
     if (e->build_wanted)
-        build_start(e, 0);
+        build_start(e, e->build_wanted == 2);
     else
         env_build_settled(e);
     if (fresh || e->g->gc_wanted)
@@ -477,8 +511,11 @@ void build_start(struct env *e, int force)
     struct gliad *g = e->g;
     /* Started once the toolchain and index are known, and once a running
      * GC is over (it could delete a library this build would reuse). */
-    if (!g->tc.ready || !e->index || g->stopping || g->gc_running) {
-        e->build_wanted = 1;
+    int publishing = e->build && e->build->phase == PHASE_PUBLISH;
+    /* A publishing build is not cancelled: its generation may be committed
+     * already. The next starts when it is through. */
+    if (!g->tc.ready || !e->index || g->stopping || g->gc_running || publishing) {
+        e->build_wanted = force ? 2 : (e->build_wanted ? e->build_wanted : 1);
         return;
     }
     e->build_wanted = 0;

@@ -10,6 +10,7 @@
  * what it expects to find.
  */
 #include "build_internal.h"
+#include "diag.h"
 #include "env.h"
 #include "gliad.h"
 #include "log.h"
@@ -174,8 +175,8 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
     }
     struct build_item *it = r->timed_out ? NULL : blamed(b, out);
     if (!it) {
-        b->error = xprintf("nrnivmodl failed%s: %.3000s", r->timed_out ? " (timed out)" : "",
-                           out);
+        b->error = diag_clip(xprintf("nrnivmodl failed%s: %s", r->timed_out ? " (timed out)" : "",
+                                     out), 4000);
         free(out);
         build_nrnivmodl_linked(b);
         return;

@@ -41,6 +41,11 @@ char *cache_object_path(const char *cache_dir, const char *key)
     return xprintf("%s/objects/%.2s/%s.o", cache_dir, key, key);
 }
 
+char *cache_objects_dir(const char *cache_dir)
+{
+    return xprintf("%s/objects", cache_dir);
+}
+
 char *cache_library_dir(const char *cache_dir, const char *key)
 {
     return xprintf("%s/libs/%s", cache_dir, key);

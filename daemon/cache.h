@@ -31,6 +31,7 @@ void cache_library_key(const char *toolchain_id, const char *backend, char *cons
 
 /* <cache>/objects/<k[0..1]>/<k>.o */
 char *cache_object_path(const char *cache_dir, const char *key);
+char *cache_objects_dir(const char *cache_dir);
 /* <cache>/libs/<k>/libglia.so: a directory per library, so its manifest and
  * anything NEURON writes beside it stay together. */
 char *cache_library_dir(const char *cache_dir, const char *key);

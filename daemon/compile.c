@@ -213,6 +213,10 @@ static void nocmodl_done(void *ud, struct proc_result *r)
 {
     struct compile_task *t = ud;
     t->proc = NULL;
+    if (!t->waiters) { /* withdrawn, and nocmodl ended before the kill */
+        finish(t, 0, NULL, 0);
+        return;
+    }
     if (bad_end(t, r, "nocmodl"))
         return;
     if (r->exit_status != 0) {

@@ -33,6 +33,31 @@ char *diag_replace(const char *s, const char *from, const char *to)
 }
 
 /* Chatter nocmodl (and nrnivmodl around it) prints on success too. */
+/* Where a cut near p keeps lines whole (just after a newline at most 512
+ * bytes back, or forward) or else characters (not inside a UTF-8 sequence). */
+static const char *boundary(const char *s, const char *p, int backward)
+{
+    for (int i = 0; i < 512 && p - i > s && p[backward ? -i - 1 : i - 1]; i++)
+        if (p[backward ? -i - 1 : i - 1] == '\n')
+            return backward ? p - i : p + i;
+    while (p > s && ((unsigned char)*p & 0xc0) == 0x80)
+        p += backward ? -1 : 1;
+    return p;
+}
+
+char *diag_clip(char *s, size_t max)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len <= max)
+        return s;
+    const char *head = boundary(s, s + max / 2, 1);
+    const char *tail = boundary(s, s + len - max / 2, 0);
+    char *out = xprintf("%.*s[... %zu bytes left out ...]\n%s", (int)(head - s), s,
+                        (size_t)(tail - head), tail);
+    free(s);
+    return out;
+}
+
 static int is_chatter(const char *line, size_t n)
 {
     static const char *const prefixes[] = {"Translating ", "INCLUDEing ", "Thread Safe",
@@ -87,6 +112,7 @@ void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
         d->summary = xprintf("%s:%d: nocmodl: %s", orig_path, d->line, msg);
     else
         d->summary = xprintf("%s: nocmodl: %s", orig_path, msg);
+    d->detail = diag_clip(d->detail, DIAG_DETAIL_MAX);
 }
 
 /* Line `no` (1-based) of text, trimmed, malloc'd; NULL past the end. */
@@ -130,25 +156,37 @@ static int find_line(const char *mod, const char *want)
     return found;
 }
 
+/* The length of s's first line, at most 1000 bytes (a summary is one line
+ * of a reply) and not ending inside a UTF-8 sequence. */
+static int first_line(const char *s)
+{
+    size_t n = strcspn(s, "\n");
+    if (n > 1000) {
+        n = 1000;
+        while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+            n--;
+    }
+    return (int)n;
+}
+
 void diag_cc(struct diag *d, const char *output, const char *c_path, const char *c_text,
              const char *mod_text, const char *orig_path)
 {
     memset(d, 0, sizeof(*d));
-    d->detail = xstrdup(output);
+    d->detail = diag_clip(xstrdup(output), DIAG_DETAIL_MAX);
     const char *err = strstr(output, ": error: ");
     if (!err)
         err = strstr(output, ": fatal error: ");
     if (!err) {
-        const char *nl = strchr(output, '\n');
-        size_t n = nl ? (size_t)(nl - output) : strlen(output);
-        d->summary = xprintf("%s: cc: %.*s", orig_path, (int)(n ? n : 6), n ? output : "failed");
+        int n = first_line(output);
+        d->summary = xprintf("%s: cc: %.*s", orig_path, n ? n : 6, n ? output : "failed");
         return;
     }
     /* Back to the start of that line: "<path>.c:<line>:<col>: error: ..." */
     const char *start = err;
     while (start > output && start[-1] != '\n')
         start--;
-    size_t msglen = strcspn(err + 2, "\n");
+    int msglen = first_line(err + 2);
     int cline = 0;
     size_t cpl = strlen(c_path);
     if (strncmp(start, c_path, cpl) == 0 && start[cpl] == ':')
@@ -157,9 +195,9 @@ void diag_cc(struct diag *d, const char *output, const char *c_path, const char 
     d->line = text && mod_text ? find_line(mod_text, text) : 0;
     free(text);
     if (d->line)
-        d->summary = xprintf("%s:%d: cc: %.*s", orig_path, d->line, (int)msglen, err + 2);
+        d->summary = xprintf("%s:%d: cc: %.*s", orig_path, d->line, msglen, err + 2);
     else
-        d->summary = xprintf("%s: cc: generated C line %d: %.*s", orig_path, cline, (int)msglen,
+        d->summary = xprintf("%s: cc: generated C line %d: %.*s", orig_path, cline, msglen,
                              err + 2);
 }
 
@@ -168,7 +206,7 @@ void diag_plain(struct diag *d, const char *orig_path, const char *stage, const 
 {
     memset(d, 0, sizeof(*d));
     d->summary = xprintf("%s: %s: %s", orig_path, stage, message);
-    d->detail = xstrdup(output ? output : "");
+    d->detail = diag_clip(xstrdup(output ? output : ""), DIAG_DETAIL_MAX);
 }
 
 void diag_free(struct diag *d)

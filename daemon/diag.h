@@ -15,8 +15,12 @@
 struct diag {
     int line;      /* in the original .mod; 0 when unknown */
     char *summary; /* "Kv1.mod:14: nocmodl: syntax error: Illegal expression" */
-    char *detail;  /* the tool's whole output, paths rewritten */
+    char *detail;  /* the tool's output, paths rewritten, clipped to DIAG_DETAIL_MAX */
 };
+
+/* A failure's detail travels in replies and the store: a tool that prints
+ * megabytes is cut to its head and tail, where the cause usually is. */
+#define DIAG_DETAIL_MAX 16384
 
 void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
                   const char *orig_path);
@@ -26,6 +30,11 @@ void diag_cc(struct diag *d, const char *output, const char *c_path, const char 
 void diag_plain(struct diag *d, const char *orig_path, const char *stage, const char *message,
                 const char *output);
 void diag_free(struct diag *d);
+
+/* s (malloc'd) cut to at most about max bytes: its head and tail at line
+ * (else UTF-8 character) boundaries around a note of what was left out.
+ * Returns s itself when it is short enough, else a new string (s freed). */
+char *diag_clip(char *s, size_t max);
 
 /* Every occurrence of `from` in s replaced by `to`; malloc'd. */
 char *diag_replace(const char *s, const char *from, const char *to);

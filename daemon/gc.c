@@ -8,13 +8,20 @@
 #include "gliad.h"
 #include "log.h"
 #include "store.h"
+#include "strmap.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
+
+/* How old an object no build recorded must be before it goes. */
+#define UNRECORDED_TTL_S 3600
 
 struct gc_job {
     uv_work_t req;
@@ -32,10 +39,17 @@ static int alive(int pid)
     return pid > 0 && (kill(pid, 0) == 0 || errno == EPERM);
 }
 
-static void drop_generations(struct gc_job *j, struct store *s, const char *env)
+static void free_list(char **v)
+{
+    for (size_t i = 0; v && v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+static void drop_generations(struct gc_job *j, struct store *s, const char *env, int keep)
 {
     char **libkeys = NULL, **manifests = NULL;
-    if (store_gc_generations(s, env, j->keep, &libkeys, &manifests) == 0) {
+    if (store_gc_generations(s, env, keep, &libkeys, &manifests) == 0) {
         for (size_t i = 0; libkeys && libkeys[i]; i++) {
             char *dir = cache_library_dir(j->cache_dir, libkeys[i]);
             remove_tree(dir);
@@ -45,12 +59,70 @@ static void drop_generations(struct gc_job *j, struct store *s, const char *env)
         for (size_t i = 0; manifests && manifests[i]; i++)
             unlink(manifests[i]);
     }
-    for (size_t i = 0; libkeys && libkeys[i]; i++)
-        free(libkeys[i]);
-    for (size_t i = 0; manifests && manifests[i]; i++)
-        free(manifests[i]);
-    free(libkeys);
-    free(manifests);
+    free_list(libkeys);
+    free_list(manifests);
+}
+
+/* Envs gliad no longer serves (forgotten, or gone from the config) keep
+ * only what a live process loaded. */
+static void drop_unserved(struct gc_job *j, struct store *s)
+{
+    char **envs = store_generation_envs(s);
+    for (size_t i = 0; envs && envs[i]; i++) {
+        size_t k = 0;
+        while (k < j->nenvs && strcmp(j->envs[k], envs[i]) != 0)
+            k++;
+        if (k == j->nenvs)
+            drop_generations(j, s, envs[i], 0);
+    }
+    free_list(envs);
+}
+
+/* Objects no build recorded (it was cancelled, or failed to link) are
+ * outside the LRU bound: they go once they are an hour old, which no
+ * build in flight can be (none runs during a collection). */
+static void sweep_unrecorded(struct gc_job *j, struct store *s)
+{
+    char **keys = store_object_keys(s);
+    if (!keys)
+        return;
+    struct strmap known;
+    strmap_init(&known);
+    for (size_t i = 0; keys[i]; i++)
+        strmap_put(&known, keys[i], keys);
+    char *top = cache_objects_dir(j->cache_dir);
+    DIR *d = opendir(top);
+    struct dirent *de;
+    time_t old = time(NULL) - UNRECORDED_TTL_S;
+    while (d && (de = readdir(d))) {
+        if (de->d_name[0] == '.')
+            continue;
+        char *sub = xprintf("%s/%s", top, de->d_name);
+        DIR *sd = opendir(sub);
+        struct dirent *oe;
+        while (sd && (oe = readdir(sd))) {
+            size_t n = strlen(oe->d_name);
+            if (n != HASH_HEX_LEN + 2 || !str_has_suffix(oe->d_name, ".o"))
+                continue;
+            char key[HASH_HEX_LEN + 1];
+            memcpy(key, oe->d_name, HASH_HEX_LEN);
+            key[HASH_HEX_LEN] = '\0';
+            char *path = xprintf("%s/%s", sub, oe->d_name);
+            struct stat st;
+            if (!strmap_get(&known, key) && lstat(path, &st) == 0 && st.st_mtime < old &&
+                unlink(path) == 0)
+                j->objects++;
+            free(path);
+        }
+        if (sd)
+            closedir(sd);
+        free(sub);
+    }
+    if (d)
+        closedir(d);
+    free(top);
+    strmap_free(&known);
+    free_list(keys);
 }
 
 static void gc_work(uv_work_t *req)
@@ -64,7 +136,8 @@ static void gc_work(uv_work_t *req)
     }
     store_loaded_prune(s, alive);
     for (size_t i = 0; i < j->nenvs; i++)
-        drop_generations(j, s, j->envs[i]);
+        drop_generations(j, s, j->envs[i], j->keep);
+    drop_unserved(j, s);
     char **keys = NULL;
     if (store_gc_objects(s, j->max_bytes, &keys) == 0)
         for (size_t i = 0; keys && keys[i]; i++) {
@@ -73,9 +146,8 @@ static void gc_work(uv_work_t *req)
             free(obj);
             j->objects++;
         }
-    for (size_t i = 0; keys && keys[i]; i++)
-        free(keys[i]);
-    free(keys);
+    free_list(keys);
+    sweep_unrecorded(j, s);
     store_close(s);
 }
 
@@ -89,7 +161,7 @@ static void gc_done(uv_work_t *req, int status)
     g->gc_running = 0;
     for (size_t i = 0; i < g->nenvs; i++)
         if (g->envs[i]->build_wanted)
-            build_start(g->envs[i], 0);
+            build_start(g->envs[i], g->envs[i]->build_wanted == 2);
     strv_free(j->envs, j->nenvs);
     free(j->state_dir);
     free(j->cache_dir);

@@ -3,7 +3,10 @@
  * the newest keep_generations libraries stay, and so does every library a
  * live client reported loading (NEURON cannot unload one, so deleting it
  * would pull it from under a running simulation); compiled objects are kept
- * up to cache_max_mb, least recently used out first.
+ * up to cache_max_mb, least recently used out first. Environments no longer
+ * served keep only what live processes loaded; objects no published build
+ * recorded go after an hour (with a cache_dir shared by two daemons, each
+ * sees the other's as such: a cost in recompiles, never in libraries).
  *
  * Runs on a worker, and only while no build runs, so it never races a
  * build that is about to publish a library it would delete.

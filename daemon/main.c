@@ -70,7 +70,7 @@ static void toolchain_ready(void *ud)
         log_warn("cannot build mechanisms: %s", g->tc.problem);
     for (size_t i = 0; i < g->nenvs; i++)
         if (g->envs[i]->build_wanted)
-            build_start(g->envs[i], 0);
+            build_start(g->envs[i], g->envs[i]->build_wanted == 2);
 }
 
 /* Work dirs of builds a crash interrupted: nothing refers to them. */

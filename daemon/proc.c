@@ -165,6 +165,8 @@ static void capture_init(uv_loop_t *loop, struct capture *c, struct proc *p, siz
 int proc_run(uv_loop_t *loop, char *const *argv, const struct proc_opts *o, proc_done_fn done,
              void *ud, struct proc **out)
 {
+    if (!argv[0])
+        return UV_EINVAL;
     struct proc *p = xcalloc(1, sizeof(*p));
     size_t limit = o && o->max_output ? o->max_output : (1u << 20);
     capture_init(loop, &p->out, p, limit);

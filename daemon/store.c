@@ -569,15 +569,40 @@ int store_loaded_prune(struct store *s, int (*alive)(int pid))
 }
 
 /* Collects column 0 of a query's rows into a NULL-terminated vector. */
-static char **column(struct store *s, const char *sql, const char *const *args, int nargs)
+/* The first column of every row (malloc'd, NULL-terminated); *ok says
+ * whether that is all of them (0 after an error). */
+static char **column_ok(struct store *s, const char *sql, const char *const *args, int nargs,
+                        int *ok)
 {
     char **v = NULL;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st = prepare(s, sql, args, nargs);
-    while (st && sqlite3_step(st) == SQLITE_ROW)
+    int rc = SQLITE_ERROR;
+    while (st && (rc = sqlite3_step(st)) == SQLITE_ROW)
         VEC_PUSH(v, n, cap, xstrdup(col(st, 0)));
     sqlite3_finalize(st);
     VEC_PUSH(v, n, cap, NULL);
+    *ok = rc == SQLITE_DONE;
+    return v;
+}
+
+static char **column(struct store *s, const char *sql, const char *const *args, int nargs)
+{
+    int ok;
+    return column_ok(s, sql, args, nargs, &ok);
+}
+
+/* NULL on error: callers delete what is missing from the list. */
+static char **column_or_null(struct store *s, const char *sql)
+{
+    int ok;
+    char **v = column_ok(s, sql, NULL, 0, &ok);
+    if (!ok) {
+        for (size_t i = 0; v[i]; i++)
+            free(v[i]);
+        free(v);
+        return NULL;
+    }
     return v;
 }
 
@@ -656,6 +681,16 @@ int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys)
         rc = run(s, "DELETE FROM objects WHERE key = ?1", a, 1);
     }
     return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
+}
+
+char **store_generation_envs(struct store *s)
+{
+    return column_or_null(s, "SELECT DISTINCT env FROM generations");
+}
+
+char **store_object_keys(struct store *s)
+{
+    return column_or_null(s, "SELECT key FROM objects");
 }
 
 /* ---- Registered environments ---- */

@@ -89,6 +89,10 @@ int store_gc_generations(struct store *s, const char *env, int keep, char ***lib
                          char ***manifests);
 /* Least recently used objects to delete so the rest fit in max_bytes. */
 int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys);
+/* Every env with generations, and every object key recorded (malloc'd,
+ * NULL-terminated; NULL on error). */
+char **store_generation_envs(struct store *s);
+char **store_object_keys(struct store *s);
 
 /* ---- Environments registered at runtime ---- */
 int store_env_put(struct store *s, const char *name, char *const *site, size_t n);

@@ -164,9 +164,13 @@ void toolchain_detect(const struct config_neuron *cfg, struct toolchain *tc)
     detect_flags(cfg, tc, prefix);
     free(prefix);
 
-    if (!tc->nocmodl)
+    if (!tc->nocmodl && cfg->nocmodl)
+        tc->problem = xprintf("[neuron] nocmodl %s is not an executable", cfg->nocmodl);
+    else if (!tc->nocmodl)
         tc->problem = xstrdup("nocmodl not found: install NEURON's development files "
                               "(apt-get install neuron-dev) or set [neuron] nocmodl");
+    else if (!tc->cc && cfg->cc)
+        tc->problem = xprintf("[neuron] cc %s is not an executable", cfg->cc);
     else if (!tc->cc)
         tc->problem = xstrdup("no C compiler (cc) on PATH: install gcc or set [neuron] cc");
     else if (!tc->lib_dir)

@@ -334,3 +334,54 @@ def test_a_duplicated_name_still_resolves(dupes):
     assert d.ok("resolve", {"asset": "Kdr"})["full"] == "glia__glia_two__Kdr__0"
     d.restart()
     assert d.ok("resolve", {"asset": "Kdr"})["full"] == "glia__glia_two__Kdr__0"
+
+
+# ---- output too long to carry whole, tools that are not there --------------------------
+
+def test_megabytes_of_compiler_output_are_cut_to_head_and_tail(gliad, tmp_path):
+    """A mod that makes cc print megabytes (an error per line of a long
+    VERBATIM block) is reported with the first error and a detail cut to
+    its head and tail; `log` and `gliactl log` still answer, in valid UTF-8
+    (gcc quotes names with ‘’). Once the detail was whole and the reply over
+    what gliactl would read."""
+    n = 8000
+    verbatim = "".join(f"int bad_{i} = undeclared_identifier_number_{i};\n" for i in range(n))
+    name = "glia__glia_loud__Loud__0"
+    site = tmp_path / "site"
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(site, lib.write_package(
+        tmp_path / "src", "glia_loud", {
+            "mods/Loud__0.mod": f"NEURON {{ SUFFIX {name} }}\nVERBATIM\n{verbatim}ENDVERBATIM\n",
+            "mods/Fine__0.mod": bl.tiny_mod("glia__glia_loud__Fine__0")}))
+    d = gliad({"default": [site]})
+    res = bl.library(d)
+    assert res["names"] == ["glia__glia_loud__Fine__0"] and res["failed"] == 1
+    (f,) = d.ok("log")["failures"]
+    assert f["line"] == 3 and "undeclared_identifier_number_0" in f["summary"], f["summary"]
+    assert "bytes left out" in f["detail"], f["detail"][:200]
+    assert 1000 < len(f["detail"].encode()) < 20000
+    numbers = [int(x) for x in re.findall(r"undeclared_identifier_number_(\d+)", f["detail"])]
+    # The head, and the tail of what was read (gliad reads 1 MiB of output).
+    assert numbers[0] == 0 and numbers[-1] > 1000, numbers
+    r = bl.ctl(d, "log", "Loud")
+    assert r.rc == 0 and "undeclared_identifier_number_0" in r.out, r
+
+
+def test_a_configured_compiler_that_is_not_there(gliad, tmp_path):
+    """Every mod fails with the reason, the build fails without linking
+    (once it ran a NULL linker and aborted), and gliad keeps serving."""
+    site = tmp_path / "site"
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(site, lib.write_package(
+        tmp_path / "src", "glia_nocc", {"mods/A__0.mod": bl.tiny_mod("glia__glia_nocc__A__0")}))
+    base = gliad.base()
+    d = gliad(config_text=bl.config_text(base, {"default": [site]},
+                                         sections={"neuron": {"cc": "/nonexistent/cc"}}),
+              base=base)
+    res = bl.library(d)
+    why = "[neuron] cc /nonexistent/cc is not an executable"
+    assert res["status"] == "failed" and res["path"] is None, res
+    assert res["last_build"]["error"] == why, res["last_build"]
+    (f,) = d.ok("log")["failures"]
+    assert f["summary"].endswith(f"toolchain: {why}"), f
+    err, _ = d.call("resolve", {"asset": "A"})
+    assert err["code"] == "build_failed" and why in err["message"], err
+    assert d.ok("hello")["pid"] == d.pid

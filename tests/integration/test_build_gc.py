@@ -4,6 +4,8 @@ process reported loading (`loaded`, recorded with the peer's pid); once
 that process is gone, the next build's collection removes it too.
 """
 
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +88,39 @@ def test_loaded_needs_a_generation(gc_gliad):
     for params in ({}, {"generation": 0}):
         err, res = d.call("loaded", params)
         assert res is None and err["code"] == "bad_request", err
+
+
+def test_what_no_env_needs_goes_too(gc_gliad, tmp_path):
+    """The libraries of an environment gliad no longer serves (forgotten
+    here) go at the next collection, and so do compiled objects no
+    published build recorded (a cancelled build's) once an hour old; a
+    recent one stays, as do the objects of the library in use."""
+    d = gc_gliad
+    site = tmp_path / "reg-site"
+    lib.Venv(tmp_path / "reg-venv", with_pip=False).install_target(site, lib.write_package(
+        tmp_path / "reg-src", "glia_gcr", {"mods/R__0.mod": bl.tiny_mod("glia__glia_gcr__R__0")}))
+    name = str(tmp_path / "reg-venv")
+    d.ok("env.register", {"name": name, "site_packages": [str(site)]})
+    reg = bl.library(d, name)
+    mine = bl.library(d)
+    assert bl.library_dirs(d) == {reg["key"], mine["key"]}
+    d.ok("env.forget", {"name": name})
+
+    objects = Path(d.ok("status")["cache_dir"]) / "objects"
+    used = {p.name for p in objects.glob("*/*.o")}
+    assert len(used) == 3  # A, B and R
+    stray_old, stray_new = objects / "ee" / ("ee" * 32 + ".o"), objects / "ef" / ("ef" * 32 + ".o")
+    for p in (stray_old, stray_new):
+        p.parent.mkdir(exist_ok=True)
+        p.write_bytes(b"not really an object")
+    two_hours_ago = time.time() - 7200
+    os.utime(stray_old, (two_hours_ago, two_hours_ago))
+
+    res = rebuild(d, 2)  # a new generation: a collection follows
+    lib.wait_for(lambda: bl.library_dirs(d) == {res["key"]},
+                 what=f"only {res['key']} in cache_dir/libs (there is {bl.library_dirs(d)})")
+    lib.wait_for(lambda: not stray_old.exists(), what=f"{stray_old} to go")
+    assert stray_new.exists()
+    left = {p.name for p in objects.glob("*/*.o")}
+    assert used <= left  # recorded ones stay while under cache_max_mb
+    assert bl.range_default(res["path"], A) == 2

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -111,6 +112,68 @@ static void replace_every_occurrence(void **state)
     free(s);
 }
 
+/* Is s valid UTF-8? (Python's msgpack refuses a str that is not.) */
+static int utf8_ok(const unsigned char *s)
+{
+    while (*s) {
+        int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2
+                                : (*s & 0xf8) == 0xf0 ? 3 : -1;
+        if (n < 0)
+            return 0;
+        s++;
+        for (int i = 0; i < n; i++, s++)
+            if ((*s & 0xc0) != 0x80)
+                return 0;
+    }
+    return 1;
+}
+
+static void clip_keeps_short_text(void **state)
+{
+    (void)state;
+    char *s = strdup("short\n");
+    assert_ptr_equal(diag_clip(s, 100), s);
+    assert_null(diag_clip(NULL, 100));
+    free(s);
+}
+
+static void clip_cuts_at_lines(void **state)
+{
+    (void)state;
+    char *s = malloc(100 * 32), *p = s;
+    for (int i = 0; i < 100; i++)
+        p += sprintf(p, "line %3d: error ‘x’\n", i); /* 24 bytes: the quotes take 3 each */
+    size_t len = strlen(s);
+    char *c = diag_clip(s, 400);
+    assert_true(strlen(c) < 400 + 40);
+    /* Whole lines: the head ends and the tail starts at a line. */
+    assert_memory_equal(c, "line   0: error", 15);
+    char *note = strstr(c, "[... ");
+    assert_non_null(note);
+    assert_true(note == c || note[-1] == '\n');
+    assert_non_null(strstr(c, "line  99: error ‘x’\n"));
+    size_t left = strtoul(note + 5, NULL, 10);
+    assert_int_equal(strlen(c) - (strchr(note, '\n') + 1 - note), len - left);
+    assert_true(utf8_ok((unsigned char *)c));
+    free(c);
+}
+
+static void clip_without_newlines_keeps_characters_whole(void **state)
+{
+    (void)state;
+    /* One long line of 3-byte characters: any cut point may fall inside one. */
+    for (size_t max = 10; max < 40; max++) {
+        char *s = malloc(3 * 300 + 1);
+        for (int i = 0; i < 300; i++)
+            memcpy(s + 3 * i, "‘", 3);
+        s[900] = '\0';
+        char *c = diag_clip(s, max);
+        assert_true(utf8_ok((unsigned char *)c));
+        assert_non_null(strstr(c, "bytes left out"));
+        free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +184,9 @@ int main(void)
         cmocka_unit_test(cc_error_not_mapped_when_ambiguous),
         cmocka_unit_test(cc_without_an_error_line),
         cmocka_unit_test(replace_every_occurrence),
+        cmocka_unit_test(clip_keeps_short_text),
+        cmocka_unit_test(clip_cuts_at_lines),
+        cmocka_unit_test(clip_without_newlines_keeps_characters_whole),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
