@@ -225,7 +225,7 @@ static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     conn_ref(c); /* a method may close us mid-batch */
     const char *msg, *why;
     size_t len;
-    int rc;
+    int rc = 0;
     while (!c->closed && (rc = proto_reader_next(&c->reader, &msg, &len, &why)) > 0)
         handle_message(c, msg, len);
     if (!c->closed && rc < 0)

@@ -30,6 +30,7 @@ int proto_client_connect(struct proto_client *c, const char *path, char *err, si
     c->fd = -1;
     c->next_id = 1;
     proto_reader_init(&c->reader);
+    c->reader.max = PROTO_MAX_REPLY; /* a log or a failure's detail can be long */
     msgpack_sbuffer_init(&c->out);
     msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
 

@@ -16,6 +16,7 @@
 void proto_reader_init(struct proto_reader *r)
 {
     memset(r, 0, sizeof(*r));
+    r->max = PROTO_MAX_MESSAGE;
 }
 
 void proto_reader_free(struct proto_reader *r)
@@ -184,8 +185,9 @@ static int scan(struct proto_reader *r, const char **why)
         if (rc == 0)
             return 0;
         /* Every child takes at least one byte: a count alone can exceed the limit. */
-        if (s->pos + hdr + body + items > PROTO_MAX_MESSAGE) {
-            *why = "message larger than 1 MiB";
+        if (s->pos + hdr + body + items > r->max) {
+            *why = r->max == PROTO_MAX_MESSAGE ? "message larger than 1 MiB"
+                                               : "message larger than 64 MiB";
             return -1;
         }
         if (s->pos + hdr + body > avail)

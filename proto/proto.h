@@ -19,7 +19,8 @@
 #include <stdint.h>
 #include <msgpack.h>
 
-#define PROTO_MAX_MESSAGE (1u << 20) /* bytes in one message */
+#define PROTO_MAX_MESSAGE (1u << 20) /* bytes in one request */
+#define PROTO_MAX_REPLY (64u << 20)  /* bytes in one reply a client takes */
 #define PROTO_MAX_DEPTH 32           /* nesting of arrays and maps */
 
 enum proto_type {
@@ -58,6 +59,7 @@ struct proto_reader {
     size_t start; /* first byte not yet handed out */
     size_t len;   /* bytes held */
     size_t cap;
+    size_t max; /* largest message taken: PROTO_MAX_MESSAGE unless raised */
     struct proto_scan scan;
 };
 

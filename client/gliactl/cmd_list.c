@@ -5,6 +5,17 @@
 
 #include <string.h>
 
+/* Is candidate c's package pkg? Compared in place: obj_str's buffers are
+ * a ring that a long list of variants would wrap. */
+static int of_pkg(const msgpack_object *c, const char *pkg)
+{
+    const msgpack_object *o = obj_get(c, "pkg");
+    size_t n = strlen(pkg);
+    if (!o || o->type != MSGPACK_OBJECT_STR)
+        return n == 0;
+    return o->via.str.size == n && memcmp(o->via.str.ptr, pkg, n) == 0;
+}
+
 /* One row per asset and package: "Na  density  glia_test_mods  0, t". */
 static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 {
@@ -20,23 +31,24 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
         const msgpack_object *c = obj_get(a, "candidates");
         if (!c || c->type != MSGPACK_OBJECT_ARRAY)
             continue;
+        const msgpack_object *cand = c->via.array.ptr;
         for (uint32_t j = 0; j < c->via.array.size; j++) {
-            const char *pkg = obj_str(&c->via.array.ptr[j], "pkg", "");
+            char pkg[4096];
+            snprintf(pkg, sizeof(pkg), "%s", obj_str(&cand[j], "pkg", ""));
             /* Rows of one package are grouped: the first of each says it all. */
             int first = 1;
             for (uint32_t k = 0; k < j && first; k++)
-                first = strcmp(obj_str(&c->via.array.ptr[k], "pkg", ""), pkg) != 0;
+                first = !of_pkg(&cand[k], pkg);
             if (!first)
                 continue;
             char variants[1024] = "";
             size_t off = 0;
             for (uint32_t k = j; k < c->via.array.size && off < sizeof(variants); k++)
-                if (strcmp(obj_str(&c->via.array.ptr[k], "pkg", ""), pkg) == 0)
+                if (of_pkg(&cand[k], pkg))
                     off += (size_t)snprintf(variants + off, sizeof(variants) - off, "%s%s",
-                                            off ? ", " : "",
-                                            obj_str(&c->via.array.ptr[k], "variant", "?"));
-            table_add(t, obj_str(a, "asset", "?"), obj_str(&c->via.array.ptr[j], "kind", "?"),
-                      pkg, variants);
+                                            off ? ", " : "", obj_str(&cand[k], "variant", "?"));
+            table_add(t, obj_str(a, "asset", "?"), obj_str(&cand[j], "kind", "?"), pkg,
+                      variants);
         }
     }
     table_print(t, stdout);

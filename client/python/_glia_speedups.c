@@ -64,6 +64,19 @@ static PyObject *insert(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     Py_DECREF(r);
+#if PY_VERSION_HEX >= 0x030E0000
+    /* 3.14 tuples cache their hash in a field only tuple's own constructor
+     * sets: go through it (what tuple.__new__(MechAccessor, ...) does). */
+    PyObject *items = PyTuple_Pack(3, section, full, Py_None);
+    Py_DECREF(full);
+    PyObject *targs = items ? PyTuple_Pack(1, items) : NULL; /* tuple(items) */
+    Py_XDECREF(items);
+    if (!targs)
+        return NULL;
+    PyObject *ma = PyTuple_Type.tp_new(accessor, targs, NULL);
+    Py_DECREF(targs);
+#else
+    /* What tuple_subtype_new does, without the temporary tuple. */
     PyObject *ma = accessor->tp_alloc(accessor, 3);
     if (!ma) {
         Py_DECREF(full);
@@ -74,6 +87,7 @@ static PyObject *insert(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     PyTuple_SET_ITEM(ma, 0, section);
     PyTuple_SET_ITEM(ma, 1, full); /* the reference taken above */
     PyTuple_SET_ITEM(ma, 2, Py_None);
+#endif
     return ma;
 }
 

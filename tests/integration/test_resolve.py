@@ -347,6 +347,23 @@ def test_list_groups_variants_per_package(d):
                                                d.ctl("list", "--all").out.splitlines()]
 
 
+def test_list_an_asset_with_many_variants(gliad, tmp_path):
+    """Twenty variants of one asset make one row. (Once the package name was
+    read from a buffer the variants had overwritten by then, and each
+    variant got a row of its own.)"""
+    site = tmp_path / "site"
+    variants = [str(i) for i in range(20)]
+    hhk = lib.demo_mods()["HHk"][0]
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(site, lib.write_package(
+        tmp_path / "src", "glia_many", {f"mods/Kv__{v}.mod": lib.rename_mechanism(
+            hhk, f"glia__glia_many__Kv__{v}") for v in variants}))
+    d = gliad({"default": [site]})
+    r = d.ctl("list")
+    assert r.rc == 0, r
+    rows = [line.split(None, 3) for line in r.out.splitlines()]
+    assert rows[1:] == [["Kv", "density", "glia_many", ", ".join(sorted(variants))]], r.out
+
+
 def test_packages_table(d, main_site):
     r = d.ctl("packages")
     assert r.rc == 0, r

@@ -43,7 +43,8 @@ class Connection:
         except OSError:
             self.sock.close()
             raise
-        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=2 << 20)
+        # Replies can be long (a log, many failures): as much as the C client takes.
+        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
         self.next_id = 0
 
     def close(self):
