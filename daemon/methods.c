@@ -29,7 +29,7 @@ static const struct method *find(const char *name)
 static void call_free(struct call *c)
 {
     proto_msg_free(&c->msg);
-    conn_unref(c->conn);
+    conn_call_end(c->conn);
     free(c);
 }
 
@@ -47,22 +47,44 @@ static void run(struct call *c)
     call_free(c);
 }
 
+/* Answers a request that never became a call (a notification gets nothing)
+ * and frees it. */
+static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt,
+                   ...) __attribute__((format(printf, 4, 5)));
+static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt,
+                   ...)
+{
+    if (m->type == PROTO_REQUEST) {
+        char msg[200];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        va_end(ap);
+        proto_pack_error(conn_packer(conn), m->msgid, code, msg);
+    }
+    proto_msg_free(m);
+}
+
 void methods_dispatch(struct gliad *g, struct conn *conn, struct proto_msg *m)
 {
     const struct method *method = find(m->method);
     if (!method) {
-        if (m->type == PROTO_REQUEST) {
-            char msg[200];
-            snprintf(msg, sizeof(msg), "no method named '%.100s' (see PROTOCOL.md)", m->method);
-            proto_pack_error(conn_packer(conn), m->msgid, PROTO_E_UNKNOWN_METHOD, msg);
-        }
-        proto_msg_free(m);
+        refuse(conn, m, PROTO_E_UNKNOWN_METHOD, "no method named '%.100s' (see PROTOCOL.md)",
+               m->method);
+        return;
+    }
+    /* A client pipelining faster than its calls finish; those in flight
+     * are still answered. */
+    if (conn_call_begin(conn) < 0) {
+        refuse(conn, m, PROTO_E_BUSY,
+               "this connection already has %d requests waiting for replies; "
+               "wait for those before sending more",
+               CONN_MAX_CALLS);
         return;
     }
     struct call *c = xcalloc(1, sizeof(*c));
     c->g = g;
     c->conn = conn;
-    conn_ref(conn);
     c->msg = *m; /* ownership moves to the call */
     c->method = method;
     proto_args_init(&c->args, &c->msg);

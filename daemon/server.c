@@ -27,7 +27,8 @@ struct conn {
     struct proto_reader reader;
     msgpack_sbuffer out;
     msgpack_packer pk;
-    int refs; /* the connection itself, plus one per call in flight */
+    int refs;  /* the connection itself, one per call in flight, one per write */
+    int calls; /* calls in flight */
     int closed;
     unsigned subs;
     int pid, uid;
@@ -82,6 +83,21 @@ int conn_peer_pid(const struct conn *c)
 void conn_ref(struct conn *c)
 {
     c->refs++;
+}
+
+int conn_call_begin(struct conn *c)
+{
+    if (c->calls >= CONN_MAX_CALLS)
+        return -1;
+    c->calls++;
+    c->refs++;
+    return 0;
+}
+
+void conn_call_end(struct conn *c)
+{
+    c->calls--;
+    conn_unref(c);
 }
 
 static void conn_free(uv_handle_t *h)

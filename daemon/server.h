@@ -45,6 +45,13 @@ msgpack_packer *conn_packer(struct conn *c);
 void conn_flush(struct conn *c);
 void conn_ref(struct conn *c);
 void conn_unref(struct conn *c);
+/* A call holds its connection from dispatch to answer. Calls that wait (a
+ * sync, a library wait) hold memory meanwhile, so one connection may have at
+ * most CONN_MAX_CALLS in flight: begin returns -1 past that, having taken
+ * nothing. */
+#define CONN_MAX_CALLS 1024
+int conn_call_begin(struct conn *c);
+void conn_call_end(struct conn *c);
 int conn_closed(const struct conn *c);
 /* Which notifications the client asked for (a bit per topic). */
 unsigned conn_subscriptions(const struct conn *c);

@@ -41,6 +41,7 @@ enum proto_type {
 #define PROTO_E_NOT_BUILT "not_built"
 #define PROTO_E_TOO_LARGE "too_large"
 #define PROTO_E_SHUTTING_DOWN "shutting_down"
+#define PROTO_E_BUSY "busy"
 #define PROTO_E_INTERNAL "internal"
 
 /* ---- Framing ---------------------------------------------------------- */

@@ -372,6 +372,26 @@ def test_pipelined_and_split_requests(survivor):
     survivor.check()
 
 
+def test_calls_in_flight_are_capped_per_connection(survivor):
+    """rescan waits for a scan of its own, so a batch of them sent in one
+    write is in flight all at once: past 1,024 gliad answers busy, answers
+    every other one when its scan is done, and keeps the connection."""
+    n = 2048
+    with survivor.d.connect() as c:
+        c.send_raw(b"".join(pack([0, i, "rescan", []]) for i in range(n)))
+        answers = [c.response(i) for i in range(n)]
+        busy = [i for i, (err, _) in enumerate(answers) if err]
+        assert busy, "no request was refused"
+        for i in busy:
+            assert answers[i][0]["code"] == "busy", answers[i]
+            assert "1024 requests" in answers[i][0]["message"], answers[i]
+        served = [res for err, res in answers if not err]
+        assert len(served) >= 1024
+        assert all(res["mods"] > 0 for res in served)
+        assert_still_open(c)
+    survivor.check()
+
+
 CASES = [("Na", NA_T), ("AMPA", "glia__glia_test_mods__AMPA__0"), ("HHna",
          "glia__glia_demo__HHna__0"), ("Kdr", "glia__glia_plain__Kdr__0"), ("pas", "pas"),
          ("NetStim", "NetStim")]
