@@ -1,0 +1,31 @@
+/* The NEURON-block parser on arbitrary bytes: it must return 0 or -1, never
+ * crash, and what it returns must be whole: every name set, the mechanism
+ * name's offset pointing at that name in the text. */
+#include "modfile.h"
+#include "fuzz.h"
+
+#include <assert.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct modfile_info info;
+    struct modfile_error err;
+    if (modfile_parse((const char *)data, size, &info, &err) == 0) {
+        /* A build rewrites exactly these bytes of its copy. */
+        assert(info.name && *info.name);
+        assert(info.name_offset + info.name_length <= size);
+        assert(strlen(info.name) == info.name_length);
+        assert(memcmp(data + info.name_offset, info.name, info.name_length) == 0);
+        for (size_t i = 0; i < info.nparams; i++)
+            assert(info.params[i].name);
+        for (size_t i = 0; i < info.nincludes; i++)
+            assert(info.includes[i]);
+        modfile_info_free(&info);
+    } else {
+        assert(err.line >= 0 && err.message[0]);
+    }
+    return 0;
+}
