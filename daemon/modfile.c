@@ -430,7 +430,9 @@ static int is_punct(const struct parser *p, const struct token *t, char c)
 /* Describes a token for "unexpected ..." messages. */
 static const char *describe(const struct parser *p, const struct token *t, char *buf, size_t n)
 {
-    unsigned char c = (unsigned char)p->text[t->start];
+    /* Only a punctuation token has a byte to show: the end token's start
+     * is the text's length. */
+    unsigned char c = t->type == TOK_PUNCT ? (unsigned char)p->text[t->start] : 0;
 
     switch (t->type) {
     case TOK_NAME:

@@ -838,6 +838,9 @@ static void test_unbalanced_braces(void **state)
     expect_error("NEURON { SUFFIX a }\nPROCEDURE p() {\n  if (1) {\n  }\n", 4,
                  "block opened at line 2 never closed");
     expect_error("NEURON { SUFFIX a\n  { RANGE b }\n}\n", 2, "unexpected '{' in NEURON block");
+    /* A TITLE token ending the text starts at its end: describing it must
+     * not read the byte there (found by tests/fuzz). */
+    expect_error("NEURON { SUFFIX a\nTITLE", 2, "unexpected TITLE in NEURON block");
     expect_error("PARAMETER {\n  a = 1\n", 2, "PARAMETER block never closed (opened at line 1)");
 }
 
