@@ -134,7 +134,8 @@ const char *proto_zone_str(msgpack_zone *zone, const msgpack_object *o)
     char *s = msgpack_zone_malloc(zone, o->via.str.size + 1);
     if (!s)
         return NULL;
-    memcpy(s, o->via.str.ptr, o->via.str.size);
+    if (o->via.str.size) /* an empty string's ptr may be NULL */
+        memcpy(s, o->via.str.ptr, o->via.str.size);
     s[o->via.str.size] = '\0';
     return s;
 }
@@ -143,7 +144,7 @@ int proto_str_eq(const msgpack_object *o, const char *s)
 {
     size_t n = strlen(s);
     return o->type == MSGPACK_OBJECT_STR && o->via.str.size == n &&
-           memcmp(o->via.str.ptr, s, n) == 0;
+           (n == 0 || memcmp(o->via.str.ptr, s, n) == 0);
 }
 
 void proto_args_init(struct proto_args *a, struct proto_msg *m)

@@ -10,10 +10,9 @@
 static int of_pkg(const msgpack_object *c, const char *pkg)
 {
     const msgpack_object *o = obj_get(c, "pkg");
-    size_t n = strlen(pkg);
     if (!o || o->type != MSGPACK_OBJECT_STR)
-        return n == 0;
-    return o->via.str.size == n && memcmp(o->via.str.ptr, pkg, n) == 0;
+        return *pkg == '\0';
+    return proto_str_eq(o, pkg);
 }
 
 /* One row per asset and package: "Na  density  glia_test_mods  0, t". */

@@ -25,7 +25,8 @@ const char *obj_cstr(const msgpack_object *o, char *buf, size_t len)
         return buf;
     }
     size_t n = o->via.str.size < len - 1 ? o->via.str.size : len - 1;
-    memcpy(buf, o->via.str.ptr, n);
+    if (n) /* an empty string's ptr may be NULL */
+        memcpy(buf, o->via.str.ptr, n);
     buf[n] = '\0';
     return buf;
 }
