@@ -5,6 +5,7 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,6 @@ char *diag_replace(const char *s, const char *from, const char *to)
     return out;
 }
 
-/* Chatter nocmodl (and nrnivmodl around it) prints on success too. */
 /* Where a cut near p keeps lines whole (just after a newline at most 512
  * bytes back, or forward) or else characters (not inside a UTF-8 sequence). */
 static const char *boundary(const char *s, const char *p, int backward)
@@ -58,6 +58,7 @@ char *diag_clip(char *s, size_t max)
     return out;
 }
 
+/* Chatter nocmodl (and nrnivmodl around it) prints on success too. */
 static int is_chatter(const char *line, size_t n)
 {
     static const char *const prefixes[] = {"Translating ", "INCLUDEing ", "Thread Safe",
@@ -94,10 +95,13 @@ void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
     /* The message is the lines up to "... at line N in file F". */
     for (const char *line = d->detail; *line;) {
         size_t n = strcspn(line, "\n");
-        const char *at = strstr(line, " at line ");
-        if (at && (size_t)(at - line) < n) {
+        /* Within this line only: searching the rest of the output for every
+         * line would be quadratic in what the tool printed (up to 1 MiB). */
+        const char *at = memmem(line, n, " at line ", 9);
+        if (at) {
             append(msg, sizeof(msg), line, (size_t)(at - line));
-            d->line = atoi(at + strlen(" at line "));
+            long no = strtol(at + 9, NULL, 10);
+            d->line = no > 0 && no < INT_MAX ? (int)no : 0;
             break;
         }
         if (is_chatter(line, n))

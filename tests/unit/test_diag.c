@@ -61,6 +61,25 @@ static void nocmodl_without_a_line(void **state)
     diag_free(&d);
 }
 
+/* "at line" counts only in the line that says it, and only as a line
+ * number a file can have. */
+static void nocmodl_line_numbers_taken_with_care(void **state)
+{
+    (void)state;
+    struct diag d;
+    diag_nocmodl(&d, "first complaint\nsecond at line -3 in file x\n", COPY, ORIG);
+    assert_int_equal(d.line, 0);
+    assert_string_equal(d.summary, ORIG ": nocmodl: first complaint second");
+    diag_free(&d);
+    diag_nocmodl(&d, "huge at line 99999999999999999999\n", COPY, ORIG);
+    assert_int_equal(d.line, 0);
+    diag_free(&d);
+    diag_nocmodl(&d, "no line here\nlater at line 12 in file x\n", COPY, ORIG);
+    assert_int_equal(d.line, 12);
+    assert_string_equal(d.summary, ORIG ":12: nocmodl: no line here later");
+    diag_free(&d);
+}
+
 #define CPATH "/cache/tmp/c1-ab/glia__p__Verb__0.c"
 
 /* An error in VERBATIM code: the C line's text is found once in the mod. */
@@ -180,6 +199,7 @@ int main(void)
         cmocka_unit_test(nocmodl_syntax_error),
         cmocka_unit_test(nocmodl_inside_nrnivmodl),
         cmocka_unit_test(nocmodl_without_a_line),
+        cmocka_unit_test(nocmodl_line_numbers_taken_with_care),
         cmocka_unit_test(cc_error_mapped_to_the_mod_line),
         cmocka_unit_test(cc_error_not_mapped_when_ambiguous),
         cmocka_unit_test(cc_without_an_error_line),
