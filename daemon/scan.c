@@ -293,9 +293,8 @@ static char *module_dir(struct index_pkg *p, const char *modpath)
     return NULL;
 }
 
-/* "name-1.2.3.dist-info" -> "1.2.3" */
-/* name-version.dist-info; NULL for a name pip would not make (no dash
- * before the suffix, as in "x.dist-info"). */
+/* "name-1.2.3.dist-info" -> "1.2.3"; NULL for a name pip would not make
+ * (no dash before the suffix, as in "x.dist-info"). */
 static char *version_of(const char *dist_info_name)
 {
     size_t len = strlen(dist_info_name), sl = strlen(".dist-info");
