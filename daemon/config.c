@@ -25,6 +25,7 @@ struct loader {
     int why_line;    /* where the first refusal was */
     char why[256];   /* first refusal, without the line */
     int env_line;    /* where the env whose section has no keys starts */
+    int too_long;    /* the reader stopped at a line inih cannot hold */
 };
 
 static char *home_path(const char *xdg_var, const char *fallback, const char *leaf)
@@ -269,6 +270,16 @@ static char *read_line(char *buf, int size, void *ud)
     if (!fgets(buf, size, l->f))
         return NULL;
     l->line++;
+    /* inih's buffer is fixed (200 bytes in Debian's build): the rest of a
+     * longer line would come back as a line of its own, misread. */
+    size_t n = strlen(buf);
+    if (n == (size_t)size - 1 && buf[n - 1] != '\n') {
+        int next = fgetc(l->f); /* a line that just fits ends here */
+        if (next != EOF && next != '\n') {
+            l->too_long = size - 2;
+            return NULL;
+        }
+    }
     const char *p = buf + strspn(buf, " \t");
     if (strncmp(p, "[env:", 5) == 0) {
         size_t n = strcspn(p + 5, "]");
@@ -296,7 +307,11 @@ static int parse_file(struct config *c, const char *path, char *err, size_t errl
         snprintf(err, errlen, "%s: cannot read: %s", path, why);
         return -1;
     }
-    char *dir = xstrdup(path);
+    /* Relative values are relative to the file's directory, made absolute
+     * now: gliad's working directory is nobody's business. */
+    char cwd[PATH_MAX];
+    char *dir = path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? xstrdup(path)
+                                                              : xprintf("%s/%s", cwd, path);
     char *slash = strrchr(dir, '/');
     if (slash)
         *slash = '\0';
@@ -305,6 +320,11 @@ static int parse_file(struct config *c, const char *path, char *err, size_t errl
     int bad = ferror(f);
     fclose(f);
     free(dir);
+    if (l.too_long) {
+        snprintf(err, errlen, "%s:%d: line longer than %d characters, which is all inih reads",
+                 path, l.line, l.too_long);
+        return -1;
+    }
     if (line < 0 || bad) {
         snprintf(err, errlen, "%s: cannot read: %s", path,
                  line == -2 ? "out of memory" : strerror(errno ? errno : EIO));

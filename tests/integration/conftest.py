@@ -129,7 +129,7 @@ class GliadFactory:
         return d
 
     def launch(self, args, *, base=None, socket_path, state_dir=None, env=None, wait=True,
-               indexed=True):
+               indexed=True, cwd=None):
         """Starts gliad with exactly these arguments; env entries are added
         to (or, when None, removed from) the test environment of base."""
         base = Path(base) if base else self.base()
@@ -140,7 +140,7 @@ class GliadFactory:
             else:
                 e[k] = str(v)
         d = lib.Gliad(args, e, socket_path, base / f"gliad-{len(self.daemons)}.log",
-                      state_dir=state_dir)
+                      state_dir=state_dir, cwd=cwd)
         d.base = base
         self.daemons.append(d)
         d.spawn()

@@ -269,8 +269,9 @@ def _die_with_parent():
 class Gliad:
     """One gliad process. Its stderr goes to a file (a pipe could fill up)."""
 
-    def __init__(self, args, env, socket_path, log_path, state_dir=None):
+    def __init__(self, args, env, socket_path, log_path, state_dir=None, cwd=None):
         self.args = [str(a) for a in args]
+        self.cwd = cwd
         self.env = env
         self.socket = str(socket_path)
         self.log_path = Path(log_path)
@@ -284,7 +285,7 @@ class Gliad:
         self.proc = subprocess.Popen([str(gliad_binary()), *self.args], env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True,
-                                     preexec_fn=_die_with_parent)
+                                     preexec_fn=_die_with_parent, cwd=self.cwd)
         self.returncode = None
         self.reaped = False
         return self

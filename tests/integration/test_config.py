@@ -66,6 +66,41 @@ def test_line_and_key_of_an_error_match(gliad):
             assert "frobnicate" not in l, log
 
 
+def test_line_longer_than_inih_reads_is_an_error(gliad):
+    """Debian's inih holds 200 bytes a line: the rest of a longer one came
+    back as a line of its own (an error on the wrong line, or worse, a value
+    silently replaced by the line's tail)."""
+    long_dir = "/" + "d" * 186 + " my state"
+    rc, log, cfg = config_error(gliad, HEAD + f"\n[daemon]\nstate_dir = {long_dir}\n")
+    assert rc != 0, log
+    errors = [l for l in log.splitlines() if f"{cfg}:6: " in l]
+    assert len(errors) == 1 and "longer than 198 characters" in errors[0], log
+    assert not os.path.exists("my state")
+
+
+def test_line_that_just_fits_is_read(gliad, main_site):
+    base = gliad.base()
+    cfg = base / "gliad.ini"
+    head = f"[daemon]\nsocket = {base}/run/gliad.sock\nstate_dir = {base}/state\n"
+    line = f"cache_dir = {base}/cache"
+    line += "/" * (199 - len(line))
+    assert len(line) == 199
+    cfg.write_text(f"{head}{line}\n\n[env:default]\nsite_packages = {main_site.site}\n")
+    d = gliad.launch(["--config", cfg], base=base, socket_path=base / "run/gliad.sock")
+    assert d.ok("status")["cache_dir"].rstrip("/") == f"{base}/cache"
+
+
+def test_relative_paths_in_a_config_named_without_a_dir(gliad, main_site):
+    """--config gliad.ini from the config's own dir: its relative paths are
+    made absolute at once, not left relative to gliad's working directory."""
+    base = gliad.base()
+    sock = base / "run/gliad.sock"
+    (base / "gliad.ini").write_text(f"[daemon]\nsocket = {sock}\nstate_dir = state\n\n"
+                                    f"[env:default]\nsite_packages = {main_site.site}\n")
+    d = gliad.launch(["--config", "gliad.ini"], base=base, socket_path=sock, cwd=base)
+    assert d.ok("status")["state_dir"] == f"{base}/state"
+
+
 def test_config_that_is_a_directory_is_an_error(gliad):
     """fopen() succeeds on a directory and reads fail: not an empty config."""
     base = gliad.base()
