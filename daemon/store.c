@@ -100,8 +100,10 @@ static int migrate(struct store *s, char *err, size_t errlen)
     int rc = exec(s, sql);
     free(sql);
     if (rc < 0) {
-        exec(s, "ROLLBACK");
+        /* The cause first: a ROLLBACK replaces SQLite's last message. */
         snprintf(err, errlen, "%s: cannot create the schema: %s", s->path, store_error(s));
+        if (!sqlite3_get_autocommit(s->db))
+            exec(s, "ROLLBACK");
     }
     return rc;
 }

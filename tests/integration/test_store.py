@@ -47,3 +47,21 @@ def test_a_database_of_a_newer_gliad_is_refused(gliad):
                      socket_path=base / "s.sock")
     rc, log = gliad.run_to_exit(["--config", cfg], base=base)
     assert rc != 0 and "newer gliad (schema 99" in log, log
+
+
+def test_a_failed_upgrade_says_what_sqlite_said(gliad):
+    """The schema upgrade's own error, not the ROLLBACK's after it (which
+    was "not an error")."""
+    base = gliad.base()
+    state = base / "state"
+    state.mkdir()
+    db = sqlite3.connect(state / "gliad.db")
+    db.executescript(V1 + "CREATE VIEW mods_env AS SELECT 1;")
+    db.close()
+    cfg = base / "gliad.ini"
+    lib.write_config(cfg, state_dir=state, cache_dir=base / "cache", envs={"default": [base]},
+                     socket_path=base / "s.sock")
+    rc, log = gliad.run_to_exit(["--config", cfg], base=base)
+    errors = [l for l in log.splitlines() if "cannot create the schema" in l]
+    assert rc != 0 and len(errors) == 1, log
+    assert "mods_env" in errors[0] and "not an error" not in errors[0], log
