@@ -88,9 +88,9 @@ static int read_pair(const msgpack_object *o, msgpack_zone *zone, struct resolve
             continue; /* "assets" and "name" in a scope; room to grow */
         if (v->type == MSGPACK_OBJECT_NIL)
             continue;
-        if (v->type != MSGPACK_OBJECT_STR) {
-            snprintf(err, errlen, "%s: %.*s must be a string", where, (int)k->via.str.size,
-                     k->via.str.ptr);
+        if (v->type != MSGPACK_OBJECT_STR || proto_str_has_nul(v)) {
+            snprintf(err, errlen, "%s: %.*s must be a string%s", where, (int)k->via.str.size,
+                     k->via.str.ptr, v->type == MSGPACK_OBJECT_STR ? " without NUL bytes" : "");
             return -1;
         }
         *slot = proto_zone_str(zone, v);
@@ -123,12 +123,20 @@ static int read_scope(const msgpack_object *o, const char *asset, msgpack_zone *
             struct resolve_pref p;
             if (read_pair(&kv->val, zone, &p, "an asset preference", err, errlen) < 0)
                 return -1;
-            if (proto_str_eq(&kv->key, asset)) {
+            if (!proto_str_eq(&kv->key, asset))
+                continue;
+            /* Named twice in one scope: the later entry wins for each field
+             * it sets, as for every other pair of preferences. */
+            if (!s->nassets) {
                 ap->asset = asset;
-                ap->pref = p;
+                ap->pref.pkg = ap->pref.variant = NULL;
                 s->assets = ap;
                 s->nassets = 1;
             }
+            if (p.pkg)
+                ap->pref.pkg = p.pkg;
+            if (p.variant)
+                ap->pref.variant = p.variant;
         }
     }
     return 0;

@@ -23,8 +23,7 @@ static int get_u32(const msgpack_object *o, uint32_t *out)
     return 0;
 }
 
-/* A string read as a C string would stop short: "status\0x" is not "status". */
-static int has_nul(const msgpack_object *str)
+int proto_str_has_nul(const msgpack_object *str)
 {
     return str->via.str.size > 0 && memchr(str->via.str.ptr, '\0', str->via.str.size);
 }
@@ -89,7 +88,7 @@ int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *wh
         if (v[2].type != MSGPACK_OBJECT_STR)
             return fail(why, whylen, "method must be a string");
         m->method = proto_zone_str(m->unpacked.zone, &v[2]);
-        if (has_nul(&v[2]))
+        if (proto_str_has_nul(&v[2]))
             return fail(why, whylen, "method must not hold a NUL byte");
         if (get_params(&v[3], &m->params) < 0)
             return fail(why, whylen, "params must be an array holding one map");
@@ -109,7 +108,7 @@ int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *wh
         if (v[1].type != MSGPACK_OBJECT_STR)
             return fail(why, whylen, "method must be a string");
         m->method = proto_zone_str(m->unpacked.zone, &v[1]);
-        if (has_nul(&v[1]))
+        if (proto_str_has_nul(&v[1]))
             return fail(why, whylen, "method must not hold a NUL byte");
         if (get_params(&v[2], &m->params) < 0)
             return fail(why, whylen, "params must be an array holding one map");
@@ -247,7 +246,7 @@ const char **proto_args_strv(struct proto_args *a, const char *key, size_t *n)
             proto_args_fail(a, "parameter '%s' must be an array of strings", key);
             return NULL;
         }
-        if (has_nul(&o->via.array.ptr[i])) {
+        if (proto_str_has_nul(&o->via.array.ptr[i])) {
             proto_args_fail(a, "parameter '%s' holds a NUL byte", key);
             return NULL;
         }

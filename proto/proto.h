@@ -143,6 +143,8 @@ int proto_args_ok(const struct proto_args *a);
 const char *proto_zone_str(msgpack_zone *zone, const msgpack_object *o);
 /* Compares a msgpack string with a C string. */
 int proto_str_eq(const msgpack_object *o, const char *s);
+/* A string that a C string would cut short: "status\0x" is not "status". */
+int proto_str_has_nul(const msgpack_object *str);
 
 /* ---- Encoding --------------------------------------------------------- */
 

@@ -5,6 +5,7 @@ The resolver's rules are unit-tested one by one; here a few end-to-end cases
 prove gliad feeds them the right scopes in the right order.
 """
 
+import msgpack
 import pytest
 
 pytestmark = pytest.mark.shared_build_cache
@@ -177,6 +178,22 @@ def test_asset_method_takes_the_same_scopes(ro):
     assert "glia_rival" in res["resolved"]["why"]
 
 
+def test_an_asset_named_twice_in_a_scope_merges_field_by_field(ro):
+    """A map with a duplicate key (msgpack allows it): the later entry wins
+    for each field it sets, as resolution.md says, rather than replacing the
+    earlier entry whole."""
+    # {"assets": {"Na": {"pkg": "glia_test_mods"}, "Na": {"variant": "0"}}}: the
+    # variant alone leaves glia_rival's Na in, the package alone is settled
+    # only by the variant-0 tie break; both make NA_0 the one match.
+    na = lambda key, val: b"\xa2Na\x81" + msgpack.packb(key) + msgpack.packb(val)
+    scope = b"\x81\xa6assets\x82" + na("pkg", "glia_test_mods") + na("variant", "0")
+    params = (b"\x83\xa5asset\xa2Na\xa3env\xa3dup\xa5prefs\x91" + scope)
+    with ro.connect() as c:
+        c.send_raw(b"\x94\x00\x07\xa7resolve\x91" + params)
+        err, res = c.response(7)
+    assert err is None and res["full"] == NA_0, err
+
+
 @pytest.mark.parametrize("prefs,word", [
     ("glia_rival", "prefs"),
     ({"pkg": "glia_rival"}, "prefs"),
@@ -186,6 +203,9 @@ def test_asset_method_takes_the_same_scopes(ro):
     ([{"assets": ["HHna"]}], "assets"),
     ([{"assets": {"HHna": "glia_rival"}}], "asset preference"),
     ([{"assets": {"HHna": {"pkg": 1}}}], "pkg"),
+    # a C string would be cut at the NUL, and "glia_rival\0zz" read as glia_rival
+    ([{"pkg": "glia_rival\0zz"}], "NUL"),
+    ([{"assets": {"HHna": {"variant": "0\0"}}}], "NUL"),
 ])
 def test_malformed_scopes_are_bad_requests(ro, prefs, word):
     err, res = ro.call("resolve", {"asset": "HHna", "env": "dup", "prefs": prefs})
