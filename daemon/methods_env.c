@@ -56,9 +56,11 @@ static enum call_state m_register(struct call *c)
                    "env.register needs a name and 1 to 64 site_packages dirs");
         return CALL_DONE;
     }
+    /* The store keeps the dirs one per line. */
     for (size_t i = 0; i < n; i++)
-        if (site[i][0] != '/') {
-            call_error(c, PROTO_E_BAD_REQUEST, "site_packages must be absolute paths, not '%s'",
+        if (site[i][0] != '/' || strchr(site[i], '\n')) {
+            call_error(c, PROTO_E_BAD_REQUEST,
+                       "site_packages must be absolute paths without newlines, not '%s'",
                        site[i]);
             return CALL_DONE;
         }

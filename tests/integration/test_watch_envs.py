@@ -78,7 +78,9 @@ def test_register_changes_dirs_and_meets_config_envs(gliad, tmp_path):
     err, _ = d.call("env.forget", {"name": "conf"})
     assert err["code"] == "bad_request"
     for bad in ({"name": "x", "site_packages": []}, {"name": "x", "site_packages": ["rel/dir"]},
-                {"name": "", "site_packages": [str(c)]}, {"site_packages": [str(c)]}):
+                {"name": "", "site_packages": [str(c)]}, {"site_packages": [str(c)]},
+                # the store keeps dirs one per line: this came back as two
+                {"name": "x", "site_packages": [f"{c}/we\nird"]}):
         err, _ = d.call("env.register", bad)
         assert err["code"] == "bad_request", bad
 
