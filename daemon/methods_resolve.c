@@ -74,6 +74,25 @@ static int run_resolve(struct call *c, const struct index_asset *a, const char *
     return 0;
 }
 
+/* Options that select the first match and only it: its package when no
+ * other match shares it, its variant when every match is of one package,
+ * else both. */
+static void example_pick(const struct index_asset *a, const struct resolve_result *r,
+                         char *out, size_t len)
+{
+    const struct index_mod *first = a->mods[r->matches[0]];
+    size_t known = r->nmatches < RESOLVE_MAX_MATCHES ? r->nmatches : RESOLVE_MAX_MATCHES;
+    size_t same_pkg = 0;
+    for (size_t i = 0; i < known; i++)
+        same_pkg += strcmp(a->mods[r->matches[i]]->pkgname, first->pkgname) == 0;
+    if (same_pkg == 1 && known == r->nmatches)
+        snprintf(out, len, "--pkg=%s", first->pkgname);
+    else if (same_pkg == r->nmatches)
+        snprintf(out, len, "--variant=%s", first->variant);
+    else
+        snprintf(out, len, "--pkg=%s --variant=%s", first->pkgname, first->variant);
+}
+
 /* The words for a failed resolution; returns its error code. */
 static const char *failure(const struct resolve_result *r, const struct index_asset *a,
                            const char *asset, const char *pkg, const char *variant, char *msg,
@@ -83,10 +102,12 @@ static const char *failure(const struct resolve_result *r, const struct index_as
     if (r->status == RESOLVE_AMBIGUOUS) {
         size_t shown = r->nmatches < RESOLVE_MAX_MATCHES ? r->nmatches : RESOLVE_MAX_MATCHES;
         join_fulls(list, sizeof(list), a, r->matches, shown);
+        char pick[300];
+        example_pick(a, r, pick, sizeof(pick));
         snprintf(msg, len,
                  "'%s' is ambiguous: %zu candidates match (%s); pick one with a package or "
-                 "variant, e.g. gliactl select %s --pkg=%s",
-                 asset, r->nmatches, list, asset, a->mods[r->matches[0]]->pkgname);
+                 "variant, e.g. gliactl select %s %s",
+                 asset, r->nmatches, list, asset, pick);
         return PROTO_E_AMBIGUOUS;
     }
     join_fulls(list, sizeof(list), a, NULL, a->n);

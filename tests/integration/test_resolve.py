@@ -237,6 +237,43 @@ def test_variant_shared_by_two_packages_stays_ambiguous(d):
     assert sorted(err["candidates"]) == sorted([NA_0, RIVAL_NA])
 
 
+def follow_the_advice(d, env, asset):
+    """Runs the select an ambiguous answer suggests; the asset must then
+    resolve. Leaves no preference behind."""
+    amb, _ = resolve(d, asset, env=env)
+    assert amb["code"] == "ambiguous", amb
+    m = re.search(r"e\.g\. gliactl select (\S+)((?: --\w+=\S+)+)$", amb["message"])
+    assert m and m.group(1) == asset, amb["message"]
+    opts = m.group(2).split()
+    try:
+        assert d.ctl("--env", env, "select", asset, *opts).rc == 0
+        err, res = resolve(d, asset, env=env)
+        assert err is None, (opts, err)
+        assert res["full"] in amb["candidates"]
+        return opts, res["full"]
+    finally:
+        assert d.ctl("--env", env, "unselect", asset).rc == 0
+
+
+@pytest.mark.parametrize("asset", ["HHna", "Na"])
+def test_the_advice_of_an_ambiguous_answer_settles_it(d, asset):
+    follow_the_advice(d, "dup", asset)
+
+
+def test_the_advice_when_every_match_is_of_one_package(gliad, tmp_path):
+    """Two variants of one package, neither 0: a --pkg advice would change
+    nothing (it once said --pkg=glia_two); the variant settles it."""
+    site = tmp_path / "site"
+    hhk = lib.demo_mods()["HHk"][0]
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(site, lib.write_package(
+        tmp_path / "src", "glia_two", {f"mods/Kv__{v}.mod": lib.rename_mechanism(
+            hhk, f"glia__glia_two__Kv__{v}") for v in ("a", "b")}))
+    d = gliad({"default": [site]})
+    opts, full = follow_the_advice(d, "default", "Kv")
+    assert len(opts) == 1 and opts[0].startswith("--variant="), opts
+    assert full == "glia__glia_two__Kv__" + opts[0].split("=")[1]
+
+
 def test_unknown_asset_and_no_match_are_distinct(d):
     err, res = resolve(d, "Nope")
     assert res is None and err["code"] == "unknown_asset"
