@@ -638,3 +638,76 @@ def test_fast_path_inserts_and_returns_accessors(py, speedups):
     assert r["kind"] == ("builtin_function_or_method" if speedups else "function")
     assert r["first"] == [NA_T] and r["rest"] == [NA_0], r
     assert r["accessor"] and r["same_section"] and r["pp"] == 0.3, r
+
+
+# ---- processes and threads ------------------------------------------------------------
+
+def test_forked_children_have_connections_of_their_own(py):
+    """multiprocessing forks: parent and children once shared one socket,
+    took each other's replies (wrong answers) and hung."""
+    r = py.ok("""
+        import multiprocessing as mp, threading
+        import glia as g
+        g.load_library()
+        g.resolve("Na")                      # the parent has a connection now
+        def job(asset):
+            return asset, g.resolve(asset)
+        wrong, done = [], threading.Event()
+        def parent_asks():
+            while not done.is_set():
+                if g.resolve("AMPA") != "glia__glia_test_mods__AMPA__0":
+                    wrong.append("parent")
+        t = threading.Thread(target=parent_asks)
+        t.start()
+        with mp.get_context("fork").Pool(3) as pool:
+            res = pool.map_async(job, ["Na", "Kdr", "HHk"] * 30).get(60)
+        done.set()
+        t.join()
+        out(answers=sorted(set(res)), wrong=wrong, after=g.resolve("Na", variant="t"))
+    """)
+    assert r["answers"] == [["HHk", DEMO_HHK], ["Kdr", "glia__glia_plain__Kdr__0"],
+                            ["Na", NA_0]]
+    assert r["wrong"] == [] and r["after"] == NA_T
+
+
+def test_select_racing_another_threads_insert(py):
+    """A select while another thread's resolution is in flight: that answer,
+    made under the old preferences, once landed in the new ones' cache and
+    later inserts ignored the selection."""
+    r = py.ok("""
+        import random, threading
+        from neuron import h
+        import glia as g
+        g.load_library()
+        stale = 0
+        for i in range(300):
+            g.select("Na", variant="0")
+            w = threading.Thread(target=g.insert, args=(h.Section(name=f"w{i}"), "Na"))
+            w.start()
+            deadline = time.perf_counter() + random.random() / 1000
+            while time.perf_counter() < deadline:
+                pass
+            g.select("Na", variant="t")
+            w.join()
+            s = h.Section(name=f"m{i}")
+            g.insert(s, "Na")
+            stale += density(s) != ["glia__glia_test_mods__Na__t"]
+        out(stale=stale)
+    """.replace("import random, threading", "import random, threading, time"))
+    assert r == {"stale": 0}
+
+
+def test_a_request_over_the_limit_is_refused_not_retried(py):
+    """gliad refuses a message over 1 MiB and hangs up, saying why: the
+    module raised "is it crashing?" after sending it twice."""
+    r = py.ok("""
+        import glia as g
+        from glia.exceptions import GliaError
+        try:
+            g.resolve("x" * (2 << 20))
+        except GliaError as e:
+            out(err=str(e))
+        out(after=g.resolve("Na"))
+    """)
+    assert "1 MiB" in r["err"] and "crashing" not in r["err"], r
+    assert r["after"] == NA_0

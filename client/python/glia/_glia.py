@@ -124,6 +124,21 @@ class Glia:
         self._loaded_names = frozenset()
         self._h = None
         self._params = {}
+        self._loaded_pid = None  # the process that told gliad of the load
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self):
+        """A forked child (multiprocessing's default here) holds the
+        parent's sockets: requests of both on one socket would take each
+        other's replies. The child starts afresh, with locks no thread of
+        the parent holds; its library is the parent's, reported as its own
+        at its first connection."""
+        self._lock = threading.RLock()
+        self._notes_lock = threading.Lock()
+        self._cache_lock = threading.Lock()
+        self._conn = self._notes = self._notes_poll = self._watcher = None
+        self._epoch += 1
+        self._cache, self._fast = {}, {}
 
     # ---- Connection ---------------------------------------------------------
 
@@ -142,6 +157,10 @@ class Glia:
                 {"name": sys.prefix, "site_packages": _site_dirs(), "neuron": neuron},
             )
             name = r["name"]
+        if self._loaded_generation is not None and self._loaded_pid != os.getpid():
+            # Keeps the loaded library from GC for as long as this process lives.
+            conn.call("loaded", {"env": name, "generation": self._loaded_generation})
+            self._loaded_pid = os.getpid()
         self._conn, self._env = conn, name
 
     def _call(self, method, params=None):
@@ -157,6 +176,8 @@ class Glia:
                     return self._conn.call(method, params)
                 except _rpc.DaemonError as e:
                     if e.code != "shutting_down":
+                        if self._conn is not None and self._conn.closed:
+                            self._conn = None  # refused whole: the next call connects anew
                         raise
                 except (ConnectionError, OSError):
                     pass
@@ -380,12 +401,27 @@ class Glia:
 
     # ---- Preferences --------------------------------------------------------
 
-    def _rekey(self):
+    def _change_prefs(self, change):
+        """Replaces the script's preferences and contexts by change(script,
+        contexts) (new objects: another thread may be sending the old ones)
+        and drops what was resolved under the old ones, all at once for
+        _snapshot."""
+
         def freeze(d):
             return tuple(sorted((k, freeze(v) if isinstance(v, dict) else v) for k, v in d.items()))
 
-        self._prefs_key = (freeze(self._script), tuple(freeze(c) for c in self._contexts))
-        self._fast = {}
+        with self._cache_lock:
+            script, contexts = change(self._script, self._contexts)
+            key = (freeze(script), tuple(freeze(c) for c in contexts))
+            self._script, self._contexts, self._prefs_key = script, contexts, key
+            self._epoch += 1
+            self._fast = {}
+
+    def _snapshot(self):
+        """(epoch, prefs key, scopes) of one moment: what is resolved with
+        these scopes is stored under this key, or not at all."""
+        with self._cache_lock:
+            return self._epoch, self._prefs_key, self._scopes()
 
     def _scopes(self):
         scopes = []
@@ -408,8 +444,7 @@ class Glia:
             pref["pkg"] = pkg
         if variant is not None:
             pref["variant"] = variant
-        self._script[asset] = pref
-        self._rekey()
+        self._change_prefs(lambda script, contexts: ({**script, asset: pref}, contexts))
 
     def push_context(self, assets=None, pkg=None, variant=None):
         scope = {}
@@ -429,19 +464,23 @@ class Glia:
                 }
                 for name, p in assets.items()
             }
-        self._contexts.append(scope)
-        self._rekey()
+        self._change_prefs(lambda script, contexts: (script, contexts + [scope]))
 
     def pop_context(self):
-        self._contexts.pop()
-        self._rekey()
+        def pop(script, contexts):
+            if not contexts:
+                raise IndexError("pop_context() without a context to pop")
+            return script, contexts[:-1]
+
+        self._change_prefs(pop)
 
     # ---- Resolution ---------------------------------------------------------
 
-    def _resolve_full(self, asset, variant, pkg):
-        """(full name, point process?) by asking gliad; checks the library."""
+    def _resolve_full(self, asset, variant, pkg, scopes=None):
+        """(full name, point process?, built-in?) by asking gliad."""
         params = {"asset": asset, "pkg": pkg, "variant": variant, "sync": True}
-        scopes = self._scopes()
+        if scopes is None:
+            scopes = self._snapshot()[2]
         if scopes:
             params["prefs"] = scopes
         try:
@@ -457,15 +496,16 @@ class Glia:
             return asset
         return self._resolve_full(asset, variant, pkg)[0]
 
-    def _entry(self, asset, variant, pkg, key):
+    def _entry(self, asset, variant, pkg):
         # Subscribed first, then asked: a change gliad makes after this
         # answer is computed is notified to us.
         self._subscribe()
-        epoch = self._epoch
+        epoch, prefs_key, scopes = self._snapshot()
+        key = (asset, variant, pkg, prefs_key)
         if isinstance(asset, str) and asset.startswith("glia__"):
             full, point, builtin = self._lookup_full(asset)
         else:
-            full, point, builtin = self._resolve_full(asset, variant, pkg)
+            full, point, builtin = self._resolve_full(asset, variant, pkg, scopes)
         if not builtin and full not in self._loaded_names:
             self._not_loaded(full)
         hit = (full, point)
@@ -525,6 +565,7 @@ class Glia:
             self._loaded_generation = lib.get("generation")
             self._loaded_names = frozenset(lib.get("names") or ())
             self._call("loaded", {"generation": lib["generation"]})
+            self._loaded_pid = os.getpid()
 
     def compile(self):
         """Asks gliad to build now and waits for it (with progress)."""
@@ -546,7 +587,7 @@ class Glia:
         key = (asset, variant, pkg, self._prefs_key)
         hit = self._cache.get(key)
         if hit is None:
-            hit = self._entry(asset, variant, pkg, key)
+            hit = self._entry(asset, variant, pkg)
         full, point = hit
         neuron = getattr(section, "__neuron__", None)
         if neuron is not None:
@@ -583,7 +624,7 @@ class Glia:
 
     def test_mechanism(self, mechanism):
         self.load_library()
-        full, point = self._entry(mechanism, None, None, (mechanism, None, None, self._prefs_key))
+        full, point = self._entry(mechanism, None, None)
         if point:
             if not hasattr(self._h, full):
                 raise LibraryError(f"'{full}' is not in NEURON")

@@ -46,15 +46,38 @@ class Connection:
         # Replies can be long (a log, many failures): as much as the C client takes.
         self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
         self.next_id = 0
+        self.closed = False
 
     def close(self):
+        self.closed = True
         try:
             self.sock.close()
         except OSError:
             pass
 
     def send(self, msg):
-        self.sock.sendall(msgpack.packb(msg, use_bin_type=True))
+        try:
+            self.sock.sendall(msgpack.packb(msg, use_bin_type=True))
+        except (BrokenPipeError, ConnectionResetError):
+            # gliad hung up mid-request; if it refused the request, it said
+            # why before it did.
+            why = self._last_words()
+            if why is not None:
+                raise DaemonError(why) from None
+            raise
+
+    def _last_words(self):
+        """The params of the error notification gliad sent before closing,
+        or None."""
+        self.sock.settimeout(1.0)
+        try:
+            while True:
+                msg = self.read()
+                if msg[0] == 2 and msg[1] == "error":
+                    self.close()
+                    return msg[2][0] if msg[2] else {}
+        except (OSError, ConnectionError, ValueError):
+            return None
 
     def read(self):
         """The next message; raises ConnectionError when gliad hung up."""
@@ -76,6 +99,11 @@ class Connection:
                 if msg[2] is not None:
                     raise DaemonError(msg[2])
                 return msg[3]
+            if msg[0] == 2 and msg[1] == "error":
+                # gliad could not follow this stream: it says why, once,
+                # and hangs up.
+                self.close()
+                raise DaemonError(msg[2][0] if msg[2] else {})
             if msg[0] == 2 and on_note is not None:
                 on_note(msg[1], msg[2][0] if msg[2] else {})
 
