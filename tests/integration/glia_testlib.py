@@ -224,9 +224,10 @@ def copy_corpus_package(root, name="glia_test_mods"):
 
 def write_config(path, *, socket_path=None, state_dir=None, cache_dir=None, envs=None,
                  daemon_extra=None, raw=None):
-    """Writes a gliad INI file. envs: {name: [site dir, ...]}."""
+    """Writes a gliad INI file. envs: {name: [site dir, ...]}. Paths that
+    are not UTF-8 (str with surrogate escapes) are written as their bytes."""
     if raw is not None:
-        Path(path).write_text(raw)
+        Path(path).write_text(raw, errors="surrogateescape")
         return path
     lines = ["[daemon]"]
     for key, val in (("socket", socket_path), ("state_dir", state_dir),
@@ -237,7 +238,7 @@ def write_config(path, *, socket_path=None, state_dir=None, cache_dir=None, envs
         lines.append(f"{key} = {val}")
     for name, dirs in (envs or {}).items():
         lines += ["", f"[env:{name}]", "site_packages = " + ":".join(map(str, dirs))]
-    Path(path).write_text("\n".join(lines) + "\n")
+    Path(path).write_text("\n".join(lines) + "\n", errors="surrogateescape")
     return path
 
 
@@ -447,7 +448,9 @@ class Rpc:
         except OSError:
             self.sock.close()
             raise
-        self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
+        # Paths in replies are the file system's bytes (see PROTOCOL.md).
+        self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False,
+                                         unicode_errors="surrogateescape")
         self.next_id = 1
         self.pending = []  # messages read but not asked for yet
 
@@ -464,7 +467,7 @@ class Rpc:
         self.sock.sendall(data)
 
     def send(self, obj):
-        self.send_raw(msgpack.packb(obj, use_bin_type=True))
+        self.send_raw(msgpack.packb(obj, use_bin_type=True, unicode_errors="surrogateescape"))
 
     def request(self, method, params=None, msgid=None):
         """Sends a request; returns its msgid. params None sends []."""

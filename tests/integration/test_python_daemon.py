@@ -351,6 +351,25 @@ def test_builtins_without_any_glia_package(gliad, main_site, tmp_path):
     assert r == {"mechs": ["hh"], "clamp": "IClamp[0]", "amp": 0.3}
 
 
+def test_site_dir_whose_name_is_not_utf8(gliad, main_site, corpus_site, tmp_path):
+    """Paths are the file system's bytes: gliad passes them on as they are,
+    and the module decodes them as os.fsdecode does (it raised
+    UnicodeDecodeError on such a reply)."""
+    site = tmp_path / os.fsdecode(b"site-\xff")
+    shutil.copytree(corpus_site, site)
+    d = gliad({"default": [site]})
+    r = pylib.Py(main_site.venv.python, d.socket, tmp_path).ok("""
+        import os
+        from neuron import h
+        import glia as g
+        s = h.Section(name="s")
+        g.insert(s, "Na")
+        roots = [os.fsencode(p.root) for p in g.get_packages() if p.name == "glia_test_mods"]
+        out(mechs=density(s), ff=[b"site-\\xff" in r for r in roots])
+    """)
+    assert r == {"mechs": [NA_0], "ff": [True]}
+
+
 # ---- a long first build ---------------------------------------------------------------------
 
 def test_long_first_build_shows_progress(gliad, fresh_venv, tmp_path):

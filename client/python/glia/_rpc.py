@@ -43,8 +43,12 @@ class Connection:
         except OSError:
             self.sock.close()
             raise
-        # Replies can be long (a log, many failures): as much as the C client takes.
-        self.unpacker = msgpack.Unpacker(raw=False, max_buffer_size=64 << 20)
+        # Replies can be long (a log, many failures): as much as the C client
+        # takes. Paths are the file system's bytes, not always UTF-8: they
+        # decode the way os.fsdecode does, and go back unchanged.
+        self.unpacker = msgpack.Unpacker(
+            raw=False, unicode_errors="surrogateescape", max_buffer_size=64 << 20
+        )
         self.next_id = 0
         self.closed = False
 
@@ -57,7 +61,9 @@ class Connection:
 
     def send(self, msg):
         try:
-            self.sock.sendall(msgpack.packb(msg, use_bin_type=True))
+            self.sock.sendall(
+                msgpack.packb(msg, use_bin_type=True, unicode_errors="surrogateescape")
+            )
         except (BrokenPipeError, ConnectionResetError):
             # gliad hung up mid-request; if it refused the request, it said
             # why before it did.
