@@ -4,6 +4,7 @@
 #include "client.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,13 +79,42 @@ int proto_client_flush(struct proto_client *c, char *err, size_t errlen)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
-            snprintf(err, errlen, "lost the connection to gliad: %s", strerror(errno));
+            int e = errno; /* for the caller: EPIPE, ECONNRESET say gliad hung up */
+            snprintf(err, errlen, "lost the connection to gliad: %s", strerror(e));
+            errno = e;
             return -1;
         }
         off += (size_t)n;
     }
     msgpack_sbuffer_clear(&c->out);
     return 0;
+}
+
+/*
+ * Waits until the socket has bytes to read. Between messages a client waits
+ * as long as gliad takes (sync and library with wait answer only when
+ * done); once part of a message is here, the rest comes at once unless
+ * gliad is stuck, so then it waits at most PROTO_CLIENT_STALL_MS for more.
+ * Returns 0, or -1 with err set.
+ */
+static int await_bytes(struct proto_client *c, char *err, size_t errlen)
+{
+    if (!proto_reader_partial(&c->reader))
+        return 0; /* recv blocks */
+    struct pollfd p = {.fd = c->fd, .events = POLLIN};
+    for (;;) {
+        int n = poll(&p, 1, PROTO_CLIENT_STALL_MS);
+        if (n > 0)
+            return 0; /* bytes, or the hang-up that recv then reports */
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n == 0)
+            snprintf(err, errlen, "gliad stopped in the middle of a reply (nothing more for %d s)",
+                     PROTO_CLIENT_STALL_MS / 1000);
+        else
+            snprintf(err, errlen, "lost the connection to gliad: %s", strerror(errno));
+        return -1;
+    }
 }
 
 int proto_client_read(struct proto_client *c, struct proto_msg *m, char *err, size_t errlen)
@@ -113,6 +143,8 @@ int proto_client_read(struct proto_client *c, struct proto_msg *m, char *err, si
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+        if (await_bytes(c, err, errlen) < 0)
+            return -1;
         ssize_t n = recv(c->fd, base, space, 0);
         if (n < 0 && errno == EINTR)
             continue;
@@ -125,19 +157,56 @@ int proto_client_read(struct proto_client *c, struct proto_msg *m, char *err, si
     }
 }
 
+/* gliad's last word before it hangs up on a stream it cannot follow (a
+ * request too large, bytes that are not msgpack): [2, "error", [{code,
+ * message}]]. */
+static int is_farewell(const struct proto_msg *m)
+{
+    return m->type == PROTO_NOTIFICATION && m->params && strcmp(m->method, "error") == 0;
+}
+
 int proto_client_call(struct proto_client *c, struct proto_msg *resp, proto_notify_fn on_note,
                       void *ud, char *err, size_t errlen)
 {
     uint32_t id = c->next_id - 1;
-    if (proto_client_flush(c, err, errlen) < 0)
+    /* gliad refuses a request too large from its header and hangs up
+     * without reading the rest, which can make the send fail: what gliad
+     * said before hanging up is still to be read. */
+    int sent = proto_client_flush(c, err, errlen) == 0;
+    if (!sent && errno != EPIPE && errno != ECONNRESET)
         return -1;
+    struct proto_msg farewell;
+    int said = 0;
     for (;;) {
-        if (proto_client_read(c, resp, err, errlen) < 0)
+        char why[256];
+        if (proto_client_read(c, resp, why, sizeof(why)) < 0) {
+            if (said) {
+                /* The answer to this request: gliad's error. */
+                farewell.type = PROTO_RESPONSE;
+                farewell.msgid = id;
+                farewell.error = farewell.params;
+                farewell.result = NULL;
+                *resp = farewell;
+                return 0;
+            }
+            if (sent)
+                snprintf(err, errlen, "%s", why);
             return -1;
-        if (resp->type == PROTO_RESPONSE && resp->msgid == id)
+        }
+        if (resp->type == PROTO_RESPONSE && resp->msgid == id) {
+            if (said)
+                proto_msg_free(&farewell);
             return 0;
+        }
         if (resp->type == PROTO_NOTIFICATION && on_note)
             on_note(ud, resp);
+        if (is_farewell(resp)) {
+            if (said)
+                proto_msg_free(&farewell);
+            farewell = *resp;
+            said = 1;
+            continue;
+        }
         proto_msg_free(resp);
     }
 }

@@ -29,13 +29,20 @@ void proto_client_close(struct proto_client *c);
  * c->pk before proto_client_call. Returns the msgid. */
 uint32_t proto_client_begin(struct proto_client *c, const char *method, int with_params);
 
+/* A reply whose first bytes came and then nothing more for this long is
+ * given up (the wait for a reply's first byte has no limit). */
+#define PROTO_CLIENT_STALL_MS 30000
+
 typedef void (*proto_notify_fn)(void *ud, struct proto_msg *note);
 
 /*
  * Sends the request begun with proto_client_begin and waits for its
  * response, which is decoded into *resp (free with proto_msg_free). Returns
- * 0, or -1 with err set when the connection failed (the daemon went away, or
- * sent something unreadable); a response carrying an error is still 0.
+ * 0, or -1 with err set when the connection failed (the daemon went away,
+ * sent something unreadable, or stalled in the middle of a message); a
+ * response carrying an error is still 0. When gliad hangs up after its
+ * closing `error` notification (a request too large...), that error comes
+ * back as the response's: resp->error is the notification's {code, message}.
  */
 int proto_client_call(struct proto_client *c, struct proto_msg *resp, proto_notify_fn on_note,
                       void *ud, char *err, size_t errlen);
@@ -43,7 +50,8 @@ int proto_client_call(struct proto_client *c, struct proto_msg *resp, proto_noti
 /* Sends whatever is packed in c->out without waiting (for pipelining). */
 int proto_client_flush(struct proto_client *c, char *err, size_t errlen);
 
-/* Reads the next message of any kind. Returns 0 or -1 with err. */
+/* Reads the next message of any kind. Returns 0 or -1 with err (also after
+ * PROTO_CLIENT_STALL_MS without a byte in the middle of a message). */
 int proto_client_read(struct proto_client *c, struct proto_msg *m, char *err, size_t errlen);
 
 #endif

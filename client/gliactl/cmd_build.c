@@ -5,7 +5,9 @@
  */
 #include "gliactl.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct opts {
     int wait, force;
@@ -29,7 +31,12 @@ static int on_opt(void *ud, int val, const char *arg)
 }
 
 struct progress {
-    struct ctl *ctl;
+    /* The env to follow, as gliad named it in its answer to `build`: the
+     * one --env asked for, else gliad's default. A subscriber hears the
+     * builds of every env; NULL (gliad named none): all are shown. */
+    char *env;
+    int tty;   /* stderr, where progress goes, is a terminal */
+    int drawn; /* a progress line is on the terminal, its newline owed */
     long long last; /* last figure printed */
     int printed;
 };
@@ -39,31 +46,60 @@ static void on_note(void *ud, struct proto_msg *m)
     struct progress *p = ud;
     if (!m->params || strncmp(m->method, "build.", 6) != 0)
         return;
+    const msgpack_object *env = obj_get(m->params, "env");
+    if (p->env && !(env && env->type == MSGPACK_OBJECT_STR && proto_str_eq(env, p->env)))
+        return;
     long long done = obj_int(m->params, "done"), total = obj_int(m->params, "total");
-    const char *env = obj_str(m->params, "env", "?");
-    if (p->ctl->tty) {
-        fprintf(stderr, "\r[%s] building: %lld/%lld mods", env, done, total);
+    const char *name = obj_str(m->params, "env", "?");
+    if (p->tty) {
+        fprintf(stderr, "\r[%s] building: %lld/%lld mods", name, done, total);
         fflush(stderr);
-        p->last = done;
+        p->drawn = 1;
         return;
     }
     /* A log file gets a line per tenth, not per mod, and no figure twice. */
     if (p->printed && done == p->last)
         return;
     if (done == total || total == 0 || (done - p->last) * 10 >= total) {
-        fprintf(stderr, "[%s] building: %lld/%lld mods\n", env, done, total);
+        fprintf(stderr, "[%s] building: %lld/%lld mods\n", name, done, total);
         p->last = done;
         p->printed = 1;
     }
 }
 
-static int start(struct ctl *ctl, int force)
+/* Begins the `build` request; the caller sends it. */
+static int begin_build(struct ctl *ctl, int force)
 {
     msgpack_packer *pk = ctl_begin(ctl, "build", 1);
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "force", force);
-    return ctl_call_quiet(ctl);
+    return EXIT_OK;
+}
+
+static void print_started(struct ctl *ctl, const msgpack_object *r, void *ud)
+{
+    (void)ctl;
+    (void)r;
+    (void)ud;
+    printf("build started (gliactl build --wait follows it)\n");
+}
+
+/* Starts the build to follow; *env is the env gliad says it builds
+ * (malloc'd; NULL when it named none). */
+static int start(struct ctl *ctl, int force, char **env)
+{
+    int rc = begin_build(ctl, force);
+    struct proto_msg resp;
+    const msgpack_object *r;
+    if (rc == EXIT_OK)
+        rc = ctl_call(ctl, &resp, &r);
+    if (rc != EXIT_OK)
+        return rc;
+    const msgpack_object *e = obj_get(r, "env");
+    *env = e && e->type == MSGPACK_OBJECT_STR ? strndup(e->via.str.ptr, e->via.str.size) : NULL;
+    proto_msg_free(&resp);
+    return EXIT_OK;
 }
 
 static int subscribe(struct ctl *ctl)
@@ -99,6 +135,25 @@ static int report(struct ctl *ctl, const msgpack_object *lib)
     return error || failed ? EXIT_FAILED : EXIT_OK;
 }
 
+/* Waits for the library, showing the build's progress meanwhile. */
+static int follow(struct ctl *ctl, struct progress *p)
+{
+    msgpack_packer *pk = ctl_begin(ctl, "library", 1);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_kbool(pk, "wait", 1);
+    struct proto_msg resp;
+    const msgpack_object *lib;
+    int rc = ctl_call_notify(ctl, &resp, &lib, on_note, p);
+    if (p->drawn)
+        fputc('\n', stderr);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = report(ctl, lib);
+    proto_msg_free(&resp);
+    return rc;
+}
+
 static int exec(struct ctl *ctl, int argc, char **argv)
 {
     struct opts o = {0};
@@ -107,30 +162,17 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 0)
         return ctl_usage(&cmd_build, "takes no arguments");
-    int rc = o.wait ? subscribe(ctl) : EXIT_OK;
-    if (rc == EXIT_OK)
-        rc = start(ctl, o.force);
-    if (rc != EXIT_OK)
-        return rc;
     if (!o.wait) {
-        if (!ctl->json)
-            printf("build started (gliactl build --wait follows it)\n");
-        return EXIT_OK;
+        int rc = begin_build(ctl, o.force);
+        return rc != EXIT_OK ? rc : ctl_finish(ctl, print_started, NULL);
     }
-    msgpack_packer *pk = ctl_begin(ctl, "library", 1);
-    if (!pk)
-        return EXIT_UNREACHABLE;
-    proto_pack_kbool(pk, "wait", 1);
-    struct progress p = {ctl, 0, 0};
-    struct proto_msg resp;
-    const msgpack_object *lib;
-    rc = ctl_call_notify(ctl, &resp, &lib, on_note, &p);
-    if (ctl->tty && p.last)
-        fputc('\n', stderr);
-    if (rc != EXIT_OK)
-        return rc;
-    rc = report(ctl, lib);
-    proto_msg_free(&resp);
+    struct progress p = {.tty = isatty(STDERR_FILENO)};
+    int rc = subscribe(ctl);
+    if (rc == EXIT_OK)
+        rc = start(ctl, o.force, &p.env);
+    if (rc == EXIT_OK)
+        rc = follow(ctl, &p);
+    free(p.env);
     return rc;
 }
 

@@ -11,10 +11,18 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* No library yet is a failure (exit 1): a script's $(gliactl library)
+ * must not go on with nothing. */
+static int verdict(const msgpack_object *r)
+{
+    const msgpack_object *path = obj_get(r, "path");
+    return path && path->type == MSGPACK_OBJECT_STR ? EXIT_OK : EXIT_FAILED;
+}
+
 static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 {
     (void)ctl;
-    int *rc = ud;
+    (void)ud;
     const char *path = obj_str(r, "path", NULL);
     if (path) {
         printf("%s\n", path);
@@ -24,12 +32,11 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
             obj_str(r, "status", "?"),
             strcmp(obj_str(r, "status", ""), "building") == 0 ? "; gliactl library --wait waits"
                                                                 : "");
-    *rc = EXIT_FAILED;
 }
 
 static int exec(struct ctl *ctl, int argc, char **argv)
 {
-    int wait = 0, rc = EXIT_OK;
+    int wait = 0;
     int i = ctl_getopt(ctl, &cmd_library, argc, argv, ctl_flag_opt, &wait);
     if (i < 0)
         return -i - 1;
@@ -39,8 +46,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "wait", wait);
-    int call = ctl_finish(ctl, print, &rc);
-    return call != EXIT_OK ? call : rc;
+    return ctl_finish_verdict(ctl, print, verdict, NULL);
 }
 
 const struct ctl_cmd cmd_library = {

@@ -5,14 +5,17 @@
 
 #include <string.h>
 
-/* Is candidate c's package pkg? Compared in place: obj_str's buffers are
- * a ring that a long list of variants would wrap. */
-static int of_pkg(const msgpack_object *c, const char *pkg)
+/* Are candidates a and b of one package? Compared as gliad sent them:
+ * obj_str's copies are for display (control characters replaced), and a
+ * ring that a long list of variants would wrap. */
+static int same_pkg(const msgpack_object *a, const msgpack_object *b)
 {
-    const msgpack_object *o = obj_get(c, "pkg");
-    if (!o || o->type != MSGPACK_OBJECT_STR)
-        return *pkg == '\0';
-    return proto_str_eq(o, pkg);
+    const msgpack_object *x = obj_get(a, "pkg"), *y = obj_get(b, "pkg");
+    int xs = x && x->type == MSGPACK_OBJECT_STR, ys = y && y->type == MSGPACK_OBJECT_STR;
+    if (!xs || !ys)
+        return xs == ys;
+    return x->via.str.size == y->via.str.size &&
+           (x->via.str.size == 0 || memcmp(x->via.str.ptr, y->via.str.ptr, x->via.str.size) == 0);
 }
 
 /* One row per asset and package: "Na  density  glia_test_mods  0, t". */
@@ -32,22 +35,20 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
             continue;
         const msgpack_object *cand = c->via.array.ptr;
         for (uint32_t j = 0; j < c->via.array.size; j++) {
-            char pkg[4096];
-            snprintf(pkg, sizeof(pkg), "%s", obj_str(&cand[j], "pkg", ""));
             /* Rows of one package are grouped: the first of each says it all. */
             int first = 1;
             for (uint32_t k = 0; k < j && first; k++)
-                first = !of_pkg(&cand[k], pkg);
+                first = !same_pkg(&cand[k], &cand[j]);
             if (!first)
                 continue;
             char variants[1024] = "";
             size_t off = 0;
             for (uint32_t k = j; k < c->via.array.size && off < sizeof(variants); k++)
-                if (of_pkg(&cand[k], pkg))
+                if (same_pkg(&cand[k], &cand[j]))
                     off += (size_t)snprintf(variants + off, sizeof(variants) - off, "%s%s",
                                             off ? ", " : "", obj_str(&cand[k], "variant", "?"));
-            table_add(t, obj_str(a, "asset", "?"), obj_str(&cand[j], "kind", "?"), pkg,
-                      variants);
+            table_add(t, obj_str(a, "asset", "?"), obj_str(&cand[j], "kind", "?"),
+                      obj_str(&cand[j], "pkg", ""), variants);
         }
     }
     table_print(t, stdout);

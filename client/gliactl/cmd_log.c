@@ -5,8 +5,6 @@
  */
 #include "gliactl.h"
 
-#include <string.h>
-
 static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 {
     (void)ctl;
@@ -24,13 +22,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
         const msgpack_object *x = &f->via.array.ptr[i];
         printf("%s%s (package %s)\n  %s\n", i ? "\n" : "", obj_str(x, "full", "?"),
                obj_str(x, "pkg", "?"), obj_str(x, "summary", "?"));
-        const char *detail = obj_str(x, "detail", "");
-        for (const char *line = detail; *line;) {
-            size_t n = strcspn(line, "\n");
-            if (n)
-                printf("    | %.*s\n", (int)n, line);
-            line += n + (line[n] == '\n');
-        }
+        obj_print_lines(stdout, obj_get(x, "detail"), "    | ");
     }
 }
 

@@ -23,7 +23,6 @@ struct ctl {
     const char *socket; /* NULL: the default */
     const char *env;    /* NULL: the daemon's default env */
     int json;
-    int tty;            /* stdout is a terminal */
     struct proto_client client;
     int connected;
 };
@@ -96,6 +95,10 @@ int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_objec
  * --json, else with `print`) and returns the exit code. */
 typedef void (*ctl_print_fn)(struct ctl *ctl, const msgpack_object *result, void *ud);
 int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud);
+/* The same, for a result that can still mean failure (library: none
+ * yet): verdict gives the exit code, whichever way the result is printed. */
+typedef int (*ctl_verdict_fn)(const msgpack_object *result);
+int ctl_finish_verdict(struct ctl *ctl, ctl_print_fn print, ctl_verdict_fn verdict, void *ud);
 
 /* A whole command that takes no arguments: parses the common options,
  * calls `method` with no params and prints the result. */
@@ -108,15 +111,24 @@ int ctl_call_quiet(struct ctl *ctl);
 
 /* ---- Reading a result ---- */
 
+/* The strings obj_str, obj_cstr and obj_print_lines give are for people:
+ * control characters (ESC, BEL, newlines...) of a package's strings could
+ * drive the terminal or break a table, and come out as '?'. Compare or pass
+ * on the msgpack string itself, not these. */
+
 const msgpack_object *obj_get(const msgpack_object *map, const char *key);
-/* The string at key, NUL-terminated in one of a ring of 16 buffers (so a
- * printf can take several); `fallback` when absent or nil. */
+/* The string at key, NUL-terminated in one of a ring of 16 buffers of 4 KiB
+ * (so a printf can take several); `fallback` when absent or nil. */
 const char *obj_str(const msgpack_object *map, const char *key, const char *fallback);
 long long obj_int(const msgpack_object *map, const char *key);
 double obj_double(const msgpack_object *map, const char *key);
 int obj_bool(const msgpack_object *map, const char *key);
 /* Copies a msgpack string into buf (truncating); "" when not a string. */
 const char *obj_cstr(const msgpack_object *o, char *buf, size_t len);
+/* Multi-line text, whole (no buffer limits it): each non-empty line of the
+ * string after prefix; its newlines are kept, other control characters
+ * shown as '?'. Nothing when o is not a string. */
+void obj_print_lines(FILE *f, const msgpack_object *o, const char *prefix);
 
 /* ---- Output ---- */
 

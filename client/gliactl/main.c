@@ -3,10 +3,10 @@
  */
 #include "gliactl.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 const struct ctl_cmd *const ctl_commands[] = {
     &cmd_resolve, &cmd_select, &cmd_unselect, &cmd_prefs, &cmd_list, &cmd_show,
@@ -52,6 +52,45 @@ static void cmd_help(const struct ctl_cmd *cmd)
 
 enum { OPT_ENV = 1000, OPT_SOCKET, OPT_JSON, OPT_HELP };
 
+/* The short options: -h, and each command option whose value is a letter
+ * has that letter too (-p for --pkg, -v for --variant, as the Python Glia
+ * spelled them). ':' first makes a missing value ':' rather than '?'. */
+static void short_options(const struct option *opts, char *buf, size_t len)
+{
+    size_t n = 0;
+    buf[n++] = ':';
+    buf[n++] = 'h';
+    for (const struct option *o = opts; o && o->name && n + 3 < len; o++)
+        if (o->val > 0 && o->val < 128 && isalpha(o->val) && !strchr(buf, o->val)) {
+            buf[n++] = (char)o->val;
+            if (o->has_arg == required_argument)
+                buf[n++] = ':';
+        }
+    buf[n] = '\0';
+}
+
+/*
+ * Says which option getopt refused (o: '?' or ':'). A long option is the
+ * word getopt has just stepped past; a short one can sit inside a group
+ * ("-xh") that getopt has not left, so it is named by optopt. getopt
+ * leaves optopt 0 for an unknown long option and sets it to the option's
+ * value for one given a value it does not take or missing its value.
+ */
+static int bad_option(const struct ctl_cmd *cmd, int o, char **argv, const char *shorts)
+{
+    const char *word = argv[optind - 1];
+    int is_long = strncmp(word, "--", 2) == 0 &&
+                  (o == ':' || optopt == 0 || optopt >= 128 || strchr(shorts, optopt));
+    if (!is_long)
+        return o == '?' ? ctl_usage(cmd, "unknown option '-%c'", optopt)
+                        : ctl_usage(cmd, "option '-%c' needs a value", optopt);
+    if (o == ':')
+        return ctl_usage(cmd, "option '%s' needs a value", word);
+    if (optopt)
+        return ctl_usage(cmd, "option '%s' takes no value", word);
+    return ctl_usage(cmd, "unknown option '%s'", word);
+}
+
 int ctl_getopt(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv,
                int (*on_opt)(void *ud, int val, const char *arg), void *ud)
 {
@@ -64,12 +103,13 @@ int ctl_getopt(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv
     opts[n++] = (struct option){"json", no_argument, NULL, OPT_JSON};
     opts[n++] = (struct option){"help", no_argument, NULL, OPT_HELP};
     opts[n] = (struct option){NULL, 0, NULL, 0};
+    char shorts[64];
+    short_options(cmd->options, shorts, sizeof(shorts));
     optind = 0; /* 0, not 1: GNU getopt must forget the global parse */
     opterr = 0;
     int o;
-    /* GNU getopt permutes: options may follow the operands. ':' first makes a
-     * missing value ':' rather than '?'. */
-    while ((o = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+    /* GNU getopt permutes: options may follow the operands. */
+    while ((o = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
         switch (o) {
         case OPT_ENV:
             ctl->env = optarg;
@@ -85,9 +125,8 @@ int ctl_getopt(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv
             cmd_help(cmd);
             return -1;
         case '?':
-            return -(ctl_usage(cmd, "unknown option '%s'", argv[optind - 1]) + 1);
         case ':':
-            return -(ctl_usage(cmd, "option '%s' needs a value", argv[optind - 1]) + 1);
+            return -(bad_option(cmd, o, argv, shorts) + 1);
         default:
             if (!on_opt || on_opt(ud, o, optarg) < 0)
                 return -(EXIT_USAGE + 1);
@@ -129,26 +168,40 @@ static int global_options(struct ctl *ctl, int *argc, char ***argv)
     return -1;
 }
 
-/* As `glia`, the Python Glia's command name: `glia compile` is its build. */
+/* As `glia`, the Python Glia's command name: its words for our commands. */
+static const struct {
+    const char *word;
+    const char *as[2]; /* the command, and an option it implies, or NULL */
+} glia_words[] = {
+    {"compile", {"build", "--wait"}},
+    {"show-pkg", {"show-package", NULL}},
+};
+
+/* argv with a Python Glia command word replaced by ours: a new vector
+ * (to free) when it was one, else argv itself. */
 static char **glia_spelling(int *argc, char **argv)
 {
-    static char *build[] = {"build", "--wait"};
-    if (*argc < 1 || strcmp(argv[0], "compile") != 0)
-        return argv;
-    char **v = calloc((size_t)*argc + 2, sizeof(*v));
-    if (!v)
-        return argv;
-    v[0] = build[0];
-    v[1] = build[1];
-    for (int i = 1; i < *argc; i++)
-        v[i + 1] = argv[i];
-    (*argc)++;
-    return v;
+    for (size_t w = 0; *argc >= 1 && w < sizeof(glia_words) / sizeof(glia_words[0]); w++) {
+        if (strcmp(argv[0], glia_words[w].word) != 0)
+            continue;
+        int extra = glia_words[w].as[1] ? 1 : 0;
+        char **v = calloc((size_t)*argc + (size_t)extra + 1, sizeof(*v));
+        if (!v)
+            return argv;
+        v[0] = (char *)glia_words[w].as[0];
+        if (extra)
+            v[1] = (char *)glia_words[w].as[1];
+        for (int i = 1; i < *argc; i++)
+            v[i + extra] = argv[i];
+        *argc += extra;
+        return v;
+    }
+    return argv;
 }
 
 int main(int argc, char **argv)
 {
-    struct ctl ctl = {.tty = isatty(STDOUT_FILENO)};
+    struct ctl ctl = {0};
     const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
     int as_glia = strcmp(self, "glia") == 0;
     int rc = global_options(&ctl, &argc, &argv);

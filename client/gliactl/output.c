@@ -3,6 +3,7 @@
  */
 #include "gliactl.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,16 @@ const msgpack_object *obj_get(const msgpack_object *map, const char *key)
     return NULL;
 }
 
+/* How a byte of a package's string is shown on a terminal: a control
+ * character (an escape sequence's ESC, a BEL, a newline in a table cell)
+ * could retitle the window, clear it or break the layout, so it becomes
+ * '?'. Bytes from 0x80 up pass: they are UTF-8 text. */
+static char shown(char c)
+{
+    unsigned char u = (unsigned char)c;
+    return u < 0x20 || u == 0x7f ? '?' : c;
+}
+
 const char *obj_cstr(const msgpack_object *o, char *buf, size_t len)
 {
     if (!o || o->type != MSGPACK_OBJECT_STR || len == 0) {
@@ -25,8 +36,8 @@ const char *obj_cstr(const msgpack_object *o, char *buf, size_t len)
         return buf;
     }
     size_t n = o->via.str.size < len - 1 ? o->via.str.size : len - 1;
-    if (n) /* an empty string's ptr may be NULL */
-        memcpy(buf, o->via.str.ptr, n);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = shown(o->via.str.ptr[i]);
     buf[n] = '\0';
     return buf;
 }
@@ -39,6 +50,24 @@ const char *obj_str(const msgpack_object *map, const char *key, const char *fall
     if (!o || o->type != MSGPACK_OBJECT_STR)
         return fallback;
     return obj_cstr(o, ring[next++ % 16], sizeof(ring[0]));
+}
+
+void obj_print_lines(FILE *f, const msgpack_object *o, const char *prefix)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR)
+        return;
+    const char *s = o->via.str.ptr, *end = s + o->via.str.size;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *eol = nl ? nl : end;
+        if (eol > s) {
+            fputs(prefix, f);
+            for (const char *c = s; c < eol; c++)
+                fputc(shown(*c), f);
+            fputc('\n', f);
+        }
+        s = eol + 1;
+    }
 }
 
 long long obj_int(const msgpack_object *map, const char *key)
@@ -71,11 +100,54 @@ int obj_bool(const msgpack_object *map, const char *key)
 
 /* ---- JSON ---- */
 
+/*
+ * The length of the UTF-8 sequence at s (n bytes left) when it is valid;
+ * else minus the bytes to replace with one U+FFFD: the longest start of a
+ * valid sequence, at least 1 (the "maximal subpart" Unicode recommends,
+ * and Python's decoder follows). Overlong forms, surrogates and code points
+ * past U+10FFFF are invalid: the ranges of the second byte exclude them.
+ */
+static int utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    int len;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+        hi = s[0] == 0xed ? 0x9f : 0xbf;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        lo = s[0] == 0xf0 ? 0x90 : 0x80;
+        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+    } else
+        return -1;
+    for (int i = 1; i < len; i++) {
+        if ((size_t)i >= n || s[i] < lo || s[i] > hi)
+            return -i;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return len;
+}
+
+/* A JSON string of the bytes; bytes that are not UTF-8 (a path can be
+ * anything) become U+FFFD, so that the output always parses. */
 static void json_string(FILE *f, const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     fputc('"', f);
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
+    for (size_t i = 0; i < n;) {
+        int len = utf8_sequence(u + i, n - i);
+        if (len < 0) {
+            fputs("\\ufffd", f);
+            i += (size_t)-len;
+            continue;
+        }
+        unsigned char c = u[i];
         if (c == '"' || c == '\\')
             fprintf(f, "\\%c", c);
         else if (c == '\n')
@@ -85,9 +157,33 @@ static void json_string(FILE *f, const char *s, size_t n)
         else if (c < 0x20)
             fprintf(f, "\\u%04x", c);
         else
-            fputc(c, f);
+            fwrite(u + i, 1, (size_t)len, f);
+        i += (size_t)len;
     }
     fputc('"', f);
+}
+
+/* JSON keys are strings: a key of another type is written as the string
+ * of its JSON text (1 becomes "1", ["a"] becomes "[\"a\"]"). */
+static void json_key(FILE *f, const msgpack_object *k)
+{
+    if (k->type == MSGPACK_OBJECT_STR) {
+        json_value(f, k);
+        return;
+    }
+    char *text = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&text, &len);
+    if (m) {
+        json_value(m, k);
+        if (fclose(m) == 0) {
+            json_string(f, text, len);
+            free(text);
+            return;
+        }
+    }
+    free(text);
+    fputs("\"?\"", f); /* out of memory: still valid JSON */
 }
 
 void json_value(FILE *f, const msgpack_object *o)
@@ -107,7 +203,11 @@ void json_value(FILE *f, const msgpack_object *o)
         break;
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
-        fprintf(f, "%.17g", o->via.f64);
+        /* JSON has no NaN or infinity. */
+        if (isfinite(o->via.f64))
+            fprintf(f, "%.17g", o->via.f64);
+        else
+            fputs("null", f);
         break;
     case MSGPACK_OBJECT_STR:
         json_string(f, o->via.str.ptr, o->via.str.size);
@@ -124,16 +224,9 @@ void json_value(FILE *f, const msgpack_object *o)
     case MSGPACK_OBJECT_MAP:
         fputc('{', f);
         for (uint32_t i = 0; i < o->via.map.size; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
             if (i)
                 fputs(", ", f);
-            if (k->type == MSGPACK_OBJECT_STR)
-                json_value(f, k);
-            else {
-                fputc('"', f);
-                json_value(f, k);
-                fputc('"', f);
-            }
+            json_key(f, &o->via.map.ptr[i].key);
             fputs(": ", f);
             json_value(f, &o->via.map.ptr[i].val);
         }

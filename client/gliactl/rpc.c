@@ -98,6 +98,7 @@ int ctl_call(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **res
 
 const struct option ctl_pv_options[] = {
     {"pkg", required_argument, NULL, 'p'},
+    {"package", required_argument, NULL, 'p'}, /* the Python Glia's spelling */
     {"variant", required_argument, NULL, 'v'},
     {NULL, 0, NULL, 0},
 };
@@ -125,7 +126,7 @@ void ctl_pv_pack(msgpack_packer *pk, const struct ctl_pv *pv)
         proto_pack_kstr(pk, "variant", pv->variant);
 }
 
-int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud)
+int ctl_finish_verdict(struct ctl *ctl, ctl_print_fn print, ctl_verdict_fn verdict, void *ud)
 {
     struct proto_msg resp;
     const msgpack_object *r;
@@ -136,8 +137,14 @@ int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud)
         json_print(stdout, r);
     else
         print(ctl, r, ud);
+    rc = verdict ? verdict(r) : EXIT_OK;
     proto_msg_free(&resp);
-    return EXIT_OK;
+    return rc;
+}
+
+int ctl_finish(struct ctl *ctl, ctl_print_fn print, void *ud)
+{
+    return ctl_finish_verdict(ctl, print, NULL, ud);
 }
 
 const struct option ctl_all_options[] = {
