@@ -148,7 +148,7 @@ void build_destroy(struct build *b)
 {
     if (b->nrnivmodl) /* its staging dir is its own */
         remove_later(b->g->loop,
-                     xprintf("%s/tmp/stage-%llu", b->cache_dir, (unsigned long long)b->id));
+                     cache_tmp_path(b->cache_dir, "stage-%llu", (unsigned long long)b->id));
     if (b->link_dir) { /* left by a failed or cancelled link */
         remove_later(b->g->loop, b->link_dir);
         b->link_dir = NULL;

@@ -227,7 +227,7 @@ static void run(struct build *b)
 
 void build_nrnivmodl(struct build *b)
 {
-    b->link_dir = xprintf("%s/tmp/nrnivmodl-%llu", b->cache_dir, (unsigned long long)b->id);
+    b->link_dir = cache_tmp_path(b->cache_dir, "nrnivmodl-%llu", (unsigned long long)b->id);
     if (mkdir_p(b->link_dir, 0755) < 0) {
         b->error = xprintf("cannot create %s: %s", b->link_dir, strerror(errno));
         build_nrnivmodl_linked(b);

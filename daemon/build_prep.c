@@ -168,8 +168,8 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
         /* nrnivmodl reads files: stage each mod (and its INCLUDEs) in a dir
          * of this build's own. The direct backend's tasks write their copy. */
         if (it->state == ITEM_PENDING && b->nrnivmodl) {
-            it->work_dir = xprintf("%s/tmp/stage-%llu/%s", b->cache_dir,
-                                   (unsigned long long)b->id, it->key);
+            it->work_dir = cache_tmp_path(b->cache_dir, "stage-%llu/%s",
+                                          (unsigned long long)b->id, it->key);
             if (write_copy(it, tlen) < 0)
                 fail(it, "cache", "cannot write the build copy: %s", strerror(errno));
             else
@@ -185,7 +185,7 @@ void build_prepare_work(uv_work_t *req)
 {
     struct build *b = req->data;
     char err[256];
-    char *tmp = xprintf("%s/tmp", b->cache_dir);
+    char *tmp = cache_tmp_dir(b->cache_dir);
     if (mkdir_p(tmp, 0755) < 0)
         log_error("cannot create %s: %s", tmp, strerror(errno));
     free(tmp);

@@ -64,8 +64,8 @@ void build_link_prep_work(uv_work_t *req)
         b->lib_exists = 1;
         return;
     }
-    b->link_dir = xprintf("%s/tmp/link-%.16s-%llu", b->cache_dir, b->libkey,
-                          (unsigned long long)b->id);
+    b->link_dir = cache_tmp_path(b->cache_dir, "link-%.16s-%llu", b->libkey,
+                                 (unsigned long long)b->id);
     char *src = xprintf("%s/mod_func.c", b->link_dir);
     if (mkdir_p(b->link_dir, 0755) < 0 || write_mod_func(b, src) < 0)
         b->error = xprintf("cannot write %s: %s", src, strerror(errno));

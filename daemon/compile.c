@@ -319,8 +319,8 @@ void compiler_submit(struct compiler *c, const struct compile_req *req, compile_
     t->c = c;
     memcpy(t->key, req->key, sizeof(t->key));
     t->stem = xstrdup(req->stem);
-    t->work_dir = xprintf("%s/tmp/c%llu-%.16s", c->cache_dir, (unsigned long long)++c->seq,
-                          req->key);
+    t->work_dir = cache_tmp_path(c->cache_dir, "c%llu-%.16s", (unsigned long long)++c->seq,
+                                 req->key);
     t->orig_path = xstrdup(req->orig_path);
     t->orig_dir = xstrdup(req->orig_dir);
     t->mod_text = xstrdup(req->mod_text);

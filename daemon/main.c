@@ -19,7 +19,10 @@
 #include "sync.h"
 #include "util.h"
 
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,12 +76,30 @@ static void toolchain_ready(void *ud)
             build_start(g->envs[i], g->envs[i]->build_wanted == 2);
 }
 
-/* Work dirs of builds a crash interrupted: nothing refers to them. */
+/* Work dirs of gliads no longer running (a crash interrupted their
+ * builds; nothing refers to them). Another gliad sharing the cache keeps
+ * its own; a dir named by this pid is a dead gliad's whose pid came back. */
 static void clean_tmp(struct gliad *g)
 {
-    char *tmp = cache_tmp_dir(g->cfg.cache_dir);
-    remove_tree(tmp);
-    free(tmp);
+    char *root = cache_tmp_root(g->cfg.cache_dir);
+    DIR *d = opendir(root);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char *end;
+        long pid = strtol(de->d_name, &end, 10);
+        int live = *end == '\0' && pid > 0 && pid <= INT_MAX && pid != (long)getpid() &&
+                   (kill((pid_t)pid, 0) == 0 || errno == EPERM);
+        if (live)
+            continue;
+        char *dir = xprintf("%s/%s", root, de->d_name);
+        remove_tree(dir);
+        free(dir);
+    }
+    if (d)
+        closedir(d);
+    free(root);
 }
 
 static int parse_args(int argc, char **argv, char **config, char **sock, int *level)

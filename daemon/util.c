@@ -56,15 +56,20 @@ char *xstrndup(const char *s, size_t n)
     return d;
 }
 
+char *xvprintf(const char *fmt, va_list ap)
+{
+    char *s = NULL;
+    if (vasprintf(&s, fmt, ap) < 0)
+        oom();
+    return s;
+}
+
 char *xprintf(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *s = NULL;
-    int n = vasprintf(&s, fmt, ap);
+    char *s = xvprintf(fmt, ap);
     va_end(ap);
-    if (n < 0)
-        oom();
     return s;
 }
 

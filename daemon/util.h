@@ -14,6 +14,7 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s); /* NULL stays NULL */
 char *xstrndup(const char *s, size_t n);
 char *xprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
 /* Grows *v (of *cap elements of `size` bytes) so that index `need - 1` fits. */
 void *xgrow(void *v, size_t *cap, size_t need, size_t size);

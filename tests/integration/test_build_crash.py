@@ -50,6 +50,8 @@ def test_sigkill_during_a_build_then_restart(gliad, fresh_venv, tmp_path):
     st = d.ok("status")
     assert st["envs"][0]["building"] and st["compile_queue"] > 0, st
     cache = Path(st["cache_dir"])
+    killed = d.pid
+    assert (cache / "tmp" / str(killed)).is_dir()
     sigkill_alone(d)
     c.close()
 
@@ -87,4 +89,31 @@ def test_sigkill_during_a_build_then_restart(gliad, fresh_venv, tmp_path):
     assert db_rows(d.state_dir, "PRAGMA integrity_check") == [("ok",)]
     assert [g for g, in db_rows(d.state_dir, "SELECT gen FROM generations ORDER BY gen")] == [1, 2]
     # The killed run's work dirs went with the restart.
-    assert not list((cache / "tmp").iterdir())
+    assert not (cache / "tmp" / str(killed)).exists()
+    assert {p.name for p in (cache / "tmp").iterdir()} <= {str(d.pid)}
+
+
+def test_gliads_sharing_a_cache_keep_each_others_work_dirs(gliad, main_site):
+    """Two gliads (two sockets) on one cache: the second's start removed the
+    first's work dirs mid-compile ("....o: No such file or directory"), and
+    their build and compile numbers, both starting at 1, named the same
+    dirs. Each works in tmp/<pid>; a start removes only dead gliads' dirs."""
+    a = gliad({"default": [main_site.site]})
+    cache = Path(a.ok("status")["cache_dir"])
+    mine = cache / "tmp" / str(a.pid)
+    mine.mkdir(parents=True, exist_ok=True)
+    (mine / "in-use").write_text("")
+    dead = cache / "tmp" / "999999999"   # past pid_max: no such process
+    legacy = cache / "tmp" / "c1-0123456789abcdef"  # an older gliad's layout
+    for x in (dead, legacy):
+        x.mkdir(parents=True)
+        (x / "left").write_text("")
+    base = gliad.base()
+    cfg = base / "gliad.ini"
+    lib.write_config(cfg, socket_path=base / "b.sock", state_dir=base / "state",
+                     cache_dir=cache, envs={"default": [main_site.site]})
+    b = gliad.launch(["--config", cfg], base=base, socket_path=base / "b.sock")
+    assert b.ok("library", {"wait": True})["path"]
+    assert (mine / "in-use").exists()
+    assert not dead.exists() and not legacy.exists()
+    assert a.ok("library", {"wait": True})["path"]
