@@ -11,6 +11,7 @@ state after every change made before it was asked.
 import os
 import pty
 import subprocess
+import termios
 import time
 from pathlib import Path
 
@@ -157,20 +158,23 @@ def test_force_recompiles_everything(inc):
 
 
 def test_build_wait_on_a_terminal_redraws_one_progress_line(inc):
-    """On a TTY, gliactl build --wait redraws one line (\\r) with done/total
-    on stderr and ends it before the outcome."""
+    """With stderr a TTY, gliactl build --wait redraws one line (\\r) with
+    done/total there and ends it before the outcome (on stdout)."""
     d, first = inc
     master, slave = pty.openpty()
+    attrs = termios.tcgetattr(slave)
+    attrs[1] &= ~termios.ONLCR  # the pty as written: no \r added before \n
+    termios.tcsetattr(slave, termios.TCSANOW, attrs)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GLIA_", "XDG_RUNTIME"))}
     try:
         r = subprocess.run([str(lib.gliactl_binary()), "build", "--wait", "--force"],
-                           stdout=slave, stderr=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=slave,
                            env={**env, "GLIA_SOCKET": d.socket}, timeout=bl.BUILD_TIMEOUT)
-        out = os.read(master, 1 << 16).decode()
+        err = os.read(master, 1 << 16).decode()
     finally:
         os.close(slave)
         os.close(master)
-    err = r.stderr.decode()  # bytes: text mode would turn \r into \n
+    out = r.stdout.decode()
     lib.assert_no_sanitizer_reports(err, "gliactl")
     assert r.returncode == 0, err
     assert "\r[default] building: 3/3 mods\n" in err and err.count("\n") == 1, repr(err)
