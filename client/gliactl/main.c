@@ -61,7 +61,7 @@ static void short_options(const struct option *opts, char *buf, size_t len)
     buf[n++] = ':';
     buf[n++] = 'h';
     for (const struct option *o = opts; o && o->name && n + 3 < len; o++)
-        if (o->val > 0 && o->val < 128 && isalpha(o->val) && !strchr(buf, o->val)) {
+        if (o->val > 0 && o->val < 128 && isalpha(o->val) && !memchr(buf, o->val, n)) {
             buf[n++] = (char)o->val;
             if (o->has_arg == required_argument)
                 buf[n++] = ':';
