@@ -392,3 +392,50 @@ def test_long_first_build_shows_progress(gliad, fresh_venv, tmp_path):
     figures = [tuple(map(int, m.groups())) for m in map(pylib.PROGRESS.search, lines) if m]
     assert figures and all(total == n and 0 <= done <= n for done, total in figures), lines
     assert [f for f, _ in figures] == sorted(f for f, _ in figures), lines
+
+
+# ---- the README's example package ----------------------------------------------------------
+
+def test_the_readme_example_package(gliad, main_site, tmp_path):
+    """examples/glia_example, as the README's walk-through uses it: Leak's
+    variants give the membrane time constants their conductances imply
+    (cm / g: 10 ms and 1 ms), and Syn depolarises on an event."""
+    site = tmp_path / "site"
+    main_site.venv.install_target(site, lib.REPO / "examples/glia_example")
+    d = gliad({"default": [site]})
+    r = pylib.Py(main_site.venv.python, d.socket, tmp_path).ok("""
+        from neuron import h
+        import glia as g
+        h.load_file("stdrun.hoc")
+        def tau(variant):
+            s = h.Section(name="s")
+            s.L = s.diam = 10
+            g.insert(s, "Leak", variant=variant, attributes={"e": -70})
+            clamp = g.insert(s, "IClamp", attributes={"delay": 0, "dur": 1e9, "amp": 0.001})
+            v, t = h.Vector().record(s(0.5)._ref_v), h.Vector().record(h._ref_t)
+            h.dt = 0.01
+            h.finitialize(-70)
+            h.continuerun(100)
+            vs, ts = list(v), list(t)
+            target = vs[0] + (vs[-1] - vs[0]) * (1 - 2.718281828 ** -1)
+            return next(tt for vv, tt in zip(vs, ts) if vv >= target)
+        soma = h.Section(name="soma")
+        soma.L = soma.diam = 10
+        g.insert(soma, "Leak")
+        syn = g.insert(soma, "Syn", attributes={"tau": 2})
+        stim = h.NetStim()
+        stim.number, stim.start = 1, 5
+        nc = h.NetCon(stim, syn.__neuron__())
+        nc.weight[0] = 0.01
+        v = h.Vector().record(soma(0.5)._ref_v)
+        h.finitialize(-70)
+        h.continuerun(20)
+        out(slow=tau("0"), fast=tau("fast"), peak=max(v), rest=v[0],
+            names=sorted(soma.psection()["density_mechs"]), params=g.insert(
+                soma, "Leak").parameters)
+    """)
+    assert r["slow"] == pytest.approx(10.0, rel=0.05), r
+    assert r["fast"] == pytest.approx(1.0, rel=0.05), r
+    assert r["peak"] > r["rest"] + 5, r
+    assert r["names"] == ["glia__glia_example__Leak__0"]
+    assert r["params"] == {"g": ["0.0001", "S/cm2"], "e": ["-70", "mV"]}
