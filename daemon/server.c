@@ -19,6 +19,9 @@
 
 /* Output a client may leave unread before it is dropped. */
 #define MAX_QUEUED (64u << 20)
+/* How long a stopping gliad waits for clients to read the replies already
+ * written: one that does not read must not keep it from stopping. */
+#define CLOSE_GRACE_MS 2000
 
 struct conn {
     uv_pipe_t pipe;
@@ -29,7 +32,11 @@ struct conn {
     msgpack_packer pk;
     int refs;  /* the connection itself, one per call in flight, one per write */
     int calls; /* calls in flight */
-    int closed;
+    int closed;        /* out of the list; the socket is closing or closed */
+    int handle_closed; /* libuv is done with the pipe: the struct may go */
+    int eof;           /* the peer sent all it will (it may still read) */
+    int shutting;      /* waiting for queued writes before hanging up */
+    uv_shutdown_t shutdown;
     unsigned subs;
     int pid, uid;
     uint64_t id;
@@ -44,6 +51,8 @@ struct server {
     struct conn *conns;
     size_t nconns;
     uint64_t next_id;
+    uv_timer_t grace; /* while stopping: closes whoever is still there */
+    int grace_on;
 };
 
 struct write_req {
@@ -52,6 +61,7 @@ struct write_req {
 };
 
 static void conn_close(struct conn *c, const char *why);
+static void conn_finish(struct conn *c);
 
 /* ---- Connections ------------------------------------------------------ */
 
@@ -97,21 +107,32 @@ int conn_call_begin(struct conn *c)
 void conn_call_end(struct conn *c)
 {
     c->calls--;
+    if (c->eof)
+        conn_finish(c); /* its last answer is out: hang up */
     conn_unref(c);
 }
 
-static void conn_free(uv_handle_t *h)
+/* The struct outlives its socket while calls or writes still refer to it. */
+static void conn_free_if_done(struct conn *c)
 {
-    struct conn *c = h->data;
+    if (c->refs > 0 || !c->handle_closed)
+        return;
     proto_reader_free(&c->reader);
     msgpack_sbuffer_destroy(&c->out);
     free(c);
 }
 
+static void on_pipe_closed(uv_handle_t *h)
+{
+    struct conn *c = h->data;
+    c->handle_closed = 1;
+    conn_free_if_done(c);
+}
+
 void conn_unref(struct conn *c)
 {
     if (--c->refs == 0)
-        uv_close((uv_handle_t *)&c->pipe, conn_free);
+        conn_free_if_done(c);
 }
 
 static void write_cb(uv_write_t *req, int status)
@@ -129,7 +150,7 @@ void conn_flush(struct conn *c)
 {
     if (c->out.size == 0)
         return;
-    if (c->closed) {
+    if (c->closed || c->shutting) { /* hung up: nothing more goes out */
         msgpack_sbuffer_clear(&c->out);
         return;
     }
@@ -165,6 +186,9 @@ void conn_flush(struct conn *c)
     }
 }
 
+/* Hangs up at once: the socket closes now (writes still queued are
+ * dropped), whatever calls of the client are still parked; they answer
+ * into nothing and the struct goes with the last of them. */
 static void conn_close(struct conn *c, const char *why)
 {
     if (c->closed)
@@ -173,7 +197,6 @@ static void conn_close(struct conn *c, const char *why)
     struct server *s = c->srv;
     if (why)
         log_debug("client %llu (pid %d) dropped: %s", (unsigned long long)c->id, c->pid, why);
-    uv_read_stop((uv_stream_t *)&c->pipe);
     if (c->prev)
         c->prev->next = c->next;
     else
@@ -181,7 +204,46 @@ static void conn_close(struct conn *c, const char *why)
     if (c->next)
         c->next->prev = c->prev;
     s->nconns--;
+    if (!uv_is_closing((uv_handle_t *)&c->pipe))
+        uv_close((uv_handle_t *)&c->pipe, on_pipe_closed);
+    if (!s->conns && s->grace_on) {
+        s->grace_on = 0;
+        uv_close((uv_handle_t *)&s->grace, NULL);
+    }
     conn_unref(c);
+}
+
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+    struct conn *c = req->handle->data;
+    (void)status;
+    conn_close(c, NULL);
+    conn_unref(c);
+}
+
+/* Hangs up once what was written has gone out. */
+static void conn_hang_up(struct conn *c)
+{
+    if (c->closed || c->shutting)
+        return;
+    conn_flush(c);
+    if (c->closed)
+        return;
+    c->shutting = 1;
+    uv_read_stop((uv_stream_t *)&c->pipe);
+    conn_ref(c);
+    if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, shutdown_cb) < 0) {
+        conn_close(c, NULL);
+        conn_unref(c);
+    }
+}
+
+/* A peer that sent all it will (a half-close, as `nc -N` does) is hung up
+ * on once its calls are answered. */
+static void conn_finish(struct conn *c)
+{
+    if (c->calls == 0)
+        conn_hang_up(c);
 }
 
 /* A stream we can no longer follow: say why once, then hang up. */
@@ -233,8 +295,14 @@ static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
 {
     struct conn *c = stream->data;
     (void)buf;
+    if (n == UV_EOF) { /* it may still read: answer what it asked */
+        c->eof = 1;
+        uv_read_stop(stream);
+        conn_finish(c);
+        return;
+    }
     if (n < 0) {
-        conn_close(c, n == UV_EOF ? NULL : uv_strerror((int)n));
+        conn_close(c, uv_strerror((int)n));
         return;
     }
     proto_reader_commit(&c->reader, (size_t)n);
@@ -248,6 +316,13 @@ static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
         conn_abort(c, strstr(why, "larger") ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST, why);
     conn_flush(c);
     conn_unref(c);
+}
+
+/* A connection refused before it was listed: nothing refers to it. */
+static void discard(struct conn *c)
+{
+    c->refs = 0;
+    uv_close((uv_handle_t *)&c->pipe, on_pipe_closed);
 }
 
 static void accept_cb(uv_stream_t *listener, int status)
@@ -267,7 +342,7 @@ static void accept_cb(uv_stream_t *listener, int status)
     msgpack_sbuffer_init(&c->out);
     msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
     if (uv_accept(listener, (uv_stream_t *)&c->pipe) < 0) {
-        conn_unref(c);
+        discard(c);
         return;
     }
     uv_os_fd_t fd;
@@ -275,7 +350,7 @@ static void accept_cb(uv_stream_t *listener, int status)
     socklen_t clen = sizeof(cred);
     if (uv_fileno((uv_handle_t *)&c->pipe, &fd) < 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
-        conn_unref(c);
+        discard(c);
         return;
     }
     c->pid = cred.pid;
@@ -285,7 +360,7 @@ static void accept_cb(uv_stream_t *listener, int status)
     if (cred.uid != getuid()) {
         log_warn("refused a connection from uid %u (pid %d): gliad serves only uid %u",
                  (unsigned)cred.uid, c->pid, (unsigned)getuid());
-        conn_unref(c);
+        discard(c);
         return;
     }
     c->next = s->conns;
@@ -420,16 +495,30 @@ void server_stop_listening(struct server *s)
     s->own_socket = 0;
 }
 
+static void grace_over(uv_timer_t *t)
+{
+    struct server *s = t->data;
+    while (s->conns) /* the last one closes the timer */
+        conn_close(s->conns, "it did not read its last replies");
+}
+
 void server_close_all(struct server *s)
 {
     if (!s)
         return;
-    /* Buffered replies were handed to uv_write; closing after them lets
-     * libuv finish those writes first (uv_close cancels, so shut down). */
-    while (s->conns) {
-        struct conn *c = s->conns;
-        conn_flush(c);
-        conn_close(c, NULL);
+    /* Replies already made go out first: each connection hangs up once its
+     * writes are done (calls still parked were answered shutting_down), or
+     * when the grace period ends. */
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        conn_hang_up(c); /* what is still in flight answers into nothing */
+    }
+    if (s->conns && !s->grace_on) {
+        uv_timer_init(s->g->loop, &s->grace);
+        s->grace.data = s;
+        s->grace_on = 1;
+        uv_timer_start(&s->grace, grace_over, CLOSE_GRACE_MS, 0);
     }
 }
 

@@ -7,6 +7,7 @@ survivor.check() after each test proving that gliad still answers on a new
 connection and on the bystander's and kept the preference intact.
 """
 
+import signal
 import socket
 import threading
 import time
@@ -15,6 +16,7 @@ import msgpack
 import pytest
 
 import glia_testlib as lib
+import pylib
 from conftest import Survivor
 
 pytestmark = pytest.mark.shared_build_cache
@@ -450,3 +452,61 @@ def test_200_clients_connecting_at_once(survivor):
         t.join(lib.TIMEOUT * 2)
     assert results == [CASES[i % len(CASES)][1] for i in range(n)]
     survivor.check()
+
+
+# ---- hanging up -----------------------------------------------------------------------
+
+@pytest.fixture
+def slow_build(gliad, main_site, tmp_path):
+    """A gliad whose first build compiles 40 mods one at a time: a library
+    wait parks for seconds."""
+    site = tmp_path / "site"
+    main_site.venv.install_target(site, pylib.many_mods_package(tmp_path / "src", 40,
+                                                                name="glia_slow"))
+    # A cache of its own: the shared one would hold these objects after the first test.
+    return gliad({"default": [site]}, daemon_extra={"jobs": 1, "cache_dir": tmp_path / "cache"})
+
+
+def test_a_connection_it_cannot_follow_closes_even_with_a_call_parked(slow_build):
+    """The error notification, then the socket closes at once: it stayed
+    open until the parked call's build ended."""
+    with slow_build.connect() as c:
+        msgid = c.request("library", {"wait": True})
+        assert c.call("hello")[0] is None  # the library call is parked
+        t0 = time.monotonic()
+        c.send_raw(b"\xc1")
+        msgs = c.read_until_closed(timeout=lib.TIMEOUT)
+        assert time.monotonic() - t0 < 2.0, msgs
+    assert [m[1] for m in msgs if m[0] == 2] == ["error"], msgs
+    assert not [m for m in msgs if m[0] == 1 and m[1] == msgid], msgs
+    assert slow_build.ok("status")["clients"] >= 1
+
+
+@pytest.mark.parametrize("method,params", [("rescan", {}), ("library", {"wait": True})])
+def test_a_half_closed_client_gets_its_answers(slow_build, method, params):
+    """A client that shuts down its sending side (`nc -N`, `socat`) still
+    reads: its calls in flight are answered, then gliad hangs up. They were
+    dropped unanswered."""
+    with slow_build.connect() as c:
+        msgid = c.request(method, params)
+        c.sock.shutdown(socket.SHUT_WR)
+        msgs = c.read_until_closed(timeout=lib.TIMEOUT * 4)
+    answers = [m for m in msgs if m[0] == 1 and m[1] == msgid]
+    assert len(answers) == 1 and answers[0][2] is None, msgs
+
+
+def test_sigterm_does_not_wait_for_a_client_that_does_not_read(gliad):
+    """Replies nobody reads: gliad stops after a short grace, not when the
+    client goes away."""
+    d = gliad()
+    hog = d.connect()
+    hog.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    hog.send_raw(b"".join(pack([0, i, "assets", [{"builtins": True}]]) for i in range(300)))
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    d.send_signal(signal.SIGTERM)
+    rc = d.wait(timeout=lib.TIMEOUT)
+    took = time.monotonic() - t0
+    hog.close()
+    d.reaped = True
+    assert rc == 0 and took < 5.0, (rc, took)
