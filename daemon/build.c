@@ -519,7 +519,7 @@ void build_start(struct env *e, int force)
         return;
     }
     e->build_wanted = 0;
-    build_cancel(e);
+    build_cancel(e, "overtaken by a newer change");
     struct build *b = build_new(e, force);
     e->build = b;
     b->busy = 1;
@@ -527,14 +527,14 @@ void build_start(struct env *e, int force)
     uv_queue_work(g->loop, &b->work, build_prepare_work, after_prepare);
 }
 
-void build_cancel(struct env *e)
+void build_cancel(struct env *e, const char *why)
 {
     struct build *b = e->build;
     if (!b)
         return;
     e->build = NULL;
     b->stale = 1;
-    log_debug("[%s] build %llu overtaken by a newer change", e->name, (unsigned long long)b->id);
+    log_debug("[%s] build %llu cancelled: %s", e->name, (unsigned long long)b->id, why);
     if (b->proc)
         proc_kill(b->proc);
     if (!b->busy)

@@ -11,8 +11,8 @@
  *                     the generation in SQLite: the commit point
  *
  * A mod that fails is left out with its diagnostic; the rest still loads. A
- * build overtaken by a newer index is cancelled: it compiles nothing more
- * and never publishes.
+ * build overtaken by a newer index is cancelled (as is one whose env goes,
+ * or when gliad stops): it compiles nothing more and never publishes.
  */
 #ifndef GLIA_BUILD_H
 #define GLIA_BUILD_H
@@ -61,8 +61,9 @@ struct build_report {
 /* Starts a build of env's current index, replacing (cancelling) one that
  * runs. force: ignore the object and failure caches. */
 void build_start(struct env *e, int force);
-/* Stops env's build, if any (shutdown, env removed). */
-void build_cancel(struct env *e);
+/* Stops env's build, if any; `why` ends the log line ("build N cancelled:
+ * <why>"). */
+void build_cancel(struct env *e, const char *why);
 
 /* The failure of `full` in env's last build, or NULL. */
 const struct build_failure *build_failure_of(const struct env *e, const char *full);

@@ -40,7 +40,7 @@ struct build {
     struct gliad *g;
     uint64_t id;
     int force;
-    atomic_int stale; /* overtaken: finish the step in flight, then go away */
+    atomic_int stale; /* cancelled: finish the step in flight, then go away */
     enum build_phase phase;
     double t0;
 

@@ -80,9 +80,10 @@ static void env_destroy(struct env *e)
 
 static void env_free(struct env *e)
 {
-    callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
-    callq_fail(&e->lib_waiting, PROTO_E_UNKNOWN_ENV, "the environment was removed");
-    build_cancel(e);
+    static const char why[] = "the environment was removed";
+    callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, why);
+    callq_fail(&e->lib_waiting, PROTO_E_UNKNOWN_ENV, why);
+    build_cancel(e, why);
     generation_free(e->gen);
     build_report_free(e->report);
     index_free(e->index);

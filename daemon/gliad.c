@@ -56,12 +56,13 @@ void gliad_stop(struct gliad *g, const char *why)
     log_info("stopping: %s", why);
     server_stop_listening(g->server);
     sync_close(g);
+    static const char shutting_down[] = "gliad is shutting down";
     for (size_t i = 0; i < g->nenvs; i++) {
         struct env *e = g->envs[i];
-        build_cancel(e);
+        build_cancel(e, shutting_down);
         watch_close(e, NULL);
-        callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
-        callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+        callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, shutting_down);
+        callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, shutting_down);
     }
     compiler_shutdown(&g->compiler);
     /* Replies already made are written before each connection closes. */
@@ -82,12 +83,29 @@ void gliad_on_signal(uv_signal_t *h, int signum)
         gliad_stop(g, signum == SIGINT ? "SIGINT" : "SIGTERM");
 }
 
+void gliad_apply_cli(const struct gliad *g, struct config *c)
+{
+    if (g->cli_socket) {
+        free(c->socket);
+        c->socket = xstrdup(g->cli_socket);
+    }
+    if (g->cli_log_level >= 0)
+        c->log_level = g->cli_log_level;
+}
+
+/* At startup and on SIGHUP alike: a config env takes the place of a
+ * registered one of the same name. */
+static void log_config_wins(const char *name)
+{
+    log_warn("registered environment %s is also in the config; the config wins", name);
+}
+
 static void add_registered(void *ud, const char *const *cells, size_t n)
 {
     struct gliad *g = ud;
     (void)n;
     if (gliad_env(g, cells[0])) {
-        log_warn("registered environment %s is also in the config; the config wins", cells[0]);
+        log_config_wins(cells[0]);
         return;
     }
     size_t nsite = 0;
@@ -156,6 +174,12 @@ static void reload_envs(struct gliad *g, const struct config *now)
     for (size_t i = 0; i < g->nenvs;) {
         struct env *e = g->envs[i];
         const struct config_env *ce = config_env_named(now, e->name);
+        if (e->registered && ce) {
+            /* From now on a config env, changed below like any other. The
+             * store keeps the registration, as it does at startup. */
+            log_config_wins(e->name);
+            e->registered = 0;
+        }
         if (e->registered || (ce && now->python_default && g->cfg.python_default)) {
             i++;
             continue;
@@ -192,6 +216,7 @@ void gliad_reload(struct gliad *g)
         return;
     }
     log_info("SIGHUP: reloading %s", g->config_path);
+    gliad_apply_cli(g, &now);
     warn_fixed(&g->cfg, &now);
     /* Kept as they are: the paths, the socket and the toolchain. */
     struct config old = g->cfg;

@@ -32,8 +32,12 @@ struct pref {
 
 struct gliad {
     uv_loop_t *loop;
-    struct config cfg;
+    struct config cfg; /* the config file's, with the command line's overrides */
     char *config_path;
+    /* The command line's --socket and --log-level (NULL, -1: not given).
+     * They override the config file at startup and at every SIGHUP. */
+    const char *cli_socket; /* in argv */
+    int cli_log_level;
     struct store *store;
     struct server *server;
 
@@ -70,6 +74,10 @@ struct env *gliad_env(struct gliad *g, const char *name);
 /* Called when something every environment's index depends on changes
  * (the built-ins became known). */
 void gliad_builtins_ready(struct gliad *g);
+
+/* Puts the command line's overrides (cli_socket, cli_log_level) into c, a
+ * config just read from the file. */
+void gliad_apply_cli(const struct gliad *g, struct config *c);
 
 /* The environments of the config, then those clients registered. */
 void gliad_add_envs(struct gliad *g);

@@ -38,13 +38,15 @@ static const char usage[] =
     "  -c, --config FILE      INI settings (default: $XDG_CONFIG_HOME/glia/gliad.ini;\n"
     "                         a missing file means defaults)\n"
     "  -s, --socket PATH      listen here (default: [daemon] socket, else $GLIA_SOCKET,\n"
-    "                         else $XDG_RUNTIME_DIR/glia/gliad.sock)\n"
+    "                         else $XDG_RUNTIME_DIR/glia/gliad.sock, or\n"
+    "                         /tmp/glia-$UID/gliad.sock when XDG_RUNTIME_DIR is unset)\n"
     "  -l, --log-level LEVEL  error, warn, info (default) or debug\n"
     "  -V, --version          print the version and exit\n"
     "  -h, --help             print this help and exit\n"
     "\n"
     "Without [env:NAME] sections the environment `default` is the site-packages\n"
-    "of the python3 on PATH. See `man gliad` and docs/ for the configuration.\n";
+    "of the python3 on PATH. For the configuration see man gliad (or\n"
+    "man -l docs/man/gliad.1 in a source tree) and docs/.\n";
 
 static void watch_signal(struct gliad *g, uv_signal_t *h, int signum)
 {
@@ -167,6 +169,8 @@ int main(int argc, char **argv)
     struct gliad daemon = {0};
     struct gliad *g = &daemon;
     g->started_ms = now_ms();
+    g->cli_socket = sock;
+    g->cli_log_level = level;
     log_init(LOG_INFO);
     signal(SIGPIPE, SIG_IGN);
 
@@ -178,11 +182,8 @@ int main(int argc, char **argv)
         free(g->config_path);
         return 1;
     }
-    log_set_level(level >= 0 ? (enum log_level)level : (enum log_level)g->cfg.log_level);
-    if (sock) {
-        free(g->cfg.socket);
-        g->cfg.socket = xstrdup(sock);
-    }
+    gliad_apply_cli(g, &g->cfg);
+    log_set_level((enum log_level)g->cfg.log_level);
 
     uv_loop_t loop;
     uv_loop_init(&loop);

@@ -138,3 +138,48 @@ def test_sighup_to_a_config_without_environments_asks_python(d):
     assert "[default] no longer in the config; asking python3 on PATH" in d.stderr()
     d.wait_ready()
     assert env_names(d) == ["default"]
+
+
+def test_sighup_keeps_the_command_lines_socket_and_log_level(gliad):
+    """--socket and --log-level override the config at startup and after
+    every SIGHUP. (Once a SIGHUP warned that the socket had changed, as it
+    compared --socket with the config's, and went back to the config's
+    log level.)"""
+    base = gliad.base()
+    (base / "empty-site").mkdir()
+    config = base / "gliad.ini"
+    lib.write_config(config, socket_path=base / "run/config.sock", state_dir=base / "state",
+                     cache_dir=base / "cache", envs={"default": [base / "empty-site"]},
+                     daemon_extra={"log_level": "info"})
+    sock = base / "run/cli.sock"
+    d = gliad.launch(["--config", config, "--socket", sock, "--log-level", "debug"],
+                     base=base, socket_path=sock, state_dir=base / "state")
+    d.config = config
+    reload(d, config.read_text())
+    d.ok("hello")
+    log = d.stderr()
+    after = log.split("SIGHUP: reloading")[1]
+    assert " gliad debug: " in after, log  # hello's connection, at least
+    assert "changed; it takes a restart" not in log, log
+    assert d.ok("status")["socket"] == str(sock)
+
+
+def test_sighup_config_environment_replaces_a_registered_one(d, rival_site):
+    """An [env:NAME] added to the config under the name of an environment a
+    client registered takes its place, as it would at the next start. (Once
+    a SIGHUP kept the registered one and dropped the config's.)"""
+    reg = d.base / "registered-site"
+    reg.mkdir()
+    assert d.ok("env.register", {"name": "foo", "site_packages": [str(reg)]})["created"]
+    reload(d, d.config.read_text() + f"\n[env:foo]\nsite_packages = {rival_site}\n")
+    wins = "registered environment foo is also in the config; the config wins"
+
+    def check(times):
+        foo = next(e for e in d.ok("envs") if e["name"] == "foo")
+        assert foo["site_packages"] == [str(rival_site)], foo
+        assert d.ok("resolve", {"asset": "Na", "env": "foo"})["full"] == RIVAL_NA
+        assert d.stderr().count(wins) == times, d.stderr()
+        assert env_names(d) == ["default", "foo"]
+    check(1)
+    d.restart()
+    check(2)
