@@ -74,6 +74,12 @@ int call_bad_args(struct call *c);
  * NULL after answering unknown_env or bad_request. */
 struct env *call_env(struct call *c);
 
+/* f's summary and detail (malloc'd) naming f's own file, not that of
+ * another env's copy the failure was first met in (objects and failures
+ * are shared by content). methods_build.c; resolve's build_failed uses it. */
+struct build_failure;
+void build_failure_words(const struct build_failure *f, char **summary, char **detail);
+
 /* The method groups, each in its own file. */
 extern const struct method methods_info[];    /* methods_info.c: hello, status, envs */
 extern const struct method methods_index[];   /* methods_index.c: packages, assets, ... */

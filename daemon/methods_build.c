@@ -3,6 +3,7 @@
  * side of an environment.
  */
 #include "build.h"
+#include "diag.h"
 #include "env.h"
 #include "gliad.h"
 #include "index.h"
@@ -13,6 +14,7 @@
 #include "sync.h"
 #include "util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *state_of(const struct env *e)
@@ -103,6 +105,33 @@ static int matches(const struct build_failure *f, const char *name)
            strcmp(f->pkg, name) == 0;
 }
 
+/* The path f's words were written with, when it is not f's own (malloc'd),
+ * else NULL. A failure is cached by content, so it may have been met in
+ * another env's copy of the same mod; its summary starts with that copy's
+ * path ("<path>:<line>: ..." or "<path>: ..."), and a mod's path ends in
+ * ".mod". */
+static char *foreign_path(const struct build_failure *f)
+{
+    size_t n = strlen(f->path);
+    if (!f->summary || (strncmp(f->summary, f->path, n) == 0 && f->summary[n] == ':'))
+        return NULL;
+    const char *end = strstr(f->summary, ".mod:");
+    return end ? xstrndup(f->summary, (size_t)(end - f->summary) + strlen(".mod")) : NULL;
+}
+
+static char *replaced(const char *s, const char *from, const char *to)
+{
+    return s && from ? diag_replace(s, from, to) : xstrdup(s);
+}
+
+void build_failure_words(const struct build_failure *f, char **summary, char **detail)
+{
+    char *from = foreign_path(f);
+    *summary = replaced(f->summary, from, f->path);
+    *detail = replaced(f->detail, from, f->path);
+    free(from);
+}
+
 /* log {env, name}: diagnostics of what the last build left out. */
 static enum call_state m_log(struct call *c)
 {
@@ -124,6 +153,8 @@ static enum call_state m_log(struct call *c)
         const struct build_failure *f = &r->failures[i];
         if (!matches(f, name))
             continue;
+        char *summary, *detail;
+        build_failure_words(f, &summary, &detail);
         msgpack_pack_map(pk, 8);
         proto_pack_kstr(pk, "full", f->full);
         proto_pack_kstr(pk, "pkg", f->pkg);
@@ -131,8 +162,10 @@ static enum call_state m_log(struct call *c)
         proto_pack_kstr(pk, "variant", f->variant);
         proto_pack_kstr(pk, "file", f->path);
         proto_pack_kint(pk, "line", f->line);
-        proto_pack_kstr(pk, "summary", f->summary);
-        proto_pack_kstr(pk, "detail", f->detail);
+        proto_pack_kstr(pk, "summary", summary);
+        proto_pack_kstr(pk, "detail", detail);
+        free(summary);
+        free(detail);
     }
     return CALL_DONE;
 }

@@ -10,11 +10,13 @@
 #include "mechname.h"
 #include "methods.h"
 #include "prefs.h"
+#include "resolve.h"
 #include "server.h"
+#include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 /* The asset and its candidates, or NULL after answering unknown_asset. */
 static const struct index_asset *lookup(struct call *c, struct env *e, const char *asset)
@@ -23,15 +25,17 @@ static const struct index_asset *lookup(struct call *c, struct env *e, const cha
     if (a)
         return a;
     /* A near miss is the usual mistake: say what was probably meant. */
+    const char **names = xcalloc(e->index->assets.len + 1, sizeof(*names));
+    size_t n = 0;
     const char *k;
     void *v;
-    const char *hint = NULL;
     for (size_t i = 0; strmap_next(&e->index->assets, &i, &k, &v);)
-        if (strcasecmp(k, asset) == 0)
-            hint = k;
+        names[n++] = k;
+    const char *hint = resolve_suggest(asset, names, n);
     call_error(c, PROTO_E_UNKNOWN_ASSET,
                "no asset named '%s' in environment '%s'%s%s%s (gliactl list shows them all)",
                asset, e->name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+    free(names);
     return NULL;
 }
 
@@ -156,6 +160,26 @@ static void explain(const struct resolve_result *r, char *buf, size_t len)
                                                   : "the only match");
 }
 
+/* Answers build_failed for the chosen m, in env's own words, with the
+ * command that shows the rest (naming the env unless it is the default). */
+static void answer_build_failed(struct call *c, struct env *e, const struct index_mod *m,
+                                const struct build_failure *f)
+{
+    char *summary, *detail;
+    build_failure_words(f, &summary, &detail);
+    int other = e != gliad_env(c->g, NULL);
+    char msg[2048];
+    snprintf(msg, sizeof(msg), "%s did not compile: %s (gliactl %s%s%slog %s shows the rest)",
+             m->full, summary, other ? "--env " : "", other ? e->name : "", other ? " " : "",
+             m->asset);
+    msgpack_packer *pk = call_error_begin(c, PROTO_E_BUILD_FAILED, msg, 2);
+    proto_pack_kstr(pk, "full", m->full);
+    proto_pack_kstr(pk, "detail", detail);
+    call_error_end(c);
+    free(summary);
+    free(detail);
+}
+
 /* What resolve and asset share: the request, read and resolved. */
 struct resolve_req {
     struct env *e;
@@ -203,13 +227,7 @@ static enum call_state m_resolve(struct call *c)
     const struct index_mod *m = a->mods[r.chosen];
     const struct build_failure *f = build_failure_of(e, m->full);
     if (f) {
-        char msg[2048];
-        snprintf(msg, sizeof(msg), "%s did not compile: %s (gliactl log %s shows the rest)",
-                 m->full, f->summary, m->asset);
-        msgpack_packer *pk = call_error_begin(c, PROTO_E_BUILD_FAILED, msg, 2);
-        proto_pack_kstr(pk, "full", m->full);
-        proto_pack_kstr(pk, "detail", f->detail);
-        call_error_end(c);
+        answer_build_failed(c, e, m, f);
         return CALL_DONE;
     }
     /* Which published library holds it: a client that loaded an older one

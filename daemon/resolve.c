@@ -21,6 +21,7 @@
  */
 #include "resolve.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -177,4 +178,59 @@ const char *resolve_status_code(enum resolve_status s)
         return "ambiguous";
     }
     return "internal_error";
+}
+
+/* ---- Suggestions ---- */
+
+/* Case differences are free: "NA" for "Na" is the commonest slip. */
+static int same_letter(char x, char y)
+{
+    return tolower((unsigned char)x) == tolower((unsigned char)y);
+}
+
+static size_t min2(size_t x, size_t y)
+{
+    return x < y ? x : y;
+}
+
+size_t resolve_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > RESOLVE_NEAR_MAX || lb > RESOLVE_NEAR_MAX)
+        return SIZE_MAX;
+    /* Row i holds the distances of a's first i letters to each prefix of
+     * b; a swap looks two rows back, so three are kept. */
+    size_t rows[3][RESOLVE_NEAR_MAX + 1];
+    size_t *two = rows[0], *one = rows[1], *cur = rows[2];
+    for (size_t j = 0; j <= lb; j++)
+        one[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t d = one[j - 1] + !same_letter(a[i - 1], b[j - 1]);
+            d = min2(d, one[j] + 1);     /* a[i-1] deleted */
+            d = min2(d, cur[j - 1] + 1); /* b[j-1] inserted */
+            if (i > 1 && j > 1 && same_letter(a[i - 1], b[j - 2]) &&
+                same_letter(a[i - 2], b[j - 1]))
+                d = min2(d, two[j - 2] + 1); /* neighbours swapped */
+            cur[j] = d;
+        }
+        size_t *t = two;
+        two = one, one = cur, cur = t;
+    }
+    return one[lb];
+}
+
+const char *resolve_suggest(const char *typed, const char *const *names, size_t n)
+{
+    size_t len = strlen(typed), best_d = 0;
+    const char *best = NULL;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = resolve_distance(typed, names[i]);
+        if (d > 2 || 2 * d >= len)
+            continue;
+        if (!best || d < best_d || (d == best_d && strcmp(names[i], best) < 0))
+            best = names[i], best_d = d;
+    }
+    return best;
 }

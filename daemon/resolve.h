@@ -9,6 +9,8 @@
  * remain and all come from one package, the one with variant "0" wins;
  * otherwise the request is ambiguous. See docs/resolution.md.
  *
+ * Also the suggestion for a name that is no asset (resolve_suggest).
+ *
  * Pure: works on arrays the caller owns, allocates nothing.
  */
 #ifndef GLIA_RESOLVE_H
@@ -81,5 +83,22 @@ void resolve(const struct resolve_cand *cands, size_t n, const struct resolve_qu
              struct resolve_result *out);
 
 const char *resolve_status_code(enum resolve_status s); /* "ok", "unknown_asset", ... */
+
+/* ---- What an unknown name probably meant ---- */
+
+/* Names longer than this are never near anything (it bounds the work). */
+#define RESOLVE_NEAR_MAX 128
+
+/* The number of edits between a and b: insertions, deletions,
+ * substitutions and swaps of two neighbours count 1 each, a letter's case
+ * counts 0 (Damerau-Levenshtein, optimal string alignment). SIZE_MAX when
+ * either is longer than RESOLVE_NEAR_MAX. */
+size_t resolve_distance(const char *a, const char *b);
+
+/* The one of `names` `typed` is most likely a typo of: the closest, when
+ * at most 2 edits away and fewer than half typed's length (so a short name
+ * is not "near" everything); equally close ones go by name order. NULL when
+ * none is that close. */
+const char *resolve_suggest(const char *typed, const char *const *names, size_t n);
 
 #endif

@@ -25,6 +25,13 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
                obj_str(e, "name", "?"), obj_bool(e, "scanning") ? "(scanning) " : "",
                obj_int(e, "packages"), obj_int(e, "mods"), obj_int(e, "assets"),
                obj_int(e, "problems"));
+        /* A count alone leaves the user guessing where to look: packages
+         * counts them per package and lists the env's own (site dirs,
+         * entry points), show-package lists one package's. */
+        if (obj_int(e, "problems") > 0)
+            printf("  problems: see gliactl --env %s packages, and gliactl --env %s "
+                   "show-package NAME for a package's own\n",
+                   obj_str(e, "name", "?"), obj_str(e, "name", "?"));
         printf("  library: generation %lld (%s backend)%s, %lld mods failed to build\n",
                obj_int(e, "generation"), obj_str(e, "backend", "?"),
                obj_bool(e, "building") ? ", building" : "", obj_int(e, "built_failed"));

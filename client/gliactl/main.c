@@ -23,7 +23,8 @@ static void usage(FILE *f)
         fprintf(f, "  %-14s %s\n", (*c)->name, (*c)->summary);
     fprintf(f, "\nOptions (also accepted after the command):\n"
                "  --socket PATH  gliad's socket (default: $GLIA_SOCKET, else\n"
-               "                 $XDG_RUNTIME_DIR/glia/gliad.sock)\n"
+               "                 $XDG_RUNTIME_DIR/glia/gliad.sock, or\n"
+               "                 /tmp/glia-$UID/gliad.sock when XDG_RUNTIME_DIR is unset)\n"
                "  --env NAME     the Python environment (default: gliad's `default`)\n"
                "  --json         print the daemon's answer as JSON\n"
                "  --help         help; `gliactl COMMAND --help` for a command\n\n"

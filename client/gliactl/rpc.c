@@ -27,7 +27,8 @@ static int connect_daemon(struct ctl *ctl)
         if (e == ENOENT || e == ECONNREFUSED)
             fprintf(stderr,
                     "gliactl: gliad is not running (nothing listens on %s).\n"
-                    "Start it with `systemctl --user start gliad.socket`, or run `gliad &`.\n",
+                    "Start it with `systemctl --user start gliad.socket`, or run `gliad &` "
+                    "(from a source tree: tools/run).\n",
                     sock);
         else
             fprintf(stderr, "gliactl: %s\n", err);

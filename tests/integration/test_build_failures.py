@@ -385,3 +385,33 @@ def test_a_configured_compiler_that_is_not_there(gliad, tmp_path):
     err, _ = d.call("resolve", {"asset": "A"})
     assert err["code"] == "build_failed" and why in err["message"], err
     assert d.ok("hello")["pid"] == d.pid
+
+
+def test_a_failure_shared_by_two_envs_names_each_envs_own_file(gliad, tmp_path):
+    """Failures are cached by content, so the same broken mod in two envs
+    fails once; each env's log and resolve must still name its own file,
+    the one its user would edit, and say which env to ask for the rest."""
+    sites = {}
+    for env in ("default", "other"):
+        root = tmp_path / env
+        sites[env] = root / "site"
+        lib.Venv(root / "venv", with_pip=False).install_target(
+            sites[env], broken_package(root / "src"))
+    d = gliad({env: [site] for env, site in sites.items()})
+    for env, site in sites.items():
+        bl.library(d, env)
+        own, other = site / PKG / "mods", sites["other" if env == "default" else "default"]
+        opt = () if env == "default" else ("--env", env)
+        log = bl.ctl(d, *opt, "log")
+        assert log.rc == 0, log
+        assert f"{own / 'Syn__0.mod'}:{bl.SYNTAX_ERROR_LINE}: nocmodl: syntax error" in log.out
+        assert f"in file {own / 'Syn__0.mod'}" in log.out
+        assert f"{own / 'Cerr__0.mod'}:{bl.C_ERROR_LINE}: cc: error: " in log.out
+        assert str(other) not in log.out, (env, log.out)
+        for f in d.ok("log", {"env": env})["failures"]:
+            assert str(other) not in f["summary"] + f["detail"], (env, f)
+        err, res = d.call("resolve", {"asset": "Syn", "env": env})
+        assert res is None and err["code"] == "build_failed", err
+        assert f"{own / 'Syn__0.mod'}:{bl.SYNTAX_ERROR_LINE}: nocmodl" in err["message"]
+        assert str(other) not in err["message"] + err["detail"], (env, err)
+        assert f"(gliactl {' '.join(opt + ('log', 'Syn'))} shows the rest)" in err["message"]

@@ -473,3 +473,33 @@ def test_usage_errors_name_the_option(tmp_path, args, said):
     r = lib.gliactl("--socket", tmp_path / "none.sock", *args)
     assert r.rc == 2 and r.out == "", r
     assert r.err.startswith(f"gliactl {said}\n"), r
+
+
+# ---- where to go from here ------------------------------------------------------
+
+def test_no_daemon_says_how_to_start_it_from_a_source_tree(tmp_path):
+    """Before installing, gliad is not on PATH: the advice names tools/run."""
+    r = lib.gliactl("--socket", tmp_path / "nothing.sock", "status")
+    assert r.rc == 3, r
+    assert "Start it with `systemctl --user start gliad.socket`, or run `gliad &` " \
+        "(from a source tree: tools/run).\n" in r.err, r
+
+
+@pytest.mark.parametrize("exe", ["gliactl", "gliad"])
+def test_help_gives_both_default_sockets(exe):
+    binary = lib.gliactl_binary() if exe == "gliactl" else lib.gliad_binary()
+    out = lib.run_checked([binary, "--help"]).stdout
+    flat = " ".join(out.split())
+    assert "$XDG_RUNTIME_DIR/glia/gliad.sock, or /tmp/glia-$UID/gliad.sock when " \
+        "XDG_RUNTIME_DIR is unset" in flat, out
+
+
+def test_gliad_help_points_to_a_man_page_that_exists_before_install():
+    out = lib.run_checked([lib.gliad_binary(), "--help"]).stdout
+    assert "man gliad (or man -l docs/man/gliad.1 in a source tree)" in " ".join(out.split())
+
+
+@pytest.mark.parametrize("page", ["gliad.1", "gliactl.1"])
+def test_man_pages_give_both_default_sockets(page):
+    text = (lib.REPO / "docs/man" / page).read_text()
+    assert "/tmp/glia\\-$UID/gliad.sock" in text and "XDG_RUNTIME_DIR" in text, page

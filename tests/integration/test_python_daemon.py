@@ -104,16 +104,21 @@ def test_no_autostart_says_how_to_start(main_site, tmp_path, nobody):
     assert pylib.hello_pid(nobody) is None
 
 
-def test_autostart_failure_says_how_to_start(main_site, tmp_path, nobody):
-    py = pylib.Py(main_site.venv.python, nobody, tmp_path, glia_env=None, autostart=True,
-                  extra={"GLIAD": tmp_path / "no-such-gliad"})
-    r = py.ok("""
+def import_error(py):
+    """What `import glia` raised in py's script: {type, msg}."""
+    return py.ok("""
         try:
             import glia
             out(imported=True)
         except Exception as e:
             out(type=type(e).__name__, msg=str(e))
     """)
+
+
+def test_autostart_failure_says_how_to_start(main_site, tmp_path, nobody):
+    py = pylib.Py(main_site.venv.python, nobody, tmp_path, glia_env=None, autostart=True,
+                  extra={"GLIAD": tmp_path / "no-such-gliad"})
+    r = import_error(py)
     assert r["type"] == "GliaError", r
     assert "no-such-gliad" in r["msg"] and "systemctl --user start gliad" in r["msg"], r
 
@@ -439,3 +444,13 @@ def test_the_readme_example_package(gliad, main_site, tmp_path):
     assert r["peak"] > r["rest"] + 5, r
     assert r["names"] == ["glia__glia_example__Leak__0"]
     assert r["params"] == {"g": ["0.0001", "S/cm2"], "e": ["-70", "mV"]}
+
+
+def test_how_to_start_names_tools_run(main_site, tmp_path, nobody):
+    """Before installing, gliad is not on PATH: both messages name tools/run."""
+    for autostart, extra in ((False, None), (True, {"GLIAD": tmp_path / "no-such-gliad"})):
+        py = pylib.Py(main_site.venv.python, nobody, tmp_path / str(autostart), glia_env=None,
+                      autostart=autostart, extra=extra)
+        r = import_error(py)
+        assert r["type"] == "GliaError", r
+        assert "run `gliad &` (from a source tree: tools/run)" in r["msg"], r

@@ -295,6 +295,23 @@ def test_unknown_asset_suggests_a_near_miss(d):
     assert "'Na'" in err["message"]
 
 
+@pytest.mark.parametrize("typed, meant", [("AMAP", "AMPA"), ("Nax", "Na"), ("NA", "Na"),
+                                           ("ExpSin", "ExpSyn")])
+def test_unknown_asset_suggests_the_closest_by_edit_distance(d, typed, meant):
+    err, _ = resolve(d, typed)
+    assert err["code"] == "unknown_asset"
+    assert f"did you mean '{meant}'?" in err["message"], err
+    r = d.ctl("resolve", typed)
+    assert r.rc == 1 and f"did you mean '{meant}'?" in r.err, r
+
+
+@pytest.mark.parametrize("typed", ["Nope", "Xy", "AMPAxyz"])
+def test_unknown_asset_far_from_every_name_suggests_nothing(d, typed):
+    err, _ = resolve(d, typed)
+    assert err["code"] == "unknown_asset"
+    assert "did you mean" not in err["message"], err
+
+
 def test_unknown_env(d):
     err, res = resolve(d, "Na", env="nope")
     assert res is None and err["code"] == "unknown_env"

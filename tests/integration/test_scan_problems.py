@@ -274,3 +274,17 @@ def test_dist_info_names_pip_would_not_make(gliad, main_site, tmp_path):
         err, res = d.call("resolve", {"asset": "K", "pkg": module})
         assert err is None and res["full"] == f"glia__{module}__K__0", err
     sd.check()
+
+
+def test_status_says_which_command_shows_the_problems(gliad, main_site, tmp_path):
+    """`N problems` is only useful with where to read them: status names the
+    command, and that command does show them."""
+    missing = tmp_path / "not-yet"
+    d = gliad({"default": [main_site.site], "only": [missing]})
+    out = d.ctl("status").out
+    envs = {b.split(":")[0]: b for b in out.split("\n\n")[1:]}
+    assert ", 1 problems\n  problems: see gliactl --env only packages, and " \
+        "gliactl --env only show-package NAME for a package's own\n" in envs["env only"], out
+    assert "problems:" not in envs["env default"], out
+    shown = d.ctl("--env", "only", "packages").out
+    assert f"warning: site-packages dir {missing} does not exist (yet)" in shown, shown

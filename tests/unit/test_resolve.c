@@ -531,6 +531,53 @@ static void deterministic(void **state)
     assert_memory_equal(&a, &b, sizeof(a));
 }
 
+/* ---- Suggestions for an unknown asset name ---- */
+
+static void distance_counts_each_edit_once(void **state)
+{
+    (void)state;
+    assert_int_equal(resolve_distance("AMPA", "AMPA"), 0);
+    assert_int_equal(resolve_distance("", ""), 0);
+    assert_int_equal(resolve_distance("", "Na"), 2);
+    assert_int_equal(resolve_distance("Nax", "Na"), 1);      /* insertion */
+    assert_int_equal(resolve_distance("N", "Na"), 1);        /* deletion */
+    assert_int_equal(resolve_distance("Kv2", "Kv1"), 1);     /* substitution */
+    assert_int_equal(resolve_distance("AMAP", "AMPA"), 1);   /* transposition, not 2 */
+    assert_int_equal(resolve_distance("kv1", "Kv1"), 0);     /* case is no edit */
+    assert_int_equal(resolve_distance("NA", "Na"), 0);
+    assert_int_equal(resolve_distance("Leak", "Kdr"), 4);
+    assert_int_equal(resolve_distance("ca", "abc"), 3);      /* a swapped pair is not edited again */
+    assert_int_equal(resolve_distance("Kdr", "Leak"), resolve_distance("Leak", "Kdr"));
+}
+
+static void suggests_the_closest_near_name(void **state)
+{
+    static const char *const names[] = {"Na", "AMPA", "Kv1", "Kv3", "Leak", "Kdr"};
+    (void)state;
+    assert_string_equal(resolve_suggest("AMAP", names, countof(names)), "AMPA");
+    assert_string_equal(resolve_suggest("Nax", names, countof(names)), "Na");
+    assert_string_equal(resolve_suggest("NA", names, countof(names)), "Na");
+    assert_string_equal(resolve_suggest("ampa", names, countof(names)), "AMPA");
+    assert_string_equal(resolve_suggest("Leek", names, countof(names)), "Leak");
+    assert_string_equal(resolve_suggest("Lek", names, countof(names)), "Leak");
+    /* Two equally close: the first in name order, whatever the array's. */
+    assert_string_equal(resolve_suggest("Kv2", names, countof(names)), "Kv1");
+    static const char *const reversed[] = {"Kv3", "Kv1"};
+    assert_string_equal(resolve_suggest("Kv2", reversed, countof(reversed)), "Kv1");
+}
+
+static void suggests_nothing_far(void **state)
+{
+    static const char *const names[] = {"Na", "AMPA", "Kv1", "Leak"};
+    (void)state;
+    assert_null(resolve_suggest("Nope", names, countof(names)));
+    assert_null(resolve_suggest("K", names, countof(names)));    /* 1 edit of 1 letter */
+    assert_null(resolve_suggest("Nb", names, countof(names)));   /* half the name */
+    assert_null(resolve_suggest("AMPAxyz", names, countof(names))); /* 3 edits */
+    assert_null(resolve_suggest("", names, countof(names)));
+    assert_null(resolve_suggest("Na", NULL, 0));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +608,9 @@ int main(void)
         cmocka_unit_test(explains_where_each_field_came_from),
         cmocka_unit_test(status_codes),
         cmocka_unit_test(deterministic),
+        cmocka_unit_test(distance_counts_each_edit_once),
+        cmocka_unit_test(suggests_the_closest_near_name),
+        cmocka_unit_test(suggests_nothing_far),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,6 +140,13 @@ def _log_path():
     return os.path.join(path, "gliad.log")
 
 
+# How a user starts gliad by hand. Before installing, gliad is not on PATH:
+# tools/run builds and runs it from a source tree.
+_HOW_TO_START = (
+    "`systemctl --user start gliad.socket`, or run `gliad &` (from a source tree: tools/run)"
+)
+
+
 def start_daemon(path):
     """Starts gliad detached (its own session, output to its log) and waits
     for its socket. Returns a Connection or raises GliaError."""
@@ -149,9 +156,9 @@ def start_daemon(path):
     if exe is None:
         raise GliaError(
             "gliad is not running and is not installed on PATH; install glia "
-            "(meson install) or start it: `systemctl --user start gliad.socket`"
+            f"(meson install) or start it: {_HOW_TO_START}"
         )
-    how = "start it yourself: `systemctl --user start gliad.socket` or run `gliad &`"
+    how = f"start it yourself: {_HOW_TO_START}"
     try:
         log = _log_path()
         env = dict(os.environ, GLIA_SOCKET=path)
@@ -194,6 +201,6 @@ def connect(path=None, autostart=True):
         if not autostart or os.environ.get("GLIA_NO_AUTOSTART") == "1":
             raise GliaError(
                 f"gliad is not running (cannot connect to {path}: {e.strerror or e}). "
-                "Start it with `systemctl --user start gliad.socket` or run `gliad &`"
+                f"Start it with {_HOW_TO_START}"
             ) from None
     return start_daemon(path)
