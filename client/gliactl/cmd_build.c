@@ -130,7 +130,8 @@ static int report(struct ctl *ctl, const msgpack_object *lib)
                    failed, obj_double(b, "ms") / 1000.0, obj_int(lib, "generation"),
                    obj_bool(b, "unchanged") ? " (unchanged)" : "", obj_str(lib, "path", "-"));
         if (failed)
-            printf("%lld mod%s left out: gliactl log shows why\n", failed, failed == 1 ? "" : "s");
+            printf("%lld mod%s left out: gliactl%s%s log shows why\n", failed,
+                   failed == 1 ? "" : "s", ctl->env ? " --env " : "", ctl->env ? ctl->env : "");
     }
     return error || failed ? EXIT_FAILED : EXIT_OK;
 }
