@@ -100,14 +100,9 @@ static void log_config_wins(const char *name)
     log_warn("registered environment %s is also in the config; the config wins", name);
 }
 
-static void add_registered(void *ud, const char *const *cells, size_t n)
+/* A stored registration (name, dirs one per line) as an env of gliad's. */
+static struct env *add_registration(struct gliad *g, const char *const *cells)
 {
-    struct gliad *g = ud;
-    (void)n;
-    if (gliad_env(g, cells[0])) {
-        log_config_wins(cells[0]);
-        return;
-    }
     size_t nsite = 0;
     char **site = NULL, *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
     size_t cap = 0;
@@ -118,6 +113,29 @@ static void add_registered(void *ud, const char *const *cells, size_t n)
     env_add(g, e);
     strv_free(site, nsite);
     free(copy);
+    return e;
+}
+
+static void add_registered(void *ud, const char *const *cells, size_t n)
+{
+    struct gliad *g = ud;
+    (void)n;
+    if (gliad_env(g, cells[0]))
+        log_config_wins(cells[0]);
+    else
+        add_registration(g, cells);
+}
+
+/* After a reload: a registered env the config had taken the place of comes
+ * back once the config drops it, as it would at the next start. */
+static void restore_registered(void *ud, const char *const *cells, size_t n)
+{
+    struct gliad *g = ud;
+    (void)n;
+    if (gliad_env(g, cells[0]))
+        return;
+    log_info("[%s] back to its registered site-packages", cells[0]);
+    env_scan(add_registration(g, cells));
 }
 
 void gliad_add_envs(struct gliad *g)
@@ -204,6 +222,7 @@ static void reload_envs(struct gliad *g, const struct config *now)
             log_info("[%s] added by the config", now->envs[i].name);
             env_scan(add_config_env(g, &now->envs[i], now->python_default));
         }
+    store_envs_load(g->store, restore_registered, g);
 }
 
 void gliad_reload(struct gliad *g)

@@ -183,3 +183,9 @@ def test_sighup_config_environment_replaces_a_registered_one(d, rival_site):
     check(1)
     d.restart()
     check(2)
+    # Dropped from the config, the registered one is back, as after a restart.
+    reload(d, d.config.read_text().replace(f"\n[env:foo]\nsite_packages = {rival_site}\n", ""))
+    foo = next(e for e in d.ok("envs") if e["name"] == "foo")
+    assert foo["site_packages"] == [str(reg)], foo
+    assert env_names(d) == ["default", "foo"]
+    assert d.call("resolve", {"asset": "Na", "env": "foo"})[0]["code"] == "unknown_asset"
