@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import glia_testlib as lib
+import pylib
 
 
 def pytest_configure(config):
@@ -240,3 +241,12 @@ class Survivor:
 @pytest.fixture
 def survivor(gliad, main_site):
     return Survivor(gliad({"default": [main_site.site]}))
+
+
+@pytest.fixture
+def py(d, main_site, tmp_path):
+    """Runs glia scripts in the session venv against the requesting module's
+    daemon `d`."""
+    p = pylib.Py(main_site.venv.python, d.socket, tmp_path)
+    yield p
+    p.close()

@@ -24,6 +24,17 @@ DEMO_MODS = Path("/usr/share/nrn/demo/release")
 # Everything that waits does so for at most this long; an ASan build is slower.
 TIMEOUT = float(os.environ.get("GLIA_TEST_TIMEOUT", "10"))
 
+# Full names of the shared fixtures' mechanisms (conftest's main_site and
+# rival_site), one place for every test file.
+NA_0 = "glia__glia_test_mods__Na__0"
+NA_T = "glia__glia_test_mods__Na__t"
+AMPA_0 = "glia__glia_test_mods__AMPA__0"
+AMPA_1 = "glia__glia_test_mods__AMPA__1"
+DEMO_HHNA = "glia__glia_demo__HHna__0"
+DEMO_HHK = "glia__glia_demo__HHk__0"
+RIVAL_HHNA = "glia__glia_rival__HHna__0"
+RIVAL_NA = "glia__glia_rival__Na__0"
+
 SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:",
                      "UndefinedBehaviorSanitizer", "ThreadSanitizer")
 

@@ -8,13 +8,9 @@ prove gliad feeds them the right scopes in the right order.
 import msgpack
 import pytest
 
-pytestmark = pytest.mark.shared_build_cache
+from glia_testlib import NA_0, NA_T, DEMO_HHNA, RIVAL_HHNA, RIVAL_NA
 
-NA_0 = "glia__glia_test_mods__Na__0"
-NA_T = "glia__glia_test_mods__Na__t"
-DEMO_HHNA = "glia__glia_demo__HHna__0"
-RIVAL_HHNA = "glia__glia_rival__HHna__0"
-RIVAL_NA = "glia__glia_rival__Na__0"
+pytestmark = pytest.mark.shared_build_cache
 
 
 @pytest.fixture

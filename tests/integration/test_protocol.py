@@ -16,12 +16,12 @@ import msgpack
 import pytest
 
 import glia_testlib as lib
+from glia_testlib import NA_T
 import pylib
 from conftest import Survivor
 
 pytestmark = pytest.mark.shared_build_cache
 
-NA_T = "glia__glia_test_mods__Na__t"
 MiB = 1 << 20
 
 
@@ -399,11 +399,9 @@ CASES = [("Na", NA_T), ("AMPA", "glia__glia_test_mods__AMPA__0"), ("HHna",
          ("NetStim", "NetStim")]
 
 
-def test_200_clients_at_once(survivor):
-    d = survivor.d
-    n = 200
-    conns = [d.connect() for _ in range(n)]
-    assert d.ok("status")["clients"] >= n + 1
+def resolve_in_parallel(n, conn_of):
+    """n threads released at once, thread i resolving CASES[i % len] on the
+    connection conn_of(i) gives (a context manager): what each got, in order."""
     barrier = threading.Barrier(n)
     results = [None] * n
 
@@ -411,8 +409,9 @@ def test_200_clients_at_once(survivor):
         asset, _ = CASES[i % len(CASES)]
         try:
             barrier.wait(lib.TIMEOUT)
-            err, res = conns[i].call("resolve", {"asset": asset})
-            results[i] = err or res["full"]
+            with conn_of(i) as c:
+                err, res = c.call("resolve", {"asset": asset})
+                results[i] = err or res["full"]
         except Exception as e:  # reported below, with the others
             results[i] = repr(e)
 
@@ -421,10 +420,16 @@ def test_200_clients_at_once(survivor):
         t.start()
     for t in threads:
         t.join(lib.TIMEOUT * 2)
-    expected = [CASES[i % len(CASES)][1] for i in range(n)]
-    assert results == expected
-    for c in conns:
-        c.close()
+    return results
+
+
+def test_200_clients_at_once(survivor):
+    d = survivor.d
+    n = 200
+    conns = [d.connect() for _ in range(n)]
+    assert d.ok("status")["clients"] >= n + 1
+    results = resolve_in_parallel(n, lambda i: conns[i])
+    assert results == [CASES[i % len(CASES)][1] for i in range(n)]
     survivor.check()
 
 
@@ -432,24 +437,7 @@ def test_200_clients_connecting_at_once(survivor):
     """Connects, asks and hangs up 200 times in parallel (the listen backlog)."""
     d = survivor.d
     n = 200
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
-    def client(i):
-        asset, _ = CASES[i % len(CASES)]
-        try:
-            barrier.wait(lib.TIMEOUT)
-            with d.connect() as c:
-                err, res = c.call("resolve", {"asset": asset})
-                results[i] = err or res["full"]
-        except Exception as e:
-            results[i] = repr(e)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(lib.TIMEOUT * 2)
+    results = resolve_in_parallel(n, lambda i: d.connect())
     assert results == [CASES[i % len(CASES)][1] for i in range(n)]
     survivor.check()
 

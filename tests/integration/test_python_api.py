@@ -13,16 +13,9 @@ cannot unload a library). Environments of this module's daemon:
 import pytest
 
 import glia_testlib as lib
+from glia_testlib import NA_0, NA_T, AMPA_0, AMPA_1, DEMO_HHNA, DEMO_HHK, RIVAL_HHNA, RIVAL_NA
 import pylib
 
-NA_0 = "glia__glia_test_mods__Na__0"
-NA_T = "glia__glia_test_mods__Na__t"
-AMPA_0 = "glia__glia_test_mods__AMPA__0"
-AMPA_1 = "glia__glia_test_mods__AMPA__1"
-DEMO_HHNA = "glia__glia_demo__HHna__0"
-DEMO_HHK = "glia__glia_demo__HHk__0"
-RIVAL_HHNA = "glia__glia_rival__HHna__0"
-RIVAL_NA = "glia__glia_rival__Na__0"
 KDR_FAST = "glia__glia_plain__Kdr__fast"
 KOK = "glia__glia_broken__Kok__0"
 KBAD = "glia__glia_broken__Kbad__0"
@@ -49,13 +42,6 @@ def no_global_prefs(d):
     yield
     for asset in d.ok("prefs")["assets"]:
         d.ok("unselect", {"asset": asset})
-
-
-@pytest.fixture
-def py(d, main_site, tmp_path):
-    p = pylib.Py(main_site.venv.python, d.socket, tmp_path)
-    yield p
-    p.close()
 
 
 @pytest.fixture
@@ -675,7 +661,7 @@ def test_select_racing_another_threads_insert(py):
     made under the old preferences, once landed in the new ones' cache and
     later inserts ignored the selection."""
     r = py.ok("""
-        import random, threading
+        import random, threading, time
         from neuron import h
         import glia as g
         g.load_library()
@@ -693,7 +679,7 @@ def test_select_racing_another_threads_insert(py):
             g.insert(s, "Na")
             stale += density(s) != ["glia__glia_test_mods__Na__t"]
         out(stale=stale)
-    """.replace("import random, threading", "import random, threading, time"))
+    """)
     assert r == {"stale": 0}
 
 

@@ -15,11 +15,8 @@ import time
 import pytest
 
 import glia_testlib as lib
+from glia_testlib import NA_0, NA_T, AMPA_1
 import pylib
-
-NA_0 = "glia__glia_test_mods__Na__0"
-NA_T = "glia__glia_test_mods__Na__t"
-AMPA_1 = "glia__glia_test_mods__AMPA__1"
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +30,6 @@ def corpus_site(tmp_path_factory, main_site):
 @pytest.fixture
 def d(gliad, corpus_site):
     return gliad({"default": [corpus_site]})
-
-
-@pytest.fixture
-def py(d, main_site, tmp_path):
-    p = pylib.Py(main_site.venv.python, d.socket, tmp_path)
-    yield p
-    p.close()
 
 
 # ---- starting gliad -----------------------------------------------------------------------

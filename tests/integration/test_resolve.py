@@ -14,15 +14,11 @@ import re
 import pytest
 
 import glia_testlib as lib
+from glia_testlib import NA_0, NA_T, DEMO_HHNA, RIVAL_HHNA, RIVAL_NA
 
 pytestmark = pytest.mark.shared_build_cache
 
-NA_0 = "glia__glia_test_mods__Na__0"
-NA_T = "glia__glia_test_mods__Na__t"
 DEMO = lib.demo_mods()
-DEMO_HHNA = "glia__glia_demo__HHna__0"
-RIVAL_HHNA = "glia__glia_rival__HHna__0"
-RIVAL_NA = "glia__glia_rival__Na__0"
 
 
 @pytest.fixture(scope="module")
