@@ -51,7 +51,12 @@ def gliactl_binary():
 
 
 def corpus_dir():
-    return Path(os.environ.get("GLIA_CORPUS") or REPO.parent / "shared/corpus")
+    """GLIA_CORPUS, else the first that exists of the places meson.build
+    looks in (beside the source tree, the workspace's)."""
+    if os.environ.get("GLIA_CORPUS"):
+        return Path(os.environ["GLIA_CORPUS"])
+    places = [REPO.parent / "shared/corpus", Path("/work/shared/corpus")]
+    return next((p for p in places if p.is_dir()), places[0])
 
 
 def short_tmpdir(prefix="glia-"):
