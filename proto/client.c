@@ -25,6 +25,17 @@ const char *proto_default_socket(char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? NULL : buf;
 }
 
+/* Closes a connection that failed; returns -1 with errno kept. */
+static int drop_fd(struct proto_client *c)
+{
+    int e = errno;
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    errno = e;
+    return -1;
+}
+
 int proto_client_connect(struct proto_client *c, const char *path, char *err, size_t errlen)
 {
     memset(c, 0, sizeof(*c));
@@ -42,16 +53,15 @@ int proto_client_connect(struct proto_client *c, const char *path, char *err, si
         return -1;
     }
     strcpy(sa.sun_path, path);
+    if (proto_trust_socket_dir(path, err, errlen) < 0)
+        return -1;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        int e = errno;
-        snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
-        if (c->fd >= 0)
-            close(c->fd);
-        c->fd = -1;
-        errno = e;
-        return -1;
+        snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+        return drop_fd(c);
     }
+    if (proto_trust_peer(c->fd, path, err, errlen) < 0)
+        return drop_fd(c);
     return 0;
 }
 

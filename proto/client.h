@@ -21,8 +21,19 @@ struct proto_client {
  * Writes into buf; returns buf, or NULL when it does not fit. */
 const char *proto_default_socket(char *buf, size_t len);
 
-/* Returns 0, or -1 with err saying why (errno kept). */
+/* Connects, and sends nothing to a socket another user could be serving
+ * (proto_trust_*). Returns 0, or -1 with err saying why (errno kept; EPERM
+ * when the socket is not to be trusted). */
 int proto_client_connect(struct proto_client *c, const char *path, char *err, size_t errlen);
+
+/* The directory holding the socket at `path` (symlinks resolved) must be
+ * this user's and writable by no one else. Returns 0 (also when neither
+ * socket nor directory exists yet), or -1 with err and errno EPERM. */
+int proto_trust_socket_dir(const char *path, char *err, size_t errlen);
+
+/* The process listening at the other end of the connected `fd` must run as
+ * this user. Returns 0, or -1 with err (errno EPERM when it does not). */
+int proto_trust_peer(int fd, const char *path, char *err, size_t errlen);
 void proto_client_close(struct proto_client *c);
 
 /* Starts a request; when with_params, the caller packs exactly one map into
