@@ -555,6 +555,7 @@ class Glia:
                     + (f": {err}" if err else "")
                     + "); `gliactl log` says why"
                 )
+            path = _rpc.trusted_library(path)
             from neuron import h
 
             self._h = h

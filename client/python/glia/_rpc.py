@@ -2,6 +2,7 @@
 when nobody answers, the way watchman's client starts its server."""
 
 import os
+import stat
 import sys
 import time
 
@@ -11,7 +12,7 @@ import _socket
 
 import msgpack
 
-from .exceptions import GliaError
+from .exceptions import GliaError, LibraryError, UntrustedError
 
 
 def default_socket():
@@ -33,14 +34,100 @@ class DaemonError(GliaError):
         self.data = data
 
 
+# Trust. Without XDG_RUNTIME_DIR the socket is /tmp/glia-<uid>/gliad.sock,
+# and any user can create that directory first and serve a gliad of their
+# own there, whose reply names the library this process then loads. So
+# nothing is sent until the socket's directory is this user's and writable
+# by no one else (the early refusal, naming what to remove) and the process
+# listening runs as this user (SO_PEERCRED: the proof, which no swap of the
+# socket after the first check gets around); and a library is loaded only
+# from where no one but this user and root could have put it. As gliactl
+# does (proto/trust.c).
+
+
+def _socket_dir(path):
+    """The real directory holding what path reaches (the socket's, else the
+    one named, before gliad made the socket), or None if neither exists."""
+    real = os.path.realpath(path)
+    if os.path.exists(real):
+        return os.path.dirname(real)
+    d = os.path.realpath(os.path.dirname(path) or ".")
+    return d if os.path.isdir(d) else None
+
+
+def _check_socket_dir(path):
+    d = _socket_dir(path)
+    if d is None:
+        return  # nothing there: connecting says so
+    st = os.stat(d)
+    me = os.geteuid()
+    if st.st_uid != me:
+        raise UntrustedError(
+            f"refusing {path}: its directory {d} is owned by uid {st.st_uid}, not by you "
+            f"(uid {me}), so another user may be answering there; remove {d} (its owner "
+            "or root can), or set GLIA_SOCKET to a socket in a directory of your own"
+        )
+    if st.st_mode & 0o022:
+        raise UntrustedError(
+            f"refusing {path}: its directory {d} is writable by others (mode "
+            f"{st.st_mode & 0o777:03o}), so anyone could put a socket of their own there; "
+            f"run `chmod go-w {d}`, or set GLIA_SOCKET to a socket in a directory of your own"
+        )
+
+
+def _check_peer(sock, path):
+    cred = sock.getsockopt(_socket.SOL_SOCKET, _socket.SO_PEERCRED, 12)  # struct ucred
+    pid, uid = (int.from_bytes(cred[i : i + 4], sys.byteorder) for i in (0, 4))
+    if uid != os.geteuid():
+        raise UntrustedError(
+            f"refusing {path}: the process serving it (pid {pid}) runs as uid {uid}, not as "
+            f"you (uid {os.geteuid()}), so it is not your gliad; set GLIA_SOCKET to your "
+            "own gliad's socket, or have that process stopped"
+        )
+
+
+def trusted_library(path):
+    """The real path of the library gliad named, once nobody but this user
+    and root can have written it or can swap it before NEURON loads it: the
+    file and its directory belong to one of them and are writable by no one
+    else, and so is every directory above, unless it is sticky like /tmp (where
+    only an entry's owner can rename it). Raises UntrustedError, or
+    LibraryError when it cannot be looked at."""
+    real = os.path.realpath(path)
+    me = os.geteuid()
+    chain = [real, os.path.dirname(real)]
+    while chain[-1] != "/":
+        chain.append(os.path.dirname(chain[-1]))
+    for i, p in enumerate(chain):
+        try:
+            st = os.stat(p)
+        except OSError as e:
+            raise LibraryError(f"cannot look at the mechanism library {path}: {e}") from None
+        if st.st_uid not in (me, 0):
+            problem = f"is owned by uid {st.st_uid}, not by you (uid {me}) or root"
+        elif st.st_mode & 0o022 and not (i > 1 and st.st_mode & stat.S_ISVTX):
+            problem = f"is writable by others (mode {st.st_mode & 0o777:03o})"
+        else:
+            continue
+        what = ("the file", f"its directory {p}")[i] if i < 2 else f"the directory {p} above it"
+        raise UntrustedError(
+            f"refusing to load the mechanism library {path}: {what} {problem}, so another "
+            "user could have put their code there; keep gliad's cache_dir (`gliactl "
+            "status` shows it) where only you can write"
+        )
+    return real
+
+
 class Connection:
     def __init__(self, path, timeout=None):
         self.path = path
+        _check_socket_dir(path)
         self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         try:
             self.sock.connect(path)
-        except OSError:
+            _check_peer(self.sock, path)
+        except BaseException:
             self.sock.close()
             raise
         # Replies can be long (a log, many failures): as much as the C client

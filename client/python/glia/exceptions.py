@@ -52,3 +52,9 @@ class NeuronError(GliaError):
 
 class PackageError(GliaError):
     """A Glia package is unknown or broken."""
+
+
+class UntrustedError(GliaError):
+    """gliad's socket, or the library it named, could be another user's:
+    refused before it was used. The message says what is wrong and what to
+    do."""
