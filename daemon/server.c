@@ -395,7 +395,8 @@ static int socket_owner(const char *path, int *pid)
 }
 
 /* The socket's directory is created private. One that exists must be
- * ours: whoever can write there could put their own socket in our place. */
+ * ours and writable by no one else: whoever can write there could put their
+ * own socket in our place (and the clients refuse such a directory too). */
 static int prepare_dir(const char *path, char *err, size_t errlen)
 {
     char *dir = xstrdup(path);
@@ -412,7 +413,12 @@ static int prepare_dir(const char *path, char *err, size_t errlen)
                      (unsigned)st.st_uid, (unsigned)getuid());
             rc = -1;
         } else if (st.st_mode & 022) {
-            log_warn("%s is writable by others; the socket itself stays private (0600)", dir);
+            snprintf(err, errlen,
+                     "%s is writable by others (mode %03o), so anyone could put a socket of "
+                     "their own there; run `chmod go-w %s`, or choose a socket in a directory "
+                     "of your own",
+                     dir, (unsigned)(st.st_mode & 0777), dir);
+            rc = -1;
         }
     }
     free(dir);
