@@ -57,7 +57,9 @@ int proto_client_connect(struct proto_client *c, const char *path, char *err, si
         return -1;
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-        snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(errno));
+        int e = errno;
+        snprintf(err, errlen, "cannot connect to %s: %s", path, strerror(e));
+        errno = e;
         return drop_fd(c);
     }
     if (proto_trust_peer(c->fd, path, err, errlen) < 0)
