@@ -287,6 +287,12 @@ static void after_publish(uv_work_t *req, int status)
     b->busy = 0;
     if (gone(b))
         return;
+    /* The env was merged into a config env while this published. */
+    if (b->generation > 0 && strcmp(b->env_name, b->env->name) != 0) {
+        int64_t offset = store_env_rename(b->g->store, b->env_name, b->env->name);
+        if (offset > 0)
+            b->generation += offset;
+    }
     finish(b);
 }
 

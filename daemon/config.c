@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -106,6 +107,20 @@ static int int_value(const char *v, long lo, long hi, int *out)
     return 0;
 }
 
+/* yes/no, as INI files say it. 0, or -1 for anything else. */
+static int bool_value(const char *v, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"};
+    static const char *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(v, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcasecmp(v, no[i]) == 0)
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
 static int set_path(struct loader *l, char **slot, const char *value)
 {
     free(*slot);
@@ -143,6 +158,10 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
         return int_value(value, 16, 1 << 20, &c->cache_max_mb) == 0
                    ? 1
                    : refuse(l, "daemon", key, "expected megabytes, at least 16, got '%s'", value);
+    if (strcmp(key, "allow_overlap") == 0)
+        return bool_value(value, &c->allow_overlap) == 0
+                   ? 1
+                   : refuse(l, "daemon", key, "expected yes or no, got '%s'", value);
     if (strcmp(key, "log_level") == 0) {
         int lv = log_level_parse(value);
         if (lv < 0)
@@ -153,7 +172,7 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
     }
     return refuse(l, "daemon", key,
                   "unknown key (known: socket, state_dir, cache_dir, jobs, debounce_ms, "
-                  "log_level, keep_generations, cache_max_mb)%s",
+                  "log_level, keep_generations, cache_max_mb, allow_overlap)%s",
                   "");
 }
 

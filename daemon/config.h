@@ -2,7 +2,7 @@
  * config: gliad's settings, from an INI file read with inih.
  *
  *   [daemon]     socket, state_dir, cache_dir, jobs, debounce_ms, log_level,
- *                keep_generations, cache_max_mb
+ *                keep_generations, cache_max_mb, allow_overlap
  *   [neuron]     nocmodl, nrnunits, cc, cflags, include_dirs, lib_dir, nrnivmodl,
  *                timeout_s (all detected from the installed NEURON when absent)
  *   [env:NAME]   site_packages = DIR[:DIR...], backend = direct | nrnivmodl
@@ -54,6 +54,7 @@ struct config {
     int log_level; /* enum log_level */
     int keep_generations; /* newest libraries kept per environment */
     int cache_max_mb;     /* object cache bound (least recently used out first) */
+    int allow_overlap;    /* serve a Python apart from an env it overlaps in part (envid.h) */
     struct config_neuron neuron;
     struct config_env *envs;
     size_t nenvs;

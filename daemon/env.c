@@ -12,6 +12,7 @@
 #include "store.h"
 #include "util.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,6 +72,63 @@ void env_set_site(struct env *e, char *const *site, size_t nsite)
     env_scan(e);
 }
 
+void env_id_init(struct env_id *out, const char *prefix, char *const *site, size_t n)
+{
+    size_t nall = 0;
+    out->all = xcalloc(n + 1, sizeof(*out->all));
+    for (size_t i = 0; i < n; i++) {
+        char buf[PATH_MAX];
+        if (!realpath(site[i], buf))
+            continue; /* gone, or never made: it serves nothing */
+        size_t k = 0;
+        while (k < nall && strcmp(out->all[k], buf) != 0)
+            k++;
+        if (k == nall)
+            out->all[nall++] = xstrdup(buf);
+    }
+    /* The prefix resolved as the dirs are, so a symlinked venv owns its dirs. */
+    char pbuf[PATH_MAX];
+    const char *p = prefix && realpath(prefix, pbuf) ? pbuf : prefix;
+    size_t nown;
+    out->own = envid_own(p, out->all, nall, &nown);
+    out->id = (struct envid){.all = out->all, .nall = nall, .own = out->own, .nown = nown};
+}
+
+void env_id_of(struct env_id *out, const struct env *e)
+{
+    env_id_init(out, e->registered ? e->name : NULL, e->site, e->nsite);
+}
+
+void env_id_free(struct env_id *id)
+{
+    strv_free(id->all, id->id.nall);
+    free(id->own);
+}
+
+int env_has_alias(const struct env *e, const char *name)
+{
+    for (size_t i = 0; i < e->naliases; i++)
+        if (strcmp(e->aliases[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+void env_alias_add(struct env *e, const char *name)
+{
+    if (strcmp(e->name, name) != 0 && !env_has_alias(e, name))
+        VEC_PUSH(e->aliases, e->naliases, e->aliascap, xstrdup(name));
+}
+
+void env_alias_drop(struct env *e, const char *name)
+{
+    for (size_t i = 0; i < e->naliases; i++)
+        if (strcmp(e->aliases[i], name) == 0) {
+            free(e->aliases[i]);
+            e->aliases[i] = e->aliases[--e->naliases];
+            return;
+        }
+}
+
 /* The last of e: libuv still writes to a handle until its close callback,
  * and e's timers live inside it. */
 static void env_destroy(struct env *e)
@@ -88,6 +146,7 @@ static void env_free(struct env *e)
     build_report_free(e->report);
     index_free(e->index);
     strv_free(e->site, e->nsite);
+    strv_free(e->aliases, e->naliases);
     free(e->name);
     watch_close(e, env_destroy);
 }
@@ -247,6 +306,10 @@ static void scan_done(uv_work_t *req, int status)
         e->scans++;
         server_notify_change(e->g->server, TOPIC_INDEX, "index.changed", e->name,
                              (int64_t)e->version);
+        /* Scripts that joined under another name listen for that one. */
+        for (size_t i = 0; i < e->naliases; i++)
+            server_notify_change(e->g->server, TOPIC_INDEX, "index.changed", e->aliases[i],
+                                 (int64_t)e->version);
         e->last_scan_ms = j->ms;
         log_info("[%s] %zu packages, %zu mods indexed in %.1f ms", e->name,
                  idx->npkgs - (e->g->builtins != NULL),

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "envid.h"
 #include "methods.h"
 #include "watch.h"
 
@@ -50,7 +51,30 @@ struct env {
 
     struct watcher watcher;
     int registered; /* added by env.register, not by the config */
+    /* Names of the Pythons that registered as this env (envid.h's SAME)
+     * under another name: clients may address it by them. */
+    char **aliases;
+    size_t naliases, aliascap;
 };
+
+/* Dirs as an identity (envid.h): the existing ones, resolved. */
+struct env_id {
+    struct envid id;
+    char **all; /* owned */
+    char **own; /* into all */
+};
+
+/* prefix: the Python's (a registration's name), or NULL for dirs that are
+ * all their own (a config env's). */
+void env_id_init(struct env_id *out, const char *prefix, char *const *site, size_t n);
+/* e's identity: a registered env's prefix is its name. */
+void env_id_of(struct env_id *out, const struct env *e);
+void env_id_free(struct env_id *id);
+
+/* Remembers that the Python `name` joined e (no-op if known). */
+void env_alias_add(struct env *e, const char *name);
+int env_has_alias(const struct env *e, const char *name);
+void env_alias_drop(struct env *e, const char *name);
 
 struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite);
 /* Adds e to g's environments (g owns it from then on), with the library a

@@ -38,7 +38,33 @@ struct env *gliad_env(struct gliad *g, const char *name)
     for (size_t i = 0; i < g->nenvs; i++)
         if (strcmp(g->envs[i]->name, name) == 0)
             return g->envs[i];
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (env_has_alias(g->envs[i], name))
+            return g->envs[i];
     return NULL;
+}
+
+struct env *gliad_env_same(struct gliad *g, const struct env_id *py, const struct env *skip,
+                           struct env **overlap)
+{
+    struct env *same = NULL;
+    *overlap = NULL;
+    for (size_t i = 0; i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        if (e == skip)
+            continue;
+        struct env_id id;
+        env_id_of(&id, e);
+        enum envid_relation r = envid_relate(&py->id, &id.id);
+        env_id_free(&id);
+        /* The config's, when a registered env is the same too: it is the
+         * one the user set up (and chose a backend for). */
+        if (r == ENVID_SAME && (!same || (same->registered && !e->registered)))
+            same = e;
+        else if (r == ENVID_OVERLAP && !*overlap)
+            *overlap = e;
+    }
+    return same;
 }
 
 void gliad_builtins_ready(struct gliad *g)
@@ -100,20 +126,47 @@ static void log_config_wins(const char *name)
     log_warn("registered environment %s is also in the config; the config wins", name);
 }
 
-/* A stored registration (name, dirs one per line) as an env of gliad's. */
+/* A stored registration's dirs (one per line), as a malloc'd vector. */
+static void stored_dirs(const char *const *cells, char ***site, size_t *nsite)
+{
+    char *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
+    size_t cap = 0;
+    *site = NULL;
+    *nsite = 0;
+    for (char *d = strtok_r(copy, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
+        VEC_PUSH(*site, *nsite, cap, xstrdup(d));
+    free(copy);
+}
+
+/* A stored registration (name, dirs) as an env of gliad's. */
 static struct env *add_registration(struct gliad *g, const char *const *cells)
 {
-    size_t nsite = 0;
-    char **site = NULL, *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
-    size_t cap = 0;
-    for (char *d = strtok_r(copy, "\n", &save); d; d = strtok_r(NULL, "\n", &save))
-        VEC_PUSH(site, nsite, cap, xstrdup(d));
+    char **site;
+    size_t nsite;
+    stored_dirs(cells, &site, &nsite);
     struct env *e = env_new(g, cells[0], site, nsite);
     e->registered = 1;
     env_add(g, e);
     strv_free(site, nsite);
-    free(copy);
     return e;
+}
+
+/* A stored registration that a config env serves (envid.h's SAME) is
+ * that env, known by one more name; 1 when so. */
+static int joins_config_env(struct gliad *g, const char *const *cells)
+{
+    char **site;
+    size_t nsite;
+    stored_dirs(cells, &site, &nsite);
+    struct env_id py;
+    env_id_init(&py, cells[0], site, nsite);
+    struct env *overlap, *same = gliad_env_same(g, &py, NULL, &overlap);
+    env_id_free(&py);
+    strv_free(site, nsite);
+    if (!same || same->registered)
+        return 0;
+    env_alias_add(same, cells[0]);
+    return 1;
 }
 
 static void add_registered(void *ud, const char *const *cells, size_t n)
@@ -122,6 +175,8 @@ static void add_registered(void *ud, const char *const *cells, size_t n)
     (void)n;
     if (gliad_env(g, cells[0]))
         log_config_wins(cells[0]);
+    else if (joins_config_env(g, cells))
+        log_info("[%s] serves %s, registered before", gliad_env(g, cells[0])->name, cells[0]);
     else
         add_registration(g, cells);
 }
@@ -132,7 +187,7 @@ static void restore_registered(void *ud, const char *const *cells, size_t n)
 {
     struct gliad *g = ud;
     (void)n;
-    if (gliad_env(g, cells[0]))
+    if (gliad_env(g, cells[0]) || joins_config_env(g, cells))
         return;
     log_info("[%s] back to its registered site-packages", cells[0]);
     env_scan(add_registration(g, cells));
@@ -186,6 +241,55 @@ static void warn_fixed(const struct config *old, const struct config *now)
             log_warn("SIGHUP: [daemon] %s changed; it takes a restart", keys[i]);
 }
 
+/* The registered env a config env serves (envid.h's SAME), or NULL. */
+static struct env *registered_same_as(struct gliad *g, const struct config_env *ce)
+{
+    struct env_id cid;
+    env_id_init(&cid, NULL, ce->site_packages, ce->nsite);
+    struct env *found = NULL;
+    for (size_t i = 0; !found && i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        if (!e->registered)
+            continue;
+        struct env_id py;
+        env_id_of(&py, e);
+        if (envid_relate(&py.id, &cid.id) == ENVID_SAME)
+            found = e;
+        env_id_free(&py);
+    }
+    env_id_free(&cid);
+    return found;
+}
+
+/* A registered env the config now lists under a name of its own becomes
+ * that config env: its index, library and the records of who loaded which
+ * generation go with it, its old name stays an alias for the scripts that
+ * use it, and it builds once more only if its backend changed. */
+static void merge_into_config(struct gliad *g, struct env *e, const struct config_env *ce)
+{
+    log_info("[%s] added by the config: it is registered environment %s, which it takes over",
+             ce->name, e->name);
+    int64_t offset = store_env_rename(g->store, e->name, ce->name);
+    if (offset < 0)
+        log_error("[%s] could not file %s's generations under it; scripts that loaded them keep "
+                  "them all the same",
+                  ce->name, e->name);
+    else if (e->gen)
+        e->gen->number += offset;
+    char *old = e->name;
+    e->name = xstrdup(ce->name);
+    env_alias_add(e, old);
+    free(old);
+    e->registered = 0;
+    /* A build under way would publish under the old name: it starts over. */
+    int rebuild = e->backend != ce->backend || e->build;
+    e->backend = ce->backend;
+    if (!same_site(e, ce))
+        env_set_site(e, ce->site_packages, ce->nsite);
+    if (rebuild)
+        build_start(e, 0);
+}
+
 /* Environments: added, removed or changed as the new config says. */
 static void reload_envs(struct gliad *g, const struct config *now)
 {
@@ -217,11 +321,18 @@ static void reload_envs(struct gliad *g, const struct config *now)
         e->backend = ce->backend;
         i++;
     }
-    for (size_t i = 0; i < now->nenvs; i++)
-        if (!gliad_env(g, now->envs[i].name)) {
-            log_info("[%s] added by the config", now->envs[i].name);
-            env_scan(add_config_env(g, &now->envs[i], now->python_default));
+    for (size_t i = 0; i < now->nenvs; i++) {
+        const struct config_env *ce = &now->envs[i];
+        if (gliad_env(g, ce->name))
+            continue;
+        struct env *same = now->python_default ? NULL : registered_same_as(g, ce);
+        if (same) {
+            merge_into_config(g, same, ce);
+            continue;
         }
+        log_info("[%s] added by the config", ce->name);
+        env_scan(add_config_env(g, ce, now->python_default));
+    }
     store_envs_load(g->store, restore_registered, g);
 }
 

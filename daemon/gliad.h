@@ -68,8 +68,16 @@ struct gliad {
  * the loop run dry. Safe to call twice. */
 void gliad_stop(struct gliad *g, const char *why);
 
-/* The environment named `name` (NULL: the default one), or NULL. */
+/* The environment named `name` (NULL: the default one), or known by it
+ * (a Python that joined it), or NULL. */
 struct env *gliad_env(struct gliad *g, const char *name);
+
+/* The environment the Python `py` is (envid.h's SAME; a config env before
+ * a registered one), skipping `skip`, or NULL; *overlap: one it overlaps
+ * in part, or NULL. */
+struct env_id;
+struct env *gliad_env_same(struct gliad *g, const struct env_id *py, const struct env *skip,
+                           struct env **overlap);
 
 /* Called when something every environment's index depends on changes
  * (the built-ins became known). */

@@ -9,6 +9,7 @@
 #include "methods.h"
 #include "store.h"
 #include "sync.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -41,9 +42,71 @@ static int same_dirs(const struct env *e, const char **site, size_t n)
     return 1;
 }
 
-/* env.register {name, site_packages}: an environment a client runs in
- * (the glia module sends sys.prefix and its site dirs). Stored, watched,
- * and restored after a restart. */
+/* Dirs for a message, ':'-separated as in the config (malloc'd). */
+static char *dirs_text(char *const *v, size_t n)
+{
+    char *s = xstrdup("");
+    for (size_t i = 0; i < n; i++) {
+        char *t = xprintf("%s%s%s", s, i ? ":" : "", v[i]);
+        free(s);
+        s = t;
+    }
+    return s;
+}
+
+static void refuse_overlap(struct call *c, const char *name, const struct env_id *py,
+                           const struct env *other)
+{
+    char *mine = dirs_text(py->id.own, py->id.nown);
+    char *theirs = dirs_text(other->site, other->nsite);
+    call_error(c, PROTO_E_ENV_OVERLAP,
+               "the Python at %s installs into %s, and environment '%s' serves %s: they overlap "
+               "only in part, so neither is the other; give '%s' exactly this Python's "
+               "site-packages dirs, or set allow_overlap = yes in gliad's [daemon] config to "
+               "serve both apart",
+               name, mine, other->name, theirs, other->name);
+    free(mine);
+    free(theirs);
+}
+
+/* A new registration: the environment gliad serves for these dirs already
+ * (envid.h's SAME), or a new one. *joined: it was another's. NULL when
+ * refused (the error is set). */
+static struct env *register_new(struct call *c, const char *name, const char **site, size_t n,
+                                int *joined, int *created)
+{
+    struct env_id py;
+    env_id_init(&py, name, (char *const *)site, n);
+    struct env *overlap, *e = gliad_env_same(c->g, &py, NULL, &overlap);
+    struct env *named = gliad_env(c->g, name);
+    if (named && named != e)
+        env_alias_drop(named, name); /* a Python that is no longer what it joined */
+    if (e) {
+        env_alias_add(e, name);
+        *joined = 1;
+    } else if (named && strcmp(named->name, name) == 0) {
+        call_error(c, PROTO_E_BAD_REQUEST,
+                   "environment '%s' is defined in gliad's config with other dirs", name);
+    } else if (overlap && !c->g->cfg.allow_overlap) {
+        refuse_overlap(c, name, &py, overlap);
+    } else if (store_env_put(c->g->store, name, (char *const *)site, n) < 0) {
+        call_error(c, PROTO_E_INTERNAL, "could not store the environment; see gliad's log");
+    } else {
+        e = env_new(c->g, name, (char *const *)site, n);
+        e->registered = 1;
+        env_add(c->g, e);
+        env_scan(e);
+        *created = 1;
+        log_info("[%s] registered with %zu site-packages dir%s", name, n, n == 1 ? "" : "s");
+    }
+    env_id_free(&py);
+    return e;
+}
+
+/* env.register {name, site_packages}: the environment a client runs in
+ * (the glia module sends sys.prefix and its site dirs). One gliad serves
+ * already is answered by its name; a new one is stored, watched, and
+ * restored after a restart. */
 static enum call_state m_register(struct call *c)
 {
     const char *name = proto_args_str(&c->args, "name", 1);
@@ -65,42 +128,29 @@ static enum call_state m_register(struct call *c)
             return CALL_DONE;
         }
     struct env *e = gliad_env(c->g, name);
-    int created = 0, changed = 0;
-    /* An environment gliad already serves under another name (one from the
-     * config, say) is the same environment: the client uses that one. */
-    for (size_t i = 0; !e && i < c->g->nenvs; i++)
-        if (same_dirs(c->g->envs[i], site, n)) {
-            e = c->g->envs[i];
-            name = e->name;
-        }
-    if (e && !e->registered && !same_dirs(e, site, n)) {
-        call_error(c, PROTO_E_BAD_REQUEST,
-                   "environment '%s' is defined in gliad's config with other dirs", name);
-        return CALL_DONE;
-    }
-    if (!e || (e->registered && !same_dirs(e, site, n))) {
-        if (store_env_put(c->g->store, name, (char *const *)site, n) < 0) {
-            call_error(c, PROTO_E_INTERNAL, "could not store the environment; see gliad's log");
-            return CALL_DONE;
-        }
-        if (e) {
+    int created = 0, changed = 0, joined = 0;
+    if (e && e->registered && strcmp(e->name, name) == 0) {
+        /* The same Python again: its dirs may have grown (a first
+         * `pip install --user`). */
+        if (!same_dirs(e, site, n)) {
+            if (store_env_put(c->g->store, name, (char *const *)site, n) < 0) {
+                call_error(c, PROTO_E_INTERNAL,
+                           "could not store the environment; see gliad's log");
+                return CALL_DONE;
+            }
             env_set_site(e, (char *const *)site, n);
             changed = 1;
-        } else {
-            e = env_new(c->g, name, (char *const *)site, n);
-            e->registered = 1;
-            env_add(c->g, e);
-            env_scan(e);
-            created = 1;
+            log_info("[%s] updated with %zu site-packages dir%s", name, n, n == 1 ? "" : "s");
         }
-        log_info("[%s] %s with %zu site-packages dir%s", name, created ? "registered" : "updated",
-                 n, n == 1 ? "" : "s");
+    } else if (!(e = register_new(c, name, site, n, &joined, &created))) {
+        return CALL_DONE;
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 3);
-    proto_pack_kstr(pk, "name", name);
+    msgpack_pack_map(pk, 4);
+    proto_pack_kstr(pk, "name", e->name);
     proto_pack_kbool(pk, "created", created);
     proto_pack_kbool(pk, "changed", changed);
+    proto_pack_kbool(pk, "joined", joined && strcmp(e->name, name) != 0);
     return CALL_DONE;
 }
 
@@ -115,7 +165,9 @@ static enum call_state m_forget(struct call *c)
         call_error(c, PROTO_E_UNKNOWN_ENV, "no environment named '%s'", name);
         return CALL_DONE;
     }
-    if (!e->registered) {
+    /* A Python that joined e: forgetting it leaves e to the others. */
+    int joined = strcmp(e->name, name) != 0;
+    if (!joined && !e->registered) {
         call_error(c, PROTO_E_BAD_REQUEST,
                    "environment '%s' comes from gliad's config; remove it there", name);
         return CALL_DONE;
@@ -124,8 +176,13 @@ static enum call_state m_forget(struct call *c)
         call_error(c, PROTO_E_INTERNAL, "could not forget the environment; see gliad's log");
         return CALL_DONE;
     }
-    log_info("[%s] forgotten", name);
-    env_remove(c->g, e);
+    if (joined) {
+        log_info("[%s] %s forgotten", e->name, name);
+        env_alias_drop(e, name);
+    } else {
+        log_info("[%s] forgotten", name);
+        env_remove(c->g, e);
+    }
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 1);
     proto_pack_kstr(pk, "name", name);

@@ -38,8 +38,12 @@ static size_t problem_count(const struct index *idx)
 static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
 {
     const struct index *idx = e->index;
-    msgpack_pack_map(pk, 20);
+    msgpack_pack_map(pk, 21);
     proto_pack_kstr(pk, "name", e->name);
+    proto_pack_key(pk, "joined_by");
+    msgpack_pack_array(pk, e->naliases);
+    for (size_t i = 0; i < e->naliases; i++)
+        proto_pack_str(pk, e->aliases[i]);
     proto_pack_kint(pk, "scans", (int64_t)e->version); /* scans that changed the index */
     proto_pack_kint(pk, "scan_jobs", (int64_t)e->scans);
     proto_pack_kint(pk, "builds", (int64_t)e->builds);

@@ -722,6 +722,27 @@ int store_env_del(struct store *s, const char *name)
     return run(s, "DELETE FROM envs WHERE name = ?1", args, 1);
 }
 
+int64_t store_env_rename(struct store *s, const char *from, const char *to)
+{
+    if (exec(s, "BEGIN IMMEDIATE") < 0)
+        return -1;
+    /* Numbered after what `to` kept from an earlier life: (env, gen) is a key. */
+    int64_t offset = next_generation(s, to) - 1;
+    char off[24];
+    snprintf(off, sizeof(off), "%lld", (long long)offset);
+    const char *args[] = {from, to, off};
+    static const char *const tables[] = {"generations", "generation_mods", "generation_failures",
+                                         "loaded"};
+    int rc = offset < 0 ? -1 : 0;
+    for (size_t i = 0; rc == 0 && i < sizeof(tables) / sizeof(tables[0]); i++) {
+        char *sql = xprintf("UPDATE %s SET env = ?2, gen = gen + ?3 WHERE env = ?1", tables[i]);
+        rc = run(s, sql, args, 3);
+        free(sql);
+    }
+    exec(s, rc == 0 ? "COMMIT" : "ROLLBACK");
+    return rc == 0 ? offset : -1;
+}
+
 int store_envs_load(struct store *s, store_row_fn fn, void *ud)
 {
     sqlite3_stmt *st = prepare(s, "SELECT name, site_packages FROM envs ORDER BY created, name",

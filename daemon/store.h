@@ -97,6 +97,10 @@ char **store_object_keys(struct store *s);
 /* ---- Environments registered at runtime ---- */
 int store_env_put(struct store *s, const char *name, char *const *site, size_t n);
 int store_env_del(struct store *s, const char *name);
+/* Files env `from`'s generations and the records of who loaded them
+ * under `to` (an environment merged into another), numbered after those
+ * `to` has. Returns the number added to each generation's, or -1. */
+int64_t store_env_rename(struct store *s, const char *from, const char *to);
 /* Rows of 2: name, site dirs joined by newlines. */
 int store_envs_load(struct store *s, store_row_fn fn, void *ud);
 

@@ -37,6 +37,7 @@ enum proto_type {
 #define PROTO_E_AMBIGUOUS "ambiguous"
 #define PROTO_E_UNKNOWN_PACKAGE "unknown_package"
 #define PROTO_E_UNKNOWN_ENV "unknown_env"
+#define PROTO_E_ENV_OVERLAP "env_overlap"
 #define PROTO_E_BUILD_FAILED "build_failed"
 #define PROTO_E_NOT_BUILT "not_built"
 #define PROTO_E_TOO_LARGE "too_large"

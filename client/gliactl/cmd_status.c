@@ -38,6 +38,13 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
         printf("  watching %lld dirs: %lld events, %lld scans, %lld builds\n",
                obj_int(e, "watched_dirs"), obj_int(e, "events"), obj_int(e, "scans"),
                obj_int(e, "builds"));
+        /* Which Pythons' scripts use this env (the module registers sys.prefix). */
+        const msgpack_object *by = obj_get(e, "joined_by");
+        for (uint32_t k = 0; by && by->type == MSGPACK_OBJECT_ARRAY && k < by->via.array.size;
+             k++) {
+            char who[4096];
+            printf("  joined by: %s\n", obj_cstr(&by->via.array.ptr[k], who, sizeof(who)));
+        }
         const char *fallback = obj_str(e, "watch_fallback", NULL);
         if (fallback)
             printf("  polling instead of watching: %s\n", fallback);

@@ -18,14 +18,15 @@ def test_registered_env_is_watched_survives_a_restart_and_is_forgotten(gliad, tm
     d = gliad({"default": [cfg_site]})
 
     res = d.ok("env.register", {"name": name, "site_packages": [str(venv.site)]})
-    assert res == {"name": name, "created": True, "changed": False}
+    assert res == {"name": name, "created": True, "changed": False,
+                   "joined": False}
     assert d.ok("hello")["envs"] == ["default", name]
     assert wl.resolved(d, "Reg", env=name) == full("glia_reg", "Reg")
     assert wl.resolved(d, "Reg") == "unknown_asset"  # the default env is another
     assert wl.library(d, env=name)["names"] == [full("glia_reg", "Reg")]
     # The same again changes nothing.
     assert d.ok("env.register", {"name": name, "site_packages": [str(venv.site)]}) == \
-        {"name": name, "created": False, "changed": False}
+        {"name": name, "created": False, "changed": False, "joined": False}
 
     # Watched: pip in that venv is seen without a rescan.
     wl.pip_install(venv, wl.package(tmp_path / "src2", "glia_reg2", {"Reg2": "HHna"}))
@@ -70,7 +71,7 @@ def test_register_changes_dirs_and_meets_config_envs(gliad, tmp_path):
 
     # The dirs of a config env: that env's name comes back, nothing is added.
     res = d.ok("env.register", {"name": "/some/venv", "site_packages": [str(b)]})
-    assert res == {"name": "conf", "created": False, "changed": False}
+    assert res == {"name": "conf", "created": False, "changed": False, "joined": True}
     assert d.ok("hello")["envs"] == ["default", "conf"]
     # A config env's name with other dirs, or forgetting a config env: refused.
     err, _ = d.call("env.register", {"name": "conf", "site_packages": [str(c)]})
@@ -89,7 +90,7 @@ def test_register_changes_dirs_and_meets_config_envs(gliad, tmp_path):
     assert d.ok("env.register", {"name": "mine", "site_packages": [str(c)]})["created"] is True
     assert wl.resolved(d, "Cee", env="mine") == full("glia_in_c", "Cee")
     res = d.ok("env.register", {"name": "mine", "site_packages": [str(c), str(a)]})
-    assert res == {"name": "mine", "created": False, "changed": True}
+    assert res == {"name": "mine", "created": False, "changed": True, "joined": False}
     wl.fake_install(a, "glia_in_a", wl.mods_of("glia_in_a", {"Ay": "HHna"}))
     assert wl.resolved(d, "Ay", env="mine") == full("glia_in_a", "Ay")
     assert wl.resolved(d, "Ay") == full("glia_in_a", "Ay")  # default watches a too
