@@ -105,4 +105,13 @@ def test_mechanism(mechanism):
     return _manager.test_mechanism(mechanism)
 
 
+def __getattr__(name):
+    # ``glia.env``: the gliad environment this script uses. Its Python
+    # registers as sys.prefix; when gliad serves those site-packages already
+    # (a configured environment, say), this is that environment's name.
+    if name == "env":
+        return _manager._env
+    raise AttributeError(f"module 'glia' has no attribute '{name}'")
+
+
 _manager.connect()
