@@ -588,6 +588,17 @@ def gliactl(*args, socket=None, env=None, timeout=TIMEOUT):
     return CtlResult(r.returncode, r.stdout, r.stderr)
 
 
+def sighup(d, text):
+    """Writes d's config and sends SIGHUP; returns once gliad logged the
+    reload (or its refusal) and has indexed every environment again."""
+    n = d.stderr().count("SIGHUP")
+    d.config.write_text(text)
+    d.send_signal(signal.SIGHUP)
+    wait_for(lambda: d.stderr().count("SIGHUP") > n, what="gliad to log the SIGHUP")
+    d.wait_ready()
+    assert d.proc.poll() is None
+
+
 def wait_for(pred, timeout=TIMEOUT, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -3,7 +3,6 @@ removed and changed environments take effect without a restart, and a
 broken config is reported and changes nothing.
 """
 
-import signal
 import subprocess
 
 import pytest
@@ -17,15 +16,7 @@ def env_names(d):
     return [e["name"] for e in d.ok("envs")]
 
 
-def reload(d, text):
-    """Writes the config and sends SIGHUP; returns once gliad logged the
-    reload (or its refusal) and has indexed every environment again."""
-    n = d.stderr().count("SIGHUP")
-    d.config.write_text(text)
-    d.send_signal(signal.SIGHUP)
-    lib.wait_for(lambda: d.stderr().count("SIGHUP") > n, what="gliad to log the SIGHUP")
-    d.wait_ready()
-    assert d.proc.poll() is None
+reload = lib.sighup
 
 
 @pytest.fixture
