@@ -44,15 +44,12 @@ struct env *gliad_env(struct gliad *g, const char *name)
     return NULL;
 }
 
-struct env *gliad_env_same(struct gliad *g, const struct env_id *py, const struct env *skip,
-                           struct env **overlap)
+struct env *gliad_env_same(struct gliad *g, const struct env_id *py, struct env **overlap)
 {
     struct env *same = NULL;
     *overlap = NULL;
     for (size_t i = 0; i < g->nenvs; i++) {
         struct env *e = g->envs[i];
-        if (e == skip)
-            continue;
         struct env_id id;
         env_id_of(&id, e);
         enum envid_relation r = envid_relate(&py->id, &id.id);
@@ -160,7 +157,7 @@ static int joins_config_env(struct gliad *g, const char *const *cells)
     stored_dirs(cells, &site, &nsite);
     struct env_id py;
     env_id_init(&py, cells[0], site, nsite);
-    struct env *overlap, *same = gliad_env_same(g, &py, NULL, &overlap);
+    struct env *overlap, *same = gliad_env_same(g, &py, &overlap);
     env_id_free(&py);
     strv_free(site, nsite);
     if (!same || same->registered)

@@ -20,6 +20,7 @@
 struct store;
 struct server;
 struct env;
+struct env_id;
 struct index_pkg;
 struct syncer;
 
@@ -73,11 +74,8 @@ void gliad_stop(struct gliad *g, const char *why);
 struct env *gliad_env(struct gliad *g, const char *name);
 
 /* The environment the Python `py` is (envid.h's SAME; a config env before
- * a registered one), skipping `skip`, or NULL; *overlap: one it overlaps
- * in part, or NULL. */
-struct env_id;
-struct env *gliad_env_same(struct gliad *g, const struct env_id *py, const struct env *skip,
-                           struct env **overlap);
+ * a registered one), or NULL; *overlap: one it overlaps in part, or NULL. */
+struct env *gliad_env_same(struct gliad *g, const struct env_id *py, struct env **overlap);
 
 /* Called when something every environment's index depends on changes
  * (the built-ins became known). */

@@ -77,7 +77,7 @@ static struct env *register_new(struct call *c, const char *name, const char **s
 {
     struct env_id py;
     env_id_init(&py, name, (char *const *)site, n);
-    struct env *overlap, *e = gliad_env_same(c->g, &py, NULL, &overlap);
+    struct env *overlap, *e = gliad_env_same(c->g, &py, &overlap);
     struct env *named = gliad_env(c->g, name);
     if (named && named != e)
         env_alias_drop(named, name); /* a Python that is no longer what it joined */
