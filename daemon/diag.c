@@ -101,6 +101,10 @@ void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
         if (at) {
             append(msg, sizeof(msg), line, (size_t)(at - line));
             long no = strtol(at + 9, NULL, 10);
+            /* nocmodl 8.2 checks a line for non-ASCII bytes before it
+             * counts it, so it names the line before the offending one. */
+            if (strncmp(msg, "Non-Ascii character", 19) == 0 && no >= 0 && no < INT_MAX)
+                no++;
             d->line = no > 0 && no < INT_MAX ? (int)no : 0;
             break;
         }

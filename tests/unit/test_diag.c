@@ -34,6 +34,26 @@ static void nocmodl_syntax_error(void **state)
     diag_free(&d);
 }
 
+/* nocmodl 8.2 names the line before the one holding a non-ASCII byte
+ * (line 0 for the first): the user is shown the line itself. */
+static void nocmodl_non_ascii_line(void **state)
+{
+    (void)state;
+    struct diag d;
+    diag_nocmodl(&d,
+                 "Translating " COPY " into /w/x.c\n"
+                 "Non-Ascii character in file:TITLE \n"
+                 " at line 0 in file " COPY "\n"
+                 "TITLE \n",
+                 COPY, ORIG);
+    assert_int_equal(d.line, 1);
+    diag_free(&d);
+    diag_nocmodl(&d, "Non-Ascii character in file:: \n at line 3 in file " COPY "\n", COPY, ORIG);
+    assert_int_equal(d.line, 4);
+    assert_string_equal(d.summary, ORIG ":4: nocmodl: Non-Ascii character in file::");
+    diag_free(&d);
+}
+
 /* nrnivmodl's chatter around nocmodl's words is left out of the summary. */
 static void nocmodl_inside_nrnivmodl(void **state)
 {
@@ -198,6 +218,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(nocmodl_syntax_error),
         cmocka_unit_test(nocmodl_inside_nrnivmodl),
+        cmocka_unit_test(nocmodl_non_ascii_line),
         cmocka_unit_test(nocmodl_without_a_line),
         cmocka_unit_test(nocmodl_line_numbers_taken_with_care),
         cmocka_unit_test(cc_error_mapped_to_the_mod_line),
