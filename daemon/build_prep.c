@@ -59,11 +59,13 @@ static int built_text(struct build_item *it, const char *raw, size_t len,
                       const struct modfile_info *info, size_t *outlen)
 {
     const struct index_mod *m = it->mod;
-    if (m->renamed) {
+    /* A mod named after its file has no name to rewrite: the copy is
+     * written as <full name>.mod, so nocmodl names it so. */
+    if (m->renamed && !info->named_by_file) {
         it->text = cache_rename(raw, len, info->name_offset, info->name_length, m->full, outlen);
         return 0;
     }
-    if (strcmp(info->name, m->full) != 0) {
+    if (!m->renamed && strcmp(info->name, m->full) != 0) {
         fail(it, "index", "its NEURON name is now '%s'; a rescan will pick the change up",
              info->name);
         return -1;
@@ -153,6 +155,12 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
         it->diag.detail = xstrdup("");
         it->diag.line = perr.line;
         it->state = ITEM_FAILED;
+        free(raw);
+        return;
+    }
+    if (modfile_name_after_file(&info, m->path) < 0) {
+        fail(it, "read", "%s", "out of memory");
+        modfile_info_free(&info);
         free(raw);
         return;
     }

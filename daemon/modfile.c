@@ -13,12 +13,17 @@
  *  - Line ends are "\n", "\r\n" or a lone "\r".
  *  - A NUL byte hides the rest of its line (nocmodl reads lines into C strings).
  *  - Strings may span lines.
+ * What NEURON will register follows nocmodl too, as tests/diff checks:
+ *  - With no SUFFIX, POINT_PROCESS or ARTIFICIAL_CELL (no NEURON block at
+ *    all, or one without a name) the mod is a density mechanism named after
+ *    its file (named_by_file).
+ *  - Several NEURON blocks are one; of several name statements the last one
+ *    names the mechanism, and any ARTIFICIAL_CELL, else any POINT_PROCESS,
+ *    makes it that kind.
  * Where nocmodl differs and the name is not at stake we choose for the index:
  * non-ASCII bytes (which nocmodl 7.7 rejects outside COMMENT bodies) are
- * accepted in comments and text, and a NEURON block without SUFFIX,
- * POINT_PROCESS or ARTIFICIAL_CELL is an error (nocmodl would name the
- * mechanism after the file, which this pure parser does not know). nocmodl
- * still has the last word when the file is built.
+ * accepted in comments and text. nocmodl still has the last word when the
+ * file is built.
  *
  * Inside NEURON and PARAMETER we are strict about punctuation: a block we
  * misread could make a build rewrite the wrong bytes, so anything that does
@@ -61,6 +66,10 @@ struct parser {
     int line;
     int failed;
     int seen_title;
+    int seen_table; /* a TABLE statement: nocmodl adds the `usetable` global */
+    /* ASSIGNED names: a GLOBAL is a hoc name only when it is declared. */
+    char **assigned;
+    size_t nassigned;
     struct token ahead; /* valid when have_ahead */
     int have_ahead;
     struct modfile_info *info;
@@ -504,22 +513,21 @@ static void parse_kind(struct parser *p, const struct token *kw, enum modfile_ki
     struct modfile_info *info = p->info;
     struct token t;
 
-    if (info->name) {
-        fail(p, kw->line, "second mechanism name statement (%.*s); the first is at line %d",
-             (int)kw->len, p->text + kw->start, info->name_line);
-        return;
-    }
     t = next(p);
     if (t.type != TOK_NAME) {
         fail(p, kw->line, "expected a name after %.*s", (int)kw->len, p->text + kw->start);
         return;
     }
+    /* nocmodl keeps the last name, and a point process or artificial cell
+     * flag once set: the enum is ordered so that the larger kind wins. */
+    if (!info->name || kind > info->kind)
+        info->kind = kind;
+    free(info->name);
     info->name = dup_span(p->text + t.start, t.len);
     if (!info->name) {
         fail(p, t.line, "out of memory");
         return;
     }
-    info->kind = kind;
     info->name_offset = t.start;
     info->name_length = t.len;
     info->name_line = t.line;
@@ -799,6 +807,35 @@ static void parse_parameter(struct parser *p, const struct token *kw)
     }
 }
 
+/* ---- ASSIGNED block ---- */
+
+/* Only the names matter here: each is a name, then any of [size], (units),
+ * FROM/TO/START values and <limits>, which are skipped. */
+static void parse_assigned(struct parser *p, const struct token *kw)
+{
+    struct name_list to = {&p->assigned, &p->nassigned};
+
+    if (expect_open(p, kw, "ASSIGNED") < 0)
+        return;
+    while (!p->failed) {
+        struct token t = next(p);
+
+        if (t.type == TOK_END) {
+            fail(p, eof_line(p), "ASSIGNED block never closed (opened at line %d)", kw->line);
+        } else if (is_punct(p, &t, '}')) {
+            return;
+        } else if (is_punct(p, &t, '(')) {
+            size_t end = text_end(p, p->pos);
+            const char *close = memchr(p->text + p->pos, ')', end - p->pos);
+
+            p->pos = close ? (size_t)(close - p->text) + 1 : end;
+        } else if (t.type == TOK_NAME && !is_word(p, &t, "FROM") && !is_word(p, &t, "TO") &&
+                   !is_word(p, &t, "START")) {
+            push_string(p, to, p->text + t.start, t.len, t.line);
+        }
+    }
+}
+
 /* ---- top level ---- */
 
 static void set_title(struct parser *p, const struct token *t)
@@ -829,7 +866,33 @@ static void parse_include(struct parser *p, const struct token *kw)
                 t.len, t.line);
 }
 
-/* Any other block: only its extent matters. */
+/* FUNCTION, PROCEDURE or FUNCTION_TABLE: the name is a hoc function; the
+ * arguments and body that follow are skipped as any other tokens are. */
+static void parse_function(struct parser *p, const struct token *kw)
+{
+    struct name_list to = {&p->info->functions, &p->info->nfunctions};
+    struct token t = next(p);
+    char *table;
+
+    if (t.type != TOK_NAME) {
+        fail(p, kw->line, "expected a name after %.*s", (int)kw->len, p->text + kw->start);
+        return;
+    }
+    if (push_string(p, to, p->text + t.start, t.len, t.line) < 0 ||
+        !is_word(p, kw, "FUNCTION_TABLE"))
+        return;
+    /* NEURON also registers table_<name>, which fills the table from hoc. */
+    table = malloc(t.len + sizeof "table_");
+    if (table) {
+        memcpy(table, "table_", 6);
+        memcpy(table + 6, p->text + t.start, t.len);
+    }
+    if (!table || push_string(p, to, table, t.len + 6, t.line) < 0)
+        fail(p, t.line, "out of memory");
+    free(table);
+}
+
+/* Any other block: only its extent matters, and whether it has a TABLE. */
 static void skip_block(struct parser *p, const struct token *open)
 {
     int depth = 1;
@@ -845,13 +908,105 @@ static void skip_block(struct parser *p, const struct token *open)
             depth++;
         else if (is_punct(p, &t, '}'))
             depth--;
+        else if (is_word(p, &t, "TABLE"))
+            p->seen_table = 1;
     }
+}
+
+/* ---- what NEURON registers ---- */
+
+static int in_list(char **names, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
+            return 1;
+    return 0;
+}
+
+/* A variable NEURON itself provides; a mod may declare it but owns no copy. */
+static int is_neuron_variable(const char *name)
+{
+    static const char *const own[] = {"v", "t", "dt", "celsius", "diam", "area"};
+
+    for (size_t i = 0; i < sizeof own / sizeof *own; i++)
+        if (strcmp(name, own[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static int is_ion_variable(const struct modfile_info *info, const char *name)
+{
+    for (size_t i = 0; i < info->nions; i++) {
+        const struct modfile_ion *ion = &info->ions[i];
+
+        if (in_list(ion->read, ion->nread, name) || in_list(ion->write, ion->nwrite, name))
+            return 1;
+    }
+    return 0;
+}
+
+/* A PARAMETER nocmodl leaves global: not RANGE, and not a variable that lives
+ * elsewhere (an ion's, a POINTER's target, a current, NEURON's own). */
+static int is_global_parameter(const struct modfile_info *info, const char *name)
+{
+    return !in_list(info->ranges, info->nranges, name) && !is_ion_variable(info, name) &&
+           !in_list(info->pointers, info->npointers, name) &&
+           !in_list(info->nonspecific, info->nnonspecific, name) && !is_neuron_variable(name);
+}
+
+static void add_hoc_global(struct parser *p, const char *name)
+{
+    struct modfile_info *info = p->info;
+
+    if (!in_list(info->hoc_globals, info->nhoc_globals, name))
+        push_string(p, (struct name_list){&info->hoc_globals, &info->nhoc_globals}, name,
+                    strlen(name), eof_line(p));
+}
+
+/* nocmodl accepts a GLOBAL that only a TABLE statement declares, but does
+ * not register it. */
+static int is_declared(const struct parser *p, const char *name)
+{
+    const struct modfile_info *info = p->info;
+
+    if (in_list(p->assigned, p->nassigned, name))
+        return 1;
+    for (size_t i = 0; i < info->nparams; i++)
+        if (strcmp(info->params[i].name, name) == 0)
+            return 1;
+    return 0;
+}
+
+static void collect_hoc_globals(struct parser *p)
+{
+    struct modfile_info *info = p->info;
+
+    for (size_t i = 0; i < info->nglobals && !p->failed; i++)
+        if (is_declared(p, info->globals[i]))
+            add_hoc_global(p, info->globals[i]);
+    for (size_t i = 0; i < info->nparams && !p->failed; i++)
+        if (is_global_parameter(info, info->params[i].name))
+            add_hoc_global(p, info->params[i].name);
+    if (p->seen_table && !p->failed)
+        add_hoc_global(p, "usetable");
+}
+
+static void free_ion(struct modfile_ion *ion);
+static void free_strings(char **list, size_t n);
+
+/* SUFFIX nothing registers no mechanism, so none of its ions either: its
+ * USEION statements can neither add an ion nor disagree on a valence. */
+static void drop_ions(struct modfile_info *info)
+{
+    for (size_t i = 0; i < info->nions; i++)
+        free_ion(&info->ions[i]);
+    free(info->ions);
+    info->ions = NULL;
+    info->nions = 0;
 }
 
 static void parse_top(struct parser *p)
 {
-    int neuron_line = 0;
-
     for (;;) {
         struct token t = next(p);
 
@@ -860,10 +1015,14 @@ static void parse_top(struct parser *p)
         if (t.type == TOK_TITLE) {
             set_title(p, &t);
         } else if (is_word(p, &t, "NEURON")) {
-            neuron_line = neuron_line ? neuron_line : t.line;
             parse_neuron(p, &t);
+        } else if (is_word(p, &t, "FUNCTION") || is_word(p, &t, "PROCEDURE") ||
+                   is_word(p, &t, "FUNCTION_TABLE")) {
+            parse_function(p, &t);
         } else if (is_word(p, &t, "PARAMETER")) {
             parse_parameter(p, &t);
+        } else if (is_word(p, &t, "ASSIGNED")) {
+            parse_assigned(p, &t);
         } else if (is_word(p, &t, "INCLUDE")) {
             parse_include(p, &t);
         } else if (is_punct(p, &t, '{')) {
@@ -874,10 +1033,13 @@ static void parse_top(struct parser *p)
     }
     if (p->failed)
         return;
-    if (!neuron_line)
-        fail(p, eof_line(p), "no NEURON block");
-    else if (!p->info->name)
-        fail(p, neuron_line, "NEURON block has no SUFFIX, POINT_PROCESS or ARTIFICIAL_CELL");
+    if (!p->info->name) {
+        p->info->named_by_file = 1;
+        p->info->kind = MODFILE_DENSITY;
+    }
+    collect_hoc_globals(p);
+    if (p->info->name && strcmp(p->info->name, "nothing") == 0)
+        drop_ions(p->info);
 }
 
 int modfile_parse(const char *text, size_t len, struct modfile_info *out, struct modfile_error *err)
@@ -900,6 +1062,7 @@ int modfile_parse(const char *text, size_t len, struct modfile_info *out, struct
     p.line = 1;
     p.info = out;
     parse_top(&p);
+    free_strings(p.assigned, p.nassigned);
     if (p.failed) {
         modfile_info_free(out);
         return -1;
@@ -914,23 +1077,29 @@ static void free_strings(char **list, size_t n)
     free(list);
 }
 
+static void free_ion(struct modfile_ion *ion)
+{
+    free(ion->name);
+    free_strings(ion->read, ion->nread);
+    free_strings(ion->write, ion->nwrite);
+    free(ion->valence);
+}
+
 void modfile_info_free(struct modfile_info *info)
 {
     if (!info)
         return;
     free(info->name);
     free(info->title);
-    for (size_t i = 0; i < info->nions; i++) {
-        free(info->ions[i].name);
-        free_strings(info->ions[i].read, info->ions[i].nread);
-        free_strings(info->ions[i].write, info->ions[i].nwrite);
-        free(info->ions[i].valence);
-    }
+    for (size_t i = 0; i < info->nions; i++)
+        free_ion(&info->ions[i]);
     free(info->ions);
     free_strings(info->ranges, info->nranges);
     free_strings(info->globals, info->nglobals);
     free_strings(info->pointers, info->npointers);
     free_strings(info->nonspecific, info->nnonspecific);
+    free_strings(info->functions, info->nfunctions);
+    free_strings(info->hoc_globals, info->nhoc_globals);
     for (size_t i = 0; i < info->nparams; i++) {
         free(info->params[i].name);
         free(info->params[i].value);
@@ -940,6 +1109,25 @@ void modfile_info_free(struct modfile_info *info)
     free_strings(info->includes, info->nincludes);
     free_strings(info->c_includes, info->nc_includes);
     memset(info, 0, sizeof *info);
+}
+
+int modfile_name_after_file(struct modfile_info *info, const char *path)
+{
+    const char *base = strrchr(path, '/');
+    size_t n;
+
+    if (!info->named_by_file)
+        return 0;
+    base = base ? base + 1 : path;
+    n = strlen(base);
+    if (n >= 4 && memcmp(base + n - 4, ".mod", 4) == 0)
+        n -= 4;
+    free(info->name);
+    info->name = dup_span(base, n);
+    info->name_offset = 0;
+    info->name_length = 0;
+    info->name_line = 0;
+    return info->name ? 0 : -1;
 }
 
 const char *modfile_kind_name(enum modfile_kind kind)

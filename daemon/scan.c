@@ -97,6 +97,39 @@ static uint64_t include_sig(const char *mod_path, const struct modfile_info *inf
     return h ? h : 1;
 }
 
+/* A mod that names no mechanism itself may have nocmodl read the name from
+ * a file it INCLUDEs. A build renames only bytes of the mod, so such a mod
+ * would be built under the included name, not the indexed one: it is left
+ * out, with where the name is. Returns 1 after recording that problem. */
+static int named_in_include(struct index_pkg *p, const char *path, const struct modfile_info *info)
+{
+    char *dir = xstrndup(path, strrchr(path, '/') - path);
+    int found = 0;
+    for (size_t i = 0; i < info->nincludes && !found; i++) {
+        const char *name = info->includes[i];
+        char *inc = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
+        size_t len;
+        char *text = file_read(inc, SCAN_MAX_MOD_BYTES, &len);
+        struct modfile_info in;
+        struct modfile_error err;
+        if (text && modfile_parse(text, len, &in, &err) == 0) {
+            if (!in.named_by_file) {
+                index_pkg_problem(p, path, 0,
+                                  "its mechanism is named in INCLUDE \"%s\" (line %d: %s); "
+                                  "gliad renames a mechanism only where the mod itself names "
+                                  "it: move that NEURON block into the mod",
+                                  name, in.name_line, in.name);
+                found = 1;
+            }
+            modfile_info_free(&in);
+        }
+        free(text);
+        free(inc);
+    }
+    free(dir);
+    return found;
+}
+
 /* Reads and parses one mod. Returns 0, or -1 after recording a problem. */
 static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
 {
@@ -123,6 +156,13 @@ static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
         return -1;
     }
     m->inc_sig = include_sig(path, &m->info);
+    if (m->info.named_by_file && named_in_include(p, path, &m->info))
+        return -1;
+    /* A mod that names no mechanism is one named after its file. */
+    if (modfile_name_after_file(&m->info, path) < 0) {
+        index_pkg_problem(p, path, 0, "out of memory");
+        return -1;
+    }
     return 0;
 }
 

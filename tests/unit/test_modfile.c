@@ -47,7 +47,12 @@ static int parse_n(const char *src, size_t n, struct modfile_info *info, struct 
     char *copy = exact_copy(src, n);
     int rc = modfile_parse(copy, n, info, err);
 
-    if (rc == 0) {
+    if (rc == 0 && info->named_by_file) {
+        /* No bytes to rewrite: the name comes from the file. */
+        assert_null(info->name);
+        assert_int_equal(info->name_length, 0);
+        assert_int_equal(info->kind, MODFILE_DENSITY);
+    } else if (rc == 0) {
         assert_non_null(info->name);
         assert_int_equal(info->name_length, strlen(info->name));
         assert_true(info->name_offset + info->name_length <= n);
@@ -734,7 +739,9 @@ static void test_every_prefix_of_a_real_file(void **state)
         struct modfile_error err;
 
         if (parse_n(text, n, &info, &err) == 0) {
-            assert_string_equal(info.name, "cadifpmp");
+            /* Cut before its SUFFIX, it names no mechanism. */
+            if (!info.named_by_file)
+                assert_string_equal(info.name, "cadifpmp");
             modfile_info_free(&info);
             ok++;
         }
@@ -772,28 +779,104 @@ static void test_mutated_files_never_crash(void **state)
 
 /* ---- errors ---- */
 
+/* nocmodl makes an empty file a density mechanism named after it. */
 static void test_empty_input(void **state)
 {
     struct modfile_info info;
     struct modfile_error err;
 
     (void)state;
-    expect_error("", 1, "no NEURON block");
-    assert_int_equal(modfile_parse(NULL, 0, &info, &err), -1);
-    assert_int_equal(err.line, 1);
-    assert_string_equal(err.message, "no NEURON block");
-    assert_zeroed(&info);
-    expect_error("\n\n  \t\n", 3, "no NEURON block");
+    parse_ok("", &info);
+    assert_true(info.named_by_file);
+    modfile_info_free(&info);
+    assert_int_equal(modfile_parse(NULL, 0, &info, &err), 0);
+    assert_true(info.named_by_file);
+    modfile_info_free(&info);
+    parse_ok("\n\n  \t\n", &info);
+    assert_true(info.named_by_file);
+    modfile_info_free(&info);
 }
 
+/* With no NEURON block, or one that names nothing, nocmodl makes the mod a
+ * density mechanism named after its file (an old-style function table). */
 static void test_no_neuron_block(void **state)
 {
+    static const char *const unnamed[] = {
+        "TITLE nothing\nPARAMETER { a = 1 }\nINITIAL { a = 2 }\n",
+        "NEURON { RANGE a }\nPARAMETER { a = 1 }\n",
+        "NEURON { }\nNEURON { USEION na READ ena }\n",
+        /* Keywords are case-sensitive: that is no NEURON block (nocmodl
+         * refuses it, and says where, when it is built). */
+        "neuron { SUFFIX lower }\n",
+    };
+    struct modfile_info info;
+
     (void)state;
-    expect_error("TITLE nothing\nPARAMETER { a = 1 }\nINITIAL { a = 2 }\n", 3, "no NEURON block");
-    /* Keywords are case-sensitive. */
-    expect_error("neuron { SUFFIX lower }\n", 1, "no NEURON block");
-    expect_error("NEURON { RANGE a }\n", 1, "no SUFFIX");
+    for (size_t i = 0; i < sizeof unnamed / sizeof *unnamed; i++) {
+        parse_ok(unnamed[i], &info);
+        assert_true(info.named_by_file);
+        assert_null(info.name);
+        assert_int_equal(modfile_name_after_file(&info, "pkg/mods/asin.mod"), 0);
+        assert_string_equal(info.name, "asin");
+        assert_int_equal(info.kind, MODFILE_DENSITY);
+        assert_int_equal(info.name_length, 0);
+        modfile_info_free(&info);
+    }
+    /* A mod that names itself keeps its name. */
+    parse_ok("NEURON { SUFFIX own }\n", &info);
+    assert_int_equal(modfile_name_after_file(&info, "dir/other.mod"), 0);
+    assert_string_equal(info.name, "own");
+    modfile_info_free(&info);
     expect_error("TITLE t\nNEURON SUFFIX x\n", 2, "expected '{' after NEURON");
+}
+
+/* The hoc functions, and the globals NEURON registers, as nocmodl decides. */
+static void test_functions_and_hoc_globals(void **state)
+{
+    static const char src[] = "NEURON { SUFFIX f USEION na READ ena, nai WRITE ina\n"
+                              "  RANGE g GLOBAL minf, only_in_table POINTER p\n"
+                              "  NONSPECIFIC_CURRENT il }\n"
+                              "PARAMETER { g = 1 q10 = 3 ena nai il p celsius v arr[2] }\n"
+                              "ASSIGNED { minf (1) mtau[3] (ms) <0, 1> x FROM 0 TO 1 }\n"
+                              "FUNCTION rate(v (mV)) (/ms) { TABLE minf, only_in_table\n"
+                              "  FROM 0 TO 1 WITH 2 rate = 1 }\n"
+                              "PROCEDURE p2() { }\n"
+                              "FUNCTION_TABLE tau(v)\n";
+    static const char *const globals[] = {"minf", "q10", "arr", "usetable"};
+    static const char *const functions[] = {"rate", "p2", "tau", "table_tau"};
+    struct modfile_info info;
+
+    (void)state;
+    parse_ok(src, &info);
+    assert_int_equal(info.nhoc_globals, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(info.hoc_globals[i], globals[i]);
+    assert_int_equal(info.nfunctions, 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_string_equal(info.functions[i], functions[i]);
+    modfile_info_free(&info);
+    expect_error("NEURON { SUFFIX f }\nFUNCTION (x) { }\n", 2, "expected a name after FUNCTION");
+    expect_error("NEURON { SUFFIX f }\nASSIGNED { a\n", 2, "ASSIGNED block never closed");
+}
+
+/* SUFFIX nothing registers no mechanism, hence no ion: its USEION can
+ * neither add one nor disagree with another mod on a valence. */
+static void test_suffix_nothing_has_no_ions(void **state)
+{
+    struct modfile_info info;
+
+    (void)state;
+    parse_ok("NEURON { SUFFIX nothing USEION ca READ cai VALENCE 2 GLOBAL b }\n"
+             "PARAMETER { b = 1 }\nFUNCTION twice(x) { twice = 2 * x }\n",
+             &info);
+    assert_string_equal(info.name, "nothing");
+    assert_int_equal(info.nions, 0);
+    assert_null(info.ions);
+    assert_int_equal(info.nhoc_globals, 1);
+    assert_string_equal(info.hoc_globals[0], "b");
+    assert_int_equal(info.nfunctions, 1);
+    assert_string_equal(info.functions[0], "twice");
+    modfile_info_free(&info);
 }
 
 static void test_unclosed_neuron_block(void **state)
@@ -844,12 +927,30 @@ static void test_unbalanced_braces(void **state)
     expect_error("PARAMETER {\n  a = 1\n", 2, "PARAMETER block never closed (opened at line 1)");
 }
 
+/* nocmodl takes the last name; any ARTIFICIAL_CELL, else any POINT_PROCESS,
+ * decides the kind. A build rewrites the last name's bytes. */
 static void test_two_mechanism_names(void **state)
 {
+    static const struct {
+        const char *src, *name;
+        enum modfile_kind kind;
+    } cases[] = {
+        {"NEURON {\n  SUFFIX a\n  SUFFIX b\n}\n", "b", MODFILE_DENSITY},
+        {"NEURON {\n  SUFFIX a\n}\nNEURON {\n  POINT_PROCESS b\n}\n", "b", MODFILE_POINT},
+        {"NEURON { POINT_PROCESS b SUFFIX a }\n", "a", MODFILE_POINT},
+        {"NEURON { ARTIFICIAL_CELL a POINT_PROCESS b }\n", "b", MODFILE_ARTIFICIAL},
+        {"NEURON { SUFFIX b ARTIFICIAL_CELL a }\n", "a", MODFILE_ARTIFICIAL},
+    };
+    struct modfile_info info;
+
     (void)state;
-    expect_error("NEURON {\n  SUFFIX a\n  SUFFIX b\n}\n", 3, "the first is at line 2");
-    expect_error("NEURON {\n  SUFFIX a\n}\nNEURON {\n  POINT_PROCESS b\n}\n", 5,
-                 "second mechanism name");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        parse_ok(cases[i].src, &info);
+        assert_string_equal(info.name, cases[i].name);
+        assert_int_equal(info.kind, cases[i].kind);
+        assert_int_equal(info.name_offset, strrchr(cases[i].src, cases[i].name[0]) - cases[i].src);
+        modfile_info_free(&info);
+    }
 }
 
 static void test_suffix_without_name(void **state)
@@ -1156,6 +1257,8 @@ int main(void)
         cmocka_unit_test(test_mutated_files_never_crash),
         cmocka_unit_test(test_empty_input),
         cmocka_unit_test(test_no_neuron_block),
+        cmocka_unit_test(test_functions_and_hoc_globals),
+        cmocka_unit_test(test_suffix_nothing_has_no_ions),
         cmocka_unit_test(test_unclosed_neuron_block),
         cmocka_unit_test(test_unclosed_comment),
         cmocka_unit_test(test_unclosed_verbatim),
