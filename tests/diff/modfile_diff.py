@@ -5,11 +5,13 @@ For every seed mod (tests/data, Debian's demo mods, examples/, tests/diff/mods)
 and generated variants of them (mod_variants.py), nocmodl's generated C says
 what NEURON will register; gliad's reading (modfile_dump) must agree on the
 mechanism's name and kind, its ions and valences, its global hoc variables and
-its hoc functions. Where nocmodl refuses a mod, gliad must say so at a line:
-its parser refuses it, or the build's diagnostic of nocmodl's words has one.
+its hoc functions. The text a build compiles once it renamed the mechanism
+must make nocmodl register it under the new name. Where nocmodl refuses a
+mod, gliad must say so at a line: its parser refuses it, or the build's
+diagnostic of nocmodl's words has one.
 
     modfile_diff.py --dump build/tests/diff/modfile_dump [--cases N | --seconds T]
-                    [--seed S] [--keep DIR]
+                    [--seed S] [--keep DIR] [--seeds MODS_DIR]...
 
 Exits 1 on a disagreement, printing each with the variant's text kept in
 --keep (default: a temporary dir) to turn into a regression case.
@@ -36,12 +38,14 @@ import nocmodl_oracle  # noqa: E402
 DEMO_DIR = "/usr/share/nrn/demo/release"
 
 
-def seed_mods():
+def seed_mods(extra=()):
+    """The suite's mods, and those under the dirs in `extra` (--seeds)."""
     paths = []
-    for pattern in (os.path.join(ROOT, "tests", "data", "**", "*.mod"),
-                    os.path.join(DEMO_DIR, "*.mod"),
-                    os.path.join(ROOT, "examples", "**", "*.mod"),
-                    os.path.join(HERE, "mods", "*.mod")):
+    patterns = [os.path.join(ROOT, "tests", "data", "**", "*.mod"),
+                os.path.join(DEMO_DIR, "*.mod"),
+                os.path.join(ROOT, "examples", "**", "*.mod"),
+                os.path.join(HERE, "mods", "*.mod")]
+    for pattern in patterns + [os.path.join(d, "**", "*.mod") for d in extra]:
         paths += sorted(glob.glob(pattern, recursive=True))
     return paths
 
@@ -67,6 +71,21 @@ def gliad_diag_line(dump, output, mod_path, workdir):
     out = subprocess.run([dump, "--diag", out_path, mod_path], stdout=subprocess.PIPE,
                          check=True).stdout
     return json.loads(out)["line"]
+
+
+RENAMED = "glia__diff__renamed__0"
+
+
+def renamed_problems(dump, mod_path, cwd, oracle):
+    """nocmodl on the build's renamed copy, saved as the build saves it."""
+    text = subprocess.run([dump, "--rename", RENAMED, mod_path], stdout=subprocess.PIPE,
+                          check=True).stdout
+    again = nocmodl_oracle.run(text, RENAMED, os.path.dirname(mod_path), cwd)
+    if not again["ok"]:
+        return ["rename: nocmodl refuses the renamed copy: %s" % again["output"][-200:]]
+    if (again["name"], again["kind"]) != (RENAMED, oracle["kind"]):
+        return ["rename: the renamed copy registers %s %s" % (again["kind"], again["name"])]
+    return []
 
 
 def _valence(v):
@@ -97,10 +116,10 @@ def compare(oracle, mine):
     return problems
 
 
-def cases(n, seed):
+def cases(n, seed, extra=()):
     """Every seed as it is, then n variants (endless when n is None):
     (label, seed path, text)."""
-    seeds = seed_mods()
+    seeds = seed_mods(extra)
     for path in seeds:
         yield "as-is", path, read(path)
     rng = random.Random(seed)
@@ -127,6 +146,8 @@ def check_batch(dump, batch, workdir):
     for case, oracle, mine, mod_path in zip(batch, oracles, readings, paths):
         if oracle["ok"]:
             problems = compare(oracle, mine)
+            if not problems and mine["kind"] != "nothing":
+                problems = renamed_problems(dump, mod_path, os.path.dirname(case[1]), oracle)
         elif not mine["ok"]:
             problems = [] if mine["line"] >= 1 else ["refusal without a line: %s"
                                                      % mine["message"]]
@@ -149,6 +170,8 @@ def main():
                     help="generate variants until this time is up (instead of --cases)")
     ap.add_argument("--seed", type=int, default=17)
     ap.add_argument("--keep", help="dir to keep disagreeing variants in")
+    ap.add_argument("--seeds", action="append", default=[], metavar="DIR",
+                    help="more mods to start from: every *.mod under DIR (repeatable)")
     args = ap.parse_args()
     if not nocmodl_oracle.find_nocmodl():
         print("modfile_diff: nocmodl not found (apt-get install neuron)", file=sys.stderr)
@@ -159,7 +182,7 @@ def main():
     kinds = collections.Counter()
     bad = total = 0
     deadline = time.monotonic() + args.seconds if args.seconds else None
-    stream = cases(None if deadline else args.cases, args.seed)
+    stream = cases(None if deadline else args.cases, args.seed, args.seeds)
     with tempfile.TemporaryDirectory() as work:
         for start in itertools.count(0, 100):
             batch = list(itertools.islice(stream, 100))
@@ -179,7 +202,7 @@ def main():
                 for p in problems:
                     kinds[p.split(":")[0]] += 1
                     print("%s (%s of %s): %s" % (saved, label, path, p))
-    nseeds = len(seed_mods())
+    nseeds = len(seed_mods(args.seeds))
     print("modfile_diff: seed %d: %d cases (%d mods as they are, %d variants; nocmodl accepted "
           "%d, refused %d); %d disagree%s" % (
               args.seed, total, nseeds, total - nseeds, counts["accepted"], counts["refused"],

@@ -8,11 +8,15 @@
  *   modfile_dump --diag OUTPUT FILE.mod  the line gliad's build diagnostic gives
  *     when nocmodl, run on FILE.mod, printed the text in OUTPUT:
  *     {"file":..,"line":N,"summary":..}
+ *   modfile_dump --rename NAME FILE.mod  the text a build compiles when it
+ *     renames the mechanism to NAME (unchanged when the file names it: the
+ *     build's copy is then called NAME.mod)
  *
  * The mechanism is named as the scan names it (after the file when the mod
  * names none). Kind "nothing" is SUFFIX nothing: nocmodl registers no
  * mechanism then, and its GLOBALs and functions are hoc names as they are.
  */
+#include "cache.h"
 #include "diag.h"
 #include "modfile.h"
 
@@ -147,14 +151,42 @@ static int dump_diag(const char *output_path, const char *mod_path)
     return 0;
 }
 
+/* As build_prep does for a plain mod. */
+static int dump_renamed(const char *name, const char *mod_path)
+{
+    struct modfile_info info;
+    struct modfile_error err;
+    size_t len, outlen;
+    char *text = slurp(mod_path, &len), *renamed;
+
+    if (!text || modfile_parse(text, len, &info, &err) < 0) {
+        free(text);
+        return 1;
+    }
+    if (info.named_by_file)
+        fwrite(text, 1, len, stdout);
+    else {
+        renamed = cache_rename(text, len, info.name_offset, info.name_length, name, &outlen);
+        fwrite(renamed, 1, outlen, stdout);
+        free(renamed);
+    }
+    modfile_info_free(&info);
+    free(text);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int rc = 0;
 
     if (argc == 4 && strcmp(argv[1], "--diag") == 0)
         return dump_diag(argv[2], argv[3]);
+    if (argc == 4 && strcmp(argv[1], "--rename") == 0)
+        return dump_renamed(argv[2], argv[3]);
     if (argc < 2) {
-        fputs("usage: modfile_dump FILE.mod... | modfile_dump --diag OUTPUT FILE.mod\n", stderr);
+        fputs("usage: modfile_dump FILE.mod... | modfile_dump --diag OUTPUT FILE.mod | "
+              "modfile_dump --rename NAME FILE.mod\n",
+              stderr);
         return 2;
     }
     for (int i = 1; i < argc; i++)
