@@ -10,11 +10,12 @@
  *
  * inih's settings are process-wide globals, so they are left alone and their
  * defaults are lived with:
- *  - A line longer than inih's limit (200 bytes) is cut, and the rest is read
- *    as a line of its own in the same section. Long lines are usual in
+ *  - A line longer than inih's limit (INI_MAX_LINE) is cut, and the rest is
+ *    read as a line of its own in the same section. Long lines are usual in
  *    [console_scripts] and harmless there: whatever the pieces parse to, only
- *    the [glia.package] group is kept. Its own lines are a name and a module
- *    path, far below the limit.
+ *    the [glia.package] group is kept. In [glia.package] the pieces would be
+ *    a cut module path and a phantom entry, so such a line is blanked before
+ *    inih sees it, and reported.
  *  - Syntax errors inih reports (a line without '=', say) are ignored: they
  *    may sit in any group, and a broken [console_scripts] line must not hide
  *    a Glia package. Only values inside [glia.package] are judged, here.
@@ -224,17 +225,67 @@ static int on_entry(void *user, const char *section, const char *name, const cha
     return 1;
 }
 
+/* 1 when the line is the header of section `name`, 0 for another header,
+ * -1 when it is no header. */
+static int is_section(const char *line, size_t len, const char *name)
+{
+    struct span l = trim((struct span){line, len});
+    size_t n = strlen(name);
+
+    if (l.len < 2 || l.p[0] != '[' || memchr(l.p, ']', l.len) == NULL)
+        return -1;
+    l = trim((struct span){l.p + 1, (size_t)((const char *)memchr(l.p, ']', l.len) - l.p - 1)});
+    return l.len == n && memcmp(l.p, name, n) == 0;
+}
+
+/* A copy of text with every [glia.package] line that inih would cut made
+ * blank (line numbers stay), the first one reported. NULL when out of memory. */
+static char *blank_long_lines(struct parse_state *st, const char *text)
+{
+    char *copy = strdup(text);
+    int in_group = 0;
+    unsigned lineno = 0;
+
+    if (copy == NULL)
+        return NULL;
+    for (char *line = copy; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        int sec = is_section(line, len, ENTRYPOINTS_GROUP);
+
+        lineno++;
+        if (sec >= 0)
+            in_group = sec;
+        else if (in_group && len > INI_MAX_LINE - 1) {
+            set_err(st, "line %u is %zu bytes long; entry_points.txt lines in [" ENTRYPOINTS_GROUP
+                        "] may be at most %d",
+                    lineno, len, INI_MAX_LINE - 1);
+            memset(line, ' ', len);
+        }
+        if (!nl)
+            break;
+        line = nl + 1;
+    }
+    return copy;
+}
+
 int entrypoints_parse(const char *text, struct entrypoints *out, char *err, size_t errlen)
 {
     struct parse_state st = {.out = out, .err = err, .errlen = errlen};
     int rc;
+    char *safe;
 
     memset(out, 0, sizeof(*out));
     if (text == NULL) {
         set_err(&st, "no entry_points.txt text given");
         return -1;
     }
-    rc = ini_parse_string(text, on_entry, &st);
+    if ((safe = blank_long_lines(&st, text)) == NULL) {
+        set_err(&st, "entry '?': out of memory");
+        return -1;
+    }
+    rc = ini_parse_string(safe, on_entry, &st);
+    free(safe);
     /* rc > 0 is inih's syntax error line, deliberately ignored (see the top);
      * rc < 0 means inih itself could not run. */
     if (rc < 0 && !st.failed) {

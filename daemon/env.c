@@ -29,6 +29,7 @@ struct scan_job {
     struct strmap *dirty; /* dist-infos to read again; NULL: all */
     struct scan_result result;
     double ms;
+    atomic_int stop; /* set by the loop: the daemon is stopping */
 };
 
 struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite)
@@ -167,8 +168,10 @@ static void scan_work(uv_work_t *req)
 {
     struct scan_job *j = req->data;
     double t0 = now_ms();
-    scan_env(j->site, j->nsite, j->prev, j->nprev, j->dirty, &j->result);
+    scan_env(j->site, j->nsite, j->prev, j->nprev, j->dirty, &j->stop, &j->result);
     j->ms = now_ms() - t0;
+    if (j->result.stopped)
+        return; /* partial: nothing of it is kept */
     /* Saved here, not on the loop: a thousand rows is a real write. */
     char err[256];
     struct store *s = store_open_worker(j->state_dir, err, sizeof(err));
@@ -182,6 +185,12 @@ static void scan_work(uv_work_t *req)
 }
 
 /* Problems are logged when they first appear, not on every rescan. */
+static int same_problem(const struct index_problem *a, const struct index_problem *b)
+{
+    return a->line == b->line && strcmp(a->reason, b->reason) == 0 &&
+           (a->file && b->file ? strcmp(a->file, b->file) == 0 : a->file == b->file);
+}
+
 static int seen_before(const struct index *old, const struct index_problem *p)
 {
     if (!old)
@@ -189,22 +198,27 @@ static int seen_before(const struct index *old, const struct index_problem *p)
     for (size_t i = 0; i < old->npkgs; i++) {
         const struct index_pkg *op = old->pkgs[i];
         for (size_t k = 0; k < op->nproblems; k++)
-            if (op->problems[k].line == p->line && strcmp(op->problems[k].reason, p->reason) == 0 &&
-                (op->problems[k].file && p->file ? strcmp(op->problems[k].file, p->file) == 0
-                                                 : op->problems[k].file == p->file))
+            if (same_problem(&op->problems[k], p))
                 return 1;
     }
     for (size_t k = 0; k < old->nproblems; k++)
-        if (strcmp(old->problems[k].reason, p->reason) == 0)
+        if (same_problem(&old->problems[k], p))
             return 1;
     return 0;
 }
 
 static void log_problems(const struct env *e, const struct index *old, const struct index *idx)
 {
-    for (size_t k = 0; k < idx->nproblems; k++)
-        if (!seen_before(old, &idx->problems[k]))
-            log_warn("[%s] %s", e->name, idx->problems[k].reason);
+    for (size_t k = 0; k < idx->nproblems; k++) {
+        const struct index_problem *pr = &idx->problems[k];
+        if (seen_before(old, pr))
+            continue;
+        /* The file, unless the reason names it already (a site dir's). */
+        if (pr->file && !strstr(pr->reason, pr->file))
+            log_warn("[%s] %s: %s", e->name, pr->file, pr->reason);
+        else
+            log_warn("[%s] %s", e->name, pr->reason);
+    }
     for (size_t i = 0; i < idx->npkgs; i++) {
         const struct index_pkg *p = idx->pkgs[i];
         for (size_t k = 0; k < p->nproblems; k++) {
@@ -277,7 +291,8 @@ static void scan_done(uv_work_t *req, int status)
     struct scan_result *r = &j->result;
     (void)status;
     e->scanning = 0;
-    if (e->released) {
+    e->scan_job = NULL;
+    if (e->released || r->stopped) {
         for (size_t i = 0; i < r->npkgs; i++)
             if (r->fresh[i])
                 index_pkg_unref(r->pkgs[i]);
@@ -286,7 +301,8 @@ static void scan_done(uv_work_t *req, int status)
         /* Nothing new (a recheck, or an event that changed nothing): the index,
          * its version and the library stay as they are. */
         index_problems_free(r->probs, r->nprobs);
-        watch_update(e, r->watch, r->nwatch);
+        watch_update(e, r->watch, r->nwatch, r->incomplete);
+        watch_retry(e, r->incomplete);
         e->scans++;
         e->last_scan_ms = j->ms;
         if (e->scan_wanted)
@@ -298,7 +314,8 @@ static void scan_done(uv_work_t *req, int status)
         for (size_t i = 0; i < r->npkgs; i++)
             if (r->fresh[i])
                 index_pkg_unref(r->pkgs[i]); /* the index holds them now */
-        watch_update(e, r->watch, r->nwatch);
+        watch_update(e, r->watch, r->nwatch, r->incomplete);
+        watch_retry(e, r->incomplete);
         log_problems(e, e->index, idx);
         index_free(e->index);
         e->index = idx;
@@ -358,6 +375,7 @@ void env_scan_changes(struct env *e)
     e->scanning = 1;
     e->scans_started++;
     struct scan_job *j = xcalloc(1, sizeof(*j));
+    e->scan_job = j;
     j->req.data = j;
     j->env = e;
     j->site = xcalloc(e->nsite + 1, sizeof(*j->site));
@@ -373,6 +391,12 @@ void env_scan_changes(struct env *e)
         if (e->index->pkgs[i]->layout != INDEX_BUILTIN)
             j->prev[j->nprev++] = e->index->pkgs[i];
     uv_queue_work(g->loop, &j->req, scan_work, scan_done);
+}
+
+void env_stop_scan(struct env *e)
+{
+    if (e->scan_job)
+        atomic_store(&e->scan_job->stop, 1);
 }
 
 enum call_state env_wait_scan(struct env *e, struct call *c)

@@ -22,6 +22,7 @@ struct index;
 struct build;
 struct generation;
 struct build_report;
+struct scan_job;
 
 struct env {
     struct gliad *g;
@@ -33,6 +34,7 @@ struct env {
     struct index *index; /* NULL until the first scan ends */
     uint64_t version;    /* bumped per published index */
     int scanning;        /* a scan job is on the worker pool */
+    struct scan_job *scan_job; /* that job, while it runs */
     int scan_wanted;     /* another scan was asked for meanwhile */
     uint64_t scans_started;
     uint64_t scans; /* finished */
@@ -90,6 +92,8 @@ void env_release(struct env *e);
 
 /* Asks for a full rescan (coalesced with one already running). */
 void env_scan(struct env *e);
+/* Asks the running scan, if any, to end early (the daemon is stopping). */
+void env_stop_scan(struct env *e);
 /* Rescans what the watcher marked dirty (coalesced likewise). */
 void env_scan_changes(struct env *e);
 /* The number of the scan that will include every change seen so far

@@ -83,6 +83,7 @@ void gliad_stop(struct gliad *g, const char *why)
     for (size_t i = 0; i < g->nenvs; i++) {
         struct env *e = g->envs[i];
         build_cancel(e, shutting_down);
+        env_stop_scan(e);
         watch_close(e, NULL);
         callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, shutting_down);
         callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, shutting_down);

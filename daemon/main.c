@@ -21,12 +21,15 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char usage[] =
@@ -104,6 +107,66 @@ static void clean_tmp(struct gliad *g)
     free(root);
 }
 
+/* Every client holds a descriptor: systemd's default soft limit (1024) is
+ * soon reached by idle ones, so the soft limit goes as high as allowed. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+        log_warn("cannot raise the open files limit from %llu to %llu: %s", (unsigned long long)was,
+                 (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
+/*
+ * One state_dir belongs to one gliad: a second would rebuild the first's
+ * cookie dir under its watch and write its database behind its back. The
+ * lock is an flock on <state_dir>/gliad.lock, held (fd open) for the life of
+ * the process and released by the kernel however it ends; the file names
+ * the holder's pid and socket for the message a second gliad prints.
+ * Returns the fd, or -1 with err.
+ */
+static int lock_state_dir(const struct config *cfg, char *err, size_t errlen)
+{
+    if (mkdir_p(cfg->state_dir, 0700) < 0) {
+        snprintf(err, errlen, "cannot create state_dir %s: %s; set [daemon] state_dir",
+                 cfg->state_dir, strerror(errno));
+        return -1;
+    }
+    char *path = xprintf("%s/gliad.lock", cfg->state_dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "state_dir %s is not writable: %s: %s; set [daemon] state_dir",
+                 cfg->state_dir, path, strerror(errno));
+        free(path);
+        return -1;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        char who[512] = "";
+        ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
+        who[n > 0 ? n : 0] = '\0';
+        int pid = 0;
+        char sock[sizeof(who)] = "?";
+        sscanf(who, "pid %d socket %511[^\n]", &pid, sock);
+        snprintf(err, errlen,
+                 "state_dir %s is in use by another gliad (pid %d) serving %s; stop it, or "
+                 "give this one its own [daemon] state_dir",
+                 cfg->state_dir, pid, sock);
+        close(fd);
+        free(path);
+        return -1;
+    }
+    char *who = xprintf("pid %d socket %s\n", (int)getpid(), cfg->socket);
+    if (ftruncate(fd, 0) < 0 || pwrite(fd, who, strlen(who), 0) < 0)
+        log_warn("%s: %s", path, strerror(errno));
+    free(who);
+    free(path);
+    return fd;
+}
+
 static int parse_args(int argc, char **argv, char **config, char **sock, int *level)
 {
     static const struct option opts[] = {
@@ -173,6 +236,7 @@ int main(int argc, char **argv)
     g->cli_log_level = level;
     log_init(LOG_INFO);
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
 
     char err[512];
     g->config_path = config ? xstrdup(config) : config_default_path();
@@ -189,6 +253,11 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     g->loop = &loop;
     rc = 1;
+    int lock = lock_state_dir(&g->cfg, err, sizeof(err));
+    if (lock < 0) {
+        log_error("%s", err);
+        goto out;
+    }
     if (!(g->store = store_open(g->cfg.state_dir, err, sizeof(err)))) {
         log_error("%s", err);
         goto out;
@@ -235,5 +304,7 @@ out:
     proc_set_helper(NULL);
     if (uv_loop_close(&loop) != 0)
         log_debug("loop closed with handles still open");
+    if (lock >= 0)
+        close(lock);
     return rc;
 }

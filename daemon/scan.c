@@ -12,6 +12,8 @@
 #include "util.h"
 
 #include <ctype.h>
+#include <limits.h>
+#include <stdatomic.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define MAX_DEPTH 16 /* mods/ subfolders; also stops symlink loops */
+#define MAX_DEPTH 16 /* mods/ subfolders */
+/* Entries one package's mod folders may hold before the walk stops: a
+ * folder linked into itself must not make a scan read without end. */
+#define MAX_ENTRIES 20000
 
 struct paths {
     char **v;
@@ -37,27 +42,158 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Every *.mod under dir (recursively when `deep`), skipping hidden entries
- * and, in Glia 4 packages, the Arbor-only `arbor/` folders. */
-static void find_mods(const char *dir, int deep, int depth, struct paths *out)
+static int stopped(const atomic_int *stop)
 {
-    DIR *d = opendir(dir);
-    if (!d)
+    return stop && atomic_load_explicit(stop, memory_order_relaxed);
+}
+
+/* A file that could not be read for a reason that says nothing about the
+ * file (no descriptor or memory left, an I/O error): what was read of it
+ * before stays in the index. */
+static int read_failed(int err)
+{
+    return err == EMFILE || err == ENFILE || err == ENOMEM || err == EIO || err == EINTR ||
+           err == EAGAIN || err == ENOBUFS;
+}
+
+/*
+ * A walk of one package's mod folders, in sorted order. It stays inside the
+ * package (a symlink to a dir elsewhere is not followed), reads each dir
+ * once (a link back to a dir already read is not followed, so loops end),
+ * and stops at MAX_DEPTH levels and MAX_ENTRIES entries, saying so.
+ */
+struct walk {
+    struct index_pkg *p; /* problems are recorded here; NULL: none */
+    char *root;          /* the package root's real path */
+    int max_depth;
+    struct paths *mods;  /* *.mod entries, or NULL */
+    struct paths *dirs;  /* dirs read, or NULL */
+    struct dirid {
+        dev_t dev;
+        ino_t ino;
+    } *seen;
+    size_t nseen, seencap;
+    size_t entries;
+    int full;       /* MAX_ENTRIES reached */
+    int incomplete; /* a dir could not be read: this walk is not the whole truth */
+    const atomic_int *stop;
+};
+
+static void walk_problem(struct walk *w, const char *path, const char *fmt, const char *arg)
+{
+    if (w->p)
+        index_pkg_problem(w->p, path, 0, fmt, arg);
+}
+
+/* 1 when the dir was read before (this walk reads it once); else records it. */
+static int walk_seen(struct walk *w, const struct stat *st)
+{
+    for (size_t i = 0; i < w->nseen; i++)
+        if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
+            return 1;
+    VEC_PUSH(w->seen, w->nseen, w->seencap, ((struct dirid){st->st_dev, st->st_ino}));
+    return 0;
+}
+
+/* Is the real path of `path` the package root or under it? */
+static int walk_inside(const struct walk *w, const char *path)
+{
+    char *real = realpath(path, NULL);
+    size_t n = strlen(w->root);
+    int in = real && strncmp(real, w->root, n) == 0 &&
+             (real[n] == '/' || real[n] == '\0' || strcmp(w->root, "/") == 0);
+    free(real);
+    return in;
+}
+
+static void walk_dir(struct walk *w, const char *dir, int depth);
+
+/* One entry of a dir being walked: a mod, or a dir to descend into. */
+static void walk_entry(struct walk *w, const char *path, const char *name, int depth)
+{
+    if (str_has_suffix(name, ".mod")) {
+        if (w->mods)
+            VEC_PUSH(w->mods->v, w->mods->n, w->mods->cap, xstrdup(path));
         return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_name[0] == '.')
-            continue;
-        char *path = xprintf("%s/%s", dir, de->d_name);
-        if (str_has_suffix(de->d_name, ".mod")) {
-            VEC_PUSH(out->v, out->n, out->cap, path);
-            continue;
+    }
+    struct stat st, lst;
+    if (depth >= w->max_depth || strcmp(name, "arbor") == 0 || stat(path, &st) < 0 ||
+        !S_ISDIR(st.st_mode)) {
+        if (depth >= w->max_depth && w->max_depth == MAX_DEPTH && is_dir(path))
+            walk_problem(w, path, "more than %s folder levels deep: not read", "16");
+        return;
+    }
+    int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
+    if (link && !walk_inside(w, path)) {
+        walk_problem(w, path, "%s", "a link to a folder outside the package: not followed");
+        return;
+    }
+    if (walk_seen(w, &st)) {
+        if (link)
+            walk_problem(w, path, "%s",
+                         "a link to a folder already read (a loop, or a second way in): "
+                         "not followed");
+        return;
+    }
+    walk_dir(w, path, depth + 1);
+}
+
+static void walk_dir(struct walk *w, const char *dir, int depth)
+{
+    if (w->full || stopped(w->stop))
+        return;
+    DIR *d = opendir(dir);
+    if (!d) {
+        if (errno != ENOENT && errno != ENOTDIR) {
+            w->incomplete = 1;
+            walk_problem(w, dir, "cannot read the folder: %s", strerror(errno));
         }
-        if (deep && depth < MAX_DEPTH && strcmp(de->d_name, "arbor") != 0 && is_dir(path))
-            find_mods(path, deep, depth + 1, out);
+        return;
+    }
+    if (w->dirs)
+        VEC_PUSH(w->dirs->v, w->dirs->n, w->dirs->cap, xstrdup(dir));
+    /* Names first, the dir closed before descending: a deep tree holds one
+     * descriptor at a time. */
+    struct paths names = {0};
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            VEC_PUSH(names.v, names.n, names.cap, xstrdup(de->d_name));
+    closedir(d);
+    if (names.n)
+        qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+    for (size_t i = 0; i < names.n && !w->full && !stopped(w->stop); i++) {
+        if (++w->entries > MAX_ENTRIES) {
+            w->full = 1;
+            walk_problem(w, dir, "more than %s entries in the mod folders: the rest is not read",
+                         "20000");
+            break;
+        }
+        char *path = xprintf("%s/%s", dir, names.v[i]);
+        walk_entry(w, path, names.v[i], depth);
         free(path);
     }
-    closedir(d);
+    strv_free(names.v, names.n);
+}
+
+/* Walks `dir` (deep: its subfolders too) of the package whose root is
+ * `root`. Returns 1 when the walk is incomplete (a dir could not be read). */
+static int walk(const char *root, const char *dir, int deep, struct index_pkg *p,
+                struct paths *mods, struct paths *dirs, const atomic_int *stop)
+{
+    struct walk w = {.p = p, .mods = mods, .dirs = dirs, .stop = stop,
+                     .max_depth = deep ? MAX_DEPTH : 0};
+    struct stat st;
+    if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    w.root = realpath(root, NULL);
+    if (!w.root)
+        w.root = xstrdup(root);
+    walk_seen(&w, &st);
+    walk_dir(&w, dir, 0);
+    free(w.root);
+    free(w.seen);
+    return w.incomplete || stopped(stop);
 }
 
 static char *stem_of(const char *path)
@@ -130,18 +266,20 @@ static int named_in_include(struct index_pkg *p, const char *path, const struct 
     return found;
 }
 
-/* Reads and parses one mod. Returns 0, or -1 after recording a problem. */
+/* Reads and parses one mod. Returns 0, or after recording a problem -1,
+ * or -2 when the failure says nothing about the file (see read_failed). */
 static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
 {
     struct stat st;
     size_t len;
     char *text = file_read(path, SCAN_MAX_MOD_BYTES, &len);
     if (!text) {
+        int err = errno;
         index_pkg_problem(p, path, 0, "cannot read: %s",
-                          errno == EFBIG    ? "larger than 4 MiB"
-                          : errno == EINVAL ? "not a regular file"
-                                            : strerror(errno));
-        return -1;
+                          err == EFBIG    ? "larger than 4 MiB"
+                          : err == EINVAL ? "not a regular file"
+                                          : strerror(err));
+        return read_failed(err) ? -2 : -1;
     }
     if (stat(path, &st) == 0) {
         m->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
@@ -243,8 +381,10 @@ static void name_package(struct index_pkg *p)
     p->nmods = kept;
 }
 
-static void read_mods(struct index_pkg *p, struct paths *files)
+/* Returns 1 when a mod could not be read for a reason of the moment. */
+static int read_mods(struct index_pkg *p, struct paths *files)
 {
+    int incomplete = 0;
     if (files->n)
         qsort(files->v, files->n, sizeof(*files->v), cmp_str);
     p->mods = xcalloc(files->n, sizeof(*p->mods));
@@ -252,7 +392,9 @@ static void read_mods(struct index_pkg *p, struct paths *files)
     for (size_t i = 0; i < files->n; i++) {
         struct index_mod *m = &p->mods[p->nmods];
         m->pkg = p;
-        if (read_mod(p, files->v[i], m) < 0 || name_mod(p, files->v[i], m) < 0) {
+        int rc = read_mod(p, files->v[i], m);
+        incomplete |= rc == -2;
+        if (rc < 0 || name_mod(p, files->v[i], m) < 0) {
             free_mod(m);
             continue;
         }
@@ -261,6 +403,7 @@ static void read_mods(struct index_pkg *p, struct paths *files)
         p->nmods++;
     }
     name_package(p);
+    return incomplete;
 }
 
 char *scan_editable_dir(const char *json)
@@ -347,8 +490,11 @@ static char *version_of(const char *dist_info_name)
     return xstrndup(dash + 1, (size_t)(end - dash - 1));
 }
 
+/* *incomplete is set when something could not be read for a reason of
+ * the moment (the package found is then not the whole truth). */
 static struct index_pkg *scan_package(const char *site, const char *di,
-                                      const struct entrypoint *ep)
+                                      const struct entrypoint *ep, const atomic_int *stop,
+                                      int *incomplete)
 {
     struct index_pkg *p = index_pkg_new();
     p->entry = xstrdup(ep->name);
@@ -376,9 +522,9 @@ static struct index_pkg *scan_package(const char *site, const char *di,
 
     struct paths files = {0};
     char *glia0 = xprintf("%s/mod", p->root), *glia4 = xprintf("%s/mods", p->root);
-    find_mods(glia0, 0, 0, &files);
+    *incomplete |= walk(p->root, glia0, 0, p, &files, NULL, stop);
     size_t n0 = files.n;
-    find_mods(glia4, 1, 0, &files);
+    *incomplete |= walk(p->root, glia4, 1, p, &files, NULL, stop);
     if (files.n > n0)
         p->layout = INDEX_GLIA4;
     else if (n0 > 0)
@@ -387,37 +533,55 @@ static struct index_pkg *scan_package(const char *site, const char *di,
         index_pkg_problem(p, p->root, 0, "no mod/ or mods/ folder in the package");
     free(glia0);
     free(glia4);
-    read_mods(p, &files);
+    *incomplete |= read_mods(p, &files);
     strv_free(files.v, files.n);
     return p;
 }
 
-void scan_dist_info(const char *site, const char *di, struct index_pkg ***pkgs, size_t *npkgs,
-                    struct index_problem **probs, size_t *nprobs)
+/* What a scan of one environment works with. */
+struct scan_ctx {
+    struct scan_result *r;
+    size_t pcap, wcap;
+    struct strmap byinfo; /* dist-info path -> its first package in prev */
+    struct index_pkg *const *prev;
+    size_t nprev;
+    const struct strmap *dirty;
+    const atomic_int *stop;
+};
+
+/* The Glia packages of one *.dist-info dir (usually one; none when it has
+ * no [glia.package] entry point), appended to *pkgs. Returns 1 when
+ * something could not be read for a reason of the moment. */
+static int scan_dist_info(struct scan_ctx *cx, const char *site, const char *di,
+                          struct index_pkg ***pkgs, size_t *npkgs)
 {
+    struct scan_result *r = cx->r;
     char *path = xprintf("%s/%s/entry_points.txt", site, di);
     char *text = file_read(path, 1u << 20, NULL);
     if (!text) {
-        if (errno != ENOENT && errno != ENOTDIR) {
-            char *why = xprintf("cannot read: %s", strerror(errno));
-            index_problem_add(probs, nprobs, path, 0, why);
+        int err = errno;
+        if (err != ENOENT && err != ENOTDIR) {
+            char *why = xprintf("cannot read: %s", strerror(err));
+            index_problem_add(&r->probs, &r->nprobs, path, 0, why);
             free(why);
         }
         free(path);
-        return;
+        return read_failed(err);
     }
     struct entrypoints eps;
-    char why[256] = "";
+    char why[320] = "";
     if (entrypoints_parse(text, &eps, why, sizeof(why)) < 0 || why[0])
-        index_problem_add(probs, nprobs, path, 0, why);
+        index_problem_add(&r->probs, &r->nprobs, path, 0, why);
     free(text);
     free(path);
+    int incomplete = 0;
     for (size_t i = 0; i < eps.n; i++) {
-        struct index_pkg *p = scan_package(site, di, &eps.v[i]);
+        struct index_pkg *p = scan_package(site, di, &eps.v[i], cx->stop, &incomplete);
         *pkgs = xrealloc(*pkgs, (*npkgs + 1) * sizeof(**pkgs));
         (*pkgs)[(*npkgs)++] = p;
     }
     entrypoints_free(&eps);
+    return incomplete;
 }
 
 /* ---- A whole environment ---- */
@@ -431,36 +595,22 @@ static void add_watch(struct scan_result *r, size_t *cap, char *dir, const char 
     r->watch[r->nwatch++] = (struct scan_watch){dir, xstrdup(owner)};
 }
 
-/* Every dir under `dir` where mods may appear (Arbor-only dirs aside). */
-static void watch_tree(struct scan_result *r, size_t *cap, const char *dir, const char *owner,
-                       int depth)
+/* The package's module dir (where mods/ may be created) and every dir of
+ * its mod folders where mods may appear, walked as the scan walks them. */
+static void watch_package(struct scan_ctx *cx, const struct index_pkg *p)
 {
-    if (!is_dir(dir))
-        return;
-    add_watch(r, cap, xstrdup(dir), owner);
-    DIR *d = depth < MAX_DEPTH ? opendir(dir) : NULL;
-    struct dirent *de;
-    while (d && (de = readdir(d))) {
-        if (de->d_name[0] == '.' || strcmp(de->d_name, "arbor") == 0)
-            continue;
-        char *sub = xprintf("%s/%s", dir, de->d_name);
-        if (!str_has_suffix(sub, ".mod") && is_dir(sub))
-            watch_tree(r, cap, sub, owner, depth + 1);
-        free(sub);
-    }
-    if (d)
-        closedir(d);
-}
-
-/* The package's module dir (where mods/ may be created) and its mod dirs. */
-static void watch_package(struct scan_result *r, size_t *cap, const struct index_pkg *p)
-{
+    struct scan_result *r = cx->r;
     if (!p->root || !is_dir(p->root))
         return;
-    add_watch(r, cap, xstrdup(p->root), p->dist_info);
+    add_watch(r, &cx->wcap, xstrdup(p->root), p->dist_info);
+    struct paths dirs = {0};
     char *mod = xprintf("%s/mod", p->root), *mods = xprintf("%s/mods", p->root);
-    watch_tree(r, cap, mod, p->dist_info, MAX_DEPTH); /* Glia 0.x: not recursive */
-    watch_tree(r, cap, mods, p->dist_info, 0);
+    int incomplete = walk(p->root, mod, 0, NULL, NULL, &dirs, cx->stop); /* Glia 0.x: flat */
+    incomplete |= walk(p->root, mods, 1, NULL, NULL, &dirs, cx->stop);
+    r->incomplete |= incomplete;
+    for (size_t i = 0; i < dirs.n; i++)
+        add_watch(r, &cx->wcap, dirs.v[i], p->dist_info);
+    free(dirs.v);
     free(mod);
     free(mods);
 }
@@ -523,16 +673,66 @@ static void push_pkg(struct scan_result *r, size_t *cap, struct index_pkg *p, in
     r->fresh[r->npkgs++] = (unsigned char)fresh;
 }
 
-static void scan_one_site(const char *site, const struct strmap *prev, const struct strmap *dirty,
-                          struct scan_result *r, size_t *pcap)
+/* The packages of prev found in `site`, kept as they are: the site could
+ * not be read, which is not the same as it being empty. */
+static void keep_site(struct scan_ctx *cx, const char *site)
 {
+    for (size_t i = 0; i < cx->nprev; i++)
+        if (cx->prev[i]->site && strcmp(cx->prev[i]->site, site) == 0)
+            push_pkg(cx->r, &cx->pcap, cx->prev[i], 0);
+}
+
+/* A dist-info read again: its fresh packages, or the old ones when the
+ * read was incomplete or found nothing new. */
+static void rescan_dist_info(struct scan_ctx *cx, const char *site, const char *name,
+                             const char *path, struct index_pkg *const *old)
+{
+    struct scan_result *r = cx->r;
+    struct index_pkg **fresh = NULL;
+    size_t n = 0;
+    int incomplete = scan_dist_info(cx, site, name, &fresh, &n);
+    /* Read again but unchanged (a look after a watch started, an event that
+     * changed nothing), or not read in full: keep the old package, so the
+     * index does not change (or lose what could not be read now). */
+    size_t same = 0;
+    while (old && same < n && old[same] && strcmp(old[same]->dist_info, path) == 0 &&
+           index_pkg_same(fresh[same], old[same]))
+        same++;
+    int reuse = old && ((same == n && (!old[n] || strcmp(old[n]->dist_info, path) != 0)) ||
+                        incomplete);
+    if (incomplete) {
+        r->incomplete = 1;
+        if (old)
+            index_problem_add(&r->probs, &r->nprobs, path, 0,
+                              "could not be read in full; its last index is kept until it can");
+    }
+    for (size_t k = 0; k < n; k++)
+        if (reuse)
+            index_pkg_unref(fresh[k]); /* ours alone: nobody else has seen it */
+        else
+            push_pkg(r, &cx->pcap, fresh[k], 1);
+    for (; reuse && *old && strcmp((*old)->dist_info, path) == 0; old++)
+        push_pkg(r, &cx->pcap, *old, 0);
+    free(fresh);
+}
+
+static void scan_one_site(struct scan_ctx *cx, const char *site)
+{
+    struct scan_result *r = cx->r;
     DIR *d = opendir(site);
     if (!d) {
-        char *why = errno == ENOENT
+        int err = errno;
+        char *why = err == ENOENT
                         ? xprintf("site-packages dir %s does not exist (yet)", site)
-                        : xprintf("site-packages dir %s cannot be read: %s", site, strerror(errno));
+                        : xprintf("site-packages dir %s cannot be read: %s; its last index is "
+                                  "kept until it can",
+                                  site, strerror(err));
         index_problem_add(&r->probs, &r->nprobs, site, 0, why);
         free(why);
+        if (err != ENOENT && err != ENOTDIR) {
+            r->incomplete = 1;
+            keep_site(cx, site);
+        }
         return;
     }
     struct paths names = {0};
@@ -543,30 +743,14 @@ static void scan_one_site(const char *site, const struct strmap *prev, const str
     closedir(d);
     if (names.n) /* qsort(NULL, 0) is undefined */
         qsort(names.v, names.n, sizeof(*names.v), cmp_str);
-    for (size_t i = 0; i < names.n; i++) {
+    for (size_t i = 0; i < names.n && !stopped(cx->stop); i++) {
         char *path = xprintf("%s/%s", site, names.v[i]);
-        struct index_pkg *const *old = prev ? strmap_get(prev, path) : NULL;
-        if (old && dirty && !strmap_get(dirty, path)) {
+        struct index_pkg *const *old = strmap_get(&cx->byinfo, path);
+        if (old && cx->dirty && !strmap_get(cx->dirty, path)) {
             for (; *old && strcmp((*old)->dist_info, path) == 0; old++)
-                push_pkg(r, pcap, *old, 0);
+                push_pkg(r, &cx->pcap, *old, 0);
         } else {
-            struct index_pkg **fresh = NULL;
-            size_t n = 0;
-            scan_dist_info(site, names.v[i], &fresh, &n, &r->probs, &r->nprobs);
-            /* Read again but unchanged (a look after a watch started, an
-             * event that changed nothing): keep the old package, so the
-             * index does not change and nothing is rebuilt. */
-            size_t same = 0;
-            while (old && same < n && old[same] && strcmp(old[same]->dist_info, path) == 0 &&
-                   index_pkg_same(fresh[same], old[same]))
-                same++;
-            int reuse = old && same == n && (!old[n] || strcmp(old[n]->dist_info, path) != 0);
-            for (size_t k = 0; k < n; k++) {
-                push_pkg(r, pcap, reuse ? old[k] : fresh[k], !reuse);
-                if (reuse)
-                    index_pkg_unref(fresh[k]); /* ours alone: nobody else has seen it */
-            }
-            free(fresh);
+            rescan_dist_info(cx, site, names.v[i], path, old);
         }
         free(path);
     }
@@ -574,25 +758,25 @@ static void scan_one_site(const char *site, const struct strmap *prev, const str
 }
 
 void scan_env(char *const *sites, size_t nsite, struct index_pkg *const *prev, size_t nprev,
-              const struct strmap *dirty, struct scan_result *out)
+              const struct strmap *dirty, const atomic_int *stop, struct scan_result *out)
 {
     memset(out, 0, sizeof(*out));
+    struct scan_ctx cx = {.r = out, .prev = prev, .nprev = nprev, .dirty = dirty, .stop = stop};
     /* dist-info path -> its first package in prev (a dist-info's packages
      * are adjacent: one scan_dist_info made them). prev ends with NULL. */
-    struct strmap byinfo;
-    strmap_init(&byinfo);
+    strmap_init(&cx.byinfo);
     for (size_t i = 0; i < nprev; i++)
-        if (prev[i]->dist_info && !strmap_get(&byinfo, prev[i]->dist_info))
-            strmap_put(&byinfo, prev[i]->dist_info, (void *)&prev[i]);
-    size_t pcap = 0, wcap = 0;
+        if (prev[i]->dist_info && !strmap_get(&cx.byinfo, prev[i]->dist_info))
+            strmap_put(&cx.byinfo, prev[i]->dist_info, (void *)&prev[i]);
     for (size_t i = 0; i < nsite; i++)
-        scan_one_site(sites[i], &byinfo, dirty, out, &pcap);
-    strmap_free(&byinfo);
+        scan_one_site(&cx, sites[i]);
+    strmap_free(&cx.byinfo);
     for (size_t i = 0; i < nsite; i++)
-        watch_site(out, &wcap, sites[i]);
+        watch_site(out, &cx.wcap, sites[i]);
     for (size_t i = 0; i < out->npkgs; i++)
-        watch_package(out, &wcap, out->pkgs[i]);
+        watch_package(&cx, out->pkgs[i]);
     dedupe_watch(out);
+    out->stopped = stopped(stop);
 }
 
 void scan_result_free(struct scan_result *r)

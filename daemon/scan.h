@@ -10,12 +10,9 @@
 
 #include "index.h"
 
-#define SCAN_MAX_MOD_BYTES (4u << 20)
+#include <stdatomic.h>
 
-/* The Glia packages of one *.dist-info dir (usually one; none when it has no
- * [glia.package] entry point), appended to *pkgs. */
-void scan_dist_info(const char *site, const char *dist_info_name, struct index_pkg ***pkgs,
-                    size_t *npkgs, struct index_problem **probs, size_t *nprobs);
+#define SCAN_MAX_MOD_BYTES (4u << 20)
 
 /* A dir to watch, and the dist-info whose package it belongs to (NULL: a
  * site-packages dir, or the nearest existing parent of a missing one;
@@ -34,16 +31,23 @@ struct scan_result {
     size_t nprobs;
     struct scan_watch *watch;
     size_t nwatch;
+    /* Something could not be read for a reason of the moment (no file
+     * descriptor left, say): what it held last time is kept in pkgs, the
+     * watch list may lack dirs, and the scan should be tried again. */
+    int incomplete;
+    int stopped; /* *stop was set: the result is partial and must be dropped */
 };
 
 /*
  * Scans an environment's site-packages dirs. Packages of `prev` (a previous
  * scan's, only read here) are reused as they are unless their dist-info is
  * in `dirty` (a set of dist-info paths); dirty NULL rescans everything.
- * Also lists the dirs to watch for the next change.
+ * Also lists the dirs to watch for the next change. A dir that cannot be
+ * read is never taken for an empty one: prev's packages from it are kept.
+ * The scan ends early once *stop (when not NULL) becomes nonzero.
  */
 void scan_env(char *const *sites, size_t nsite, struct index_pkg *const *prev, size_t nprev,
-              const struct strmap *dirty, struct scan_result *out);
+              const struct strmap *dirty, const atomic_int *stop, struct scan_result *out);
 void scan_result_free(struct scan_result *r); /* frees watch list and arrays, not packages */
 
 /* The source dir of an editable install, from direct_url.json's text

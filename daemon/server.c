@@ -12,13 +12,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
-/* Output a client may leave unread before it is dropped. */
-#define MAX_QUEUED (64u << 20)
+/* Output a client may leave unread before gliad stops reading its requests
+ * (each would only queue more); past the hard limit, or without progress
+ * for QUEUED_GRACE_MS, it is dropped. A reply can be large, so the soft
+ * limit may be overshot by one, or by the answers of calls parked earlier. */
+#define MAX_QUEUED (8u << 20)
+#define MAX_QUEUED_HARD (64u << 20)
+#define QUEUED_GRACE_MS 5000
+/* Descriptors kept for gliad's own work (scans, the database, compilers'
+ * pipes) beyond those clients hold: past the limit less these, a new client
+ * is told gliad is busy and hung up on. */
+#define FD_RESERVE_BASE 96
+#define FD_RESERVE_PER_JOB 8
 /* How long a stopping gliad waits for clients to read the replies already
  * written: one that does not read must not keep it from stopping. */
 #define CLOSE_GRACE_MS 2000
@@ -36,6 +48,8 @@ struct conn {
     int handle_closed; /* libuv is done with the pipe: the struct may go */
     int eof;           /* the peer sent all it will (it may still read) */
     int shutting;      /* waiting for queued writes before hanging up */
+    int throttled;     /* past MAX_QUEUED: its requests are not read meanwhile */
+    double progress_ms; /* while throttled: when a write last completed */
     uv_shutdown_t shutdown;
     unsigned subs;
     int pid, uid;
@@ -53,6 +67,10 @@ struct server {
     uint64_t next_id;
     uv_timer_t grace; /* while stopping: closes whoever is still there */
     int grace_on;
+    uv_timer_t sweep; /* drops clients that stay throttled too long */
+    size_t nthrottled;
+    size_t max_conns; /* what the open files limit leaves for clients */
+    int refusing;     /* logged that clients are refused; reset once under */
 };
 
 struct write_req {
@@ -135,6 +153,54 @@ void conn_unref(struct conn *c)
         conn_free_if_done(c);
 }
 
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf);
+
+static void sweep_cb(uv_timer_t *t);
+
+/* Past MAX_QUEUED: stop reading its requests until it reads its replies. */
+static void conn_throttle(struct conn *c)
+{
+    struct server *s = c->srv;
+    if (c->throttled || c->closed)
+        return;
+    c->throttled = 1;
+    c->progress_ms = now_ms();
+    if (!c->eof && !c->shutting)
+        uv_read_stop((uv_stream_t *)&c->pipe);
+    if (s->nthrottled++ == 0)
+        uv_timer_start(&s->sweep, sweep_cb, QUEUED_GRACE_MS / 4, QUEUED_GRACE_MS / 4);
+}
+
+/* Reading resumes when `resume` (not for a connection about to close). */
+static void conn_unthrottle(struct conn *c, int resume)
+{
+    struct server *s = c->srv;
+    if (!c->throttled)
+        return;
+    c->throttled = 0;
+    if (--s->nthrottled == 0)
+        uv_timer_stop(&s->sweep);
+    if (resume && !c->closed && !c->eof && !c->shutting)
+        uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
+}
+
+static void sweep_cb(uv_timer_t *t)
+{
+    struct server *s = t->data;
+    double now = now_ms();
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        if (!c->throttled || now - c->progress_ms < QUEUED_GRACE_MS)
+            continue;
+        log_warn("client %llu (pid %d): %zu bytes of replies unread for %d s; dropping it",
+                 (unsigned long long)c->id, c->pid, c->pipe.write_queue_size,
+                 QUEUED_GRACE_MS / 1000);
+        conn_close(c, NULL);
+    }
+}
+
 static void write_cb(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
@@ -143,6 +209,10 @@ static void write_cb(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED)
         conn_close(c, uv_strerror(status));
+    else if (c->throttled && c->pipe.write_queue_size < MAX_QUEUED / 2)
+        conn_unthrottle(c, 1);
+    else if (c->throttled)
+        c->progress_ms = now_ms();
     conn_unref(c);
 }
 
@@ -167,11 +237,16 @@ void conn_flush(struct conn *c)
     }
     /* The rest goes out when the peer reads; hand the buffer over as is. */
     size_t done = n > 0 ? (size_t)n : 0;
-    if (c->pipe.write_queue_size + c->out.size - done > MAX_QUEUED) {
+    size_t queued = c->pipe.write_queue_size + c->out.size - done;
+    if (queued > MAX_QUEUED_HARD) {
+        log_warn("client %llu (pid %d): %zu bytes of replies unread; dropping it",
+                 (unsigned long long)c->id, c->pid, queued);
         msgpack_sbuffer_clear(&c->out);
-        conn_close(c, "it stopped reading its replies");
+        conn_close(c, NULL);
         return;
     }
+    if (queued > MAX_QUEUED)
+        conn_throttle(c);
     struct write_req *w = xmalloc(sizeof(*w));
     size_t size = c->out.size;
     w->data = msgpack_sbuffer_release(&c->out);
@@ -193,6 +268,7 @@ static void conn_close(struct conn *c, const char *why)
 {
     if (c->closed)
         return;
+    conn_unthrottle(c, 0);
     c->closed = 1;
     struct server *s = c->srv;
     if (why)
@@ -204,6 +280,10 @@ static void conn_close(struct conn *c, const char *why)
     if (c->next)
         c->next->prev = c->prev;
     s->nconns--;
+    if (s->refusing && s->nconns < s->max_conns * 9 / 10) {
+        s->refusing = 0;
+        log_info("%zu clients now; new ones are accepted again", s->nconns);
+    }
     if (!uv_is_closing((uv_handle_t *)&c->pipe))
         uv_close((uv_handle_t *)&c->pipe, on_pipe_closed);
     if (!s->conns && s->grace_on) {
@@ -230,7 +310,8 @@ static void conn_hang_up(struct conn *c)
     if (c->closed)
         return;
     c->shutting = 1;
-    uv_read_stop((uv_stream_t *)&c->pipe);
+    if (!c->throttled)
+        uv_read_stop((uv_stream_t *)&c->pipe);
     conn_ref(c);
     if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, shutdown_cb) < 0) {
         conn_close(c, NULL);
@@ -325,6 +406,31 @@ static void discard(struct conn *c)
     uv_close((uv_handle_t *)&c->pipe, on_pipe_closed);
 }
 
+static size_t max_clients(int jobs);
+
+/* One client too many for the open files limit: it is told so (one
+ * notification, written if the socket takes it at once) and hung up on. */
+static void refuse_busy(struct server *s, struct conn *c)
+{
+    char why[200];
+    snprintf(why, sizeof(why),
+             "gliad serves at most %zu clients at once (its open files limit leaves no more); "
+             "try again later, or raise LimitNOFILE",
+             s->max_conns);
+    if (!s->refusing)
+        log_warn("%zu clients: refusing new ones (pid %d first) so that gliad's own work still "
+                 "has files to open; raise the open files limit (LimitNOFILE) for more",
+                 s->nconns, c->pid);
+    s->refusing = 1;
+    proto_pack_notification(&c->pk, "error");
+    msgpack_pack_map(&c->pk, 2);
+    proto_pack_kstr(&c->pk, "code", PROTO_E_BUSY);
+    proto_pack_kstr(&c->pk, "message", why);
+    uv_buf_t buf = uv_buf_init(c->out.data, (unsigned)c->out.size);
+    uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
+    discard(c);
+}
+
 static void accept_cb(uv_stream_t *listener, int status)
 {
     struct server *s = listener->data;
@@ -361,6 +467,12 @@ static void accept_cb(uv_stream_t *listener, int status)
         log_warn("refused a connection from uid %u (pid %d): gliad serves only uid %u",
                  (unsigned)cred.uid, c->pid, (unsigned)getuid());
         discard(c);
+        return;
+    }
+    /* Read each time: the limit can be changed from outside (prlimit). */
+    s->max_conns = max_clients(s->g->cfg.jobs);
+    if (s->nconns >= s->max_conns) {
+        refuse_busy(s, c);
         return;
     }
     c->next = s->conns;
@@ -462,13 +574,26 @@ static int bind_socket(struct server *s, const char *path, char *err, size_t err
     return 0;
 }
 
+/* Clients the open files limit leaves room for, gliad's own work aside. */
+static size_t max_clients(int jobs)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return SIZE_MAX;
+    size_t reserve = FD_RESERVE_BASE + FD_RESERVE_PER_JOB * (size_t)(jobs > 0 ? jobs : 1);
+    return rl.rlim_cur > reserve * 2 ? (size_t)rl.rlim_cur - reserve : (size_t)rl.rlim_cur / 2;
+}
+
 int server_start(struct gliad *g, const char *path, int fd, char *err, size_t errlen)
 {
     struct server *s = xcalloc(1, sizeof(*s));
     s->g = g;
     s->path = xstrdup(path);
+    s->max_conns = max_clients(g->cfg.jobs);
     uv_pipe_init(g->loop, &s->listener, 0);
     s->listener.data = s;
+    uv_timer_init(g->loop, &s->sweep);
+    s->sweep.data = s;
     g->server = s;
     int rc;
     if (fd >= 0) {
@@ -496,6 +621,7 @@ void server_stop_listening(struct server *s)
         return;
     s->listening = 0;
     uv_close((uv_handle_t *)&s->listener, NULL);
+    uv_close((uv_handle_t *)&s->sweep, NULL);
     if (s->own_socket)
         unlink(s->path);
     s->own_socket = 0;

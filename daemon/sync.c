@@ -7,6 +7,7 @@
 #include "log.h"
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -69,12 +70,30 @@ static void on_cookie(uv_fs_event_t *h, const char *name, int events, int status
     }
 }
 
+/* Cookies a previous run left. The dir itself stays: removing it would
+ * blind any watch on it (the state_dir lock makes that another gliad's
+ * only by mistake, but a dir is never deleted under a watch). */
+static void remove_cookies(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        if (strncmp(de->d_name, "cookie-", 7) != 0)
+            continue;
+        char *path = xprintf("%s/%s", dir, de->d_name);
+        unlink(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+}
+
 int sync_init(struct gliad *g)
 {
     struct syncer *s = xcalloc(1, sizeof(*s));
     g->sync = s;
     s->dir = xprintf("%s/cookies", g->cfg.state_dir);
-    remove_tree(s->dir); /* cookies of a previous run */
+    remove_cookies(s->dir);
     uv_fs_event_init(g->loop, &s->handle);
     s->handle.data = s;
     int rc = mkdir_p(s->dir, 0700) < 0 ? uv_translate_sys_error(errno)

@@ -36,9 +36,11 @@ void watch_init(struct env *e)
     strmap_init(&w->dirty);
     uv_timer_init(e->g->loop, &w->debounce);
     uv_timer_init(e->g->loop, &w->poll);
+    uv_timer_init(e->g->loop, &w->retry);
     w->debounce.data = w;
     w->poll.data = w;
-    w->open = 2;
+    w->retry.data = w;
+    w->open = 3;
 }
 
 static int is_site(const struct env *e, const char *dir)
@@ -158,7 +160,7 @@ static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
 static void on_timer(uv_timer_t *t)
 {
     struct watcher *w = t->data;
-    if (t == &w->poll)
+    if (t == &w->poll || t == &w->retry)
         w->dirty_all = 1;
     else if (!w->rechecking) { /* only the user's bursts make a series */
         w->last_rescan = now_ms();
@@ -243,15 +245,16 @@ static int start(struct watcher *w, const char *dir, const char *owner)
     return 0;
 }
 
-void watch_update(struct env *e, const struct scan_watch *list, size_t n)
+void watch_update(struct env *e, const struct scan_watch *list, size_t n, int partial)
 {
     struct watcher *w = &e->watcher;
     if (e->g->stopping) /* a scan that ends after SIGTERM must not keep the loop alive */
         return;
     const char *k;
     void *v;
+    /* A dir a partial scan did not list may still be there: keep it. */
     for (size_t i = 0; strmap_next(&w->dirs, &i, &k, &v);)
-        ((struct watch *)v)->seen = 0;
+        ((struct watch *)v)->seen = partial;
     int recheck = 0;
     for (size_t i = 0; i < n; i++) {
         struct watch *wa = strmap_get(&w->dirs, list[i].dir);
@@ -291,6 +294,28 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n)
     free(gone);
 }
 
+#define RETRY_FIRST_MS 250
+#define RETRY_MAX_MS 60000
+
+void watch_retry(struct env *e, int incomplete)
+{
+    struct watcher *w = &e->watcher;
+    if (e->g->stopping)
+        return;
+    if (!incomplete) {
+        if (w->retry_ms)
+            log_info("[%s] everything could be read again", e->name);
+        w->retry_ms = 0;
+        uv_timer_stop(&w->retry);
+        return;
+    }
+    w->retry_ms = w->retry_ms ? w->retry_ms * 2 : RETRY_FIRST_MS;
+    if (w->retry_ms > RETRY_MAX_MS)
+        w->retry_ms = RETRY_MAX_MS;
+    log_debug("[%s] the scan could not read everything; again in %u ms", e->name, w->retry_ms);
+    uv_timer_start(&w->retry, on_timer, w->retry_ms, 0);
+}
+
 static void timer_closed(uv_handle_t *h)
 {
     struct watcher *w = h->data;
@@ -318,6 +343,7 @@ void watch_close(struct env *e, void (*closed)(struct env *e))
     if (!uv_is_closing((uv_handle_t *)&w->debounce)) {
         uv_close((uv_handle_t *)&w->debounce, timer_closed);
         uv_close((uv_handle_t *)&w->poll, timer_closed);
+        uv_close((uv_handle_t *)&w->retry, timer_closed);
     } else if (w->open == 0 && closed) {
         closed(e);
     }

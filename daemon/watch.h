@@ -33,6 +33,8 @@ struct watcher {
     struct strmap dirs; /* dir -> struct watch* */
     uv_timer_t debounce;
     uv_timer_t poll;
+    uv_timer_t retry;   /* a scan that could not read everything, tried again */
+    unsigned retry_ms;  /* the next wait before that (doubles); 0: none due */
     double first_event; /* of the pending burst; 0 when none */
     double last_rescan; /* when the last debounced rescan started */
     int streak;         /* bursts in a row, each soon after the last rescan */
@@ -46,8 +48,12 @@ struct watcher {
 };
 
 void watch_init(struct env *e);
-/* After a scan: watch exactly these dirs. */
-void watch_update(struct env *e, const struct scan_watch *w, size_t n);
+/* After a scan: watch exactly these dirs, or when `partial` (the scan could
+ * not read every dir) these and every dir watched already. */
+void watch_update(struct env *e, const struct scan_watch *w, size_t n, int partial);
+/* After a scan: when it was incomplete, a full rescan is tried again later,
+ * waiting longer each time (up to a minute); a complete one resets that. */
+void watch_retry(struct env *e, int incomplete);
 /* Closes every handle (the env is going away or the daemon stops); calls
  * closed(e), when not NULL, once the timers inside e have closed. */
 void watch_close(struct env *e, void (*closed)(struct env *e));

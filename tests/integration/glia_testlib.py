@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import textwrap
 import time
 from pathlib import Path
@@ -607,6 +608,27 @@ def wait_for(pred, timeout=TIMEOUT, what="condition"):
             return v
         time.sleep(0.02)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def in_parallel(n, fn):
+    """Runs fn(i) in n threads released at once: what each returned, in
+    order (an exception as its repr)."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(TIMEOUT)
+            results[i] = fn(i)
+        except Exception as e:  # reported with the others, by the caller
+            results[i] = repr(e)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT * 2)
+    return results
 
 
 def pid_alive(pid):

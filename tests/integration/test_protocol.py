@@ -402,25 +402,11 @@ CASES = [("Na", NA_T), ("AMPA", "glia__glia_test_mods__AMPA__0"), ("HHna",
 def resolve_in_parallel(n, conn_of):
     """n threads released at once, thread i resolving CASES[i % len] on the
     connection conn_of(i) gives (a context manager): what each got, in order."""
-    barrier = threading.Barrier(n)
-    results = [None] * n
-
     def client(i):
-        asset, _ = CASES[i % len(CASES)]
-        try:
-            barrier.wait(lib.TIMEOUT)
-            with conn_of(i) as c:
-                err, res = c.call("resolve", {"asset": asset})
-                results[i] = err or res["full"]
-        except Exception as e:  # reported below, with the others
-            results[i] = repr(e)
-
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(lib.TIMEOUT * 2)
-    return results
+        with conn_of(i) as c:
+            err, res = c.call("resolve", {"asset": CASES[i % len(CASES)][0]})
+            return err or res["full"]
+    return lib.in_parallel(n, client)
 
 
 def test_200_clients_at_once(survivor):

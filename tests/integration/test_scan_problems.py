@@ -257,6 +257,28 @@ def test_unreadable_entry_points(gliad, main_site, tmp_path):
     sd.check()
 
 
+def test_entry_point_warnings_name_the_file_and_long_lines_are_errors(gliad, tmp_path):
+    """gliad's log said what was wrong with an entry_points.txt but not which
+    one; a [glia.package] line past inih's 199 bytes was cut into a module
+    path and a phantom package made of its rest."""
+    site = tmp_path / "site"
+    bad = site / "badentry-1.0.dist-info/entry_points.txt"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("[glia.package]\nbadentry = not a module!\n")
+    long = site / "longline-1.0.dist-info/entry_points.txt"
+    long.parent.mkdir()
+    long.write_text("[glia.package]\nlongline = " + "a" * 240 + ".x = phantom\n")
+    d = gliad({"default": [site]})
+    log = d.stderr()
+    assert f"[default] {bad}: entry 'badentry': 'not a module!' is not a module path" in log, log
+    why = ("line 2 is 263 bytes long; entry_points.txt lines in [glia.package] may be at "
+           "most 199")
+    assert f"[default] {long}: {why}" in log, log
+    res = d.ok("packages")
+    assert res["packages"] == [], res["packages"]
+    assert {p["file"]: p["reason"] for p in res["problems"]}[str(long)] == why
+
+
 def test_dist_info_names_pip_would_not_make(gliad, main_site, tmp_path):
     """A dist-info named without a version ("x.dist-info", "y-.dist-info")
     is a package like any other, with no version. (Once "x.dist-info" made

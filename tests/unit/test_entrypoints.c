@@ -297,6 +297,27 @@ static void long_lines_elsewhere(void **state)
     assert_single(text, "glia_test_mods", "glia_test_mods", "package");
 }
 
+/* A [glia.package] line inih would cut is an error, not a cut module path
+ * and a phantom entry made of its rest; the group's other entries stay. */
+static void long_line_in_the_group(void **state)
+{
+    char text[1024], mod[400];
+    struct entrypoints eps;
+    char err[256] = "";
+
+    (void)state;
+    memset(mod, 'a', sizeof(mod) - 1);
+    mod[sizeof(mod) - 1] = '\0';
+    /* The piece past inih's cut would read as the entry "x = y". */
+    memcpy(mod + 250, ".x = y", 6);
+    snprintf(text, sizeof(text), "[glia.package]\nok = okmod:package\nlong = %s\n", mod);
+    assert_int_equal(entrypoints_parse(text, &eps, err, sizeof(err)), 1);
+    assert_entry(&eps.v[0], "ok", "okmod", "package");
+    assert_contains(err, "line 3 is 406 bytes long");
+    assert_contains(err, "at most 199");
+    entrypoints_free(&eps);
+}
+
 static void err_may_be_null(void **state)
 {
     struct entrypoints eps;
@@ -349,6 +370,7 @@ int main(void)
         cmocka_unit_test(entry_without_name),
         cmocka_unit_test(other_groups_ignored),
         cmocka_unit_test(long_lines_elsewhere),
+        cmocka_unit_test(long_line_in_the_group),
         cmocka_unit_test(err_may_be_null),
         cmocka_unit_test(many_entries),
     };
