@@ -54,17 +54,19 @@ void index_pkg_unref(struct index_pkg *p)
 {
     if (!p || --p->refs > 0)
         return;
-    for (size_t i = 0; i < p->nmods; i++) {
-        struct index_mod *m = &p->mods[i];
+    for (size_t i = 0; i < p->nmods + p->nrejected; i++) {
+        struct index_mod *m = i < p->nmods ? &p->mods[i] : &p->rejected[i - p->nmods];
         free(m->path);
         free(m->relpath);
         free(m->full);
         free(m->asset);
         free(m->variant);
         free(m->pkgname);
+        free(m->reject_reason);
         modfile_info_free(&m->info);
     }
     free(p->mods);
+    free(p->rejected);
     index_problems_free(p->problems, p->nproblems);
     free(p->name);
     free(p->entry);
@@ -123,6 +125,10 @@ struct index *index_build(struct index_pkg **pkgs, size_t npkgs, struct index_pk
             add_mod(idx, &pkgs[i]->mods[j]);
         idx->nmods += pkgs[i]->nmods;
     }
+    /* After every good mod: a rejected one never hides a good one. */
+    for (size_t i = 0; i < npkgs; i++)
+        for (size_t j = 0; j < pkgs[i]->nrejected; j++)
+            add_mod(idx, &pkgs[i]->rejected[j]);
     if (builtins) {
         idx->pkgs[npkgs] = builtins;
         index_pkg_ref(builtins);
@@ -183,8 +189,11 @@ int index_pkg_same(const struct index_pkg *a, const struct index_pkg *b)
     if (!same_str(a->name, b->name) || !same_str(a->version, b->version) ||
         !same_str(a->root, b->root) || !same_str(a->dist_info, b->dist_info) ||
         !same_str(a->entry, b->entry) || a->editable != b->editable || a->layout != b->layout ||
-        a->nmods != b->nmods || a->nproblems != b->nproblems)
+        a->nmods != b->nmods || a->nproblems != b->nproblems || a->nrejected != b->nrejected)
         return 0;
+    for (size_t i = 0; i < a->nrejected; i++)
+        if (!same_str(a->rejected[i].full, b->rejected[i].full))
+            return 0;
     for (size_t i = 0; i < a->nmods; i++) {
         const struct index_mod *x = &a->mods[i], *y = &b->mods[i];
         if (!same_str(x->path, y->path) || !same_str(x->full, y->full) ||

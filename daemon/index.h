@@ -48,6 +48,10 @@ struct index_mod {
     uint64_t ino;
     uint64_t inc_sig; /* the same, of every file it includes (0: none) */
     struct modfile_info info;
+    /* A mod gliad's parser rejected, named from its file: a candidate all
+     * the same (so that asking for it says why it fails), never built. */
+    char *reject_reason;
+    int reject_line;
 };
 
 struct index_pkg {
@@ -63,6 +67,8 @@ struct index_pkg {
     enum index_layout layout;
     struct index_mod *mods;
     size_t nmods;
+    struct index_mod *rejected; /* see index_mod.reject_reason */
+    size_t nrejected;
     struct index_problem *problems;
     size_t nproblems;
 };

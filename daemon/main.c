@@ -263,7 +263,8 @@ int main(int argc, char **argv)
         goto out;
     }
     if (prefs_load(g) < 0) {
-        log_error("cannot read preferences from %s", store_path(g->store));
+        log_error("cannot read the preferences from %s: %s", store_path(g->store),
+                  store_error(g->store));
         goto out;
     }
     if (server_start(g, g->cfg.socket, activated_fd(), err, sizeof(err)) < 0) {

@@ -79,6 +79,10 @@ struct env *call_env(struct call *c);
  * are shared by content). methods_build.c; resolve's build_failed uses it. */
 struct build_failure;
 void build_failure_words(const struct build_failure *f, char **summary, char **detail);
+/* The failure of a mod the parser rejected, as a build's: its fields point
+ * into m, summary and detail are malloc'd ("<path>:<line>: <reason>"). */
+struct index_mod;
+struct build_failure build_failure_rejected(const struct index_mod *m);
 
 /* The method groups, each in its own file. */
 extern const struct method methods_info[];    /* methods_info.c: hello, status, envs */

@@ -132,7 +132,56 @@ void build_failure_words(const struct build_failure *f, char **summary, char **d
     free(from);
 }
 
-/* log {env, name}: diagnostics of what the last build left out. */
+struct build_failure build_failure_rejected(const struct index_mod *m)
+{
+    struct build_failure f = {(char *)m->full, (char *)m->pkgname, (char *)m->asset,
+                              (char *)m->variant, (char *)m->path, m->reject_line, NULL, NULL};
+    f.summary = m->reject_line ? xprintf("%s:%d: %s", m->path, m->reject_line, m->reject_reason)
+                               : xprintf("%s: %s", m->path, m->reject_reason);
+    f.detail = xstrdup(f.summary);
+    return f;
+}
+
+/* Packs one failure of log's list. */
+static void pack_failure(msgpack_packer *pk, const struct build_failure *f)
+{
+    char *summary, *detail;
+    build_failure_words(f, &summary, &detail);
+    msgpack_pack_map(pk, 8);
+    proto_pack_kstr(pk, "full", f->full);
+    proto_pack_kstr(pk, "pkg", f->pkg);
+    proto_pack_kstr(pk, "asset", f->asset);
+    proto_pack_kstr(pk, "variant", f->variant);
+    proto_pack_kstr(pk, "file", f->path);
+    proto_pack_kint(pk, "line", f->line);
+    proto_pack_kstr(pk, "summary", summary);
+    proto_pack_kstr(pk, "detail", detail);
+    free(summary);
+    free(detail);
+}
+
+/* The mods of e's index its parser rejected (never built, so in no build's
+ * report), those matching name in v when not NULL; returns how many. */
+static size_t rejected_mods(const struct env *e, const char *name, const struct index_mod **v)
+{
+    size_t n = 0;
+    for (size_t i = 0; e->index && i < e->index->npkgs; i++) {
+        const struct index_pkg *p = e->index->pkgs[i];
+        for (size_t k = 0; k < p->nrejected; k++) {
+            const struct index_mod *m = &p->rejected[k];
+            if (name && strcmp(m->asset, name) != 0 && strcmp(m->full, name) != 0 &&
+                strcmp(m->pkgname, name) != 0)
+                continue;
+            if (v)
+                v[n] = m;
+            n++;
+        }
+    }
+    return n;
+}
+
+/* log {env, name}: diagnostics of what the last build left out, and of
+ * the mods the index could not parse. */
 static enum call_state m_log(struct call *c)
 {
     struct env *e = call_env(c);
@@ -143,6 +192,10 @@ static enum call_state m_log(struct call *c)
     size_t n = 0;
     for (size_t i = 0; r && i < r->nfailures; i++)
         n += matches(&r->failures[i], name);
+    size_t nrej = rejected_mods(e, name, NULL);
+    const struct index_mod **rej = xcalloc(nrej + 1, sizeof(*rej));
+    rejected_mods(e, name, rej);
+    n += nrej;
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 3);
     proto_pack_kstr(pk, "env", e->name);
@@ -150,23 +203,16 @@ static enum call_state m_log(struct call *c)
     proto_pack_key(pk, "failures");
     msgpack_pack_array(pk, n);
     for (size_t i = 0; r && i < r->nfailures; i++) {
-        const struct build_failure *f = &r->failures[i];
-        if (!matches(f, name))
-            continue;
-        char *summary, *detail;
-        build_failure_words(f, &summary, &detail);
-        msgpack_pack_map(pk, 8);
-        proto_pack_kstr(pk, "full", f->full);
-        proto_pack_kstr(pk, "pkg", f->pkg);
-        proto_pack_kstr(pk, "asset", f->asset);
-        proto_pack_kstr(pk, "variant", f->variant);
-        proto_pack_kstr(pk, "file", f->path);
-        proto_pack_kint(pk, "line", f->line);
-        proto_pack_kstr(pk, "summary", summary);
-        proto_pack_kstr(pk, "detail", detail);
-        free(summary);
-        free(detail);
+        if (matches(&r->failures[i], name))
+            pack_failure(pk, &r->failures[i]);
     }
+    for (size_t i = 0; i < nrej; i++) {
+        struct build_failure f = build_failure_rejected(rej[i]);
+        pack_failure(pk, &f);
+        free(f.summary);
+        free(f.detail);
+    }
+    free(rej);
     return CALL_DONE;
 }
 

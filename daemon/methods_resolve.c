@@ -12,6 +12,7 @@
 #include "prefs.h"
 #include "resolve.h"
 #include "server.h"
+#include "store.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -225,6 +226,13 @@ static enum call_state m_resolve(struct call *c)
         return CALL_DONE;
     }
     const struct index_mod *m = a->mods[r.chosen];
+    if (m->reject_reason) {
+        struct build_failure rf = build_failure_rejected(m);
+        answer_build_failed(c, e, m, &rf);
+        free(rf.summary);
+        free(rf.detail);
+        return CALL_DONE;
+    }
     const struct build_failure *f = build_failure_of(e, m->full);
     if (f) {
         answer_build_failed(c, e, m, f);
@@ -364,7 +372,8 @@ static enum call_state m_select(struct call *c)
         return CALL_DONE;
     }
     if (prefs_set(c->g, asset, pkg, variant) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not store the preference; see gliad's log");
+        call_error(c, PROTO_E_INTERNAL, "could not store the preference: %s",
+                   store_error(c->g->store));
         return CALL_DONE;
     }
     log_info("global preference: %s -> package %s, variant %s", asset, pkg ? pkg : "(any)",
@@ -387,7 +396,8 @@ static enum call_state m_unselect(struct call *c)
         return CALL_DONE;
     int had = strmap_get(&c->g->prefs, asset) != NULL;
     if (had && prefs_del(c->g, asset) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not remove the preference; see gliad's log");
+        call_error(c, PROTO_E_INTERNAL, "could not remove the preference: %s",
+                   store_error(c->g->store));
         return CALL_DONE;
     }
     if (had) {

@@ -267,7 +267,8 @@ static int named_in_include(struct index_pkg *p, const char *path, const struct 
 }
 
 /* Reads and parses one mod. Returns 0, or after recording a problem -1,
- * or -2 when the failure says nothing about the file (see read_failed). */
+ * -2 when the failure says nothing about the file (see read_failed), or
+ * -3 when the parser rejected its text. */
 static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
 {
     struct stat st;
@@ -291,7 +292,7 @@ static int read_mod(struct index_pkg *p, const char *path, struct index_mod *m)
     free(text);
     if (rc < 0) {
         index_pkg_problem(p, path, err.line, "%s", err.message);
-        return -1;
+        return -3;
     }
     m->inc_sig = include_sig(path, &m->info);
     if (m->info.named_by_file && named_in_include(p, path, &m->info))
@@ -381,6 +382,46 @@ static void name_package(struct index_pkg *p)
     p->nmods = kept;
 }
 
+/*
+ * A mod the parser rejected is still a candidate for the asset its file
+ * name gives (Kv1__fast.mod, glia__pkg__Kv1__fast.mod), so that asking for
+ * it says why it fails instead of that it does not exist. Its package part
+ * is filled in with the package's name, as for a plain mod.
+ */
+static void reject_mod(struct index_pkg *p, const char *path)
+{
+    char *stem = stem_of(path), why[200];
+    struct mechname mn;
+    enum mechname_status st = mechname_parse(stem, &mn, why, sizeof(why));
+    if (st == MECHNAME_INVALID ||
+        (st == MECHNAME_PLAIN && mechname_from_stem(stem, &mn, why, sizeof(why)) < 0)) {
+        free(stem);
+        return; /* no name to be asked for by */
+    }
+    free(stem);
+    const struct index_problem *pr = &p->problems[p->nproblems - 1];
+    p->rejected = xrealloc(p->rejected, (p->nrejected + 1) * sizeof(*p->rejected));
+    struct index_mod *m = memset(&p->rejected[p->nrejected++], 0, sizeof(*m));
+    m->pkg = p;
+    m->path = xstrdup(path);
+    m->relpath = xstrdup(path + strlen(p->root) + (path[strlen(p->root)] == '/'));
+    m->asset = mn.asset;
+    m->variant = mn.variant;
+    m->pkgname = mn.pkg; /* NULL for a plain stem: named with the package */
+    m->reject_reason = xstrdup(pr->reason);
+    m->reject_line = pr->line;
+}
+
+static void name_rejected(struct index_pkg *p)
+{
+    for (size_t i = 0; i < p->nrejected; i++) {
+        struct index_mod *m = &p->rejected[i];
+        if (!m->pkgname)
+            m->pkgname = xstrdup(p->name);
+        m->full = mechname_format(m->pkgname, m->asset, m->variant);
+    }
+}
+
 /* Returns 1 when a mod could not be read for a reason of the moment. */
 static int read_mods(struct index_pkg *p, struct paths *files)
 {
@@ -394,6 +435,8 @@ static int read_mods(struct index_pkg *p, struct paths *files)
         m->pkg = p;
         int rc = read_mod(p, files->v[i], m);
         incomplete |= rc == -2;
+        if (rc == -3)
+            reject_mod(p, files->v[i]);
         if (rc < 0 || name_mod(p, files->v[i], m) < 0) {
             free_mod(m);
             continue;
@@ -403,6 +446,7 @@ static int read_mods(struct index_pkg *p, struct paths *files)
         p->nmods++;
     }
     name_package(p);
+    name_rejected(p);
     return incomplete;
 }
 

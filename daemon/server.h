@@ -4,7 +4,9 @@
  * Each connection reads into its own proto_reader and answers into its own
  * output buffer, flushed once per read, so many requests that arrive
  * together cost one write. A client that stops reading only grows its own
- * buffer, up to a limit past which it is dropped; nobody else waits for it.
+ * buffer: past a bound gliad stops reading its requests, and drops it when
+ * it does not catch up; nobody else waits for it. Clients past what the open
+ * files limit leaves for gliad's own work are turned away as busy.
  */
 #ifndef GLIA_SERVER_H
 #define GLIA_SERVER_H

@@ -10,17 +10,21 @@
 #include "util.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define SCHEMA_VERSION 2
 
 struct store {
     sqlite3 *db;
     char *path;
+    int fresh;     /* the database held nothing when opened (see store_fresh) */
+    char msg[640]; /* store_error's words */
 };
 
 /* Every table, each created if missing: a database of an earlier version
@@ -53,9 +57,37 @@ static const char *const schema =
     /* Environments clients registered (site dirs separated by newlines). */
     "CREATE TABLE IF NOT EXISTS envs(name TEXT PRIMARY KEY, site_packages TEXT, created INTEGER);";
 
+/* What a person can do about an SQLite error, or "". */
+static const char *advice(int code)
+{
+    switch (code & 0xff) {
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        return "; the database is damaged: restart gliad, which sets it aside and restores the "
+               "preferences from preferences.txt";
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+        return "; the state dir must be writable (or set [daemon] state_dir)";
+    case SQLITE_FULL:
+        return "; the disk is full: free some space";
+    case SQLITE_IOERR:
+        return "; the disk failed a read or write (see the kernel's log)";
+    }
+    return "";
+}
+
 const char *store_error(struct store *s)
 {
-    return sqlite3_errmsg(s->db);
+    int code = sqlite3_extended_errcode(s->db);
+    snprintf(s->msg, sizeof(s->msg), "%s%s", sqlite3_errmsg(s->db), advice(code));
+    return s->msg;
+}
+
+int store_fresh(const struct store *s)
+{
+    return s->fresh;
 }
 
 const char *store_path(const struct store *s)
@@ -67,7 +99,8 @@ static int exec(struct store *s, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error("%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+        log_error("%s: %s%s", s->path, msg ? msg : sqlite3_errmsg(s->db),
+                  advice(sqlite3_extended_errcode(s->db)));
         sqlite3_free(msg);
         return -1;
     }
@@ -108,34 +141,135 @@ static int migrate(struct store *s, char *err, size_t errlen)
     return rc;
 }
 
-static struct store *open_db(const char *state_dir, char *err, size_t errlen)
+/* Why the state dir cannot hold the database, or NULL when it can. */
+static const char *not_writable(const char *state_dir)
 {
+    return access(state_dir, W_OK | X_OK) < 0 ? strerror(errno) : NULL;
+}
+
+/* *damaged is set when SQLite says the file is not (or no longer) a sound
+ * database, as opposed to one it cannot open at all. */
+static struct store *open_db(const char *state_dir, int *damaged, char *err, size_t errlen)
+{
+    *damaged = 0;
     if (mkdir_p(state_dir, 0700) < 0) {
-        snprintf(err, errlen, "cannot create state_dir %s: %s", state_dir, strerror(errno));
+        snprintf(err, errlen, "cannot create state_dir %s: %s; set [daemon] state_dir",
+                 state_dir, strerror(errno));
         return NULL;
     }
     struct store *s = xcalloc(1, sizeof(*s));
     s->path = xprintf("%s/gliad.db", state_dir);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    const char *ro;
     if (sqlite3_open_v2(s->path, &s->db, flags, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot open %s: %s", s->path,
-                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        if ((ro = not_writable(state_dir)))
+            snprintf(err, errlen, "state dir %s is not writable: %s; set [daemon] state_dir",
+                     state_dir, ro);
+        else
+            snprintf(err, errlen, "cannot open %s: %s", s->path,
+                     s->db ? store_error(s) : "out of memory");
         store_close(s);
         return NULL;
     }
     /* Waits are short: every writer holds the lock for one small transaction. */
     sqlite3_busy_timeout(s->db, 5000);
-    if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") < 0) {
-        snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
+                     &msg) != SQLITE_OK) {
+        int code = sqlite3_extended_errcode(s->db) & 0xff;
+        *damaged = code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
+        if (!*damaged && (ro = not_writable(state_dir)))
+            snprintf(err, errlen, "state dir %s is not writable: %s; set [daemon] state_dir",
+                     state_dir, ro);
+        else
+            snprintf(err, errlen, "%s: %s", s->path, msg ? msg : store_error(s));
+        sqlite3_free(msg);
         store_close(s);
         return NULL;
     }
     return s;
 }
 
+/*
+ * PRAGMA quick_check: every page readable and well formed (not the indexes'
+ * agreement with their tables, which integrity_check adds at many times the
+ * cost). Returns 0, or -1 with err when the database is damaged.
+ */
+static int check(struct store *s, char *err, size_t errlen)
+{
+    sqlite3_stmt *st;
+    double t0 = now_ms();
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    const char *first = NULL;
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        first = (const char *)sqlite3_column_text(st, 0);
+    int ok = rc == SQLITE_ROW && first && strcmp(first, "ok") == 0;
+    if (!ok)
+        snprintf(err, errlen, "%s", first ? first : sqlite3_errmsg(s->db));
+    sqlite3_finalize(st);
+    log_debug("%s: quick_check in %.1f ms", s->path, now_ms() - t0);
+    return ok ? 0 : -1;
+}
+
+/* Renames the damaged database (and its WAL and shared memory, which
+ * belong to it) to gliad.db.corrupt-<time>[-wal|-shm]. */
+static int set_aside(const char *state_dir, char *aside, size_t len)
+{
+    char stamp[32];
+    time_t now = time(NULL);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%S", localtime(&now));
+    snprintf(aside, len, "%s/gliad.db.corrupt-%s", state_dir, stamp);
+    static const char *const parts[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char *from = xprintf("%s/gliad.db%s", state_dir, parts[i]);
+        char *to = xprintf("%s%s", aside, parts[i]);
+        int rc = rename(from, to);
+        int e = errno;
+        free(from);
+        free(to);
+        if (rc < 0 && e != ENOENT) {
+            errno = e;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Opens and checks; a damaged database is set aside once, for a new one. */
+static struct store *open_checked(const char *state_dir, char *err, size_t errlen)
+{
+    int damaged;
+    char why[512];
+    struct store *s = open_db(state_dir, &damaged, why, sizeof(why));
+    if (s && check(s, why, sizeof(why)) < 0) {
+        store_close(s);
+        s = NULL;
+        damaged = 1;
+    }
+    if (s || !damaged) {
+        if (!s)
+            snprintf(err, errlen, "%s", why);
+        return s;
+    }
+    char aside[PATH_MAX];
+    if (set_aside(state_dir, aside, sizeof(aside)) < 0) {
+        snprintf(err, errlen, "%s/gliad.db is damaged (%s) and cannot be set aside: %s; move it "
+                 "away by hand", state_dir, why, strerror(errno));
+        return NULL;
+    }
+    log_error("%s/gliad.db is damaged (%s): set aside as %s; starting with a new one", state_dir,
+              why, aside);
+    s = open_db(state_dir, &damaged, err, errlen);
+    if (s)
+        s->fresh = 1;
+    return s;
+}
+
 struct store *store_open(const char *state_dir, char *err, size_t errlen)
 {
-    struct store *s = open_db(state_dir, err, errlen);
+    struct store *s = open_checked(state_dir, err, errlen);
+    if (s && user_version(s) == 0)
+        s->fresh = 1; /* new, or emptied (a 0-byte file is an empty database) */
     if (s && migrate(s, err, errlen) < 0) {
         store_close(s);
         return NULL;
@@ -145,7 +279,8 @@ struct store *store_open(const char *state_dir, char *err, size_t errlen)
 
 struct store *store_open_worker(const char *state_dir, char *err, size_t errlen)
 {
-    return open_db(state_dir, err, errlen);
+    int damaged;
+    return open_db(state_dir, &damaged, err, errlen);
 }
 
 void store_close(struct store *s)

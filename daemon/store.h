@@ -22,6 +22,11 @@ struct store *store_open(const char *state_dir, char *err, size_t errlen);
 struct store *store_open_worker(const char *state_dir, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_path(const struct store *s);
+/* The database held nothing when store_open opened it: new, a 0-byte file,
+ * or a damaged one store_open set aside (gliad.db.corrupt-<time>) and
+ * replaced. What only the database knew (preferences) must come back from
+ * elsewhere. */
+int store_fresh(const struct store *s);
 
 /* ---- Global preferences ---- */
 typedef void (*store_pref_fn)(void *ud, const char *asset, const char *pkg, const char *variant);
@@ -104,7 +109,8 @@ int64_t store_env_rename(struct store *s, const char *from, const char *to);
 /* Rows of 2: name, site dirs joined by newlines. */
 int store_envs_load(struct store *s, store_row_fn fn, void *ud);
 
-/* The last error of this connection, for logs. */
+/* The last error of this connection, with what to do about it when there
+ * is something (a damaged database, a read-only state dir, a full disk). */
 const char *store_error(struct store *s);
 
 #endif

@@ -11,6 +11,8 @@ import shutil
 import pytest
 
 import glia_testlib as lib
+import pylib
+import watchlib as w
 from conftest import Survivor
 
 pytestmark = pytest.mark.shared_build_cache
@@ -312,3 +314,46 @@ def test_status_says_which_command_shows_the_problems(gliad, main_site, tmp_path
     assert "problems:" not in envs["env default"], out
     shown = d.ctl("--env", "only", "packages").out
     assert f"warning: site-packages dir {missing} does not exist (yet)" in shown, shown
+
+
+def test_a_mod_the_parser_rejects_is_known_by_its_file_name(gliad, main_site, tmp_path):
+    """A mod gliad's own parser rejects was simply gone: resolve said "no
+    asset named", log "no build problems", the module UnknownAssetError.
+    Now it is a candidate that fails like a mod that does not compile."""
+    site = tmp_path / "site"
+    good = namespaced("glia_rejects", "Leak")
+    w.fake_install(site, "glia_rejects", {"mods/Leak__0.mod": good,
+                                          "mods/Leak__fast.mod": UNCLOSED_NEURON,
+                                          "mods/Broken.mod": STRAY_BRACE})
+    mods = site / "glia_rejects/mods"
+    d = gliad({"default": [site]})
+    err, _ = d.call("resolve", {"asset": "Broken"})
+    assert err["code"] == "build_failed", err
+    assert err["full"] == "glia__glia_rejects__Broken__0"
+    assert f"{mods / 'Broken.mod'}:4: " in err["message"], err
+    err, _ = d.call("resolve", {"asset": "Leak", "variant": "fast"})
+    assert err["code"] == "build_failed", err
+    assert f"{mods / 'Leak__fast.mod'}:4: NEURON block never closed" in err["message"], err
+    assert d.ok("resolve", {"asset": "Leak"})["full"] == "glia__glia_rejects__Leak__0"
+    r = d.ctl("resolve", "Broken")
+    assert r.rc == 1 and f"{mods / 'Broken.mod'}:4:" in r.err, r
+    r = d.ctl("log")
+    assert r.rc == 0 and f"{mods / 'Leak__fast.mod'}:4: NEURON block never closed" in r.out, r
+    assert f"{mods / 'Broken.mod'}:4:" in r.out, r
+    assert [f["full"] for f in d.ok("log", {"name": "Broken"})["failures"]] == [
+        "glia__glia_rejects__Broken__0"]
+    py = pylib.Py(main_site.venv.python, d.socket, tmp_path)
+    try:
+        out = py.run("""
+            import glia as g
+            from neuron import h
+            s = h.Section(name="s")
+            try:
+                g.insert(s, "Broken")
+                out(got="inserted")
+            except g.CompileError as e:
+                out(got="CompileError: " + str(e))
+        """).ok()
+    finally:
+        py.close()
+    assert out["got"].startswith("CompileError: ") and "Broken.mod:4:" in out["got"], out
