@@ -12,10 +12,10 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <limits.h>
-#include <stdatomic.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +79,19 @@ struct walk {
     const atomic_int *stop;
 };
 
-static void walk_problem(struct walk *w, const char *path, const char *fmt, const char *arg)
+static void walk_problem(struct walk *w, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void walk_problem(struct walk *w, const char *path, const char *fmt, ...)
 {
-    if (w->p)
-        index_pkg_problem(w->p, path, 0, fmt, arg);
+    if (!w->p)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    char *why = xvprintf(fmt, ap);
+    va_end(ap);
+    index_pkg_problem(w->p, path, 0, "%s", why);
+    free(why);
 }
 
 /* 1 when the dir was read before (this walk reads it once); else records it. */
@@ -120,17 +129,17 @@ static void walk_entry(struct walk *w, const char *path, const char *name, int d
     if (depth >= w->max_depth || strcmp(name, "arbor") == 0 || stat(path, &st) < 0 ||
         !S_ISDIR(st.st_mode)) {
         if (depth >= w->max_depth && w->max_depth == MAX_DEPTH && is_dir(path))
-            walk_problem(w, path, "more than %s folder levels deep: not read", "16");
+            walk_problem(w, path, "more than %d folder levels deep: not read", MAX_DEPTH);
         return;
     }
     int link = lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode);
     if (link && !walk_inside(w, path)) {
-        walk_problem(w, path, "%s", "a link to a folder outside the package: not followed");
+        walk_problem(w, path, "a link to a folder outside the package: not followed");
         return;
     }
     if (walk_seen(w, &st)) {
         if (link)
-            walk_problem(w, path, "%s",
+            walk_problem(w, path,
                          "a link to a folder already read (a loop, or a second way in): "
                          "not followed");
         return;
@@ -165,8 +174,8 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
     for (size_t i = 0; i < names.n && !w->full && !stopped(w->stop); i++) {
         if (++w->entries > MAX_ENTRIES) {
             w->full = 1;
-            walk_problem(w, dir, "more than %s entries in the mod folders: the rest is not read",
-                         "20000");
+            walk_problem(w, dir, "more than %d entries in the mod folders: the rest is not read",
+                         MAX_ENTRIES);
             break;
         }
         char *path = xprintf("%s/%s", dir, names.v[i]);
