@@ -161,6 +161,7 @@ static void env_reap(struct env *e)
 void env_release(struct env *e)
 {
     e->released = 1;
+    env_stop_scan(e); /* its result would be dropped anyway */
     env_reap(e);
 }
 

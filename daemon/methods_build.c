@@ -258,7 +258,8 @@ static enum call_state m_loaded(struct call *c)
         return CALL_DONE;
     }
     if (store_loaded_add(c->g->store, e->name, gen, pid) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not record the load; see gliad's log");
+        call_error(c, PROTO_E_INTERNAL, "could not record the load: %s",
+                   store_error(c->g->store));
         return CALL_DONE;
     }
     msgpack_packer *pk = call_result(c);

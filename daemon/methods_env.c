@@ -90,7 +90,8 @@ static struct env *register_new(struct call *c, const char *name, const char **s
     } else if (overlap && !c->g->cfg.allow_overlap) {
         refuse_overlap(c, name, &py, overlap);
     } else if (store_env_put(c->g->store, name, (char *const *)site, n) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not store the environment; see gliad's log");
+        call_error(c, PROTO_E_INTERNAL, "could not store the environment: %s",
+                   store_error(c->g->store));
     } else {
         e = env_new(c->g, name, (char *const *)site, n);
         e->registered = 1;
@@ -134,8 +135,8 @@ static enum call_state m_register(struct call *c)
          * `pip install --user`). */
         if (!same_dirs(e, site, n)) {
             if (store_env_put(c->g->store, name, (char *const *)site, n) < 0) {
-                call_error(c, PROTO_E_INTERNAL,
-                           "could not store the environment; see gliad's log");
+                call_error(c, PROTO_E_INTERNAL, "could not store the environment: %s",
+                           store_error(c->g->store));
                 return CALL_DONE;
             }
             env_set_site(e, (char *const *)site, n);
@@ -173,7 +174,8 @@ static enum call_state m_forget(struct call *c)
         return CALL_DONE;
     }
     if (store_env_del(c->g->store, name) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not forget the environment; see gliad's log");
+        call_error(c, PROTO_E_INTERNAL, "could not forget the environment: %s",
+                   store_error(c->g->store));
         return CALL_DONE;
     }
     if (joined) {
