@@ -266,3 +266,35 @@ def test_a_client_that_never_reads_is_stopped_then_dropped(gliad, edited_site):
     (queued,) = re.findall(r"(\d+) bytes of replies unread for 5 s", d.stderr())
     assert 8 << 20 < int(queued) < 16 << 20, queued  # past the bound by one batch at most
     hog.close()
+
+
+# ---- stopping ----------------------------------------------------------------------
+
+def test_sigterm_ends_a_long_scan(gliad, tmp_path):
+    """A scan that would take many seconds (200 packages sharing a mods
+    folder of 20,000 entries) ends when gliad is told to stop: SIGTERM
+    waited for the whole scan (for ever, on a link to /)."""
+    site = tmp_path / "site"
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    for i in range(20000):
+        (shared / f"e{i:05}").symlink_to("nowhere")
+    for i in range(200):
+        pkg = f"glia_slow{i}"
+        (site / pkg).mkdir(parents=True)
+        w.fake_install(site, pkg, {})
+        (site / pkg / "mods").symlink_to(shared)
+    d = gliad({"default": [site]}, wait=False)
+    lib.wait_for(lambda: os.path.exists(d.socket), what="the socket")
+
+    def scanning():
+        try:
+            (e,) = d.ok("status")["envs"]
+            return e["scanning"] or e["scans"]
+        except (OSError, lib.Closed):
+            return False
+    lib.wait_for(scanning, what="the first scan")
+    assert w.env_status(d)["scans"] == 0, "the scan ended before the test could stop it"
+    t0 = time.monotonic()
+    d.stop()
+    assert time.monotonic() - t0 < 3, d.stderr()
