@@ -68,11 +68,7 @@ struct walk {
     int max_depth;
     struct paths *mods;  /* *.mod entries, or NULL */
     struct paths *dirs;  /* dirs read, or NULL */
-    struct dirid {
-        dev_t dev;
-        ino_t ino;
-    } *seen;
-    size_t nseen, seencap;
+    struct strmap seen; /* "dev:ino" of every dir read -> the key (owned) */
     size_t entries;
     int full;       /* MAX_ENTRIES reached */
     int incomplete; /* a dir could not be read: this walk is not the whole truth */
@@ -97,10 +93,13 @@ static void walk_problem(struct walk *w, const char *path, const char *fmt, ...)
 /* 1 when the dir was read before (this walk reads it once); else records it. */
 static int walk_seen(struct walk *w, const struct stat *st)
 {
-    for (size_t i = 0; i < w->nseen; i++)
-        if (w->seen[i].dev == st->st_dev && w->seen[i].ino == st->st_ino)
-            return 1;
-    VEC_PUSH(w->seen, w->nseen, w->seencap, ((struct dirid){st->st_dev, st->st_ino}));
+    char *key = xprintf("%llx:%llx", (unsigned long long)st->st_dev,
+                        (unsigned long long)st->st_ino);
+    if (strmap_get(&w->seen, key)) {
+        free(key);
+        return 1;
+    }
+    strmap_put(&w->seen, key, key);
     return 0;
 }
 
@@ -198,10 +197,15 @@ static int walk(const char *root, const char *dir, int deep, struct index_pkg *p
     w.root = realpath(root, NULL);
     if (!w.root)
         w.root = xstrdup(root);
+    strmap_init(&w.seen);
     walk_seen(&w, &st);
     walk_dir(&w, dir, 0);
     free(w.root);
-    free(w.seen);
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&w.seen, &i, &k, &v);)
+        free(v);
+    strmap_free(&w.seen);
     return w.incomplete || stopped(stop);
 }
 
