@@ -36,6 +36,10 @@ struct ctl_cmd {
     int (*exec)(struct ctl *ctl, int argc, char **argv);
 };
 
+/* The program's name in messages: "gliactl", or "glia" when the `glia`
+ * command runs gliactl for its environment (main.c sets it once). */
+extern const char *ctl_prog;
+
 /* The table (main.c); every cmd_<name>.c defines its entry. */
 extern const struct ctl_cmd *const ctl_commands[];
 extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,

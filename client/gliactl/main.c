@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *ctl_prog = "gliactl";
+
 const struct ctl_cmd *const ctl_commands[] = {
     &cmd_resolve, &cmd_select, &cmd_unselect, &cmd_prefs, &cmd_list, &cmd_show,
     &cmd_packages, &cmd_show_package, &cmd_status, &cmd_rescan, &cmd_build, &cmd_library,
@@ -35,17 +37,17 @@ int ctl_usage(const struct ctl_cmd *cmd, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fprintf(stderr, "gliactl %s: ", cmd->name);
+    fprintf(stderr, "%s %s: ", ctl_prog, cmd->name);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nusage: gliactl %s %s\n(gliactl %s --help for more)\n", cmd->name,
-            cmd->synopsis, cmd->name);
+    fprintf(stderr, "\nusage: %s %s %s\n(%s %s --help for more)\n", ctl_prog, cmd->name,
+            cmd->synopsis, ctl_prog, cmd->name);
     return EXIT_USAGE;
 }
 
 static void cmd_help(const struct ctl_cmd *cmd)
 {
-    printf("usage: gliactl %s %s\n\n%s\n", cmd->name, cmd->synopsis, cmd->summary);
+    printf("usage: %s %s %s\n\n%s\n", ctl_prog, cmd->name, cmd->synopsis, cmd->summary);
     if (cmd->help)
         printf("\n%s", cmd->help);
     printf("\nCommon options: --env NAME, --socket PATH, --json, --help\n");
@@ -169,42 +171,13 @@ static int global_options(struct ctl *ctl, int *argc, char ***argv)
     return -1;
 }
 
-/* As `glia`, the Python Glia's command name: its words for our commands. */
-static const struct {
-    const char *word;
-    const char *as[2]; /* the command, and an option it implies, or NULL */
-} glia_words[] = {
-    {"compile", {"build", "--wait"}},
-    {"show-pkg", {"show-package", NULL}},
-};
-
-/* argv with a Python Glia command word replaced by ours: a new vector
- * (to free) when it was one, else argv itself. */
-static char **glia_spelling(int *argc, char **argv)
-{
-    for (size_t w = 0; *argc >= 1 && w < sizeof(glia_words) / sizeof(glia_words[0]); w++) {
-        if (strcmp(argv[0], glia_words[w].word) != 0)
-            continue;
-        int extra = glia_words[w].as[1] ? 1 : 0;
-        char **v = calloc((size_t)*argc + (size_t)extra + 1, sizeof(*v));
-        if (!v)
-            return argv;
-        v[0] = (char *)glia_words[w].as[0];
-        if (extra)
-            v[1] = (char *)glia_words[w].as[1];
-        for (int i = 1; i < *argc; i++)
-            v[i + extra] = argv[i];
-        *argc += extra;
-        return v;
-    }
-    return argv;
-}
-
 int main(int argc, char **argv)
 {
     struct ctl ctl = {0};
     const char *self = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
-    int as_glia = strcmp(self, "glia") == 0;
+    /* The `glia` command runs us as glia: messages then name glia. */
+    if (strcmp(self, "glia") == 0)
+        ctl_prog = "glia";
     int rc = global_options(&ctl, &argc, &argv);
     if (rc >= 0)
         return rc;
@@ -216,20 +189,14 @@ int main(int argc, char **argv)
         usage(stdout);
         return EXIT_OK;
     }
-    char **respelled = as_glia ? glia_spelling(&argc, argv) : argv;
-    if (respelled != argv)
-        argv = respelled;
-    else
-        respelled = NULL; /* nothing of ours to free */
     for (const struct ctl_cmd *const *c = ctl_commands; *c; c++)
         if (strcmp((*c)->name, argv[0]) == 0) {
             rc = (*c)->exec(&ctl, argc, argv);
             if (ctl.connected)
                 proto_client_close(&ctl.client);
-            free(respelled);
             return rc;
         }
-    fprintf(stderr, "gliactl: unknown command '%s' (gliactl --help lists them)\n", argv[0]);
-    free(respelled);
+    fprintf(stderr, "%s: unknown command '%s' (%s --help lists them)\n", ctl_prog, argv[0],
+            ctl_prog);
     return EXIT_USAGE;
 }

@@ -18,7 +18,7 @@ static int connect_daemon(struct ctl *ctl)
     char path[PATH_MAX], err[PATH_MAX + 128];
     const char *sock = ctl->socket ? ctl->socket : proto_default_socket(path, sizeof(path));
     if (!sock) {
-        fprintf(stderr, "gliactl: the socket path is too long\n");
+        fprintf(stderr, "%s: the socket path is too long\n", ctl_prog);
         return EXIT_UNREACHABLE;
     }
     if (proto_client_connect(&ctl->client, sock, err, sizeof(err)) < 0) {
@@ -26,12 +26,12 @@ static int connect_daemon(struct ctl *ctl)
         proto_client_close(&ctl->client);
         if (e == ENOENT || e == ECONNREFUSED)
             fprintf(stderr,
-                    "gliactl: gliad is not running (nothing listens on %s).\n"
+                    "%s: gliad is not running (nothing listens on %s).\n"
                     "Start it with `systemctl --user start gliad.socket`, or run `gliad &` "
                     "(from a source tree: tools/run).\n",
-                    sock);
+                    ctl_prog, sock);
         else
-            fprintf(stderr, "gliactl: %s\n", err);
+            fprintf(stderr, "%s: %s\n", ctl_prog, err);
         return EXIT_UNREACHABLE;
     }
     ctl->connected = 1;
@@ -68,10 +68,10 @@ static void print_error(struct ctl *ctl, const msgpack_object *err)
         return;
     }
     if (err->type != MSGPACK_OBJECT_MAP) {
-        fprintf(stderr, "gliactl: gliad answered with an error it did not explain\n");
+        fprintf(stderr, "%s: gliad answered with an error it did not explain\n", ctl_prog);
         return;
     }
-    fprintf(stderr, "gliactl: %s (%s)\n", obj_str(err, "message", "?"),
+    fprintf(stderr, "%s: %s (%s)\n", ctl_prog, obj_str(err, "message", "?"),
             obj_str(err, "code", "?"));
 }
 
@@ -80,7 +80,7 @@ int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_objec
 {
     char err[512];
     if (proto_client_call(&ctl->client, resp, fn, ud, err, sizeof(err)) < 0) {
-        fprintf(stderr, "gliactl: %s\n", err);
+        fprintf(stderr, "%s: %s\n", ctl_prog, err);
         return EXIT_UNREACHABLE;
     }
     if (resp->error) {

@@ -382,13 +382,6 @@ def test_glia_select_spellings(fake, glia_exe, spelling):
     assert r.rc == 0, r
 
 
-def test_glia_show_pkg(fake, glia_exe):
-    f = fake({"package": {"name": "glia_test_mods", "version": "1.0", "layout": "glia4"}})
-    r = glia(glia_exe, f, "show-pkg", "glia_test_mods")
-    assert r.rc == 0 and r.out.startswith("glia_test_mods 1.0 (glia4 layout"), r
-    assert f.requests == [("package", {"sync": True, "name": "glia_test_mods"})]
-
-
 # ---- 8. build --wait's progress ------------------------------------------------------
 
 def build_daemon(progress, env="default"):

@@ -65,13 +65,18 @@ def test_programs_run_from_the_install(installed):
     assert r.stdout.startswith("usage: gliactl"), r.stdout
 
 
-def test_glia_is_a_symlink_to_gliactl_that_runs(installed):
+def test_glia_is_the_python_glia_command_of_debians_python(installed):
+    """`glia` runs the module's CLI on the python3 the module was installed
+    for, so it answers for that python's environment; alone it prints help."""
     glia = installed.at(installed.bindir / "glia")
-    assert glia.is_symlink()
-    # Relative, so that it survives DESTDIR staging and relocation.
-    assert os.readlink(glia) == "gliactl"
-    r = subprocess.run([glia, "--help"], capture_output=True, text=True, timeout=lib.TIMEOUT)
-    assert r.returncode == 0 and "Commands:" in r.stdout, r
+    assert glia.is_file() and not glia.is_symlink() and os.access(glia, os.X_OK)
+    assert glia.read_text().splitlines()[0] == "#!/usr/bin/python3"
+    env = dict(os.environ, PYTHONPATH=str(installed.at(python_module_dir(installed))))
+    for args in ([], ["--help"]):
+        r = subprocess.run([glia, *args], capture_output=True, text=True, env=env,
+                           timeout=lib.TIMEOUT)
+        assert r.returncode == 0 and r.stdout.startswith("usage: glia"), r
+        assert "compile" in r.stdout and "show-pkg" in r.stdout, r
 
 
 def test_gliad_looks_for_gliad_child_where_it_is_installed(installed):

@@ -81,9 +81,10 @@ def test_no_autostart_says_how_to_start(main_site, tmp_path, nobody):
     py = pylib.Py(main_site.venv.python, nobody, tmp_path, glia_env=None)
     assert py.env["GLIA_NO_AUTOSTART"] == "1"
     r = py.ok("""
+        import glia  # connects on first use, not at import
         try:
-            import glia
-            out(imported=True)
+            glia.resolve("Na")
+            out(resolved=True)
         except Exception as e:
             out(type=type(e).__name__, bases=[b.__name__ for b in type(e).__mro__],
                 msg=str(e))
@@ -94,12 +95,13 @@ def test_no_autostart_says_how_to_start(main_site, tmp_path, nobody):
     assert pylib.hello_pid(nobody) is None
 
 
-def import_error(py):
-    """What `import glia` raised in py's script: {type, msg}."""
+def first_use_error(py):
+    """What glia's first request raised in py's script: {type, msg}."""
     return py.ok("""
+        import glia
         try:
-            import glia
-            out(imported=True)
+            glia.resolve("Na")
+            out(resolved=True)
         except Exception as e:
             out(type=type(e).__name__, msg=str(e))
     """)
@@ -108,7 +110,7 @@ def import_error(py):
 def test_autostart_failure_says_how_to_start(main_site, tmp_path, nobody):
     py = pylib.Py(main_site.venv.python, nobody, tmp_path, glia_env=None, autostart=True,
                   extra={"GLIAD": tmp_path / "no-such-gliad"})
-    r = import_error(py)
+    r = first_use_error(py)
     assert r["type"] == "GliaError", r
     assert "no-such-gliad" in r["msg"] and "systemctl --user start gliad" in r["msg"], r
 
@@ -441,6 +443,6 @@ def test_how_to_start_names_tools_run(main_site, tmp_path, nobody):
     for autostart, extra in ((False, None), (True, {"GLIAD": tmp_path / "no-such-gliad"})):
         py = pylib.Py(main_site.venv.python, nobody, tmp_path / str(autostart), glia_env=None,
                       autostart=autostart, extra=extra)
-        r = import_error(py)
+        r = first_use_error(py)
         assert r["type"] == "GliaError", r
         assert "run `gliad &` (from a source tree: tools/run)" in r["msg"], r

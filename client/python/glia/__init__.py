@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 from ._glia import Glia
 from ._neuron import MechAccessor
+from .assets import Mod, Package
 from .exceptions import *  # noqa: F401,F403
 from .exceptions import GliaError
 
@@ -19,28 +20,61 @@ _manager = Glia()
 _new_tuple = tuple.__new__  # a MechAccessor without the Python-level __new__ call
 
 
-def _insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None, **kwargs):
+def _insert(section, asset, *args, attributes=None, x=None, **kwargs):
     """
     Insert a mechanism or point process into a Section.
 
+    Both the Python Glia's signatures: Glia 0.5's ``insert(section, asset,
+    attributes=None, pkg=None, variant=None, x=0.5)`` and Glia 4's
+    ``insert(section, asset, variant=None, pkg=None, /, attributes=None,
+    x=None)``; a mapping in third place is attributes, a string a variant.
     ``asset`` is resolved into a full NEURON name by the preferences (unless
     it is a full ``glia__`` name or an ``(asset, variant, pkg)`` tuple);
     ``attributes`` are set on the inserted mechanism; ``x`` places a point
-    process (default 0.5). ``pkg=`` and ``variant=`` may be given by name
-    too, as the Glia README writes them.
+    process (default 0.5). A density mechanism gives a MechAccessor; a
+    point process is the NEURON object, and a MechAccessor too.
     """
     # The common case, a density mechanism resolved before, costs a lookup
     # and NEURON's own insert: glia.insert runs in loops over whole models.
-    if variant is None and pkg is None and attributes is None and not kwargs:
+    if not args and attributes is None and not kwargs:
         full = _manager._fast.get(asset)
         if full is not None and type(section) is _manager._section_type:
             section.insert(full)
             return _new_tuple(MechAccessor, (section, full, None))
-    variant = kwargs.pop("variant", variant)
-    pkg = kwargs.pop("pkg", kwargs.pop("package", pkg))
+    variant, pkg, attributes, x = _insert_args(args, kwargs, attributes, x)
+    return _manager.insert(section, asset, variant, pkg, attributes, x)
+
+
+def _insert_args(args, kwargs, attributes, x):
+    """(variant, pkg, attributes, x) of either signature."""
+    variant = pkg = None
+    if args and isinstance(args[0], str):  # Glia 4: variant, pkg
+        if len(args) > 2:
+            raise TypeError("insert() takes at most 4 positional arguments "
+                            "when the third is a variant")
+        variant, pkg = (args + (None,))[:2]
+    elif args:  # Glia 0.5: attributes, pkg, variant, x
+        if len(args) > 4:
+            raise TypeError(f"insert() takes at most 6 positional arguments ({len(args) + 2} given)")
+        if attributes is not None and args[0] is not None:
+            raise TypeError("insert() got multiple values for argument 'attributes'")
+        given = args + (None,) * (4 - len(args))
+        attributes = given[0] if given[0] is not None else attributes
+        pkg, variant = given[1], given[2]
+        if given[3] is not None:
+            x = given[3]
+    for name in ("variant", "pkg", "package"):
+        if name in kwargs:
+            value = kwargs.pop(name)
+            if (pkg if name != "variant" else variant) is not None:
+                raise TypeError(f"insert() got multiple values for argument '{name}'")
+            if name == "variant":
+                variant = value
+            else:
+                pkg = value
     if kwargs:
         raise TypeError(f"insert() got unexpected keyword arguments {sorted(kwargs)}")
-    return _manager.insert(section, asset, variant, pkg, attributes, x)
+    return variant, pkg, attributes, x
 
 
 try:  # the same common case in C, where glia was built with it (meson)
@@ -52,7 +86,8 @@ else:
 
 
 def resolve(asset, pkg=None, variant=None):
-    """The full NEURON name the preferences choose for an asset."""
+    """The full NEURON name the preferences choose for an asset: a name, a
+    full ``glia__`` name or an ``(asset, variant, pkg)`` tuple."""
     return _manager.resolve(asset, pkg=pkg, variant=variant)
 
 
@@ -110,8 +145,6 @@ def __getattr__(name):
     # registers as sys.prefix; when gliad serves those site-packages already
     # (a configured environment, say), this is that environment's name.
     if name == "env":
+        _manager.connect()
         return _manager._env
     raise AttributeError(f"module 'glia' has no attribute '{name}'")
-
-
-_manager.connect()

@@ -37,7 +37,7 @@ import threading
 import time
 
 from . import _rpc
-from ._neuron import MechAccessor
+from ._neuron import MechAccessor, point_process_class
 from .exceptions import (
     CompileError,
     GliaError,
@@ -70,6 +70,34 @@ def _site_dirs():
     return dirs
 
 
+def register_env(conn):
+    """The name gliad knows this interpreter's environment by: GLIA_ENV,
+    else what env.register answers for sys.prefix and its site dirs."""
+    name = os.environ.get("GLIA_ENV")
+    if name:
+        return name
+    neuron = None
+    for d in sys.path:  # where `import neuron` will look, without importing
+        if os.path.isfile(os.path.join(d, "neuron", "__init__.py")):
+            neuron = os.path.join(d, "neuron")
+            break
+    r = conn.call(
+        "env.register", {"name": sys.prefix, "site_packages": _site_dirs(), "neuron": neuron}
+    )
+    return r["name"]
+
+
+def mech_id(asset, variant=None, pkg=None):
+    """(asset, variant, pkg) of a name or a Glia 4 tuple: (asset,),
+    (asset, variant) or (asset, variant, pkg); the call's own variant and
+    pkg fill what the tuple leaves out."""
+    if isinstance(asset, tuple):
+        if not 1 <= len(asset) <= 3:
+            raise TypeError(f"an asset tuple is (asset, variant, pkg), not {asset!r}")
+        asset, variant, pkg = (asset + (variant, pkg)[len(asset) - 1 :])[:3]
+    return asset, variant, pkg
+
+
 def _translate(err, asset=None, pkg=None, variant=None):
     """gliad's error codes as the Python Glia's exceptions."""
     code, msg, data = err.code, str(err), err.data
@@ -87,6 +115,11 @@ def _translate(err, asset=None, pkg=None, variant=None):
     if code == "unknown_package":
         return PackageError(msg)
     return GliaError(f"{msg} ({code})")
+
+
+def _env_flag(name):
+    """A Glia 4 switch: set and not 0."""
+    return os.environ.get(name, "0") not in ("", "0")
 
 
 def _poll_of(conn):
@@ -124,6 +157,7 @@ class Glia:
         self._loaded_names = frozenset()
         self._h = None
         self._params = {}
+        self._pp_classes = {}  # full name -> its point process class
         self._loaded_pid = None  # the process that told gliad of the load
         os.register_at_fork(after_in_child=self._after_fork)
 
@@ -145,18 +179,7 @@ class Glia:
     def _connect(self, conn=None):
         """Connects (or takes conn) and registers this environment."""
         conn = conn or _rpc.connect()
-        name = os.environ.get("GLIA_ENV")
-        if not name:
-            neuron = None
-            for d in sys.path:  # where `import neuron` will look, without importing
-                if os.path.isfile(os.path.join(d, "neuron", "__init__.py")):
-                    neuron = os.path.join(d, "neuron")
-                    break
-            r = conn.call(
-                "env.register",
-                {"name": sys.prefix, "site_packages": _site_dirs(), "neuron": neuron},
-            )
-            name = r["name"]
+        name = register_env(conn)
         if self._loaded_generation is not None and self._loaded_pid != os.getpid():
             # Keeps the loaded library from GC for as long as this process lives.
             conn.call("loaded", {"env": name, "generation": self._loaded_generation})
@@ -492,6 +515,7 @@ class Glia:
     def resolve(self, asset, pkg=None, variant=None):
         if not self._loaded:
             self.load_library()  # as the Python Glia's did: a name is for inserting
+        asset, variant, pkg = mech_id(asset, variant, pkg)
         if isinstance(asset, str) and asset.startswith("glia__"):
             return asset
         return self._resolve_full(asset, variant, pkg)[0]
@@ -506,7 +530,7 @@ class Glia:
             full, point, builtin = self._lookup_full(asset)
         else:
             full, point, builtin = self._resolve_full(asset, variant, pkg, scopes)
-        if not builtin and full not in self._loaded_names:
+        if not builtin and full not in self._loaded_names and not _env_flag("GLIA_NOLOAD"):
             self._not_loaded(full)
         hit = (full, point)
         fast = asset if variant is None and pkg is None and not point else None
@@ -525,7 +549,10 @@ class Glia:
 
     def _not_loaded(self, full):
         """A mechanism this process's library lacks: why, in words."""
-        lib = self._library_wait({"wait": True})
+        if _env_flag("GLIA_NOCOMPILE"):
+            lib = self._call("library", {})
+        else:
+            lib = self._library_wait({"wait": True})
         if lib.get("generation") and lib["generation"] != self._loaded_generation:
             raise LibraryError(
                 f"'{full}' is in a newer library (generation {lib['generation']}) than the "
@@ -545,8 +572,14 @@ class Glia:
         with self._lock:
             if self._loaded:
                 return
+            if _env_flag("GLIA_NOLOAD"):  # the program loads mechanisms itself
+                self._neuron_ready()
+                return
             self._subscribe()
-            lib = self._library_wait({"wait": True, "names": True})
+            if _env_flag("GLIA_NOCOMPILE"):  # what is built now, whatever changed since
+                lib = self._call("library", {"names": True})
+            else:
+                lib = self._library_wait({"wait": True, "names": True})
             path = lib.get("path")
             if not path:
                 err = (lib.get("last_build") or {}).get("error")
@@ -556,17 +589,22 @@ class Glia:
                     + "); `gliactl log` says why"
                 )
             path = _rpc.trusted_library(path)
-            from neuron import h
-
-            self._h = h
+            h = self._neuron_ready(load=False)
             if not h.nrn_load_dll(path):
                 raise NeuronError(f"NEURON could not load the mechanism library {path}")
-            self._section_type = type(h.Section(name="glia_probe"))
             self._loaded = True
             self._loaded_generation = lib.get("generation")
             self._loaded_names = frozenset(lib.get("names") or ())
             self._call("loaded", {"generation": lib["generation"]})
             self._loaded_pid = os.getpid()
+
+    def _neuron_ready(self, load=True):
+        from neuron import h
+
+        self._h = h
+        self._section_type = type(h.Section(name="glia_probe"))
+        self._loaded = load
+        return h
 
     def compile(self):
         """Asks gliad to build now and waits for it (with progress)."""
@@ -582,9 +620,7 @@ class Glia:
     def insert(self, section, asset, variant=None, pkg=None, attributes=None, x=None):
         if not self._loaded:
             self.load_library()
-        if isinstance(asset, tuple):
-            # (asset,), (asset, variant) or (asset, variant, pkg)
-            asset, variant, pkg = (asset + (variant, pkg)[len(asset) - 1 :])[:3]
+        asset, variant, pkg = mech_id(asset, variant, pkg)
         key = (asset, variant, pkg, self._prefs_key)
         hit = self._cache.get(key)
         if hit is None:
@@ -594,11 +630,7 @@ class Glia:
         if neuron is not None:
             section = neuron()
         if point:
-            try:
-                pp = getattr(self._h, full)(section(0.5 if x is None else x))
-            except AttributeError:
-                raise LibraryError(f"'{full}' point process not found in NEURON") from None
-            ma = MechAccessor(section, full, pp)
+            ma = self._point_class(full)(section(0.5 if x is None else x))
         else:
             try:
                 section.insert(full)
@@ -608,6 +640,15 @@ class Glia:
         if attributes:
             ma.set(attributes)
         return ma
+
+    def _point_class(self, full):
+        """The class of full's point processes (see _neuron.py), made once."""
+        cls = self._pp_classes.get(full)
+        if cls is None:
+            if not hasattr(self._h, full):
+                raise LibraryError(f"'{full}' point process not found in NEURON")
+            cls = self._pp_classes[full] = point_process_class(self._h, full)
+        return cls
 
     def parameters(self, full):
         """The PARAMETER block gliad parsed: {name: (default, units)}."""
@@ -643,7 +684,10 @@ class Glia:
         from .assets import Package
 
         r = self._call("packages", {"sync": True})
-        return [Package(self, p) for p in r["packages"]]
+        return [Package._from_gliad(p, self._package_fetcher(p["name"])) for p in r["packages"]]
+
+    def _package_fetcher(self, name):
+        return lambda: self._call("package", {"name": name})
 
     def package(self, name):
         from .assets import Package
@@ -652,4 +696,4 @@ class Glia:
             r = self._call("package", {"name": name, "sync": True})
         except _rpc.DaemonError as e:
             raise _translate(e) from None
-        return Package(self, r)
+        return Package._from_gliad(r)
