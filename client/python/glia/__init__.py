@@ -3,9 +3,12 @@ glia: NEURON mechanisms from pip packages, compiled by the gliad daemon.
 
 The Python Glia's API, unchanged: ``glia.insert(section, "Kv1")`` inserts
 the mechanism the resolution rules choose; ``glia.select`` and
-``glia.context`` state preferences. Importing connects to gliad (starting it
-if needed) and registers this environment; the library is loaded into
-NEURON on first use, or by ``import glia.library``.
+``glia.context`` state preferences. The first call connects to gliad
+(starting it if needed) and registers this environment, so importing glia
+(as every Glia 4 package does, for ``glia.Package`` and ``glia.Mod``) costs
+no round trip; the library is loaded into NEURON on first use, or by
+``import glia.library``. ``GLIA_NOLOAD=1`` leaves loading it to the program,
+``GLIA_NOCOMPILE=1`` takes the library as built, without waiting for a build.
 """
 
 __version__ = "0.1.0"
