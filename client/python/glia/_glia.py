@@ -33,7 +33,9 @@ The cache is only as good as the notifications behind it, so:
 
 import os
 import sys
-import threading
+# _thread, not threading: the locks are all a script needs at first, and
+# threading.py costs a millisecond at import; it comes with the listener.
+import _thread
 import time
 
 from . import _rpc
@@ -134,7 +136,7 @@ class Glia:
     def __init__(self):
         self._conn = None
         self._env = None
-        self._lock = threading.RLock()
+        self._lock = _thread.RLock()
         self._cache = {}  # (asset, variant, pkg, prefs key) -> (full, point process?)
         # The common case alone: asset -> full name of a density mechanism,
         # under the current preferences, for glia.insert's fast path.
@@ -145,8 +147,8 @@ class Glia:
         self._prefs_key = ()
         self._watcher = None
         self._notes = None  # the subscribed connection, while it is live
-        self._notes_lock = threading.Lock()  # making or dropping it
-        self._cache_lock = threading.Lock()  # _epoch and storing into the caches
+        self._notes_lock = _thread.allocate_lock()  # making or dropping it
+        self._cache_lock = _thread.allocate_lock()  # _epoch and storing into the caches
         self._epoch = 0  # bumped by every drop of the caches
         self._progress = None  # the last (done, total) printed, and when
         self._progress_at = None
@@ -167,9 +169,9 @@ class Glia:
         other's replies. The child starts afresh, with locks no thread of
         the parent holds; its library is the parent's, reported as its own
         at its first connection."""
-        self._lock = threading.RLock()
-        self._notes_lock = threading.Lock()
-        self._cache_lock = threading.Lock()
+        self._lock = _thread.RLock()
+        self._notes_lock = _thread.allocate_lock()
+        self._cache_lock = _thread.allocate_lock()
         self._conn = self._notes = self._notes_poll = self._watcher = None
         self._epoch += 1
         self._cache, self._fast = {}, {}
@@ -212,6 +214,20 @@ class Glia:
                 "lost the connection to gliad twice; is it crashing? "
                 "See `journalctl --user -u gliad` or its log"
             )
+
+    def _send(self, method, params):
+        """A request whose answer is not waited for: the connection's next
+        call reads past it. Sent as a call when the connection is broken."""
+        with self._lock:
+            conn = self._conn
+            if conn is not None and not conn.closed:
+                conn.next_id = (conn.next_id + 1) & 0xFFFFFFFF
+                try:
+                    conn.send([0, conn.next_id, method, [dict(params, env=self._env)]])
+                    return
+                except (ConnectionError, OSError, _rpc.DaemonError):
+                    pass
+            self._call(method, params)
 
     def _reconnect(self):
         """Connects again after a loss: a restarting gliad (systemd, or a
@@ -261,6 +277,8 @@ class Glia:
                     self._notes, self._notes_poll = conn, _poll_of(conn)
                     self._drop()
             if self._watcher is None:
+                import threading
+
                 self._watcher = threading.Thread(
                     target=self._listen, name="glia-notes", daemon=True
                 )
@@ -275,13 +293,15 @@ class Glia:
         import fcntl
 
         if self._on_signal is None:
-            if threading.current_thread() is not threading.main_thread():
-                return  # signal.signal works there only; the next subscription may
             if signal.getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, None):
                 self._on_signal = False  # the program's own: leave it be
                 return
-            self._on_signal = self._signalled
-            signal.signal(signal.SIGURG, self._on_signal)
+            handler = self._signalled  # one bound method: getsignal is compared with `is`
+            try:
+                signal.signal(signal.SIGURG, handler)
+            except ValueError:
+                return  # not the main thread, where alone it works; the next subscription may
+            self._on_signal = handler
             signal.siginterrupt(signal.SIGURG, False)  # SA_RESTART: C code sees no EINTR
         if not self._on_signal or signal.getsignal(signal.SIGURG) is not self._on_signal:
             return
@@ -575,7 +595,8 @@ class Glia:
             if _env_flag("GLIA_NOLOAD"):  # the program loads mechanisms itself
                 self._neuron_ready()
                 return
-            self._subscribe()
+            # Not subscribed yet: only resolutions need notifications, and a
+            # script may insert nothing (the first resolution subscribes).
             if _env_flag("GLIA_NOCOMPILE"):  # what is built now, whatever changed since
                 lib = self._call("library", {"names": True})
             else:
@@ -589,14 +610,16 @@ class Glia:
                     + "); `gliactl log` says why"
                 )
             path = _rpc.trusted_library(path)
+            # Told before loading (nothing can collect it in between), and
+            # not waited for: its answer says nothing this process needs.
+            self._send("loaded", {"generation": lib["generation"]})
+            self._loaded_pid = os.getpid()
             h = self._neuron_ready(load=False)
             if not h.nrn_load_dll(path):
                 raise NeuronError(f"NEURON could not load the mechanism library {path}")
             self._loaded = True
             self._loaded_generation = lib.get("generation")
             self._loaded_names = frozenset(lib.get("names") or ())
-            self._call("loaded", {"generation": lib["generation"]})
-            self._loaded_pid = os.getpid()
 
     def _neuron_ready(self, load=True):
         from neuron import h

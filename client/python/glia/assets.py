@@ -8,8 +8,6 @@ builds them. glia.get_packages() and glia.package() answer with the same
 classes, filled in from what gliad found.
 """
 
-from pathlib import Path
-
 
 class _ModList(list):
     """Package.mods: each Mod added knows its package."""
@@ -46,6 +44,8 @@ def _adopt(package, mod):
 
 class Package:
     def __init__(self, name, root, *, mods=None, builtin=False):
+        from pathlib import Path  # here: glia's import should not pay for it
+
         self._name = name
         self._root = Path(root) if root is not None else None
         self.mods = _ModList(self, mods or ())
