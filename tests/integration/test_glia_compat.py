@@ -283,6 +283,10 @@ def test_glia_cache(d, venv, tmp_path):
     assert r.rc == 0 and r.out.strip().endswith(".so") and os.path.isfile(r.out.strip()), r
     r = glia(d, venv, tmp_path, "cache", "--clear")
     assert r.rc == 0 and os.path.isfile(r.out.strip()), r
+    # Built anew: every mod compiled again, none taken from the cache.
+    env = next(e["name"] for e in d.ok("envs") if e["name"] != "default")
+    last = d.ok("library", {"env": env})["last_build"]
+    assert (last["compiled"], last["cached"]) == (3, 0), last
 
 
 def test_glia_says_glia(d, venv, tmp_path):
@@ -290,3 +294,29 @@ def test_glia_says_glia(d, venv, tmp_path):
     assert r.rc == 3 and r.err.startswith("glia: gliad is not running"), r
     r = glia(d, venv, tmp_path, "select", "Leak", "--pkg")
     assert r.rc == 2 and "gliactl" not in r.err, r
+
+
+def test_nocompile_takes_the_library_as_built(gliad, fresh_venv, tmp_path):
+    """GLIA_NOCOMPILE=1 never waits for a build: while gliad builds a new
+    environment's first library the script is told there is none; once it
+    is built, the script uses it."""
+    fresh_venv.install(pylib.many_mods_package(tmp_path / "src", 8, name="glia_nocompile"))
+    (tmp_path / "empty").mkdir()
+    d = gliad({"default": [tmp_path / "empty"]})
+    py = pylib.Py(fresh_venv.python, d.socket, tmp_path / "w", glia_env=None)
+    script = """
+        import glia
+        try:
+            glia.load_library()
+            out(loaded=True)
+        except glia.LibraryError as e:
+            out(error=str(e))
+    """
+    try:
+        first = py.with_env(GLIA_NOCOMPILE=1).ok(script)
+        waited = py.ok(script)
+        built = py.with_env(GLIA_NOCOMPILE=1).ok(script)
+    finally:
+        py.close()
+    assert "no mechanism library" in first.get("error", ""), first
+    assert waited == built == {"loaded": True}, (waited, built)

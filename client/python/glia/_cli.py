@@ -219,7 +219,7 @@ def _select(manager, args):
 def _cache(manager, args):
     if args.clear:
         _call(manager, "build", {"force": True})
-    lib = manager._library_wait({"wait": True}) if args.clear else _call(manager, "library")
+    lib = manager._library_wait({"wait": True})
     if not lib.get("path"):
         raise _Failed(f"no mechanism library yet for this environment ({lib.get('status')})")
     print(lib["path"])
