@@ -19,6 +19,7 @@ import pylib
 
 PKG = "glia_compat"
 LEAK, SYN, BAD = (f"glia__{PKG}__{a}__0" for a in ("Leak", "Syn", "Bad"))
+SYN_1 = f"glia__{PKG}__Syn__1"
 
 LEAK_MOD = f"""
 NEURON {{ SUFFIX {LEAK} NONSPECIFIC_CURRENT i RANGE g, e }}
@@ -29,8 +30,8 @@ BREAKPOINT {{ i = g * (v - e) }}
 """
 
 # An exponential synapse whose NET_RECEIVE scales each event by U.
-SYN_MOD = f"""
-NEURON {{ POINT_PROCESS {SYN} RANGE tau, e, i, U NONSPECIFIC_CURRENT i }}
+SYN_MOD = """
+NEURON {{ POINT_PROCESS {name} RANGE tau, e, i, U NONSPECIFIC_CURRENT i }}
 UNITS {{ (nA) = (nanoamp) (mV) = (millivolt) (uS) = (microsiemens) }}
 PARAMETER {{ tau = 2 (ms) e = 0 (mV) U = 1 }}
 ASSIGNED {{ v (mV) i (nA) }}
@@ -62,6 +63,7 @@ package = Package(
     mods=[
         Mod("mods/Leak__0.mod", "Leak"),
         Mod("mods/Syn__0.mod", "Syn", is_point_process=True),
+        Mod("mods/Syn__1.mod", "Syn", variant="1", is_point_process=True),
         Mod("mods/Bad__0.mod", "Bad"),
     ],
 )
@@ -72,7 +74,8 @@ package = Package(
 def venv(tmp_path_factory):
     root = tmp_path_factory.mktemp("compat")
     proj = lib.write_package(root / "src", PKG, {
-        "mods/Leak__0.mod": LEAK_MOD, "mods/Syn__0.mod": SYN_MOD, "mods/Bad__0.mod": BAD_MOD})
+        "mods/Leak__0.mod": LEAK_MOD, "mods/Syn__0.mod": SYN_MOD.format(name=SYN),
+        "mods/Syn__1.mod": SYN_MOD.format(name=SYN_1), "mods/Bad__0.mod": BAD_MOD})
     (proj / PKG / "__init__.py").write_text(INIT)
     v = lib.Venv(root / "venv", with_pip=False)
     v.install(lib.REPO / "client/python", proj)
@@ -117,8 +120,8 @@ def test_a_glia_05_script(py):
         soma.L = soma.diam = 10
         soma.nseg = 5
         leak = glia.insert(soma, "Leak", {"g": 0.0002, "e": -70})
-        syn = glia.insert(soma, "Syn", {"tau": 3})
-        far = glia.insert(soma, "Syn", None, "glia_compat", "0", 0.3)
+        syn = glia.insert(soma, "Syn", {"tau": 3}, None, "0")
+        far = glia.insert(soma, "Syn", None, "glia_compat", "1", 0.3)
         stim = h.NetStim()
         stim.number, stim.start = 1, 5
         nc = h.NetCon(stim, syn)
@@ -153,15 +156,15 @@ def test_glia_4_keyword_forms(py):
         s = h.Section(name="s")
         s.nseg = 5
         leak = glia.insert(s, "Leak", "0", "glia_compat", attributes={"g": 0.002})
-        syn = glia.insert(s, "Syn", pkg="glia_compat", attributes={"tau": 4}, x=0.3)
+        syn = glia.insert(s, "Syn", "0", pkg="glia_compat", attributes={"tau": 4}, x=0.3)
         syn.set("e", -10)
         got = {"leak": [type(leak).__name__, leak.mod_name, leak.get_parameter("g")],
                "syn": [isinstance(syn, glia.MechAccessor), syn.__neuron__() is syn,
                        syn.get_parameter("tau"), syn.e, round(syn.get_segment().x, 2),
                        sorted(syn.parameters)],
-               "same class": type(syn) is type(glia.insert(s, "Syn")),
+               "same class": type(syn) is type(glia.insert(s, ("Syn", "0"))),
                "resolve": [glia.resolve(("Leak", "0", "glia_compat")), glia.resolve(("Leak",)),
-                           glia.resolve(("Syn", "0"))]}
+                           glia.resolve(("Syn", "1"))]}
         for what, call in (("density", lambda: leak.set("nope", 1)),
                            ("point", lambda: syn.set("nope", 1)),
                            ("insert", lambda: glia.insert(s, "Syn", attributes={"nope": 1}))):
@@ -173,8 +176,30 @@ def test_glia_4_keyword_forms(py):
     """)
     assert r["leak"] == ["MechAccessor", LEAK, 0.002], r
     assert r["syn"] == [True, True, 4, -10, 0.3, ["U", "e", "tau"]], r
-    assert r["same class"] and r["resolve"] == [LEAK, LEAK, SYN], r
+    assert r["same class"] and r["resolve"] == [LEAK, LEAK, SYN_1], r
     assert all("nope" in r[k] for k in ("density", "point", "insert")), r
+
+
+def test_a_point_process_resolved_before_follows_the_preferences(py):
+    """The second insert of a point process takes the fast path; a change
+    of preferences is seen by the next one all the same."""
+    r = py.ok("""
+        from neuron import h
+        import glia
+        s = h.Section(name="s")
+        glia.select("Syn", variant="0")
+        got = [glia.insert(s, "Syn"), glia.insert(s, "Syn")]
+        fast = "Syn" in glia._manager._fast_pp
+        glia.select("Syn", variant="1")
+        got.append(glia.insert(s, "Syn"))
+        with glia.context(assets={"Syn": {"variant": "0"}}):
+            got.append(glia.insert(s, "Syn"))
+        got.append(glia.insert(s, "Syn", x=0.2))
+        out(names=[p.hname().split("[")[0] for p in got], fast=fast,
+            types=len({type(p) for p in got}))
+    """)
+    assert r["names"] == [SYN, SYN, SYN_1, SYN, SYN_1] and r["fast"], r
+    assert r["types"] == 2, r
 
 
 def test_a_glia_4_package_imports_and_describes_its_mods(py, venv, tmp_path):
@@ -191,6 +216,7 @@ def test_a_glia_4_package_imports_and_describes_its_mods(py, venv, tmp_path):
     assert r["type"] and r["name"] == PKG and r["root"] == r["path"] == root, r
     assert r["mods"] == [[LEAK, "Leak", "0", PKG, True, False, True, True],
                          [SYN, "Syn", "0", PKG, True, True, True, True],
+                         [SYN_1, "Syn", "1", PKG, True, True, True, True],
                          [BAD, "Bad", "0", PKG, True, False, True, True]], r
 
 
@@ -275,7 +301,7 @@ def test_glia_compile_builds_then_tests_everything(d, venv, tmp_path):
     assert r.rc == 1, r
     lines = r.out.splitlines()
     assert f"[ERROR] {BAD}" in lines and f"[OK] {LEAK}" in lines and f"[OK] {SYN}" in lines, r
-    assert lines[-1] == "Tests finished: 2 out of 3 passed", r
+    assert f"[OK] {SYN_1}" in lines and lines[-1] == "Tests finished: 3 out of 4 passed", r
 
 
 def test_glia_cache(d, venv, tmp_path):
@@ -286,7 +312,7 @@ def test_glia_cache(d, venv, tmp_path):
     # Built anew: every mod compiled again, none taken from the cache.
     env = next(e["name"] for e in d.ok("envs") if e["name"] != "default")
     last = d.ok("library", {"env": env})["last_build"]
-    assert (last["compiled"], last["cached"]) == (3, 0), last
+    assert (last["compiled"], last["cached"]) == (4, 0), last
 
 
 def test_glia_says_glia(d, venv, tmp_path):

@@ -44,6 +44,10 @@ def _insert(section, asset, *args, attributes=None, x=None, **kwargs):
         if full is not None and type(section) is _manager._section_type:
             section.insert(full)
             return _new_tuple(MechAccessor, (section, full, None))
+        # A point process resolved before: its class's maker.
+        new = _manager._fast_pp.get(asset)
+        if new is not None and type(section) is _manager._section_type:
+            return new(section(0.5 if x is None else x))
     variant, pkg, attributes, x = _insert_args(args, kwargs, attributes, x)
     return _manager.insert(section, asset, variant, pkg, attributes, x)
 

@@ -141,6 +141,7 @@ class Glia:
         # The common case alone: asset -> full name of a density mechanism,
         # under the current preferences, for glia.insert's fast path.
         self._fast = {}
+        self._fast_pp = {}  # and asset -> class of a point process (see _neuron.py)
         self._section_type = None
         self._script = {}  # asset -> {"pkg":, "variant":} (glia.select)
         self._contexts = []  # [{"pkg":, "variant":, "assets": {...}}], innermost last
@@ -174,7 +175,7 @@ class Glia:
         self._cache_lock = _thread.allocate_lock()
         self._conn = self._notes = self._notes_poll = self._watcher = None
         self._epoch += 1
-        self._cache, self._fast = {}, {}
+        self._cache, self._fast, self._fast_pp = {}, {}, {}
 
     # ---- Connection ---------------------------------------------------------
 
@@ -322,6 +323,7 @@ class Glia:
         self._epoch += 1
         self._cache = {}
         self._fast = {}
+        self._fast_pp = {}
 
     def _listen(self):
         delay = 0.05
@@ -427,6 +429,7 @@ class Glia:
         self._epoch += 1
         self._cache = {}
         self._fast = {}
+        self._fast_pp = {}
 
     def _store(self, epoch, key, hit, fast_asset):
         """Caches a resolution asked for at `epoch`, unless the caches were
@@ -435,12 +438,15 @@ class Glia:
         with self._cache_lock:
             # The dicts first: if SIGURG's handler replaces them after the
             # checks, these writes go to the dropped ones.
-            cache, fast = self._cache, self._fast
+            cache, fast, fast_pp = self._cache, self._fast, self._fast_pp
             if epoch != self._epoch or self._notes is None or self._notes_poll.poll(0):
                 return
             cache[key] = hit
             if fast_asset is not None:
-                fast[fast_asset] = hit[0]
+                if hit[1]:
+                    fast_pp[fast_asset] = self._pp_classes[hit[0]]._new
+                else:
+                    fast[fast_asset] = hit[0]
 
     # ---- Preferences --------------------------------------------------------
 
@@ -459,6 +465,7 @@ class Glia:
             self._script, self._contexts, self._prefs_key = script, contexts, key
             self._epoch += 1
             self._fast = {}
+            self._fast_pp = {}
 
     def _snapshot(self):
         """(epoch, prefs key, scopes) of one moment: what is resolved with
@@ -553,7 +560,9 @@ class Glia:
         if not builtin and full not in self._loaded_names and not _env_flag("GLIA_NOLOAD"):
             self._not_loaded(full)
         hit = (full, point)
-        fast = asset if variant is None and pkg is None and not point else None
+        fast = asset if variant is None and pkg is None else None
+        if point and fast is not None:
+            self._point_class(full)  # made now: _store must not call NEURON under its lock
         self._store(epoch, key, hit, fast)
         return hit
 
@@ -653,7 +662,7 @@ class Glia:
         if neuron is not None:
             section = neuron()
         if point:
-            ma = self._point_class(full)(section(0.5 if x is None else x))
+            ma = self._point_class(full)._new(section(0.5 if x is None else x))
         else:
             try:
                 section.insert(full)

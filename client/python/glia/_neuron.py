@@ -108,6 +108,7 @@ class PointProcess(_Accessor):
 
     __slots__ = ()
     _mod = None  # the full name, set on each class
+    _new = None  # seg -> a new instance, set on each class
 
     def _parts(self):
         seg = self.get_segment() if self.has_loc() else None
@@ -130,10 +131,15 @@ class PointProcess(_Accessor):
 def point_process_class(h, full):
     """A class whose instances are h.<full> point processes and
     MechAccessors; made once per mechanism (see Glia._point_class)."""
-    from neuron import hclass
+    from functools import partial
 
-    base = hclass(getattr(h, full))
+    from neuron import hclass, hoc
+
+    template = getattr(h, full)
     # PointProcess first: its __setattr__ and __repr__ before hoc's own.
-    cls = type(full, (PointProcess, base), {"__slots__": (), "_mod": full})
+    cls = type(full, (PointProcess, hclass(template)), {"__slots__": (), "_mod": full})
     MechAccessor.register(cls)
+    # cls(seg) goes through hclass's __new__ in Python and hoc's __init__,
+    # five times the cost of h.<full>(seg); what they do comes to this.
+    cls._new = partial(hoc.HocObject.__new__, cls, hocbase=template)
     return cls
