@@ -147,23 +147,33 @@ def _targets(manager, names):
 
 
 def _run_tests(manager, names, verbose):
-    lib = _call(manager, "library", {"names": True})
+    """Tests each mechanism, a few at a time (each is a NEURON process of
+    its own), and prints a line for each in order; 1 if any failed."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    lib = manager._library_wait({"wait": True, "names": True})
     built = set(lib.get("names") or ())
     targets = _targets(manager, names)
-    passed = 0
-    for shown, full, kind in targets:
+
+    def test(target):
+        shown, full, kind = target
         if full is None:
-            print(kind, shown, flush=True)
-            continue
-        builtin = kind is not None and not full.startswith("glia__") and full not in built
-        if full not in built and not builtin:
-            ok, why = False, "not in the library: `glia show` or `gliactl log` says why"
+            return kind, ""
+        if full in built:
+            ok, why = _test_one(lib.get("path"), full, kind, verbose)
+        elif not full.startswith("glia__"):  # NEURON's own
+            ok, why = _test_one(None, full, kind, verbose)
         else:
-            ok, why = _test_one(None if builtin else lib.get("path"), full, kind, verbose)
-        passed += ok
-        print("[OK]" if ok else "[ERROR]", shown, flush=True)
-        if not ok and verbose:
-            print("  -- " + why, flush=True)
+            ok, why = False, "not in the library: `gliactl log` says why"
+        return ("[OK]" if ok else "[ERROR]"), why
+
+    passed = 0
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for (shown, _full, _kind), (mark, why) in zip(targets, pool.map(test, targets)):
+            passed += mark == "[OK]"
+            print(mark, shown, flush=True)
+            if why and verbose:
+                print("  -- " + why, flush=True)
     print("Tests finished:", passed, "out of", len(targets), "passed")
     return 0 if passed == len(targets) else EXIT_FAILED
 
