@@ -346,3 +346,10 @@ def test_nocompile_takes_the_library_as_built(gliad, fresh_venv, tmp_path):
         py.close()
     assert "no mechanism library" in first.get("error", ""), first
     assert waited == built == {"loaded": True}, (waited, built)
+
+
+def test_glia_runs_gliactls_other_commands_for_the_venv(d, venv, tmp_path):
+    r = glia(d, venv, tmp_path, "resolve", "Leak")
+    assert (r.rc, r.out) == (0, LEAK + "\n"), r
+    r = glia(d, venv, tmp_path, "resolve", "Leak", "--env", "default")
+    assert r.rc == 1 and "Leak" in r.err and r.err.startswith("glia:"), r

@@ -19,16 +19,6 @@ from .exceptions import *  # noqa: F401,F403
 from .exceptions import GliaError
 
 _manager = Glia()
-
-
-def __getattr__(name):
-    """glia.Package and glia.Mod, imported when first asked for: a Glia 4
-    package's __init__ needs them, a script seldom does."""
-    if name in ("Package", "Mod"):
-        from . import assets
-
-        return getattr(assets, name)
-    raise AttributeError(f"module 'glia' has no attribute '{name}'")
 _new_tuple = tuple.__new__  # a MechAccessor without the Python-level __new__ call
 
 
@@ -163,4 +153,10 @@ def __getattr__(name):
     if name == "env":
         _manager.connect()
         return _manager._env
+    # glia.Package and glia.Mod, imported when first asked for: a Glia 4
+    # package's __init__ needs them, a script seldom does.
+    if name in ("Package", "Mod"):
+        from . import assets
+
+        return getattr(assets, name)
     raise AttributeError(f"module 'glia' has no attribute '{name}'")

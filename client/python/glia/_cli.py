@@ -6,6 +6,8 @@ It registers that environment with gliad (as `import glia` does), then
 either does the work itself, where it needs Python (compile and test load
 mechanisms into fresh NEURON processes), or hands the command to gliactl
 with `--env` set, as `glia`, so the output is gliactl's under glia's name.
+gliactl's other commands (resolve, status, log...) work as `glia COMMAND`
+too, for the same environment unless --env names another.
 Usage errors exit 2, a failed request or test 1, an unreachable gliad 3.
 """
 
@@ -247,20 +249,31 @@ _COMMANDS = {
 }
 
 
+def _exec_ctl_argv(argv):
+    sys.stdout.flush()
+    os.execv(_gliactl(), ["glia", *argv])
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser, sub = _parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
+    theirs = bool(argv) and not argv[0].startswith("-") and argv[0] not in _COMMANDS
+    args = None if theirs else parser.parse_args(argv)
+    if args is not None and args.command is None:
         parser.print_help()
         return 0
     from . import _manager
     from .exceptions import GliaError
 
     try:
+        if theirs and any(a == "--env" or a.startswith("--env=") for a in argv):
+            _exec_ctl_argv(argv)  # an environment named: no need to register ours
         _manager.connect()
+        if theirs:
+            return _exec_ctl(_manager, *argv)
         return _COMMANDS[args.command](_manager, args) or 0
     except _Usage as e:
-        sub.choices[args.command].error(str(e))
+        sub.choices[args.command].error(str(e))  # exits 2
     except _Failed as e:
         sys.stderr.write(f"glia: {e}\n")
         return e.code
