@@ -168,7 +168,7 @@ def merge_under_a_running_script(d, py, base, envs, name, site):
     # SIGURG taken, the module hears of changes by its thread alone, which
     # heeds only notes for the environment it registered under.
     s = py.start("import signal\nsignal.signal(signal.SIGURG, lambda *a: None)\n"
-                 "import glia\nwait_go('registered')\n" + INSERT + """
+                 "import glia\nglia.env  # registers\nwait_go('registered')\n" + INSERT + """
 out(gen=glia._manager._loaded_generation)
 wait_go("merged")
 t = h.Section(name="t")
