@@ -47,6 +47,7 @@ struct env {
     struct build *build;          /* running, or NULL */
     uint64_t builds;              /* finished */
     int build_wanted;             /* start one when possible; 2: a forced one */
+    int clear_wanted;             /* the next collection keeps its newest generation only */
     struct generation *gen;       /* newest published library, or NULL */
     struct build_report *report;  /* what the last finished build found */
     struct callq lib_waiting;     /* `library` calls waiting for builds to settle */

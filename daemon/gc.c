@@ -28,8 +28,8 @@ struct gc_job {
     struct gliad *g;
     char *state_dir, *cache_dir;
     char **envs;
+    int *keep; /* per env: generations kept */
     size_t nenvs;
-    int keep;
     int64_t max_bytes;
     size_t libs, objects; /* removed */
 };
@@ -136,7 +136,7 @@ static void gc_work(uv_work_t *req)
     }
     store_loaded_prune(s, alive);
     for (size_t i = 0; i < j->nenvs; i++)
-        drop_generations(j, s, j->envs[i], j->keep);
+        drop_generations(j, s, j->envs[i], j->keep[i]);
     drop_unserved(j, s);
     char **keys = NULL;
     if (store_gc_objects(s, j->max_bytes, &keys) == 0)
@@ -163,6 +163,7 @@ static void gc_done(uv_work_t *req, int status)
         if (g->envs[i]->build_wanted)
             build_start(g->envs[i], g->envs[i]->build_wanted == 2);
     strv_free(j->envs, j->nenvs);
+    free(j->keep);
     free(j->state_dir);
     free(j->cache_dir);
     free(j);
@@ -186,10 +187,14 @@ void gc_request(struct gliad *g)
     j->g = g;
     j->state_dir = xstrdup(g->cfg.state_dir);
     j->cache_dir = xstrdup(g->cfg.cache_dir);
-    j->keep = g->cfg.keep_generations;
     j->max_bytes = (int64_t)g->cfg.cache_max_mb << 20;
     j->envs = xcalloc(g->nenvs + 1, sizeof(*j->envs));
-    for (size_t i = 0; i < g->nenvs; i++)
-        j->envs[j->nenvs++] = xstrdup(g->envs[i]->name);
+    j->keep = xcalloc(g->nenvs + 1, sizeof(*j->keep));
+    for (size_t i = 0; i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        j->keep[j->nenvs] = e->clear_wanted ? 1 : g->cfg.keep_generations;
+        e->clear_wanted = 0;
+        j->envs[j->nenvs++] = xstrdup(e->name);
+    }
     uv_queue_work(g->loop, &j->req, gc_work, gc_done);
 }

@@ -8,6 +8,9 @@
  * recorded go after an hour (with a cache_dir shared by two daemons, each
  * sees the other's as such: a cost in recompiles, never in libraries).
  *
+ * `build {clear}` has the next collection keep an environment's newest
+ * generation only (and, as ever, what live clients loaded).
+ *
  * Runs on a worker, and only while no build runs, so it never races a
  * build that is about to publish a library it would delete.
  */

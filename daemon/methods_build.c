@@ -5,6 +5,7 @@
 #include "build.h"
 #include "diag.h"
 #include "env.h"
+#include "gc.h"
 #include "gliad.h"
 #include "index.h"
 #include "log.h"
@@ -87,9 +88,15 @@ static enum call_state m_build(struct call *c)
 {
     struct env *e = call_env(c);
     int force = proto_args_bool(&c->args, "force", 0);
+    int clear = proto_args_bool(&c->args, "clear", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    build_start(e, force);
+    build_start(e, force || clear);
+    if (clear) {
+        /* Collected once the build is through (gc waits for builds). */
+        e->clear_wanted = 1;
+        gc_request(e->g);
+    }
     msgpack_packer *pk = call_result(c);
     msgpack_pack_map(pk, 3);
     proto_pack_kstr(pk, "env", e->name);

@@ -353,3 +353,26 @@ def test_glia_runs_gliactls_other_commands_for_the_venv(d, venv, tmp_path):
     assert (r.rc, r.out) == (0, LEAK + "\n"), r
     r = glia(d, venv, tmp_path, "resolve", "Leak", "--env", "default")
     assert r.rc == 1 and "Leak" in r.err and r.err.startswith("glia:"), r
+
+
+def test_glia_cache_clear_drops_the_older_libraries(gliad, tmp_path):
+    """`glia cache --clear`: built anew, and the environment's older
+    libraries gone (no live process loaded them)."""
+    proj = lib.write_package(tmp_path / "src", "glia_clear", {
+        "mods/Leak__0.mod": LEAK_MOD.replace(LEAK, "glia__glia_clear__Leak__0")})
+    venv = lib.Venv(tmp_path / "venv", with_pip=False)
+    venv.install(lib.REPO / "client/python", proj)
+    (tmp_path / "empty").mkdir()
+    d = gliad({"default": [tmp_path / "empty"]})
+    r = glia(d, venv, tmp_path, "cache")
+    assert r.rc == 0, r
+    first = r.out.strip()
+    (venv.site / "glia_clear/mods/Two__0.mod").write_text(
+        LEAK_MOD.replace(LEAK, "glia__glia_clear__Two__0"))
+    r = glia(d, venv, tmp_path, "cache")
+    second = r.out.strip()
+    assert r.rc == 0 and second != first and os.path.isfile(first), r
+    r = glia(d, venv, tmp_path, "cache", "--clear")
+    assert r.rc == 0 and r.out.strip() == second, r
+    lib.wait_for(lambda: not os.path.exists(first), what=f"{first} to be collected")
+    assert os.path.isfile(second)

@@ -63,7 +63,8 @@ def _parser():
     sp.add_argument("package", metavar="PACKAGE")
     c = sub.add_parser("cache", help="the path of the mechanism library")
     c.add_argument("--clear", action="store_true",
-                   help="rebuild every mechanism, ignoring gliad's caches")
+                   help="rebuild every mechanism, ignoring gliad's caches, and drop the "
+                   "older libraries of this environment")
     return p, sub
 
 
@@ -230,7 +231,7 @@ def _select(manager, args):
 
 def _cache(manager, args):
     if args.clear:
-        _call(manager, "build", {"force": True})
+        _call(manager, "build", {"clear": True})
     lib = manager._library_wait({"wait": True})
     if not lib.get("path"):
         raise _Failed(f"no mechanism library yet for this environment ({lib.get('status')})")
