@@ -43,6 +43,14 @@ class _Usage(Exception):
     """A usage error of a command (exit 2), in Glia's words."""
 
 
+class _Failed(Exception):
+    """A failed request (exit 1, unless code says otherwise)."""
+
+    def __init__(self, message, code=EXIT_FAILED):
+        super().__init__(message)
+        self.code = code
+
+
 def _parser():
     p = argparse.ArgumentParser(
         prog="glia", description="NEURON mechanisms of this Python environment's Glia "
@@ -80,20 +88,14 @@ def _gliactl():
     return exe
 
 
-class _Failed(Exception):
-    def __init__(self, message, code=EXIT_FAILED):
-        super().__init__(message)
-        self.code = code
-
-
-def _ctl_argv(manager, *words):
-    return [_gliactl(), "--env", manager._env, *words]
-
-
 def _exec_ctl(manager, *words):
-    argv = _ctl_argv(manager, *words)
+    """Becomes gliactl, as glia, for this Python's environment."""
+    _exec_ctl_argv(["--env", manager._env, *words])
+
+
+def _exec_ctl_argv(argv):
     sys.stdout.flush()
-    os.execv(argv[0], ["glia", *argv[1:]])
+    os.execv(_gliactl(), ["glia", *argv])
 
 
 def _call(manager, method, params=None):
@@ -215,8 +217,8 @@ def _show_pkg(manager, args):
     rc = 0
     for name in names:
         sys.stdout.flush()
-        argv = _ctl_argv(manager, "show-package", name)
-        rc = max(rc, subprocess.run(["glia", *argv[1:]], executable=argv[0]).returncode)
+        argv = ["glia", "--env", manager._env, "show-package", name]
+        rc = max(rc, subprocess.run(argv, executable=_gliactl()).returncode)
     return rc
 
 
@@ -248,11 +250,6 @@ _COMMANDS = {
     "show-pkg": _show_pkg,
     "cache": _cache,
 }
-
-
-def _exec_ctl_argv(argv):
-    sys.stdout.flush()
-    os.execv(_gliactl(), ["glia", *argv])
 
 
 def main(argv=None):
