@@ -50,6 +50,7 @@ static void defaults(struct config *c)
     c->socket = xstrdup(proto_default_socket(sock, sizeof(sock)) ? sock : "/tmp/gliad.sock");
     c->state_dir = home_path("XDG_STATE_HOME", ".local/state", "");
     c->cache_dir = home_path("XDG_CACHE_HOME", ".cache", "");
+    c->collection = home_path("XDG_DATA_HOME", ".local/share", "/collection");
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     c->jobs = n > 0 ? (int)n : 1;
     c->debounce_ms = 200;
@@ -139,6 +140,8 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
         return set_path(l, &c->state_dir, value);
     if (strcmp(key, "cache_dir") == 0)
         return set_path(l, &c->cache_dir, value);
+    if (strcmp(key, "collection") == 0)
+        return set_path(l, &c->collection, value);
     if (strcmp(key, "jobs") == 0)
         return int_value(value, 1, 256, &c->jobs) == 0
                    ? 1
@@ -172,7 +175,7 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
     }
     return refuse(l, "daemon", key,
                   "unknown key (known: socket, state_dir, cache_dir, jobs, debounce_ms, "
-                  "log_level, keep_generations, cache_max_mb, allow_overlap)%s",
+                  "log_level, keep_generations, cache_max_mb, allow_overlap, collection)%s",
                   "");
 }
 
@@ -399,6 +402,7 @@ void config_free(struct config *c)
     free(c->socket);
     free(c->state_dir);
     free(c->cache_dir);
+    free(c->collection);
     for (size_t i = 0; i < c->nenvs; i++) {
         free(c->envs[i].name);
         strv_free(c->envs[i].site_packages, c->envs[i].nsite);

@@ -2,7 +2,7 @@
  * config: gliad's settings, from an INI file read with inih.
  *
  *   [daemon]     socket, state_dir, cache_dir, jobs, debounce_ms, log_level,
- *                keep_generations, cache_max_mb, allow_overlap
+ *                keep_generations, cache_max_mb, allow_overlap, collection
  *   [neuron]     nocmodl, nrnunits, cc, cflags, include_dirs, lib_dir, nrnivmodl,
  *                timeout_s (all detected from the installed NEURON when absent)
  *   [env:NAME]   site_packages = DIR[:DIR...], backend = direct | nrnivmodl
@@ -49,6 +49,9 @@ struct config {
     char *socket;
     char *state_dir;
     char *cache_dir;
+    /* The user's personal mod collection (gliactl add): a Glia package laid
+     * out as if installed, scanned as one more site dir of every env. */
+    char *collection;
     int jobs;
     int debounce_ms;
     int log_level; /* enum log_level */

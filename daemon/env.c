@@ -379,10 +379,15 @@ void env_scan_changes(struct env *e)
     e->scan_job = j;
     j->req.data = j;
     j->env = e;
-    j->site = xcalloc(e->nsite + 1, sizeof(*j->site));
+    /* The user's collection is one more site dir of every env: it is laid
+     * out as an installed package, so it is read and watched as one. */
+    const char *coll = g->cfg.collection;
+    j->site = xcalloc(e->nsite + 2, sizeof(*j->site));
     for (size_t i = 0; i < e->nsite; i++)
         j->site[i] = xstrdup(e->site[i]);
     j->nsite = e->nsite;
+    if (coll && *coll)
+        j->site[j->nsite++] = xstrdup(coll);
     j->state_dir = xstrdup(g->cfg.state_dir);
     j->name = xstrdup(e->name);
     /* Before the first index every package is new anyway. */

@@ -12,6 +12,7 @@
 #include "sync.h"
 #include "util.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -334,6 +335,15 @@ static void reload_envs(struct gliad *g, const struct config *now)
     store_envs_load(g->store, restore_registered, g);
 }
 
+void gliad_make_collection(struct gliad *g)
+{
+    /* Made here, empty, so that every env can watch it from the start and
+     * see the package gliactl writes into it on first use. */
+    if (g->cfg.collection && mkdir_p(g->cfg.collection, 0700) < 0)
+        log_warn("cannot make the mod collection dir %s: %s; `gliactl add` will fail",
+                 g->cfg.collection, strerror(errno));
+}
+
 void gliad_reload(struct gliad *g)
 {
     struct config now;
@@ -357,6 +367,7 @@ void gliad_reload(struct gliad *g)
     reload_envs(g, &now);
     g->cfg = now;
     config_free(&old);
+    gliad_make_collection(g);
     g->compiler.jobs = g->cfg.jobs;
     log_set_level((enum log_level)g->cfg.log_level);
     for (size_t i = 0; i < g->nenvs; i++)

@@ -89,6 +89,8 @@ void gliad_apply_cli(const struct gliad *g, struct config *c);
 void gliad_add_envs(struct gliad *g);
 /* An env published an index: tells systemd READY=1 once all have. */
 void gliad_env_indexed(struct gliad *g);
+/* Makes the personal collection's dir ([daemon] collection) when missing. */
+void gliad_make_collection(struct gliad *g);
 /* SIGHUP: reads the config again; environments follow it. */
 void gliad_reload(struct gliad *g);
 void gliad_on_signal(uv_signal_t *h, int signum);

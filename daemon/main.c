@@ -288,6 +288,7 @@ int main(int argc, char **argv)
     free(helper);
     toolchain_detect(&g->cfg.neuron, &g->tc);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
+    gliad_make_collection(g);
     gliad_add_envs(g);
     builtins_load(g);
     toolchain_probe(g->loop, &g->tc, toolchain_ready, g);

@@ -73,7 +73,7 @@ static enum call_state m_status(struct call *c)
     struct gliad *g = c->g;
     int has_builtins = g->builtins != NULL;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 13);
+    msgpack_pack_map(pk, 14);
     proto_pack_kstr(pk, "version", GLIAD_VERSION);
     proto_pack_kstr(pk, "toolchain", g->tc.problem ? g->tc.problem : g->tc.describe);
     proto_pack_kint(pk, "compile_queue", (int64_t)compiler_queued(&g->compiler));
@@ -84,6 +84,7 @@ static enum call_state m_status(struct call *c)
     proto_pack_kstr(pk, "config", g->cfg.path);
     proto_pack_kstr(pk, "state_dir", g->cfg.state_dir);
     proto_pack_kstr(pk, "cache_dir", g->cfg.cache_dir);
+    proto_pack_kstr(pk, "collection", g->cfg.collection);
     proto_pack_kint(pk, "clients", (int64_t)server_nclients(g->server));
     proto_pack_kint(pk, "builtins", has_builtins ? (int64_t)g->builtins->nmods : 0);
     proto_pack_key(pk, "envs");

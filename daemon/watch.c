@@ -48,7 +48,9 @@ static int is_site(const struct env *e, const char *dir)
     for (size_t i = 0; i < e->nsite; i++)
         if (strcmp(e->site[i], dir) == 0)
             return 1;
-    return 0;
+    /* The personal collection is scanned as a site dir of every env. */
+    const char *coll = e->g->cfg.collection;
+    return coll && strcmp(coll, dir) == 0;
 }
 
 /* The dist-info a change in a site dir concerns, or NULL when it is none

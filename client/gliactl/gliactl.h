@@ -43,7 +43,8 @@ extern const char *ctl_prog;
 /* The table (main.c); every cmd_<name>.c defines its entry. */
 extern const struct ctl_cmd *const ctl_commands[];
 extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,
-    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log, cmd_sync;
+    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log, cmd_sync,
+    cmd_pkg, cmd_pkg_new, cmd_pkg_add, cmd_pkg_check, cmd_add, cmd_collection, cmd_remove;
 
 /*
  * Parses argv of a command: the common options (--env, --socket, --json,
@@ -70,6 +71,16 @@ void ctl_pv_pack(msgpack_packer *pk, const struct ctl_pv *pv);
  * ctl_flag_opt sets the int its ud points to. */
 extern const struct option ctl_all_options[];
 int ctl_flag_opt(void *flag, int val, const char *arg);
+
+/* ---- Authoring (pkg*.c, collection.c) ---- */
+
+struct pkg;
+/* `pkg add` and `add`: parses the options, finds the package (local: the
+ * collection) and adds each SOURCE.mod. Returns the exit code. */
+int ctl_add_mods(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **argv, int local);
+/* Opens the personal collection into *p (made first when `create`; else a
+ * missing one is an error). Returns 0, or -1 after telling the user. */
+int ctl_collection(struct ctl *ctl, int create, struct pkg *p);
 
 /* ---- Talking to gliad ---- */
 
@@ -139,6 +150,8 @@ void obj_print_lines(FILE *f, const msgpack_object *o, const char *prefix);
 /* JSON of any msgpack value; json_print adds a newline. */
 void json_print(FILE *f, const msgpack_object *o);
 void json_value(FILE *f, const msgpack_object *o);
+/* A C string as a JSON string, quotes included. */
+void json_cstr(FILE *f, const char *s);
 
 /* A table printed with aligned columns. Cells are copied. */
 struct table;

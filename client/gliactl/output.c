@@ -237,6 +237,11 @@ void json_value(FILE *f, const msgpack_object *o)
     }
 }
 
+void json_cstr(FILE *f, const char *s)
+{
+    json_string(f, s, strlen(s));
+}
+
 void json_print(FILE *f, const msgpack_object *o)
 {
     json_value(f, o);

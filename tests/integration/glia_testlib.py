@@ -577,14 +577,17 @@ class CtlResult:
         return f"gliactl exit {self.rc}\nstdout:\n{self.out}\nstderr:\n{self.err}"
 
 
-def gliactl(*args, socket=None, env=None, timeout=TIMEOUT):
-    """Runs gliactl with GLIA_SOCKET set: (rc, stdout, stderr)."""
+def gliactl(*args, socket=None, env=None, timeout=TIMEOUT, cwd=None, input=None, argv0=None):
+    """Runs gliactl with GLIA_SOCKET set: (rc, stdout, stderr). input: its
+    stdin (default: none at all); argv0: the name it is run by (`glia`)."""
     e = {k: v for k, v in os.environ.items() if not k.startswith(("GLIA_", "XDG_RUNTIME"))}
     if socket is not None:
         e["GLIA_SOCKET"] = str(socket)
     e.update(env or {})
-    r = subprocess.run([str(gliactl_binary()), *map(str, args)], env=e, capture_output=True,
-                       text=True, timeout=timeout)
+    exe = str(gliactl_binary())
+    r = subprocess.run([argv0 or exe, *map(str, args)], executable=exe, env=e,
+                       capture_output=True, text=True, timeout=timeout, cwd=cwd,
+                       input=input if input is not None else "")
     assert_no_sanitizer_reports(r.stderr, "gliactl")
     return CtlResult(r.returncode, r.stdout, r.stderr)
 

@@ -1,0 +1,604 @@
+/*
+ * gliactl pkg check [DIR]: all a package author needs to know before
+ * publishing, as `cargo check` would say it: each problem at file:line.
+ *
+ * 1. The entry point names a module dir holding mods/ with mods in it.
+ * 2. Every mod parses (the daemon's own parser), its mechanism is
+ *    glia__<package>__<asset>__<variant> and its file ASSET__VARIANT.mod;
+ *    no two mods define one mechanism; each asset has a variant 0 (else a
+ *    warning saying what that costs).
+ * 3. gliad compiles the package, reusing its cache: the project is offered
+ *    to it as a temporary environment (env.register of a site dir holding
+ *    only a dist-info that points at the project, as `pip install -e`
+ *    would write), then `library {wait}` and `log`; the environment is
+ *    forgotten afterwards. No method of its own: a check builds exactly
+ *    what an install would.
+ * 4. Every mod that compiled is inserted (density), instantiated (point
+ *    process, artificial cell) in a fresh NEURON process of its own, then
+ *    finitialize and a few steps: one crashing mod cannot hide another.
+ */
+#include "gliactl.h"
+#include "mechname.h"
+#include "pkg.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define NEURON_TIMEOUT_S 120 /* a mod whose INITIAL loops forever */
+
+struct finding {
+    int error; /* else a warning */
+    char *stage, *file, *message, *detail;
+    int line;
+};
+
+struct mod {
+    char *path;
+    char *full;  /* NULL: did not parse */
+    char *libname; /* its name in the library: full, or gliad's for a plain one */
+    enum modfile_kind kind;
+    int line;    /* the mechanism name's */
+    int built;   /* in the library */
+    int ran;     /* passed in NEURON */
+};
+
+struct check {
+    struct pkg p;
+    struct mod *mods;
+    size_t nmods;
+    struct finding *f;
+    size_t nf, fcap;
+    char *library;
+    size_t compiled, ran;
+};
+
+/* The path as the author reads it: from the project dir's parent. */
+static const char *shown_path(const struct check *c, const char *path)
+{
+    const char *slash = strrchr(c->p.root, '/');
+    size_t n = slash ? (size_t)(slash - c->p.root) + 1 : 0;
+    return strncmp(path, c->p.root, n) == 0 ? path + n : path;
+}
+
+static void add(struct check *c, int error, const char *stage, const char *file, int line,
+                char *message, char *detail)
+{
+    struct finding f = {error, xstrdup(stage), xstrdup(file), message, detail, line};
+    VEC_PUSH(c->f, c->nf, c->fcap, f);
+}
+
+/* ---- 1 and 2: what can be seen without compiling ---- */
+
+static char *stem_of(const char *path)
+{
+    const char *base = strrchr(path, '/') + 1;
+    return xstrndup(base, strlen(base) - strlen(".mod"));
+}
+
+static void check_name(struct check *c, struct mod *m, const char *name)
+{
+    char why[200];
+    struct mechname mn;
+    enum mechname_status st = mechname_parse(name, &mn, why, sizeof(why));
+    if (st != MECHNAME_OK) {
+        add(c, 1, "name", m->path, m->line,
+            st == MECHNAME_PLAIN
+                ? xprintf("mechanism '%s' is not a Glia name: expected glia__%s__<asset>__"
+                          "<variant> (`glia pkg add` copies a mod under one)",
+                          name, c->p.name)
+                : xprintf("mechanism '%s': %s", name, why),
+            NULL);
+        return;
+    }
+    char *stem = stem_of(m->path), *want = xprintf("%s__%s", mn.asset, mn.variant);
+    if (strcmp(mn.pkg, c->p.name) != 0)
+        add(c, 1, "name", m->path, m->line,
+            xprintf("mechanism '%s' names package '%s', but this package is '%s'", name, mn.pkg,
+                    c->p.name),
+            NULL);
+    else if (strcmp(stem, want) != 0 && strcmp(stem, name) != 0)
+        add(c, 1, "name", m->path, m->line,
+            xprintf("mechanism '%s' does not match its file name %s.mod: expected %s.mod",
+                    name, stem, want),
+            NULL);
+    free(stem);
+    free(want);
+    mechname_free(&mn);
+}
+
+/* gliad builds a mod whose name is not a Glia one under
+ * glia__<package>__<stem's asset>__<stem's variant>, as scan.c names it. */
+static char *built_name(const struct check *c, const char *path, const char *name)
+{
+    struct mechname mn;
+    if (mechname_parse(name, &mn, NULL, 0) != MECHNAME_PLAIN) {
+        mechname_free(&mn);
+        return xstrdup(name);
+    }
+    char *stem = stem_of(path), *out = NULL;
+    if (mechname_from_stem(stem, &mn, NULL, 0) == 0)
+        out = mechname_format(c->p.name, mn.asset, mn.variant);
+    mechname_free(&mn);
+    free(stem);
+    return out ? out : xstrdup(name);
+}
+
+static void read_mod(struct check *c, struct mod *m)
+{
+    size_t len;
+    char *text = file_read(m->path, 4u << 20, &len);
+    struct modfile_info info;
+    struct modfile_error err;
+    if (!text) {
+        add(c, 1, "read", m->path, 0, xprintf("cannot read: %s", strerror(errno)), NULL);
+    } else if (modfile_parse(text, len, &info, &err) < 0) {
+        add(c, 1, "parse", m->path, err.line, xstrdup(err.message), NULL);
+    } else {
+        m->full = xstrdup(info.name);
+        m->libname = built_name(c, m->path, info.name);
+        m->kind = info.kind;
+        m->line = info.name_line;
+        check_name(c, m, info.name);
+        modfile_info_free(&info);
+    }
+    free(text);
+}
+
+static void check_duplicates(struct check *c)
+{
+    for (size_t i = 0; i < c->nmods; i++)
+        for (size_t j = 0; j < i && c->mods[i].full; j++)
+            if (c->mods[j].full && strcmp(c->mods[i].full, c->mods[j].full) == 0) {
+                add(c, 1, "duplicate", c->mods[i].path, c->mods[i].line,
+                    xprintf("mechanism '%s' is also defined by %s:%d; NEURON takes one name "
+                            "once",
+                            c->mods[i].full, shown_path(c, c->mods[j].path), c->mods[j].line),
+                    NULL);
+                break;
+            }
+}
+
+/* An asset without variant 0 has no default: a script that names no
+ * variant gets an ambiguity error as soon as there are two. */
+static void check_defaults(struct check *c)
+{
+    for (size_t i = 0; i < c->nmods; i++) {
+        struct mechname a;
+        if (!c->mods[i].full || mechname_parse(c->mods[i].full, &a, NULL, 0) != MECHNAME_OK)
+            continue;
+        int first = 1, has0 = 0;
+        char variants[512] = "";
+        for (size_t j = 0; j < c->nmods; j++) {
+            struct mechname b;
+            if (!c->mods[j].full || mechname_parse(c->mods[j].full, &b, NULL, 0) != MECHNAME_OK)
+                continue;
+            if (strcmp(a.asset, b.asset) == 0) {
+                first &= j >= i;
+                has0 |= strcmp(b.variant, MECHNAME_DEFAULT_VARIANT) == 0;
+                size_t n = strlen(variants);
+                snprintf(variants + n, sizeof(variants) - n, "%s%s", n ? ", " : "", b.variant);
+            }
+            mechname_free(&b);
+        }
+        if (first && !has0)
+            add(c, 0, "variant", c->mods[i].path, c->mods[i].line,
+                xprintf("asset '%s' has no variant 0 (it has %s): `glia.insert(sec, \"%s\")` "
+                        "must then name a variant, and fails as ambiguous once there are two; "
+                        "name the default one %s__0.mod",
+                        a.asset, variants, a.asset, a.asset),
+                NULL);
+        mechname_free(&a);
+    }
+}
+
+static int check_static(struct check *c)
+{
+    char **paths;
+    size_t n;
+    pkg_list_mods(c->p.mods, &paths, &n);
+    if (n == 0) {
+        add(c, 1, "package", c->p.moddir, 0,
+            xprintf("no mods: the entry point's module has %s", access(c->p.mods, F_OK) == 0
+                                                                  ? "an empty mods/ folder"
+                                                                  : "no mods/ folder"),
+            NULL);
+        free(paths);
+        return -1;
+    }
+    c->mods = xcalloc(n, sizeof(*c->mods));
+    for (size_t i = 0; i < n; i++) {
+        c->mods[c->nmods].path = paths[i];
+        read_mod(c, &c->mods[c->nmods++]);
+    }
+    free(paths);
+    check_duplicates(c);
+    check_defaults(c);
+    return 0;
+}
+
+/* ---- 3: gliad builds it ---- */
+
+/* The project as pip -e would install it, in a site dir of its own. */
+static char *fake_site(const struct check *c)
+{
+    const char *tmp = getenv("TMPDIR");
+    char *site = xprintf("%s/glia-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(site)) {
+        fprintf(stderr, "gliactl: cannot make a temporary dir %s: %s\n", site, strerror(errno));
+        free(site);
+        return NULL;
+    }
+    char *di = xprintf("%s/%s-0.dist-info", site, c->p.name);
+    char *module = xstrdup(c->p.module);
+    for (char *s = module; *s; s++)
+        if (*s == '/')
+            *s = '.';
+    char *eps = xprintf("[glia.package]\n%s = %s:package\n", c->p.name, module);
+    /* direct_url.json's url is a file: URL: percent-encode what is not plain. */
+    char *url = xmalloc(3 * strlen(c->p.root) + 1), *u = url;
+    for (const unsigned char *s = (const unsigned char *)c->p.root; *s; s++)
+        u += sprintf(u, strchr("/-_.~", *s) || (*s < 128 && isalnum(*s)) ? "%c" : "%%%02X", *s);
+    char *du = xprintf("{\"url\": \"file://%s\", \"dir_info\": {\"editable\": true}}\n", url);
+    char *p1 = xprintf("%s/entry_points.txt", di), *p2 = xprintf("%s/direct_url.json", di);
+    int rc = mkdir_p(di, 0700) == 0 && pkg_write_file(p1, eps, strlen(eps)) == 0 &&
+                     pkg_write_file(p2, du, strlen(du)) == 0
+                 ? 0
+                 : -1;
+    if (rc < 0) {
+        fprintf(stderr, "gliactl: cannot write %s: %s\n", di, strerror(errno));
+        remove_tree(site);
+        free(site);
+        site = NULL;
+    }
+    free(di), free(module), free(eps), free(url), free(du), free(p1), free(p2);
+    return site;
+}
+
+static struct mod *mod_at(struct check *c, const char *file)
+{
+    for (size_t i = 0; i < c->nmods; i++)
+        if (strcmp(c->mods[i].path, file) == 0)
+            return &c->mods[i];
+    return NULL;
+}
+
+/* One call on the temporary env; the result stays valid until proto_msg_free. */
+static int call_env(struct ctl *ctl, const char *method, const char *env, const char *key,
+                    const char *val, struct proto_msg *resp, const msgpack_object **r)
+{
+    msgpack_packer *pk = ctl_begin(ctl, method, 1 + (key != NULL));
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_kstr(pk, "env", env);
+    if (key && val)
+        proto_pack_kstr(pk, key, val);
+    else if (key)
+        proto_pack_kbool(pk, key, 1);
+    return ctl_call(ctl, resp, r);
+}
+
+static int reported(const struct check *c, const char *stage, const char *file)
+{
+    for (size_t i = 0; i < c->nf; i++)
+        if (strcmp(c->f[i].stage, stage) == 0 && strcmp(c->f[i].file, file) == 0)
+            return 1;
+    return 0;
+}
+
+static void take_failures(struct check *c, const msgpack_object *r)
+{
+    const msgpack_object *fs = obj_get(r, "failures");
+    for (uint32_t i = 0; fs && fs->type == MSGPACK_OBJECT_ARRAY && i < fs->via.array.size; i++) {
+        const msgpack_object *x = &fs->via.array.ptr[i];
+        const msgpack_object *file = obj_get(x, "file"), *summary = obj_get(x, "summary"),
+                             *detail = obj_get(x, "detail");
+        char *path = file && file->type == MSGPACK_OBJECT_STR
+                         ? xstrndup(file->via.str.ptr, file->via.str.size)
+                         : xstrdup("?");
+        char *sum = summary && summary->type == MSGPACK_OBJECT_STR
+                        ? xstrndup(summary->via.str.ptr, summary->via.str.size)
+                        : xstrdup("did not compile");
+        /* The summary starts "FILE:LINE: tool: words": the words alone here. */
+        const char *words = sum;
+        if (strncmp(sum, path, strlen(path)) == 0) {
+            words = sum + strlen(path);
+            words += strspn(words, ":0123456789 ");
+        }
+        /* gliad leaves a duplicate out too: said once already. */
+        if (strncmp(words, "duplicate:", 10) != 0 || !reported(c, "duplicate", path))
+            add(c, 1, "compile", path, (int)obj_int(x, "line"), xstrdup(words),
+                detail && detail->type == MSGPACK_OBJECT_STR
+                    ? xstrndup(detail->via.str.ptr, detail->via.str.size)
+                    : NULL);
+        struct mod *m = mod_at(c, path);
+        if (m)
+            m->built = -1;
+        free(path);
+        free(sum);
+    }
+}
+
+static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, const char *site)
+{
+    msgpack_packer *pk = ctl_begin(ctl, "env.register", 2);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_kstr(pk, "name", env);
+    proto_pack_key(pk, "site_packages");
+    msgpack_pack_array(pk, 1);
+    proto_pack_str(pk, site);
+    int rc = ctl_call_quiet(ctl);
+    struct proto_msg resp;
+    const msgpack_object *r;
+    if (rc == EXIT_OK && (rc = call_env(ctl, "library", env, "wait", NULL, &resp, &r)) == EXIT_OK) {
+        const msgpack_object *path = obj_get(r, "path");
+        if (path && path->type == MSGPACK_OBJECT_STR)
+            c->library = xstrndup(path->via.str.ptr, path->via.str.size);
+        proto_msg_free(&resp);
+        rc = call_env(ctl, "log", env, "name", c->p.name, &resp, &r);
+        if (rc == EXIT_OK) {
+            take_failures(c, r);
+            proto_msg_free(&resp);
+        }
+    }
+    for (size_t i = 0; i < c->nmods; i++)
+        if (c->mods[i].full && c->mods[i].built == 0 && c->library) {
+            c->mods[i].built = 1;
+            c->compiled++;
+        }
+    return rc;
+}
+
+static int compile_all(struct ctl *ctl, struct check *c)
+{
+    char *site = fake_site(c);
+    if (!site)
+        return EXIT_FAILED;
+    char *env = xprintf("pkg-check:%s:%d", c->p.root, (int)getpid());
+    int rc = build_in_gliad(ctl, c, env, site);
+    if (ctl->connected) {
+        msgpack_packer *pk = ctl_begin(ctl, "env.forget", 1);
+        if (pk) {
+            proto_pack_kstr(pk, "name", env);
+            ctl_call_quiet(ctl);
+        }
+    }
+    remove_tree(site);
+    free(site);
+    free(env);
+    return rc;
+}
+
+/* ---- 4: NEURON ---- */
+
+static const char NEURON_SCRIPT[] =
+    "import math, sys\n"
+    "from neuron import h\n"
+    "lib, name, kind = sys.argv[1:4]\n"
+    "def stage(s): print('GLIA-CHECK-STAGE ' + s, flush=True)\n"
+    "def fail(s): print('GLIA-CHECK-ERROR ' + s, flush=True); sys.exit(1)\n"
+    "stage('load')\n"
+    "if h.nrn_load_dll(lib) != 1: fail('cannot load ' + lib)\n"
+    "sec = h.Section(name='soma'); sec.L = sec.diam = 10\n"
+    "try:\n"
+    "    stage('insert')\n"
+    "    if kind == 'density': sec.insert(name)\n"
+    "    elif kind == 'point': obj = getattr(h, name)(sec(0.5))\n"
+    "    else: obj = getattr(h, name)()\n"
+    "    stage('finitialize')\n"
+    "    h.finitialize(-65)\n"
+    "    stage('run')\n"
+    "    for _ in range(20): h.fadvance()\n"
+    "except Exception as e:\n"
+    "    fail('%s: %s' % (type(e).__name__, e))\n"
+    "v = sec(0.5).v\n"
+    "if not math.isfinite(v): fail('the membrane potential is %s after 20 steps' % v)\n"
+    "print('GLIA-CHECK-OK', flush=True)\n";
+
+/* Runs python3 (the author's, from PATH) on the script; its output and
+ * errors together in *out. Returns the wait status, or -1. */
+static int run_neuron(const char *lib, const struct mod *m, char **out)
+{
+    int fds[2];
+    if (pipe(fds) < 0)
+        return -1;
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        dup2(fds[1], 2);
+        close(fds[0]);
+        close(fds[1]);
+        setenv("NEURON_MODULE_OPTIONS", "-nogui", 1);
+        alarm(NEURON_TIMEOUT_S); /* kept across exec: SIGALRM ends a hung run */
+        execlp("python3", "python3", "-c", NEURON_SCRIPT, lib, m->libname,
+               modfile_kind_name(m->kind), (char *)NULL);
+        fprintf(stderr, "GLIA-CHECK-ERROR cannot run python3: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    size_t len = 0, cap = 4096;
+    char *buf = xmalloc(cap);
+    ssize_t n;
+    while (pid > 0 && ((n = read(fds[0], buf + len, cap - len - 1)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0 && (len += (size_t)n) + 1 >= cap)
+            buf = xrealloc(buf, cap *= 2);
+    buf[len] = '\0';
+    close(fds[0]);
+    int status = -1;
+    while (pid > 0 && waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    *out = buf;
+    return pid > 0 ? status : -1;
+}
+
+/* NEURON's own words: its "NEURON: ..." line when it printed one, else our
+ * script's account, else the last line. Lines before the failing stage
+ * (the library's list of mechanisms) are left out of the detail. */
+static void neuron_failure(struct check *c, const struct mod *m, char *out, int status)
+{
+    char *last_stage = NULL, *err = NULL, *neuron = NULL, *last = NULL;
+    for (char *l = strtok(out, "\n"); l; l = strtok(NULL, "\n")) {
+        if (strncmp(l, "GLIA-CHECK-STAGE ", 17) == 0)
+            last_stage = l + 17;
+        else if (strncmp(l, "GLIA-CHECK-ERROR ", 17) == 0)
+            err = l + 17;
+        else if (strstr(l, "NEURON: ") && !neuron && last_stage)
+            neuron = strstr(l, "NEURON: ") + 8;
+        if (*l && last_stage && l != last_stage - 17)
+            last = l;
+    }
+    const char *why = neuron ? neuron : err ? err : last ? last : "no output";
+    char *msg = WIFSIGNALED(status)
+                    ? xprintf("NEURON %s at %s: %s", WTERMSIG(status) == SIGALRM ? "hung (killed)"
+                                                                                 : "crashed",
+                              last_stage ? last_stage : "start", strsignal(WTERMSIG(status)))
+                    : xprintf("NEURON at %s: %s", last_stage ? last_stage : "start", why);
+    add(c, 1, "neuron", m->path, m->line, msg, NULL);
+}
+
+static void run_all(struct check *c)
+{
+    for (size_t i = 0; i < c->nmods; i++) {
+        struct mod *m = &c->mods[i];
+        if (m->built != 1)
+            continue;
+        char *out = NULL;
+        int status = run_neuron(c->library, m, &out);
+        if (status == 0 && out && strstr(out, "GLIA-CHECK-OK")) {
+            m->ran = 1;
+            c->ran++;
+        } else {
+            neuron_failure(c, m, out ? out : xstrdup(""), status);
+        }
+        free(out);
+    }
+}
+
+/* ---- Report ---- */
+
+static size_t count(const struct check *c, int error)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < c->nf; i++)
+        n += c->f[i].error == error;
+    return n;
+}
+
+static void print_text(const struct check *c)
+{
+    for (size_t i = 0; i < c->nf; i++) {
+        const struct finding *f = &c->f[i];
+        printf("%s: %s", f->error ? "error" : "warning", shown_path(c, f->file));
+        if (f->line > 0)
+            printf(":%d", f->line);
+        printf(": %s\n", f->message);
+        for (const char *l = f->detail; l && *l;) {
+            size_t n = strcspn(l, "\n");
+            if (n)
+                printf("    | %.*s\n", (int)n, l);
+            l += n + (l[n] == '\n');
+        }
+    }
+    printf("%s: %zu mods, %zu compiled, %zu ran in NEURON; %zu errors, %zu warnings\n",
+           c->p.name, c->nmods, c->compiled, c->ran, count(c, 1), count(c, 0));
+}
+
+static void print_json(const struct check *c)
+{
+    printf("{\"package\": ");
+    json_cstr(stdout, c->p.name);
+    printf(", \"root\": ");
+    json_cstr(stdout, c->p.root);
+    printf(", \"ok\": %s, \"mods\": %zu, \"compiled\": %zu, \"ran\": %zu, \"errors\": %zu, "
+           "\"warnings\": %zu, \"problems\": [",
+           count(c, 1) ? "false" : "true", c->nmods, c->compiled, c->ran, count(c, 1),
+           count(c, 0));
+    for (size_t i = 0; i < c->nf; i++) {
+        const struct finding *f = &c->f[i];
+        printf("%s{\"severity\": \"%s\", \"stage\": \"%s\", \"file\": ", i ? ", " : "",
+               f->error ? "error" : "warning", f->stage);
+        json_cstr(stdout, f->file);
+        printf(", \"line\": %d, \"message\": ", f->line);
+        json_cstr(stdout, f->message);
+        printf(", \"detail\": ");
+        if (f->detail)
+            json_cstr(stdout, f->detail);
+        else
+            printf("null");
+        printf("}");
+    }
+    printf("]}\n");
+}
+
+static void check_free(struct check *c)
+{
+    for (size_t i = 0; i < c->nmods; i++) {
+        free(c->mods[i].path);
+        free(c->mods[i].full);
+        free(c->mods[i].libname);
+    }
+    for (size_t i = 0; i < c->nf; i++) {
+        free(c->f[i].stage);
+        free(c->f[i].file);
+        free(c->f[i].message);
+        free(c->f[i].detail);
+    }
+    free(c->mods);
+    free(c->f);
+    free(c->library);
+    pkg_free(&c->p);
+}
+
+static int exec(struct ctl *ctl, int argc, char **argv)
+{
+    int i = ctl_getopt(ctl, &cmd_pkg_check, argc, argv, NULL, NULL);
+    if (i < 0)
+        return -i - 1;
+    if (argc - i > 1)
+        return ctl_usage(&cmd_pkg_check, "expected at most one DIR");
+    struct check c = {0};
+    char err[1024];
+    if (pkg_find(argc - i == 1 ? argv[i] : ".", &c.p, err, sizeof(err)) < 0) {
+        fprintf(stderr, "gliactl: %s\n", err);
+        return EXIT_FAILED;
+    }
+    int rc = EXIT_OK;
+    int parsed = 0;
+    if (check_static(&c) == 0)
+        for (size_t k = 0; k < c.nmods; k++)
+            parsed |= c.mods[k].full != NULL;
+    if (parsed)
+        rc = compile_all(ctl, &c);
+    if (rc == EXIT_OK && c.library)
+        run_all(&c);
+    if (ctl->json)
+        print_json(&c);
+    else
+        print_text(&c);
+    if (rc == EXIT_OK && count(&c, 1))
+        rc = EXIT_FAILED;
+    check_free(&c);
+    return rc;
+}
+
+const struct ctl_cmd cmd_pkg_check = {
+    .name = "pkg check",
+    .synopsis = "[DIR] [--json]",
+    .summary = "check a package before publishing: names, compiling, running in NEURON",
+    .help = "Checks the package whose project holds DIR (default: the current dir): its\n"
+            "entry point names a module with mods/; every mod parses, is named\n"
+            "glia__<package>__ASSET__VARIANT in ASSET__VARIANT.mod, and no two define one\n"
+            "mechanism; every asset has a variant 0 (else a warning). Then gliad compiles\n"
+            "them (its cache is reused: the project is lent to it as a temporary\n"
+            "environment) and each one is inserted or instantiated in a fresh NEURON process\n"
+            "(python3 on PATH), initialized and run a few steps. Problems are reported at\n"
+            "file:line with the compiler's or NEURON's words. Exit 0 only when there are no\n"
+            "errors (warnings allowed); 3 when gliad is unreachable.\n",
+    .exec = exec,
+};
