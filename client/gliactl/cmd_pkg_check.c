@@ -575,6 +575,10 @@ static int exec(struct ctl *ctl, int argc, char **argv)
             parsed |= c.mods[k].full != NULL;
     if (parsed)
         rc = compile_all(ctl, &c);
+    if (rc == EXIT_UNREACHABLE)
+        add(&c, 1, "compile", c.p.root, 0,
+            xstrdup("nothing compiled nor run in NEURON: gliad did not answer (see above)"),
+            NULL);
     if (rc == EXIT_OK && c.library)
         run_all(&c);
     if (ctl->json)

@@ -305,6 +305,26 @@ static char *text_splice(const char *text, size_t from, size_t to, const char *i
     return xprintf("%.*s%s%s", (int)from, text, insert, text + to);
 }
 
+/* Just after the list's last character that is neither blank nor in a
+ * comment (open + 1 when there is none). */
+static const char *last_significant(const char *open, const char *close)
+{
+    const char *last = open + 1;
+    for (const char *c = open + 1; c < close;) {
+        const char *after = skip_py_literal(c);
+        if (after != c) {
+            if (*c != '#')
+                last = after;
+            c = after;
+            continue;
+        }
+        if (!isspace((unsigned char)*c))
+            last = c + 1;
+        c++;
+    }
+    return last;
+}
+
 char *pkg_text_add_mod(const char *text, const char *path, const char *entry)
 {
     const char *open, *close;
@@ -330,11 +350,9 @@ char *pkg_text_add_mod(const char *text, const char *path, const char *entry)
         free(mid);
         return out;
     }
-    /* After the last item: on the line of the ']' when it has its own, else
-     * after what precedes it, with a comma when the last item has none. */
-    const char *last = close;
-    while (last > open + 1 && isspace((unsigned char)last[-1]))
-        last--;
+    /* After the last item (its comment, if any, stays after its comma): on
+     * a line of its own before the ']' when that has one, else inline. */
+    const char *last = last_significant(open, close);
     size_t cls = line_start(text, close);
     int own_line = (size_t)(skip_blank(text + cls) - text) == (size_t)(close - text);
     size_t item_indent = indent + 4;
@@ -344,11 +362,11 @@ char *pkg_text_add_mod(const char *text, const char *path, const char *entry)
         item_indent = (size_t)(skip_blank(text + fl) - (text + fl));
     }
     const char *comma = last[-1] == ',' ? "" : ",";
-    char *mid = own_line ? xprintf("%s\n%*s%s,\n", comma, (int)item_indent, "", entry)
-                         : xprintf("%s %s", comma, entry);
-    char *out = text_splice(text, (size_t)(last - text), own_line ? cls : (size_t)(last - text), mid);
-    free(mid);
-    return out;
+    size_t at = (size_t)(last - text);
+    if (!own_line)
+        return xprintf("%.*s%s %s%s", (int)at, text, comma, entry, text + at);
+    return xprintf("%.*s%s%.*s%*s%s,\n%s", (int)at, text, comma, (int)(cls - at), text + at,
+                   (int)item_indent, "", entry, text + cls);
 }
 
 char *pkg_text_remove_mod(const char *text, const char *path)
