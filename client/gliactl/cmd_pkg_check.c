@@ -31,6 +31,8 @@
 #include <unistd.h>
 
 #define NEURON_TIMEOUT_S 120 /* a mod whose INITIAL loops forever */
+/* The temporary env's name: the prefix, the project dir, ':' and our pid. */
+#define CHECK_ENV_PREFIX "pkg-check:"
 
 struct finding {
     int error; /* else a warning */
@@ -355,19 +357,54 @@ static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, con
     return rc;
 }
 
+static void forget_env(struct ctl *ctl, const char *name)
+{
+    msgpack_packer *pk = ctl_begin(ctl, "env.forget", 1);
+    if (pk) {
+        proto_pack_kstr(pk, "name", name);
+        ctl_call_quiet(ctl);
+    }
+}
+
+/* A check that was killed could not forget its env: the next one does,
+ * once the pid its name ends with is gone. */
+static void forget_stale(struct ctl *ctl)
+{
+    struct proto_msg resp;
+    const msgpack_object *r;
+    if (!ctl_begin(ctl, "envs", 0) || ctl_call(ctl, &resp, &r) != EXIT_OK)
+        return;
+    char **stale = NULL;
+    size_t n = 0, cap = 0;
+    for (uint32_t i = 0; r->type == MSGPACK_OBJECT_ARRAY && i < r->via.array.size; i++) {
+        const msgpack_object *name = obj_get(&r->via.array.ptr[i], "name");
+        if (!name || name->type != MSGPACK_OBJECT_STR)
+            continue;
+        char *s = xstrndup(name->via.str.ptr, name->via.str.size);
+        const char *colon = strrchr(s, ':');
+        long pid = colon ? strtol(colon + 1, NULL, 10) : 0;
+        if (strncmp(s, CHECK_ENV_PREFIX, strlen(CHECK_ENV_PREFIX)) == 0 && pid > 0 &&
+            kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+            VEC_PUSH(stale, n, cap, s);
+        else
+            free(s);
+    }
+    proto_msg_free(&resp);
+    for (size_t i = 0; i < n; i++)
+        forget_env(ctl, stale[i]);
+    strv_free(stale, n);
+}
+
 static int compile_all(struct ctl *ctl, struct check *c)
 {
     char *site = fake_site(c);
     if (!site)
         return EXIT_FAILED;
-    char *env = xprintf("pkg-check:%s:%d", c->p.root, (int)getpid());
+    char *env = xprintf(CHECK_ENV_PREFIX "%s:%d", c->p.root, (int)getpid());
     int rc = build_in_gliad(ctl, c, env, site);
     if (ctl->connected) {
-        msgpack_packer *pk = ctl_begin(ctl, "env.forget", 1);
-        if (pk) {
-            proto_pack_kstr(pk, "name", env);
-            ctl_call_quiet(ctl);
-        }
+        forget_env(ctl, env);
+        forget_stale(ctl);
     }
     remove_tree(site);
     free(site);

@@ -4,6 +4,7 @@ real gliad, real pip and venvs, and NEURON in fresh processes."""
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -182,6 +183,11 @@ def test_new_add_check_install_and_simulate(tmp_path, gliad, fresh_venv):
     for src in (DEMO / "nachan.mod", tmp_path / "Clamp.mod", DEMO / "invlfire.mod"):
         r = run("pkg", "add", src, cwd=proj, argv0="glia")
         assert r.rc == 0, r
+    # The env a killed check could not forget (its pid is gone) goes too.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    d.ok("env.register", {"name": f"pkg-check:{proj}:{dead.pid}",
+                          "site_packages": [str(fresh_venv.site.parent)]})
     rc, report = check(proj, d)
     assert rc == 0 and report["ok"], report
     assert (report["mods"], report["compiled"], report["ran"]) == (3, 3, 3), report
@@ -272,6 +278,8 @@ def test_check_of_a_plain_name_and_of_no_mods(tmp_path, gliad):
     r = run("pkg", "check", cwd=proj, d=d)
     assert r.rc == 1 and "no mods" in r.out, r
     shutil.copy(DEMO / "nachan.mod", proj / "plain/mods/HHna__0.mod")
+    r = run("pkg", "check", cwd=proj)  # no gliad: said, and exit 3
+    assert r.rc == 3 and "gliad did not answer" in r.out, r
     rc, report = check(proj, d)
     assert rc == 1 and [p["stage"] for p in errors(report)] == ["name"], report
     assert "not a Glia name" in errors(report)[0]["message"]
