@@ -24,6 +24,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,8 +227,20 @@ static int check_static(struct check *c)
 
 /* ---- 3: gliad builds it ---- */
 
-/* The project as pip -e would install it, in a site dir of its own. */
-static char *fake_site(const struct check *c)
+/* Is the project the personal collection? gliad serves that in every env
+ * already: lent a second time, each of its mechanisms would be a duplicate. */
+static int is_collection(struct ctl *ctl, const struct check *c)
+{
+    char *dir = ctl_collection_dir(ctl);
+    char real[PATH_MAX];
+    int same = realpath(dir, real) && strcmp(real, c->p.root) == 0;
+    free(dir);
+    return same;
+}
+
+/* The project as pip -e would install it, in a site dir of its own (left
+ * empty for the collection, which comes into every env by itself). */
+static char *fake_site(struct ctl *ctl, const struct check *c)
 {
     const char *tmp = getenv("TMPDIR");
     char *site = xprintf("%s/glia-check-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -236,6 +249,8 @@ static char *fake_site(const struct check *c)
         free(site);
         return NULL;
     }
+    if (is_collection(ctl, c))
+        return site;
     char *di = xprintf("%s/%s-0.dist-info", site, c->p.name);
     char *module = xstrdup(c->p.module);
     for (char *s = module; *s; s++)
@@ -397,7 +412,7 @@ static void forget_stale(struct ctl *ctl)
 
 static int compile_all(struct ctl *ctl, struct check *c)
 {
-    char *site = fake_site(c);
+    char *site = fake_site(ctl, c);
     if (!site)
         return EXIT_FAILED;
     char *env = xprintf(CHECK_ENV_PREFIX "%s:%d", c->p.root, (int)getpid());

@@ -27,7 +27,7 @@
 /* gliad's [daemon] collection when it answers, else the same default it
  * has. Asking costs nothing when gliad is not there: the collection can be
  * added to before gliad ever runs. */
-static char *collection_dir(struct ctl *ctl)
+char *ctl_collection_dir(struct ctl *ctl)
 {
     char path[PATH_MAX], err[PATH_MAX + 128];
     const char *sock = ctl->socket ? ctl->socket : proto_default_socket(path, sizeof(path));
@@ -89,7 +89,7 @@ static int make_collection(const char *dir)
 
 int ctl_collection(struct ctl *ctl, int create, struct pkg *p)
 {
-    char *dir = collection_dir(ctl);
+    char *dir = ctl_collection_dir(ctl);
     char *marker = xprintf("%s/" COLLECTION_PKG "-0.dist-info/entry_points.txt", dir);
     int rc = 0;
     if (access(marker, F_OK) != 0) {

@@ -81,6 +81,8 @@ int ctl_add_mods(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **ar
 /* Opens the personal collection into *p (made first when `create`; else a
  * missing one is an error). Returns 0, or -1 after telling the user. */
 int ctl_collection(struct ctl *ctl, int create, struct pkg *p);
+/* Where the collection is: gliad's [daemon] collection, else the default. malloc'd. */
+char *ctl_collection_dir(struct ctl *ctl);
 
 /* ---- Talking to gliad ---- */
 

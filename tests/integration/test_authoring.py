@@ -311,6 +311,9 @@ def test_collection_in_two_environments_and_across_a_restart(tmp_path, gliad, fr
     lib_path = buildlib.library(d, "other")["path"]
     used = buildlib.use_all(lib_path)["used"]
     assert used == {"glia__local__HHna__0": "ok", "glia__local__Clamp__strong": "ok"}, used
+    # The collection checks as any package (gliad serves it once, not twice).
+    r = run("pkg", "check", coll, d=d)
+    assert r.rc == 0 and "2 mods, 2 compiled, 2 ran in NEURON; 0 errors" in r.out, r
     listing = run("collection", "--json", d=d)
     assert {(m["asset"], m["variant"]) for m in json.loads(listing.out)} == \
         {("HHna", "0"), ("Clamp", "strong")}, listing
