@@ -283,6 +283,10 @@ def test_check_of_a_plain_name_and_of_no_mods(tmp_path, gliad):
     rc, report = check(proj, d)
     assert rc == 1 and [p["stage"] for p in errors(report)] == ["name"], report
     assert "not a Glia name" in errors(report)[0]["message"]
+    toml = proj / "pyproject.toml"
+    toml.write_text(toml.read_text().replace('plain = "plain:package"', 'plain = "nope:package"'))
+    r = run("pkg", "check", proj, d=d)
+    assert r.rc == 1 and "names module 'nope'" in r.err, r
 
 
 # ---- the personal collection -----------------------------------------------------
