@@ -22,6 +22,7 @@ static void describe(const char *path, char *kind, size_t klen, struct mechname 
     snprintf(kind, klen, "unreadable");
     if (text && modfile_parse(text, len, &info, &err) == 0) {
         snprintf(kind, klen, "%s", modfile_kind_name(info.kind));
+        modfile_name_after_file(&info, path);
         if (mechname_parse(info.name, mn, NULL, 0) != MECHNAME_OK)
             mn->pkg = xstrdup(info.name); /* not a Glia name: shown as it is */
         modfile_info_free(&info);

@@ -132,6 +132,21 @@ static char *built_name(const struct check *c, const char *path, const char *nam
     return out ? out : xstrdup(name);
 }
 
+static void check_file_name(struct check *c, struct mod *m)
+{
+    char why[200], *stem = stem_of(m->path);
+    struct mechname mn;
+    if (mechname_from_stem(stem, &mn, why, sizeof(why)) < 0) {
+        add(c, 1, "name", m->path, 0,
+            xprintf("names no mechanism, so its file name does, and %s", why), NULL);
+    } else {
+        m->full = mechname_format(c->p.name, mn.asset, mn.variant);
+        m->libname = xstrdup(m->full);
+        mechname_free(&mn);
+    }
+    free(stem);
+}
+
 static void read_mod(struct check *c, struct mod *m)
 {
     size_t len;
@@ -142,6 +157,11 @@ static void read_mod(struct check *c, struct mod *m)
         add(c, 1, "read", m->path, 0, xprintf("cannot read: %s", strerror(errno)), NULL);
     } else if (modfile_parse(text, len, &info, &err) < 0) {
         add(c, 1, "parse", m->path, err.line, xstrdup(err.message), NULL);
+    } else if (info.named_by_file) {
+        /* No name statement: gliad names it glia__<package>__ after its file. */
+        check_file_name(c, m);
+        m->kind = info.kind;
+        modfile_info_free(&info);
     } else {
         m->full = xstrdup(info.name);
         m->libname = built_name(c, m->path, info.name);

@@ -242,13 +242,22 @@ static int plan_mod(const struct pkg *p, const char *source, const struct pkg_ad
         return -1;
     }
     pl->kind = info.kind;
-    default_names(source, &info, o, pl);
-    int rc = check_names(p, pl) < 0 || target_path(p, o, pl) < 0 ? -1 : 0;
+    int rc = modfile_name_after_file(&info, source);
     if (rc == 0) {
+        default_names(source, &info, o, pl);
+        rc = check_names(p, pl) < 0 || target_path(p, o, pl) < 0 ? -1 : 0;
+    }
+    if (rc == 0 && info.named_by_file) {
+        /* No name statement: nocmodl names it after its file, and so does
+         * gliad after the copy's, ASSET__VARIANT: the text stays as it is. */
+        pl->files[0].text = xstrndup(text, len);
+        pl->files[0].len = len;
+    } else if (rc == 0) {
         pl->files[0].text = cache_rename(text, len, info.name_offset, info.name_length,
                                          pl->full, &pl->files[0].len);
-        rc = plan_includes(source, &info, pl);
     }
+    if (rc == 0)
+        rc = plan_includes(source, &info, pl);
     modfile_info_free(&info);
     free(text);
     return rc;

@@ -335,3 +335,18 @@ def test_collection_in_two_environments_and_across_a_restart(tmp_path, gliad, fr
     assert r.rc == 1, r
     r = run("remove", "HHna", d=d)
     assert r.rc == 1 and "not in your collection" in r.err, r
+
+
+def test_a_mod_that_names_no_mechanism_is_named_by_its_file(tmp_path, gliad):
+    """nocmodl names such a mod after its file: pkg add copies it as it is,
+    under ASSET__VARIANT.mod, and gliad and pkg check name it after that."""
+    d = gliad()
+    proj = new_package(tmp_path, "Unnamed")
+    src = tmp_path / "leaky.mod"
+    text = glia_mod("x").replace("    SUFFIX x\n", "")
+    src.write_text(text)
+    r = run("pkg", "add", src, cwd=proj)
+    assert r.rc == 0 and "glia__unnamed__leaky__0" in r.out, r
+    assert (proj / "unnamed/mods/leaky__0.mod").read_text() == text
+    rc, report = check(proj, d)
+    assert rc == 0 and (report["compiled"], report["ran"]) == (1, 1), report
