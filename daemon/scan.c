@@ -657,8 +657,14 @@ static void add_watch(struct scan_result *r, size_t *cap, char *dir, const char 
 static void watch_package(struct scan_ctx *cx, const struct index_pkg *p)
 {
     struct scan_result *r = cx->r;
-    if (!p->root || !is_dir(p->root))
+    if (!p->root || !is_dir(p->root)) {
+        /* Its module not found, perhaps not yet: pip writes an editable
+         * install's direct_url.json (where the source is) after the rest of
+         * the dist-info, into a dir the site's watch does not see into. */
+        if (p->dist_info && is_dir(p->dist_info))
+            add_watch(r, &cx->wcap, xstrdup(p->dist_info), p->dist_info);
         return;
+    }
     add_watch(r, &cx->wcap, xstrdup(p->root), p->dist_info);
     struct paths dirs = {0};
     char *mod = xprintf("%s/mod", p->root), *mods = xprintf("%s/mods", p->root);

@@ -350,3 +350,23 @@ def test_a_mod_that_names_no_mechanism_is_named_by_its_file(tmp_path, gliad):
     assert (proj / "unnamed/mods/leaky__0.mod").read_text() == text
     rc, report = check(proj, d)
     assert rc == 0 and (report["compiled"], report["ran"]) == (1, 1), report
+
+
+def test_an_editable_install_seen_when_pip_writes_its_source_dir_last(tmp_path, gliad):
+    """pip writes direct_url.json (the source dir of a `pip install -e`)
+    after the rest of the dist-info: gliad, having found no module yet,
+    watches the dist-info until it does."""
+    site = tmp_path / "site"
+    site.mkdir()
+    d = gliad({"default": [site]})
+    proj = new_package(tmp_path, "Late")
+    assert run("pkg", "add", DEMO / "nachan.mod", cwd=proj).rc == 0
+    di = site / "late-0.1.0.dist-info"
+    di.mkdir()
+    (di / "entry_points.txt").write_text("[glia.package]\nlate = late:package\n")
+    r = d.ctl("show-package", "late")
+    assert r.rc == 0 and "not found" in r.out, r
+    (di / "direct_url.json").write_text(json.dumps(
+        {"url": proj.as_uri(), "dir_info": {"editable": True}}))
+    r = d.ctl("resolve", "HHna")
+    assert (r.rc, r.out.strip()) == (0, "glia__late__HHna__0"), r
