@@ -61,9 +61,14 @@ struct check {
     size_t compiled, ran;
 };
 
-/* The path as the author reads it: from the project dir's parent. */
+/* The path as the author reads it: from the current dir when under it
+ * (as a compiler names it), else from the project dir's parent. */
 static const char *shown_path(const struct check *c, const char *path)
 {
+    char cwd[PATH_MAX];
+    size_t cl = getcwd(cwd, sizeof(cwd)) ? strlen(cwd) : 0;
+    if (cl > 1 && strncmp(path, cwd, cl) == 0 && path[cl] == '/')
+        return path + cl + 1;
     const char *slash = strrchr(c->p.root, '/');
     size_t n = slash ? (size_t)(slash - c->p.root) + 1 : 0;
     return strncmp(path, c->p.root, n) == 0 ? path + n : path;
