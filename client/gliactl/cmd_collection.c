@@ -64,10 +64,12 @@ static int exec(struct ctl *ctl, int argc, char **argv)
                 json_cstr(stdout, vals[c]);
             }
             printf("}");
-        }
-        else
+        } else
             table_add(t, mn.asset ? mn.asset : "?", mn.variant ? mn.variant : "?",
-                      mn.asset ? full : mn.pkg ? mn.pkg : "?", kind, rel);
+                      mn.asset ? full
+                      : mn.pkg ? mn.pkg
+                               : "?",
+                      kind, rel);
         free(full);
         mechname_free(&mn);
     }

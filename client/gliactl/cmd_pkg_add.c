@@ -17,12 +17,9 @@ struct add_args {
 };
 
 static const struct option options[] = {
-    {"name", required_argument, NULL, 'n'},
-    {"variant", required_argument, NULL, 'v'},
-    {"target", required_argument, NULL, 't'},
-    {"overwrite", no_argument, NULL, 'w'},
-    {"local", no_argument, NULL, OPT_LOCAL},
-    {NULL, 0, NULL, 0},
+    {"name", required_argument, NULL, 'n'},   {"variant", required_argument, NULL, 'v'},
+    {"target", required_argument, NULL, 't'}, {"overwrite", no_argument, NULL, 'w'},
+    {"local", no_argument, NULL, OPT_LOCAL},  {NULL, 0, NULL, 0},
 };
 
 static int on_opt(void *ud, int val, const char *arg)

@@ -43,12 +43,12 @@ struct finding {
 
 struct mod {
     char *path;
-    char *full;  /* NULL: did not parse */
+    char *full;    /* NULL: did not parse */
     char *libname; /* its name in the library: full, or gliad's for a plain one */
     enum modfile_kind kind;
-    int line;    /* the mechanism name's */
-    int built;   /* in the library */
-    int ran;     /* passed in NEURON */
+    int line;  /* the mechanism name's */
+    int built; /* in the library */
+    int ran;   /* passed in NEURON */
 };
 
 struct check {
@@ -112,8 +112,8 @@ static void check_name(struct check *c, struct mod *m, const char *name)
             NULL);
     else if (strcmp(stem, want) != 0 && strcmp(stem, name) != 0)
         add(c, 1, "name", m->path, m->line,
-            xprintf("mechanism '%s' does not match its file name %s.mod: expected %s.mod",
-                    name, stem, want),
+            xprintf("mechanism '%s' does not match its file name %s.mod: expected %s.mod", name,
+                    stem, want),
             NULL);
     free(stem);
     free(want);
@@ -232,9 +232,8 @@ static int check_static(struct check *c)
     pkg_list_mods(c->p.mods, &paths, &n);
     if (n == 0) {
         add(c, 1, "package", c->p.moddir, 0,
-            xprintf("no mods: the entry point's module has %s", access(c->p.mods, F_OK) == 0
-                                                                  ? "an empty mods/ folder"
-                                                                  : "no mods/ folder"),
+            xprintf("no mods: the entry point's module has %s",
+                    access(c->p.mods, F_OK) == 0 ? "an empty mods/ folder" : "no mods/ folder"),
             NULL);
         free(paths);
         return -1;
@@ -502,7 +501,8 @@ static int run_neuron(const char *lib, const struct mod *m, char **out)
     size_t len = 0, cap = 4096;
     char *buf = xmalloc(cap);
     ssize_t n;
-    while (pid > 0 && ((n = read(fds[0], buf + len, cap - len - 1)) > 0 || (n < 0 && errno == EINTR)))
+    while (pid > 0 &&
+           ((n = read(fds[0], buf + len, cap - len - 1)) > 0 || (n < 0 && errno == EINTR)))
         if (n > 0 && (len += (size_t)n) + 1 >= cap)
             buf = xrealloc(buf, cap *= 2);
     buf[len] = '\0';
@@ -532,8 +532,8 @@ static void neuron_failure(struct check *c, const struct mod *m, char *out, int 
     }
     const char *why = neuron ? neuron : err ? err : last ? last : "no output";
     char *msg = WIFSIGNALED(status)
-                    ? xprintf("NEURON %s at %s: %s", WTERMSIG(status) == SIGALRM ? "hung (killed)"
-                                                                                 : "crashed",
+                    ? xprintf("NEURON %s at %s: %s",
+                              WTERMSIG(status) == SIGALRM ? "hung (killed)" : "crashed",
                               last_stage ? last_stage : "start", strsignal(WTERMSIG(status)))
                     : xprintf("NEURON at %s: %s", last_stage ? last_stage : "start", why);
     add(c, 1, "neuron", m->path, m->line, msg, NULL);
@@ -582,8 +582,8 @@ static void print_text(const struct check *c)
             l += n + (l[n] == '\n');
         }
     }
-    printf("%s: %zu mods, %zu compiled, %zu ran in NEURON; %zu errors, %zu warnings\n",
-           c->p.name, c->nmods, c->compiled, c->ran, count(c, 1), count(c, 0));
+    printf("%s: %zu mods, %zu compiled, %zu ran in NEURON; %zu errors, %zu warnings\n", c->p.name,
+           c->nmods, c->compiled, c->ran, count(c, 1), count(c, 0));
 }
 
 static void print_json(const struct check *c)
@@ -594,8 +594,7 @@ static void print_json(const struct check *c)
     json_cstr(stdout, c->p.root);
     printf(", \"ok\": %s, \"mods\": %zu, \"compiled\": %zu, \"ran\": %zu, \"errors\": %zu, "
            "\"warnings\": %zu, \"problems\": [",
-           count(c, 1) ? "false" : "true", c->nmods, c->compiled, c->ran, count(c, 1),
-           count(c, 0));
+           count(c, 1) ? "false" : "true", c->nmods, c->compiled, c->ran, count(c, 1), count(c, 0));
     for (size_t i = 0; i < c->nf; i++) {
         const struct finding *f = &c->f[i];
         printf("%s{\"severity\": \"%s\", \"stage\": \"%s\", \"file\": ", i ? ", " : "",
@@ -654,8 +653,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         rc = compile_all(ctl, &c);
     if (rc == EXIT_UNREACHABLE)
         add(&c, 1, "compile", c.p.root, 0,
-            xstrdup("nothing compiled nor run in NEURON: gliad did not answer (see above)"),
-            NULL);
+            xstrdup("nothing compiled nor run in NEURON: gliad did not answer (see above)"), NULL);
     if (rc == EXIT_OK && c.library)
         run_all(&c);
     if (ctl->json)

@@ -96,7 +96,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
     int eof = 0;
     const char *q[] = {"Project name", "Full name", "Email", "Description", "Version", "License"};
     const char *def[] = {"Glia Package", user_name(), "", "NEURON mechanisms packaged for Glia",
-                         "0.1.0", "MIT"};
+                         "0.1.0",        "MIT"};
     /* Glia 4 asks in this order: who, then what. */
     const int order[] = {1, 2, 0, 3, 4, 5};
     char *ans[6];

@@ -47,9 +47,9 @@ static int exec(struct ctl *ctl, int argc, char **argv)
     char *path = xprintf("%s/%s", p.moddir, rel);
     int rc = EXIT_OK;
     if (strchr(argv[i], '/') || strchr(variant, '/') || unlink(path) < 0) {
-        fprintf(stderr, "gliactl: %s: %s (`gliactl collection` lists what it holds)\n",
-                path, errno == ENOENT || strchr(argv[i], '/') ? "not in your collection"
-                                                              : strerror(errno));
+        fprintf(stderr, "gliactl: %s: %s (`gliactl collection` lists what it holds)\n", path,
+                errno == ENOENT || strchr(argv[i], '/') ? "not in your collection"
+                                                        : strerror(errno));
         rc = EXIT_FAILED;
     } else {
         drop_entry(&p, rel);

@@ -31,8 +31,7 @@ char *ctl_collection_dir(struct ctl *ctl)
 {
     char path[PATH_MAX], err[PATH_MAX + 128];
     const char *sock = ctl->socket ? ctl->socket : proto_default_socket(path, sizeof(path));
-    if (!ctl->connected && sock &&
-        proto_client_connect(&ctl->client, sock, err, sizeof(err)) == 0)
+    if (!ctl->connected && sock && proto_client_connect(&ctl->client, sock, err, sizeof(err)) == 0)
         ctl->connected = 1;
     else if (!ctl->connected)
         proto_client_close(&ctl->client);
@@ -60,9 +59,13 @@ char *ctl_collection_dir(struct ctl *ctl)
 static int make_collection(const char *dir)
 {
     const char *user = getenv("USER");
-    struct pkg_meta m = {"Personal mod collection", COLLECTION_PKG, user ? user : "me", "",
+    struct pkg_meta m = {"Personal mod collection",
+                         COLLECTION_PKG,
+                         user ? user : "me",
+                         "",
                          "My own NEURON mechanisms, served by gliad in every environment",
-                         "0", "MIT"};
+                         "0",
+                         "MIT"};
     if (pkg_create(dir, &m, 1) < 0)
         return -1;
     char *final = xprintf("%s/" COLLECTION_PKG "-0.dist-info", dir);
@@ -70,8 +73,7 @@ static int make_collection(const char *dir)
     char *meta = xprintf("%s/METADATA", di), *eps = xprintf("%s/entry_points.txt", di);
     static const char metadata[] = "Metadata-Version: 2.1\nName: " COLLECTION_PKG
                                    "\nVersion: 0\nSummary: gliactl's personal mod collection\n";
-    static const char entry[] = "[glia.package]\n" COLLECTION_PKG " = " COLLECTION_PKG
-                                ":package\n";
+    static const char entry[] = "[glia.package]\n" COLLECTION_PKG " = " COLLECTION_PKG ":package\n";
     int rc = mkdir_p(di, 0755) == 0 && pkg_write_file(meta, metadata, strlen(metadata)) == 0 &&
                      pkg_write_file(eps, entry, strlen(entry)) == 0 && rename(di, final) == 0
                  ? 0
@@ -94,8 +96,10 @@ int ctl_collection(struct ctl *ctl, int create, struct pkg *p)
     int rc = 0;
     if (access(marker, F_OK) != 0) {
         if (!create) {
-            fprintf(stderr, "gliactl: your mod collection (%s) is empty: `gliactl add FILE.mod` "
-                            "starts it\n", dir);
+            fprintf(stderr,
+                    "gliactl: your mod collection (%s) is empty: `gliactl add FILE.mod` "
+                    "starts it\n",
+                    dir);
             rc = -1;
         } else {
             rc = make_collection(dir);

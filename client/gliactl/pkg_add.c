@@ -67,9 +67,8 @@ static void default_names(const char *source, const struct modfile_info *info,
     const char *base = strrchr(source, '/') ? strrchr(source, '/') + 1 : source;
     char *stem = xstrndup(base, strlen(base) - (str_has_suffix(base, ".mod") ? 4 : 0));
     struct mechname mn = {0};
-    int found = strstr(stem, "__") &&
-                (mechname_parse(stem, &mn, NULL, 0) == MECHNAME_OK ||
-                 mechname_from_stem(stem, &mn, NULL, 0) == 0);
+    int found = strstr(stem, "__") && (mechname_parse(stem, &mn, NULL, 0) == MECHNAME_OK ||
+                                       mechname_from_stem(stem, &mn, NULL, 0) == 0);
     if (!found)
         found = mechname_parse(info->name, &mn, NULL, 0) == MECHNAME_OK;
     pl->asset = xstrdup(o->asset ? o->asset : found ? mn.asset : info->name);
@@ -105,7 +104,7 @@ static int check_names(const struct pkg *p, struct plan *pl)
 static int target_path(const struct pkg *p, const struct pkg_add_opts *o, struct plan *pl)
 {
     char *name = xprintf("%s__%s.mod", pl->asset, pl->variant);
-    char *rel = !o->target                     ? xstrdup(name)
+    char *rel = !o->target                       ? xstrdup(name)
                 : str_has_suffix(o->target, "/") ? xprintf("%s%s", o->target, name)
                                                  : xstrdup(o->target);
     free(name);
@@ -122,7 +121,8 @@ static int target_path(const struct pkg *p, const struct pkg_add_opts *o, struct
         return -1;
     }
     pl->rel = xprintf("mods/%s", rel);
-    VEC_PUSH(pl->files, pl->n, pl->cap, ((struct out_file){xprintf("%s/%s", p->moddir, pl->rel), NULL, 0}));
+    VEC_PUSH(pl->files, pl->n, pl->cap,
+             ((struct out_file){xprintf("%s/%s", p->moddir, pl->rel), NULL, 0}));
     free(rel);
     return 0;
 }
@@ -156,8 +156,8 @@ static int plan_includes(const char *source, const struct modfile_info *info, st
         size_t len;
         char *text = file_read(from, MAX_MOD_BYTES, &len);
         if (!text && nmodl) {
-            fprintf(stderr, "gliactl: %s INCLUDEs \"%s\", which cannot be read at %s: %s\n",
-                    source, name, from, strerror(errno));
+            fprintf(stderr, "gliactl: %s INCLUDEs \"%s\", which cannot be read at %s: %s\n", source,
+                    name, from, strerror(errno));
             rc = -1;
         } else if (text) {
             struct out_file f = {xprintf("%s/%s", dst_dir, name), text, len};
@@ -253,8 +253,8 @@ static int plan_mod(const struct pkg *p, const char *source, const struct pkg_ad
         pl->files[0].text = xstrndup(text, len);
         pl->files[0].len = len;
     } else if (rc == 0) {
-        pl->files[0].text = cache_rename(text, len, info.name_offset, info.name_length,
-                                         pl->full, &pl->files[0].len);
+        pl->files[0].text = cache_rename(text, len, info.name_offset, info.name_length, pl->full,
+                                         &pl->files[0].len);
     }
     if (rc == 0)
         rc = plan_includes(source, &info, pl);

@@ -39,24 +39,24 @@ static char *pyproject(const struct pkg_meta *m)
     char *author = quoted(m->author), *email = quoted(m->email), *lic = quoted(m->license);
     char *who = *m->email ? xprintf("{name = \"%s\", email = \"%s\"}", author, email)
                           : xprintf("{name = \"%s\"}", author);
-    char *text = xprintf(
-        "[build-system]\n"
-        "requires = [\"flit_core >=3.2,<4\"]\n"
-        "build-backend = \"flit_core.buildapi\"\n"
-        "\n"
-        "[project]\n"
-        "name = \"%s\"\n"
-        "authors = [%s]\n"
-        "readme = \"README.md\"\n"
-        "license = {text = \"%s\"}\n"
-        "classifiers = [\"Framework :: NEURON\", \"Topic :: Scientific/Engineering\"]\n"
-        "# From %s/__init__.py: its __version__ and its docstring's first line.\n"
-        "dynamic = [\"version\", \"description\"]\n"
-        "\n"
-        "# What makes this a Glia package: gliad (and Glia) look for this group.\n"
-        "[project.entry-points.\"glia.package\"]\n"
-        "%s = \"%s:package\"\n",
-        m->slug, who, lic, m->slug, m->slug, m->slug);
+    char *text =
+        xprintf("[build-system]\n"
+                "requires = [\"flit_core >=3.2,<4\"]\n"
+                "build-backend = \"flit_core.buildapi\"\n"
+                "\n"
+                "[project]\n"
+                "name = \"%s\"\n"
+                "authors = [%s]\n"
+                "readme = \"README.md\"\n"
+                "license = {text = \"%s\"}\n"
+                "classifiers = [\"Framework :: NEURON\", \"Topic :: Scientific/Engineering\"]\n"
+                "# From %s/__init__.py: its __version__ and its docstring's first line.\n"
+                "dynamic = [\"version\", \"description\"]\n"
+                "\n"
+                "# What makes this a Glia package: gliad (and Glia) look for this group.\n"
+                "[project.entry-points.\"glia.package\"]\n"
+                "%s = \"%s:package\"\n",
+                m->slug, who, lic, m->slug, m->slug, m->slug);
     free(who);
     free(author);
     free(email);
@@ -160,8 +160,10 @@ int pkg_create(const char *dir, const struct pkg_meta *m, int into_existing)
     int taken = into_existing ? lstat(toml, &st) == 0 : lstat(dir, &st) == 0;
     free(toml);
     if (taken) {
-        fprintf(stderr, "gliactl: %s exists; nothing was written (choose another name or "
-                        "directory)\n", dir);
+        fprintf(stderr,
+                "gliactl: %s exists; nothing was written (choose another name or "
+                "directory)\n",
+                dir);
         return -1;
     }
     char *mods = xprintf("%s/%s/mods", dir, m->slug);

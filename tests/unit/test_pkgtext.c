@@ -78,7 +78,8 @@ static void entries_as_glia4_writes_them(void **state)
     char *b = pkg_text_mod_entry("mods/AMPA__1.mod", "AMPA", "1", MODFILE_POINT);
     char *c = pkg_text_mod_entry("mods/F__0.mod", "F", "0", MODFILE_ARTIFICIAL);
     assert_string_equal(a, "Mod(\"mods/Na__0.mod\", \"Na\")");
-    assert_string_equal(b, "Mod(\"mods/AMPA__1.mod\", \"AMPA\", variant=\"1\", is_point_process=True)");
+    assert_string_equal(
+        b, "Mod(\"mods/AMPA__1.mod\", \"AMPA\", variant=\"1\", is_point_process=True)");
     assert_string_equal(c, "Mod(\"mods/F__0.mod\", \"F\", is_artificial_cell=True)");
     free(a);
     free(b);
@@ -88,9 +89,11 @@ static void entries_as_glia4_writes_them(void **state)
 static void slugs(void **state)
 {
     (void)state;
-    const char *cases[][2] = {{"Glia Package", "glia_package"}, {"  Cerebellum -- Channels! ",
-                              "cerebellum_channels"}, {"3D cells", "glia_3d_cells"},
-                              {"!!!", "glia"}, {"a__b", "a_b"}};
+    const char *cases[][2] = {{"Glia Package", "glia_package"},
+                              {"  Cerebellum -- Channels! ", "cerebellum_channels"},
+                              {"3D cells", "glia_3d_cells"},
+                              {"!!!", "glia"},
+                              {"a__b", "a_b"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char *s = pkg_text_slug(cases[i][0]);
         assert_string_equal(s, cases[i][1]);
@@ -105,13 +108,16 @@ static void entry_point_of_pyproject(void **state)
     assert_int_equal(pkg_text_entry_point("[project]\nname = \"x\"\n\n"
                                           "[project.entry-points.'glia.package']\n# mine\n"
                                           "my_pkg = \"my_pkg:package\"\n[tool.x]\n",
-                                          &name, &target), 0);
+                                          &name, &target),
+                     0);
     assert_string_equal(name, "my_pkg");
     assert_string_equal(target, "my_pkg:package");
     free(name);
     free(target);
-    assert_int_equal(pkg_text_entry_point("[project.entry-points.\"glia.package\"]\n[x]\na = \"b\"\n",
-                                          &name, &target), -1);
+    assert_int_equal(
+        pkg_text_entry_point("[project.entry-points.\"glia.package\"]\n[x]\na = \"b\"\n", &name,
+                             &target),
+        -1);
     assert_int_equal(pkg_text_entry_point("[project]\n", &name, &target), -1);
 }
 
