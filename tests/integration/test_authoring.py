@@ -248,6 +248,7 @@ def test_check_reports_each_failure_at_its_line(tmp_path, gliad):
     (mods / "sub/Twin__0.mod").write_text(glia_mod("glia__broken__Twin__0"))
     (mods / "Misnamed__0.mod").write_text(glia_mod("glia__broken__Other__0"))
     (mods / "Fast__fast.mod").write_text(glia_mod("glia__broken__Fast__fast"))
+    (mods / "Unclosed__0.mod").write_text("NEURON {\n    SUFFIX glia__broken__Unclosed__0\n")
     rc, report = check(proj, d)
     assert rc == 1 and not report["ok"], report
     by_file = {(Path(p["file"]).relative_to(mods).as_posix(), p["stage"]): p
@@ -263,7 +264,9 @@ def test_check_reports_each_failure_at_its_line(tmp_path, gliad):
     assert misnamed["line"] == 2 and "expected Other__0.mod" in misnamed["message"], misnamed
     fast = by_file[("Fast__fast.mod", "variant")]
     assert fast["severity"] == "warning" and "no variant 0" in fast["message"], fast
-    assert len(errors(report)) == 4, json.dumps(errors(report), indent=1)
+    unclosed = by_file[("Unclosed__0.mod", "parse")]
+    assert unclosed["line"] >= 1 and "NEURON" in unclosed["message"], unclosed
+    assert len(errors(report)) == 5, json.dumps(errors(report), indent=1)
     assert ("Good__0.mod", "neuron") not in by_file and report["ran"] >= 1
     # The human form says the same at file:line.
     r = run("pkg", "check", proj, d=d)
