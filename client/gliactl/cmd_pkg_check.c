@@ -351,8 +351,11 @@ static void take_failures(struct check *c, const msgpack_object *r)
             words = sum + strlen(path);
             words += strspn(words, ":0123456789 ");
         }
-        /* gliad leaves a duplicate out too: said once already. */
-        if (strncmp(words, "duplicate:", 10) != 0 || !reported(c, "duplicate", path))
+        /* gliad leaves out what its parser rejects and duplicates too:
+         * each said once already, at the line the parser gave. */
+        int said = reported(c, "parse", path) || reported(c, "read", path) ||
+                   (strncmp(words, "duplicate:", 10) == 0 && reported(c, "duplicate", path));
+        if (!said)
             add(c, 1, "compile", path, (int)obj_int(x, "line"), xstrdup(words),
                 detail && detail->type == MSGPACK_OBJECT_STR
                     ? xstrndup(detail->via.str.ptr, detail->via.str.size)
