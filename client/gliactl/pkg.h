@@ -94,4 +94,10 @@ struct pkg_add_opts {
  * the user what it did (stdout) or why not (stderr). Returns an exit code. */
 int pkg_add_mod(const struct pkg *p, const char *source, const struct pkg_add_opts *o);
 
+/* Loads `lib` in a fresh python3 with NEURON, inserts the density mechanism
+ * `name` into a section (places the point process, makes the artificial
+ * cell), then finitialize and 20 steps. Returns 0 when all went well, else
+ * -1 with *why (malloc'd): the stage and NEURON's own words. */
+int pkg_neuron_try(const char *lib, const char *name, enum modfile_kind kind, char **why);
+
 #endif
