@@ -3,6 +3,7 @@ the personal collection (`gliactl add`, `collection`, `remove`), against a
 real gliad, real pip and venvs, and NEURON in fresh processes."""
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -196,6 +197,18 @@ def test_new_add_check_install_and_simulate(tmp_path, gliad, fresh_venv):
     assert [e["name"] for e in d.ok("envs")] == ["default"]
 
     fresh_venv.install(proj, editable=True)
+    # What `pkg new` and `pkg add` wrote imports with our glia.Package and
+    # glia.Mod, as Glia 4 packages are imported by their users and tools.
+    described = subprocess.run(
+        [fresh_venv.python, "-c", "import json, demo_mods as m; print(json.dumps("
+         "[m.package.name] + sorted([x.asset_name, x.variant, x.is_point_process] "
+         "for x in m.package.mods)))"],
+        env=dict(os.environ, PYTHONPATH=str(lib.REPO / "client/python"),
+                 GLIA_NO_AUTOSTART="1"),
+        capture_output=True, text=True)
+    assert described.returncode == 0, described.stderr
+    assert json.loads(described.stdout) == [
+        "demo_mods", ["Clamp", "0", True], ["HHna", "0", False], ["IntervalFire", "0", False]]
     full = {"HHna": "glia__demo_mods__HHna__0", "Clamp": "glia__demo_mods__Clamp__0",
             "IntervalFire": "glia__demo_mods__IntervalFire__0"}
     for asset, name in full.items():
