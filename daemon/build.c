@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 
 static void phase_link(struct build *b);
-static void finish(struct build *b);
 
 /* ---- Notifications ---- */
 
@@ -99,8 +98,11 @@ static struct build *build_new(struct env *e, int force)
     b->toolchain_id = xstrdup(g->tc.id);
     b->env_name = xstrdup(e->name);
     b->nrnivmodl = e->backend == CONFIG_BACKEND_NRNIVMODL;
-    b->backend = xstrdup(b->nrnivmodl ? "nrnivmodl" : "direct");
+    /* Part of the library key: the direct backend's libraries are made of
+     * isolated package objects, never the same as a plain link of mods. */
+    b->backend = xstrdup(b->nrnivmodl ? "nrnivmodl" : "direct, packages isolated");
     b->pkgs = xcalloc(idx->npkgs + 1, sizeof(*b->pkgs));
+    b->pkg_keys = xcalloc(idx->npkgs + 1, sizeof(*b->pkg_keys));
     b->items = xcalloc(idx->nmods + 1, sizeof(*b->items));
     struct strmap seen;
     strmap_init(&seen);
@@ -162,6 +164,8 @@ void build_destroy(struct build *b)
         diag_free(&it->diag);
     }
     free(b->items);
+    build_link_free(b->link);
+    free(b->pkg_keys);
     for (size_t i = 0; i < b->npkgs; i++)
         index_pkg_unref(b->pkgs[i]);
     free(b->pkgs);
@@ -177,7 +181,7 @@ void build_destroy(struct build *b)
 }
 
 /* A stale build whose step in flight has returned goes away. */
-static int gone(struct build *b)
+int build_gone(struct build *b)
 {
     if (!b->stale)
         return 0;
@@ -235,7 +239,7 @@ static void after_prepare(uv_work_t *req, int status)
     struct build *b = req->data;
     (void)status;
     b->busy = 0;
-    if (gone(b))
+    if (build_gone(b))
         return;
     b->phase = PHASE_COMPILE;
     b->left = 0;
@@ -261,19 +265,19 @@ static void after_prepare(uv_work_t *req, int status)
 
 /* ---- Link ---- */
 
-static int cmp_key(const void *a, const void *b)
+int build_cmp_key(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void compute_libkey(struct build *b)
+void build_compute_libkey(struct build *b)
 {
     char **keys = xcalloc(b->n + 1, sizeof(*keys));
     size_t n = 0;
     for (size_t i = 0; i < b->n; i++)
         if (build_item_linked(&b->items[i]))
             keys[n++] = b->items[i].key;
-    qsort(keys, n, sizeof(*keys), cmp_key);
+    qsort(keys, n, sizeof(*keys), build_cmp_key);
     cache_library_key(b->toolchain_id, b->backend, keys, n, b->libkey);
     free(keys);
     free(b->lib_path);
@@ -285,7 +289,7 @@ static void after_publish(uv_work_t *req, int status)
     struct build *b = req->data;
     (void)status;
     b->busy = 0;
-    if (gone(b))
+    if (build_gone(b))
         return;
     /* The env was merged into a config env while this published. */
     if (b->generation > 0 && strcmp(b->env_name, b->env->name) != 0) {
@@ -293,10 +297,10 @@ static void after_publish(uv_work_t *req, int status)
         if (offset > 0)
             b->generation += offset;
     }
-    finish(b);
+    build_finish(b);
 }
 
-static void phase_publish(struct build *b)
+void build_publish(struct build *b)
 {
     b->phase = PHASE_PUBLISH;
     b->busy = 1;
@@ -304,78 +308,14 @@ static void phase_publish(struct build *b)
     uv_queue_work(b->g->loop, &b->work, build_publish_work, after_publish);
 }
 
-static void link_done(void *ud, struct proc_result *r)
-{
-    struct build *b = ud;
-    b->proc = NULL;
-    b->busy = 0;
-    if (gone(b))
-        return;
-    if (r->exit_status != 0 || r->term_signal) {
-        b->error = diag_clip(xprintf("linking %s failed%s: %s%s", b->lib_path,
-                                     r->timed_out ? " (timed out)" : "", r->err, r->out),
-                             4000);
-        finish(b);
-        return;
-    }
-    phase_publish(b);
-}
-
-static void run_linker(struct build *b)
-{
-    const struct toolchain *tc = &b->g->tc;
-    char **argv = xcalloc(b->n + tc->ncflags + 16, sizeof(*argv));
-    char **owned = xcalloc(b->n + 8, sizeof(*owned));
-    size_t n = 0, no = 0;
-    argv[n++] = tc->cc;
-    for (size_t i = 0; i < tc->ncflags; i++)
-        argv[n++] = tc->cflags[i];
-    argv[n++] = "-shared";
-    argv[n++] = "-o";
-    argv[n++] = owned[no++] = xprintf("%s/libglia.so", b->link_dir);
-    argv[n++] = owned[no++] = xprintf("%s/mod_func.c", b->link_dir);
-    for (size_t i = 0; i < b->n; i++)
-        if (build_item_linked(&b->items[i]))
-            argv[n++] = owned[no++] = cache_object_path(b->cache_dir, b->items[i].key);
-    argv[n++] = owned[no++] = xprintf("-L%s", tc->lib_dir);
-    argv[n++] = "-lnrniv";
-    argv[n++] = owned[no++] = xprintf("-Wl,-rpath,%s", tc->lib_dir);
-    argv[n] = NULL;
-    struct proc_opts o = {.cwd = b->link_dir, .timeout_ms = tc->timeout_ms, .nice = 10};
-    b->busy = 1;
-    int rc = proc_run(b->g->loop, argv, &o, link_done, b, &b->proc);
-    strv_free(owned, no);
-    free(argv);
-    if (rc < 0) {
-        b->busy = 0;
-        b->error = xprintf("cannot run the linker %s: %s", tc->cc, uv_strerror(rc));
-        finish(b);
-    }
-}
-
-static void after_link_prep(uv_work_t *req, int status)
-{
-    struct build *b = req->data;
-    (void)status;
-    b->busy = 0;
-    if (gone(b))
-        return;
-    if (b->error)
-        finish(b);
-    else if (b->lib_exists)
-        phase_publish(b); /* linked before: a new generation, no compiler */
-    else
-        run_linker(b);
-}
-
 void build_nrnivmodl_linked(struct build *b)
 {
     if (b->error) {
-        finish(b);
+        build_finish(b);
         return;
     }
-    compute_libkey(b); /* over what nrnivmodl managed to build */
-    phase_publish(b);
+    build_compute_libkey(b); /* over what nrnivmodl managed to build */
+    build_publish(b);
 }
 
 /* nrnivmodl builds everything pending in one go; a set linked before is
@@ -385,7 +325,7 @@ static void link_nrnivmodl(struct build *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->items[i].state == ITEM_PENDING)
             b->items[i].state = ITEM_READY;
-    compute_libkey(b);
+    build_compute_libkey(b);
     const struct generation *cur = b->env->gen;
     struct stat st;
     int same = cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force;
@@ -393,9 +333,9 @@ static void link_nrnivmodl(struct build *b)
         b->lib_exists = 1;
         if (same) {
             b->generation = cur->number;
-            finish(b);
+            build_finish(b);
         } else {
-            phase_publish(b);
+            build_publish(b);
         }
         return;
     }
@@ -412,23 +352,21 @@ static void phase_link(struct build *b)
     b->phase = PHASE_LINK;
     if (b->g->tc.problem) { /* every mod failed with it already */
         b->error = xstrdup(b->g->tc.problem);
-        finish(b);
+        build_finish(b);
         return;
     }
     if (b->nrnivmodl) {
         link_nrnivmodl(b);
         return;
     }
-    compute_libkey(b);
+    build_compute_libkey(b);
     const struct generation *cur = b->env->gen;
     if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force) {
         b->generation = cur->number; /* the same set: nothing to do */
-        finish(b);
+        build_finish(b);
         return;
     }
-    b->busy = 1;
-    b->work.data = b;
-    uv_queue_work(b->g->loop, &b->work, build_link_prep_work, after_link_prep);
+    build_link_start(b);
 }
 
 /* ---- The end ---- */
@@ -479,7 +417,7 @@ static struct generation *generation_of(struct build *b)
     return g;
 }
 
-static void finish(struct build *b)
+void build_finish(struct build *b)
 {
     struct env *e = b->env;
     b->phase = PHASE_DONE;

@@ -71,6 +71,10 @@ const struct build_failure *build_failure_of(const struct env *e, const char *fu
 /* Reads env's newest generation (and its failures) from SQLite at startup. */
 void build_load_generation(struct env *e);
 
+/* NEURON's exported symbols, as the first link read them (struct gliad's). */
+struct build_symbols;
+void build_symbols_free(struct build_symbols *s);
+
 void generation_free(struct generation *g);
 void build_report_free(struct build_report *r);
 

@@ -65,6 +65,9 @@ struct build {
     int64_t generation; /* published number */
     char *lib_path;
 
+    struct build_link *link; /* the direct backend's link phase */
+    cache_key *pkg_keys;      /* per package: its isolated object's key, or "" */
+
     int busy; /* a worker step or the linker is in flight */
     uv_work_t work;
     struct proc *proc;
@@ -72,8 +75,6 @@ struct build {
 
 /* Worker: fills items (keys, texts, cached state, work dirs). */
 void build_prepare_work(uv_work_t *req);
-/* Worker: the link dir with mod_func.c, or lib_exists when linked before. */
-void build_link_prep_work(uv_work_t *req);
 /* Worker: library and manifest in place, generation recorded. */
 void build_publish_work(uv_work_t *req);
 
@@ -86,5 +87,17 @@ void build_nrnivmodl(struct build *b);
 /* build.c: after nrnivmodl: publish what it made, or finish with b->error. */
 void build_nrnivmodl_linked(struct build *b);
 void build_destroy(struct build *b);
+
+/* build.c, for the link phase's steps. */
+void build_finish(struct build *b);      /* report, keep or drop the result */
+void build_publish(struct build *b);     /* b->lib_path's library becomes a generation */
+int build_gone(struct build *b);         /* cancelled: destroyed, stop touching it */
+void build_compute_libkey(struct build *b); /* libkey and lib_path of the linked items */
+int build_cmp_key(const void *a, const void *b); /* qsort of char * keys */
+
+/* build_link.c: the direct backend's link phase (see there); ends in
+ * build_publish or build_finish. */
+void build_link_start(struct build *b);
+void build_link_free(struct build_link *lk);
 
 #endif

@@ -54,6 +54,9 @@ struct gliad {
 
     struct toolchain tc;
     struct compiler compiler;
+    /* What NEURON's libraries define, read by the first build that links
+     * (see build_link.c); NULL until then. */
+    struct build_symbols *neuron_symbols;
     uint64_t next_build_id;
     int gc_running, gc_wanted;
     struct syncer *sync;

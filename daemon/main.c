@@ -214,6 +214,7 @@ static void cleanup(struct gliad *g)
     index_pkg_unref(g->builtins);
     prefs_free(g);
     compiler_free(&g->compiler);
+    build_symbols_free(g->neuron_symbols);
     toolchain_free(&g->tc);
     server_free(g->server);
     store_close(g->store);

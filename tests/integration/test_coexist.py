@@ -1,0 +1,210 @@
+"""Packages that work alone work together: one package's quirks never take
+the others down. Every class of trouble real models' mods bring is here,
+all of them installed in one environment:
+
+  - two packages whose VERBATIM code defines the same non-static C helper
+    (each package sees its own; a sibling mod of the package uses it too);
+  - a mod calling a C function that nothing defines (left out, named, and
+    its sibling still loads);
+  - one custom ion with two valences in two packages (NEURON refuses the
+    pair: the package whose name sorts first stays, the other is left out
+    with NEURON's words);
+  - a plain leak.
+
+One library is published, every good mod inserts, each left-out one is
+explained by `gliactl log` and by the error its insert raises, and the
+Python process that loads the library survives.
+"""
+
+import pytest
+
+import buildlib as bl
+import glia_testlib as lib
+import pylib
+
+# A mechanism whose INITIAL stores helper(1) in r; the helper is a global
+# C function of the package's own VERBATIM code, returning x + `add`.
+HELPED = """\
+NEURON {
+    SUFFIX Helped
+    RANGE r
+}
+ASSIGNED { r }
+VERBATIM
+double some_helper(double x) { return x + %d; }
+ENDVERBATIM
+INITIAL { r = viahelper(1) }
+FUNCTION viahelper(x) {
+VERBATIM
+    _lviahelper = some_helper(_lx);
+ENDVERBATIM
+}
+"""
+
+# A sibling in the same package calling that helper from its own VERBATIM.
+USER = """\
+NEURON {
+    SUFFIX User
+    RANGE r
+}
+ASSIGNED { r }
+VERBATIM
+extern double some_helper(double);
+ENDVERBATIM
+INITIAL { r = viahelper(10) }
+FUNCTION viahelper(x) {
+VERBATIM
+    _lviahelper = some_helper(_lx);
+ENDVERBATIM
+}
+"""
+
+NEEDS_EXT = """\
+NEURON {
+    SUFFIX NeedsExt
+    RANGE r
+}
+ASSIGNED { r }
+VERBATIM
+extern double f_defined_nowhere(double);
+ENDVERBATIM
+INITIAL { r = ext(1) }
+FUNCTION ext(x) {
+VERBATIM
+    _lext = f_defined_nowhere(_lx);
+ENDVERBATIM
+}
+"""
+
+XCA = """\
+NEURON {
+    SUFFIX Xca
+    USEION xca READ xcai VALENCE %d
+    RANGE r
+}
+ASSIGNED { r  xcai (mM) }
+INITIAL { r = xcai }
+"""
+
+PACKAGES = {
+    "coexist_helper_a": {"mods/Helped__0.mod": HELPED % 1, "mods/User__0.mod": USER},
+    "coexist_helper_b": {"mods/Helped__0.mod": HELPED % 2},
+    "coexist_ion_a": {"mods/Xca__0.mod": XCA % 2},
+    "coexist_ion_b": {"mods/Xca__0.mod": XCA % 0},
+    "coexist_leak": {"mods/Leak__0.mod": bl.tiny_mod("Leak")},
+    "coexist_needsext": {"mods/NeedsExt__0.mod": NEEDS_EXT,
+                         "mods/Fine__0.mod": bl.tiny_mod("Fine")},
+}
+
+
+def full(pkg, asset):
+    return f"glia__{pkg}__{asset}__0"
+
+
+GOOD = [full("coexist_helper_a", "Helped"), full("coexist_helper_a", "User"),
+        full("coexist_helper_b", "Helped"), full("coexist_ion_a", "Xca"),
+        full("coexist_leak", "Leak"), full("coexist_needsext", "Fine")]
+NEEDS = full("coexist_needsext", "NeedsExt")
+LOSER = full("coexist_ion_b", "Xca")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("coexist")
+    srcs = [lib.write_package(root / "src", name, mods) for name, mods in PACKAGES.items()]
+    target = root / "site"
+    lib.Venv(root / "venv", with_pip=False).install_target(target, *srcs)
+    return target
+
+
+@pytest.fixture(scope="module")
+def d(module_gliad, site):
+    return module_gliad({"default": [site]})
+
+
+@pytest.fixture(scope="module")
+def res(d):
+    return bl.library(d)
+
+
+def test_one_library_holds_every_good_mod(res):
+    assert res["status"] == "ready" and res["last_build"]["ok"], res
+    assert sorted(res["names"]) == sorted(GOOD)
+    assert res["failed"] == 2
+    r = bl.use_all(res["path"])
+    assert sorted(r["added"]) == sorted(GOOD)
+    assert set(r["used"].values()) == {"ok"}, r["used"]
+
+
+def test_each_package_sees_its_own_helper(res):
+    got = bl.neuron("""
+        load(ARGS["lib"])
+        soma = h.Section(name="soma")
+        for name in ARGS["names"]:
+            soma.insert(name)
+        h.finitialize(-65)
+        result({n: getattr(soma(0.5), "r_" + n) for n in ARGS["names"]})
+        """, lib=res["path"], names=GOOD[:3])
+    assert got == {GOOD[0]: 2.0, GOOD[1]: 11.0, GOOD[2]: 3.0}
+
+
+def test_only_registration_leaves_a_package(res):
+    """The library exports the mechanisms' registration functions (and
+    modl_reg), not the helpers: a package's globals stay its own."""
+    out = lib.run_checked(["nm", "-D", "--defined-only", res["path"]]).stdout
+    exported = {line.split()[-1] for line in out.splitlines() if line.strip()}
+    assert "some_helper" not in exported
+    assert {f"_{n}_reg" for n in GOOD} | {"modl_reg"} <= exported
+
+
+def test_a_call_to_nowhere_leaves_out_that_mod_alone(d, res, site):
+    path = site / "coexist_needsext/mods/NeedsExt__0.mod"
+    want = (f"{path}: link: calls f_defined_nowhere, which no mod of package coexist_needsext "
+            f"and no NEURON library defines")
+    assert full("coexist_needsext", "Fine") in res["names"]
+    log = bl.ctl(d, "log", "coexist_needsext")
+    assert want in log.out, log
+    r = bl.ctl(d, "resolve", "NeedsExt")
+    assert r.rc == 1 and want in r.err, r
+
+
+def test_two_valences_of_one_ion_leave_out_the_later_package(d, res, site):
+    path = site / "coexist_ion_b/mods/Xca__0.mod"
+    log = bl.ctl(d, "log", "coexist_ion_b")
+    assert f"{path}: load: NEURON cannot load package coexist_ion_b" in log.out, log
+    assert "charge defined differently" in log.out, log
+    r = bl.ctl(d, "resolve", "Xca", "--pkg", "coexist_ion_b")
+    assert r.rc == 1 and "coexist_ion_b" in r.err and "charge" in r.err, r
+    assert bl.ctl(d, "resolve", "Xca", "--pkg", "coexist_ion_a").rc == 0
+
+
+def test_python_survives_and_explains(d, res, tmp_path):
+    py = pylib.Py(bl.NEURON_PYTHON, d.socket, tmp_path)
+    try:
+        r = py.ok("""
+            from neuron import h
+            import glia
+            glia.load_library()
+            soma = h.Section(name="soma")
+            inserted, errors = [], {}
+            for pkg, asset in [("coexist_helper_a", "Helped"), ("coexist_helper_b", "Helped"),
+                               ("coexist_ion_a", "Xca"), ("coexist_leak", "Leak"),
+                               ("coexist_needsext", "Fine"), ("coexist_needsext", "NeedsExt"),
+                               ("coexist_ion_b", "Xca")]:
+                try:
+                    glia.insert(soma, asset, pkg=pkg)
+                    inserted.append(pkg + "." + asset)
+                except glia.GliaError as e:
+                    errors[pkg + "." + asset] = type(e).__name__ + ": " + str(e)
+            h.finitialize(-65)
+            out(inserted=inserted, errors=errors)
+            """)
+    finally:
+        py.close()
+    assert r["inserted"] == ["coexist_helper_a.Helped", "coexist_helper_b.Helped",
+                             "coexist_ion_a.Xca", "coexist_leak.Leak", "coexist_needsext.Fine"]
+    errs = r["errors"]
+    assert errs["coexist_needsext.NeedsExt"].startswith("CompileError:")
+    assert "f_defined_nowhere" in errs["coexist_needsext.NeedsExt"]
+    assert errs["coexist_ion_b.Xca"].startswith("CompileError:")
+    assert "charge defined differently" in errs["coexist_ion_b.Xca"]
