@@ -61,11 +61,11 @@ static int built_text(struct build_item *it, const char *raw, size_t len,
     const struct index_mod *m = it->mod;
     /* A mod named after its file has no name to rewrite: the copy is
      * written as <full name>.mod, so nocmodl names it so. */
-    if (m->renamed && !info->named_by_file) {
+    if (m->renamed && !info->named_by_file && info->kind != MODFILE_LIBRARY) {
         it->text = cache_rename(raw, len, info->name_offset, info->name_length, m->full, outlen);
         return 0;
     }
-    if (!m->renamed && strcmp(info->name, m->full) != 0) {
+    if (!m->renamed && strcmp(info->name, m->full) != 0 && info->kind != MODFILE_LIBRARY) {
         fail(it, "index", "its NEURON name is now '%s'; a rescan will pick the change up",
              info->name);
         return -1;

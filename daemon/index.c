@@ -96,6 +96,8 @@ static void add_mod(struct index *idx, struct index_mod *m)
      * left out of the library (the build says so), so it is no candidate. */
     if (strmap_get(&idx->fulls, m->full))
         return;
+    if (m->info.kind == MODFILE_LIBRARY)
+        return; /* nothing to insert: built, listed with its package, no asset */
     struct index_asset *a = strmap_get(&idx->assets, m->asset);
     if (!a) {
         a = xcalloc(1, sizeof(*a));

@@ -1038,8 +1038,11 @@ static void parse_top(struct parser *p)
         p->info->kind = MODFILE_DENSITY;
     }
     collect_hoc_globals(p);
-    if (p->info->name && strcmp(p->info->name, "nothing") == 0)
+    if (p->info->name && strcmp(p->info->name, "nothing") == 0) {
         drop_ions(p->info);
+        if (p->info->kind == MODFILE_DENSITY)
+            p->info->kind = MODFILE_LIBRARY;
+    }
 }
 
 int modfile_parse(const char *text, size_t len, struct modfile_info *out, struct modfile_error *err)
@@ -1139,6 +1142,8 @@ const char *modfile_kind_name(enum modfile_kind kind)
         return "point";
     case MODFILE_ARTIFICIAL:
         return "artificial";
+    case MODFILE_LIBRARY:
+        return "library";
     }
     return "unknown";
 }

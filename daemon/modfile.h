@@ -21,6 +21,10 @@ enum modfile_kind {
     MODFILE_DENSITY,    /* SUFFIX */
     MODFILE_POINT,      /* POINT_PROCESS */
     MODFILE_ARTIFICIAL, /* ARTIFICIAL_CELL */
+    /* SUFFIX nothing: no mechanism; its GLOBALs, FUNCTIONs and PROCEDUREs
+     * are global hoc names and C symbols for other mods. Decided once the
+     * whole file is read (the last name is the one), never compared. */
+    MODFILE_LIBRARY,
 };
 
 struct modfile_ion {
@@ -114,6 +118,7 @@ void modfile_info_free(struct modfile_info *info);
  * nothing for a mod that names itself. Returns 0, or -1 out of memory. */
 int modfile_name_after_file(struct modfile_info *info, const char *path);
 
-const char *modfile_kind_name(enum modfile_kind kind); /* "density", "point", "artificial" */
+/* "density", "point", "artificial", "library" */
+const char *modfile_kind_name(enum modfile_kind kind);
 
 #endif

@@ -389,6 +389,10 @@ static void name_package(struct index_pkg *p)
         if (m->renamed) {
             m->pkgname = xstrdup(p->name);
             m->full = mechname_format(m->pkgname, m->asset, m->variant);
+            /* A library keeps its text: its hoc names and C symbols are what
+             * other mods and hoc code call. The full name only names its
+             * build copy, hence its registration function. */
+            m->renamed = m->info.kind != MODFILE_LIBRARY;
         }
         p->mods[kept++] = *m;
     }

@@ -9,6 +9,10 @@ all of them installed in one environment:
   - one custom ion with two valences in two packages (NEURON refuses the
     pair: the package whose name sorts first stays, the other is left out
     with NEURON's words);
+  - `SUFFIX nothing` libraries: their FUNCTIONs, PROCEDUREs and GLOBALs keep
+    their names, for hoc and for the package's other mods (a THREADSAFE one
+    calling its own PROCEDURE from VERBATIM compiles as it does classically);
+    a second package defining the same hoc function is left out;
   - a plain leak.
 
 One library is published, every good mod inserts, each left-out one is
@@ -86,12 +90,53 @@ ASSIGNED { r  xcai (mM) }
 INITIAL { r = xcai }
 """
 
+LIB = """\
+NEURON {
+    SUFFIX nothing
+    GLOBAL BASE
+    THREADSAFE
+}
+PARAMETER { BASE = 5 }
+FUNCTION twice(x) { twice = 2 * x }
+PROCEDURE bump(i) { BASE = BASE + i }
+PROCEDURE bump_from_c() {
+VERBATIM
+    bump(1.0);
+ENDVERBATIM
+}
+"""
+
+# A sibling reading the library's GLOBAL by its C name.
+USES_BASE = """\
+NEURON {
+    SUFFIX UsesBase
+    RANGE r
+}
+ASSIGNED { r }
+VERBATIM
+extern double BASE;
+ENDVERBATIM
+INITIAL { r = base() }
+FUNCTION base() {
+VERBATIM
+    _lbase = BASE;
+ENDVERBATIM
+}
+"""
+
+RIVAL_LIB = """\
+NEURON { SUFFIX nothing }
+FUNCTION twice(x) { twice = 3 * x }
+"""
+
 PACKAGES = {
     "coexist_helper_a": {"mods/Helped__0.mod": HELPED % 1, "mods/User__0.mod": USER},
     "coexist_helper_b": {"mods/Helped__0.mod": HELPED % 2},
     "coexist_ion_a": {"mods/Xca__0.mod": XCA % 2},
     "coexist_ion_b": {"mods/Xca__0.mod": XCA % 0},
     "coexist_leak": {"mods/Leak__0.mod": bl.tiny_mod("Leak")},
+    "coexist_lib": {"mods/Lib.mod": LIB, "mods/UsesBase__0.mod": USES_BASE},
+    "coexist_lib_rival": {"mods/Twice.mod": RIVAL_LIB},
     "coexist_needsext": {"mods/NeedsExt__0.mod": NEEDS_EXT,
                          "mods/Fine__0.mod": bl.tiny_mod("Fine")},
 }
@@ -103,9 +148,9 @@ def full(pkg, asset):
 
 GOOD = [full("coexist_helper_a", "Helped"), full("coexist_helper_a", "User"),
         full("coexist_helper_b", "Helped"), full("coexist_ion_a", "Xca"),
-        full("coexist_leak", "Leak"), full("coexist_needsext", "Fine")]
-NEEDS = full("coexist_needsext", "NeedsExt")
-LOSER = full("coexist_ion_b", "Xca")
+        full("coexist_leak", "Leak"), full("coexist_lib", "UsesBase"),
+        full("coexist_needsext", "Fine")]
+LIBRARY = full("coexist_lib", "Lib")  # registers no mechanism
 
 
 @pytest.fixture(scope="module")
@@ -129,8 +174,8 @@ def res(d):
 
 def test_one_library_holds_every_good_mod(res):
     assert res["status"] == "ready" and res["last_build"]["ok"], res
-    assert sorted(res["names"]) == sorted(GOOD)
-    assert res["failed"] == 2
+    assert sorted(res["names"]) == sorted(GOOD + [LIBRARY])
+    assert res["failed"] == 3
     r = bl.use_all(res["path"])
     assert sorted(r["added"]) == sorted(GOOD)
     assert set(r["used"].values()) == {"ok"}, r["used"]
@@ -146,6 +191,30 @@ def test_each_package_sees_its_own_helper(res):
         result({n: getattr(soma(0.5), "r_" + n) for n in ARGS["names"]})
         """, lib=res["path"], names=GOOD[:3])
     assert got == {GOOD[0]: 2.0, GOOD[1]: 11.0, GOOD[2]: 3.0}
+
+
+def test_library_mods_keep_their_names(d, res):
+    got = bl.neuron("""
+        load(ARGS["lib"])
+        soma = h.Section(name="soma")
+        soma.insert(ARGS["uses"])
+        h.finitialize(-65)
+        r = getattr(soma(0.5), "r_" + ARGS["uses"])
+        h.bump_from_c()
+        result({"twice": h.twice(2), "r": r, "BASE": h.BASE})
+        """, lib=res["path"], uses=full("coexist_lib", "UsesBase"))
+    assert got == {"twice": 4.0, "r": 5.0, "BASE": 6.0}
+    # Listed with its package, not an asset.
+    show = bl.ctl(d, "show-package", "coexist_lib")
+    assert "Lib" in show.out and "library" in show.out, show
+    assert bl.ctl(d, "resolve", "Lib").rc == 1
+
+
+def test_a_hoc_name_defined_twice_leaves_out_the_later_package(d, res, site):
+    path = site / "coexist_lib_rival/mods/Twice.mod"
+    log = bl.ctl(d, "log", "coexist_lib_rival")
+    assert f"{path}: load: NEURON cannot load package coexist_lib_rival" in log.out, log
+    assert "already exists: twice" in log.out, log
 
 
 def test_only_registration_leaves_a_package(res):
@@ -189,6 +258,7 @@ def test_python_survives_and_explains(d, res, tmp_path):
             inserted, errors = [], {}
             for pkg, asset in [("coexist_helper_a", "Helped"), ("coexist_helper_b", "Helped"),
                                ("coexist_ion_a", "Xca"), ("coexist_leak", "Leak"),
+                               ("coexist_lib", "UsesBase"),
                                ("coexist_needsext", "Fine"), ("coexist_needsext", "NeedsExt"),
                                ("coexist_ion_b", "Xca")]:
                 try:
@@ -197,12 +267,14 @@ def test_python_survives_and_explains(d, res, tmp_path):
                 except glia.GliaError as e:
                     errors[pkg + "." + asset] = type(e).__name__ + ": " + str(e)
             h.finitialize(-65)
-            out(inserted=inserted, errors=errors)
+            out(inserted=inserted, errors=errors, twice=h.twice(2))
             """)
     finally:
         py.close()
     assert r["inserted"] == ["coexist_helper_a.Helped", "coexist_helper_b.Helped",
-                             "coexist_ion_a.Xca", "coexist_leak.Leak", "coexist_needsext.Fine"]
+                             "coexist_ion_a.Xca", "coexist_leak.Leak", "coexist_lib.UsesBase",
+                             "coexist_needsext.Fine"]
+    assert r["twice"] == 4.0
     errs = r["errors"]
     assert errs["coexist_needsext.NeedsExt"].startswith("CompileError:")
     assert "f_defined_nowhere" in errs["coexist_needsext.NeedsExt"]

@@ -507,6 +507,26 @@ static void test_crlf(void **state)
     modfile_info_free(&info);
 }
 
+/* SUFFIX nothing declares no mechanism: a library of global hoc names. */
+static void test_suffix_nothing_is_a_library(void **state)
+{
+    static const char src[] = "NEURON {\n SUFFIX nothing\n GLOBAL BASE\n THREADSAFE\n}\n"
+                              "PARAMETER { BASE = 5 }\nFUNCTION twice(x) { twice = 2 * x }\n";
+    struct modfile_info info;
+
+    (void)state;
+    parse_ok(src, &info);
+    assert_int_equal(info.kind, MODFILE_LIBRARY);
+    assert_string_equal(modfile_kind_name(info.kind), "library");
+    assert_string_equal(info.name, "nothing");
+    ASSERT_NAMES(info.globals, info.nglobals, "BASE");
+    modfile_info_free(&info);
+
+    parse_ok("NEURON { POINT_PROCESS nothing }\n", &info); /* only SUFFIX means none */
+    assert_int_equal(info.kind, MODFILE_POINT);
+    modfile_info_free(&info);
+}
+
 /* nocmodl also takes a lone CR as a line end (old Mac files). */
 static void test_lone_cr(void **state)
 {
@@ -1277,6 +1297,7 @@ int main(void)
         cmocka_unit_test(test_title_forms),
         cmocka_unit_test(test_skipped_blocks),
         cmocka_unit_test(test_kind_names_and_free),
+        cmocka_unit_test(test_suffix_nothing_is_a_library),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
