@@ -267,7 +267,9 @@ def test_python_survives_and_explains(d, res, tmp_path):
                 except glia.GliaError as e:
                     errors[pkg + "." + asset] = type(e).__name__ + ": " + str(e)
             h.finitialize(-65)
-            out(inserted=inserted, errors=errors, twice=h.twice(2))
+            lib = {m.asset_name: [m.is_point_process, m.is_artificial_cell]
+                   for m in glia.package("coexist_lib").mods}
+            out(inserted=inserted, errors=errors, twice=h.twice(2), lib=lib)
             """)
     finally:
         py.close()
@@ -275,6 +277,7 @@ def test_python_survives_and_explains(d, res, tmp_path):
                              "coexist_ion_a.Xca", "coexist_leak.Leak", "coexist_lib.UsesBase",
                              "coexist_needsext.Fine"]
     assert r["twice"] == 4.0
+    assert r["lib"] == {"Lib": [False, False], "UsesBase": [False, False]}
     errs = r["errors"]
     assert errs["coexist_needsext.NeedsExt"].startswith("CompileError:")
     assert "f_defined_nowhere" in errs["coexist_needsext.NeedsExt"]

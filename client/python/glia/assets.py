@@ -148,7 +148,8 @@ class Mod:
     @classmethod
     def _from_gliad(cls, m):
         mod = cls(m.get("file"), m["asset"], variant=m["variant"],
-                  is_point_process=m["kind"] != "density",
+                  # "library" (SUFFIX nothing) is neither: it has no mechanism.
+                  is_point_process=m["kind"] in ("point", "artificial"),
                   is_artificial_cell=m["kind"] == "artificial",
                   builtin=m.get("pkg") == "NEURON")
         mod._full = m["full"]
