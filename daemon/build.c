@@ -164,6 +164,7 @@ void build_destroy(struct build *b)
         diag_free(&it->diag);
     }
     free(b->items);
+    build_symbols_unwait(b);
     build_link_free(b->link);
     free(b->pkg_keys);
     for (size_t i = 0; i < b->npkgs; i++)
@@ -366,6 +367,7 @@ static void phase_link(struct build *b)
         build_finish(b);
         return;
     }
+    b->link_t0 = now_ms();
     build_link_start(b);
 }
 
@@ -382,6 +384,7 @@ static struct build_report *make_report(struct build *b)
     r->cached = b->cached;
     r->failed = b->failed;
     r->ms = now_ms() - b->t0;
+    r->link_ms = b->link_t0 ? now_ms() - b->link_t0 : 0;
     r->error = xstrdup(b->error);
     strmap_init(&r->by_full);
     r->failures = xcalloc(b->n + 1, sizeof(*r->failures));
@@ -431,9 +434,10 @@ void build_finish(struct build *b)
         log_error("[%s] build %llu failed: %s", e->name, (unsigned long long)b->id, b->error);
     else
         log_info("[%s] build %llu: %zu mechanisms (%zu compiled, %zu cached, %zu failed) in "
-                 "%.0f ms: %s generation %lld",
+                 "%.0f ms (link and load check %.0f ms): %s generation %lld",
                  e->name, (unsigned long long)b->id, b->n - b->failed, b->compiled, b->cached,
-                 b->failed, r->ms, fresh ? "new" : "unchanged", (long long)b->generation);
+                 b->failed, r->ms, r->link_ms, fresh ? "new" : "unchanged",
+                 (long long)b->generation);
     build_report_free(e->report);
     e->report = r;
     e->builds++;

@@ -52,6 +52,7 @@ struct build_report {
     int unchanged; /* the same set as the current generation */
     size_t total, compiled, cached, failed;
     double ms;
+    double link_ms; /* of ms, linking packages and library and loading it (0: none) */
     char *error; /* why no library came out (link failure...), or NULL */
     struct build_failure *failures;
     size_t nfailures;
@@ -71,8 +72,11 @@ const struct build_failure *build_failure_of(const struct env *e, const char *fu
 /* Reads env's newest generation (and its failures) from SQLite at startup. */
 void build_load_generation(struct env *e);
 
-/* NEURON's exported symbols, as the first link read them (struct gliad's). */
+/* Starts reading what NEURON's libraries define (g->neuron_symbols), which
+ * every link checks the packages' objects against. Once per gliad, once
+ * the toolchain is detected. */
 struct build_symbols;
+void build_symbols_load(struct gliad *g);
 void build_symbols_free(struct build_symbols *s);
 
 void generation_free(struct generation *g);

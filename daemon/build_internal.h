@@ -43,6 +43,7 @@ struct build {
     atomic_int stale; /* cancelled: finish the step in flight, then go away */
     enum build_phase phase;
     double t0;
+    double link_t0; /* the link phase started linking (0: it had nothing to link) */
 
     struct index_pkg **pkgs; /* references, so the items' mods stay */
     size_t npkgs;
@@ -99,5 +100,12 @@ int build_cmp_key(const void *a, const void *b); /* qsort of char * keys */
  * build_publish or build_finish. */
 void build_link_start(struct build *b);
 void build_link_free(struct build_link *lk);
+
+/* build_symbols.c: NEURON's symbols, for the link. */
+int build_symbols_usable(const struct build_symbols *s); /* read, and complete */
+int build_symbols_defined(const struct build_symbols *s, const char *name);
+/* Calls resume(b) once they are read (now, if they are). */
+void build_symbols_wait(struct build *b, void (*resume)(struct build *));
+void build_symbols_unwait(struct build *b); /* b goes away */
 
 #endif

@@ -20,7 +20,7 @@
  *     stays), left out with NEURON's words, and the rest linked again.
  *
  * Steps, each a child process whose callback starts the next:
- *   symbols   ldd + nm of libnrniv, once per gliad
+ *   symbols   what NEURON defines (build_symbols.c), read once per gliad
  *   packages  per package: cc -r, nm -u, objcopy -G; cached by the package's
  *             object keys, so an unchanged package is never relinked
  *   library   cc -shared, then nrniv loads it; on refusal, bisect
@@ -42,22 +42,11 @@
 
 #define LOAD_OK_TAG "glia-load-ok"
 
-/* What NEURON's libraries define: the names a package object may leave
- * undefined. Owned by struct gliad; filled by the first build that links. */
-struct build_symbols {
-    struct strmap set; /* name -> (void *)1; keys in names */
-    char **names;
-    size_t n, cap;
-    int usable; /* 0: ldd or nm failed; the load check alone guards */
-};
-
 typedef void (*try_done_fn)(struct build *b, int ok, const char *words);
 
 /* The link phase's state, owned by the build. */
 struct build_link {
     char *nrniv;
-    struct build_symbols *syms; /* being read, not yet the daemon's */
-    char *ldd_paths_lib;        /* libnrniv.so */
     size_t pkg;                 /* the package being linked */
     char *pkg_tmp;              /* its relocatable object, before objcopy */
     char *pkg_key_path;         /* where it goes in the cache */
@@ -81,22 +70,11 @@ struct build_link {
 static void link_packages(struct build *b);
 static void link_library(struct build *b);
 
-void build_symbols_free(struct build_symbols *s)
-{
-    if (!s)
-        return;
-    strmap_free(&s->set);
-    strv_free(s->names, s->n);
-    free(s);
-}
-
 void build_link_free(struct build_link *lk)
 {
     if (!lk)
         return;
-    build_symbols_free(lk->syms);
     free(lk->nrniv);
-    free(lk->ldd_paths_lib);
     free(lk->pkg_tmp);
     free(lk->pkg_key_path);
     strv_free(lk->pkg_objs, lk->npkgs);
@@ -143,92 +121,6 @@ static char *tool_words(const char *tool, const struct proc_result *r)
     return diag_clip(xprintf("%s%s: %s%s", tool, r->timed_out ? " (timed out)" : "", r->err,
                              r->out),
                      DIAG_DETAIL_MAX);
-}
-
-/* ---- NEURON's symbols ---- */
-
-static void add_defined(void *ud, const char *file, const char *name, char type)
-{
-    struct build_symbols *s = ud;
-    (void)file;
-    if (type == 'U' || type == 'w' || type == 'v' || strmap_get(&s->set, name))
-        return;
-    s->names = xgrow(s->names, &s->cap, s->n + 1, sizeof(*s->names));
-    s->names[s->n] = xstrdup(name);
-    strmap_put(&s->set, s->names[s->n++], (void *)1);
-}
-
-static void symbols_ready(struct build *b)
-{
-    struct build_link *lk = b->link;
-    if (!b->g->neuron_symbols) { /* another build may have read them meanwhile */
-        b->g->neuron_symbols = lk->syms;
-        lk->syms = NULL;
-        if (b->g->neuron_symbols->usable)
-            log_info("NEURON's libraries define %zu symbols; package objects are checked "
-                     "against them", b->g->neuron_symbols->n);
-    }
-    link_packages(b);
-}
-
-static void symbols_unusable(struct build *b, const char *why)
-{
-    log_warn("cannot list the symbols NEURON's libraries define (%s): mods needing a "
-             "function nobody defines are only caught when the library is loaded", why);
-    b->link->syms->usable = 0;
-    symbols_ready(b);
-}
-
-/* The step of reading the symbols ended: 1 if it goes on. */
-static int symbols_step_ok(struct build *b, const struct proc_result *r, const char *tool)
-{
-    if (!resumed(b))
-        return 0;
-    if (!failed(r))
-        return 1;
-    char *w = tool_words(tool, r);
-    symbols_unusable(b, w);
-    free(w);
-    return 0;
-}
-
-static void nm_lib_done(void *ud, struct proc_result *r)
-{
-    struct build *b = ud;
-    if (!symbols_step_ok(b, r, "nm"))
-        return;
-    symtab_each(r->out, add_defined, b->link->syms);
-    b->link->syms->usable = 1;
-    symbols_ready(b);
-}
-
-static void ldd_done(void *ud, struct proc_result *r)
-{
-    struct build *b = ud;
-    if (!symbols_step_ok(b, r, "ldd"))
-        return;
-    size_t n;
-    char **paths = symtab_ldd_paths(r->out, &n);
-    char **argv = xcalloc(n + 8, sizeof(*argv));
-    size_t k = 0;
-    argv[k++] = "nm", argv[k++] = "-A", argv[k++] = "-P", argv[k++] = "-D";
-    argv[k++] = "--defined-only";
-    argv[k++] = b->link->ldd_paths_lib;
-    for (size_t i = 0; i < n; i++)
-        argv[k++] = paths[i];
-    run(b, argv, nm_lib_done, 256u << 20);
-    free(argv);
-    strv_free(paths, n);
-}
-
-static void read_symbols(struct build *b)
-{
-    struct build_link *lk = b->link;
-    lk->syms = xcalloc(1, sizeof(*lk->syms));
-    strmap_init(&lk->syms->set);
-    lk->ldd_paths_lib = xprintf("%s/libnrniv.so", b->g->tc.lib_dir);
-    char *argv[] = {"ldd", lk->ldd_paths_lib, NULL};
-    run(b, argv, ldd_done, 0);
 }
 
 /* ---- One package ---- */
@@ -327,9 +219,8 @@ struct undefined_scan {
 static void find_missing(void *ud, const char *file, const char *name, char type)
 {
     struct undefined_scan *u = ud;
-    const struct build_symbols *s = u->b->g->neuron_symbols;
     if (type != 'U' || strcmp(file, u->pkg_obj) != 0 || symtab_linker_provided(name) ||
-        strmap_get(&s->set, name) || strmap_get(&u->missing, name))
+        build_symbols_defined(u->b->g->neuron_symbols, name) || strmap_get(&u->missing, name))
         return;
     u->names = xgrow(u->names, &u->cap, u->n + 1, sizeof(*u->names));
     u->names[u->n] = xstrdup(name);
@@ -414,7 +305,7 @@ static void relocatable_done(void *ud, struct proc_result *r)
         build_finish(b);
         return;
     }
-    if (b->g->neuron_symbols->usable)
+    if (build_symbols_usable(b->g->neuron_symbols))
         run_nm_pkg(b);
     else
         run_objcopy(b);
@@ -720,8 +611,5 @@ void build_link_start(struct build *b)
         build_finish(b);
         return;
     }
-    if (b->g->neuron_symbols)
-        link_packages(b);
-    else
-        read_symbols(b);
+    build_symbols_wait(b, link_packages);
 }

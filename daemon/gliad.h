@@ -54,8 +54,8 @@ struct gliad {
 
     struct toolchain tc;
     struct compiler compiler;
-    /* What NEURON's libraries define, read by the first build that links
-     * (see build_link.c); NULL until then. */
+    /* What NEURON's libraries define, read in the background from startup
+     * on (see build_symbols.c). */
     struct build_symbols *neuron_symbols;
     uint64_t next_build_id;
     int gc_running, gc_wanted;

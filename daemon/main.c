@@ -288,6 +288,7 @@ int main(int argc, char **argv)
     proc_set_helper(helper);
     free(helper);
     toolchain_detect(&g->cfg.neuron, &g->tc);
+    build_symbols_load(g);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     gliad_make_collection(g);
     gliad_add_envs(g);

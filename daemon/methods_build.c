@@ -35,7 +35,7 @@ static void pack_report(msgpack_packer *pk, const struct build_report *r)
         msgpack_pack_nil(pk);
         return;
     }
-    msgpack_pack_map(pk, 9);
+    msgpack_pack_map(pk, 10);
     proto_pack_kint(pk, "build", (int64_t)r->id);
     proto_pack_kbool(pk, "ok", r->ok);
     proto_pack_kbool(pk, "unchanged", r->unchanged);
@@ -44,6 +44,7 @@ static void pack_report(msgpack_packer *pk, const struct build_report *r)
     proto_pack_kint(pk, "cached", (int64_t)r->cached);
     proto_pack_kint(pk, "failed", (int64_t)r->failed);
     proto_pack_kdouble(pk, "ms", r->ms);
+    proto_pack_kdouble(pk, "link_ms", r->link_ms);
     proto_pack_kstr(pk, "error", r->error);
 }
 
