@@ -489,6 +489,17 @@ void build_cancel(struct env *e, const char *why)
         build_destroy(b); /* withdraws what it had queued */
 }
 
+const char *build_failure_stage(const struct build_failure *f)
+{
+    static const char *const later[] = {"link", "load"};
+    size_t n = strlen(f->path);
+    for (size_t i = 0; i < 2; i++)
+        if (strncmp(f->summary, f->path, n) == 0 && strncmp(f->summary + n, ": ", 2) == 0 &&
+            strncmp(f->summary + n + 2, later[i], 4) == 0 && f->summary[n + 6] == ':')
+            return later[i];
+    return "compile";
+}
+
 const struct build_failure *build_failure_of(const struct env *e, const char *full)
 {
     return e->report ? strmap_get(&e->report->by_full, full) : NULL;

@@ -66,6 +66,11 @@ void build_start(struct env *e, int force);
  * <why>"). */
 void build_cancel(struct env *e, const char *why);
 
+/* Where a failed mod was left out: "compile" (nocmodl, cc, or before),
+ * "link" (it needs a symbol nothing defines) or "load" (NEURON refused its
+ * package). Read from the summary, which is all a restart keeps. */
+const char *build_failure_stage(const struct build_failure *f);
+
 /* The failure of `full` in env's last build, or NULL. */
 const struct build_failure *build_failure_of(const struct env *e, const char *full);
 

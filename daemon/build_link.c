@@ -52,6 +52,7 @@ struct build_link {
     char *pkg_key_path;         /* where it goes in the cache */
     char **pkg_objs;            /* per package: its isolated object, or NULL */
     size_t npkgs;
+    struct undefined_scan *scan; /* what the package needs that nothing defines */
 
     /* One try: link a set of packages and load it. */
     unsigned char *chosen; /* per package */
@@ -67,13 +68,16 @@ struct build_link {
     char *hi_words;
 };
 
+struct undefined_scan;
 static void link_packages(struct build *b);
 static void link_library(struct build *b);
+static void scan_free(struct undefined_scan *u);
 
 void build_link_free(struct build_link *lk)
 {
     if (!lk)
         return;
+    scan_free(lk->scan);
     free(lk->nrniv);
     free(lk->pkg_tmp);
     free(lk->pkg_key_path);
@@ -251,6 +255,19 @@ static void blame(void *ud, const char *file, const char *name, char type)
     }
 }
 
+static void run_nm(struct build *b, int with_objects);
+
+static void scan_free(struct undefined_scan *u)
+{
+    if (!u)
+        return;
+    strmap_free(&u->missing);
+    strv_free(u->names, u->n);
+    free(u);
+}
+
+/* nm of the package object found what it needs; with the objects too, who
+ * needs it. Most packages need nothing NEURON lacks: one short nm. */
 static void nm_pkg_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
@@ -264,20 +281,31 @@ static void nm_pkg_done(void *ud, struct proc_result *r)
         build_finish(b);
         return;
     }
-    struct undefined_scan u = {.b = b, .pkg_obj = lk->pkg_tmp};
-    strmap_init(&u.missing);
-    symtab_each(r->out, find_missing, &u);
-    if (u.n)
-        symtab_each(r->out, blame, &u);
-    strmap_free(&u.missing);
-    strv_free(u.names, u.n);
-    if (u.left_out)
+    struct undefined_scan *u = lk->scan;
+    if (!u) {
+        u = xcalloc(1, sizeof(*u));
+        u->b = b;
+        u->pkg_obj = lk->pkg_tmp;
+        strmap_init(&u->missing);
+        symtab_each(r->out, find_missing, u);
+        if (u->n) {
+            lk->scan = u;
+            run_nm(b, 1);
+            return;
+        }
+    } else {
+        symtab_each(r->out, blame, u);
+        lk->scan = NULL;
+    }
+    size_t left_out = u->left_out;
+    scan_free(u);
+    if (left_out)
         link_packages(b); /* the same package again, without them */
     else
         run_objcopy(b);
 }
 
-static void run_nm_pkg(struct build *b)
+static void run_nm(struct build *b, int with_objects)
 {
     struct build_link *lk = b->link;
     char **argv = xcalloc(b->n + 8, sizeof(*argv));
@@ -285,7 +313,7 @@ static void run_nm_pkg(struct build *b)
     size_t n = 0, no = 0;
     argv[n++] = "nm", argv[n++] = "-A", argv[n++] = "-P", argv[n++] = "-u";
     argv[n++] = lk->pkg_tmp;
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; with_objects && i < b->n; i++)
         if (in_pkg(b, &b->items[i], lk->pkg))
             argv[n++] = owned[no++] = cache_object_path(b->cache_dir, b->items[i].key);
     run(b, argv, nm_pkg_done, 64u << 20);
@@ -306,7 +334,7 @@ static void relocatable_done(void *ud, struct proc_result *r)
         return;
     }
     if (build_symbols_usable(b->g->neuron_symbols))
-        run_nm_pkg(b);
+        run_nm(b, 0);
     else
         run_objcopy(b);
 }
@@ -392,7 +420,9 @@ static void load_check(struct build *b)
 {
     struct build_link *lk = b->link;
     char *hoc = xprintf("if (nrn_load_dll(\"%s\")) print \"" LOAD_OK_TAG "\"", lk->try_lib);
-    char *argv[] = {lk->nrniv, "-nobanner", "-nogui", "-c", hoc, "-c", "quit()", NULL};
+    /* Without Python nrniv starts in a tenth of the time; mechanisms need none. */
+    char *argv[] = {lk->nrniv, "-nopython", "-nobanner", "-nogui", "-c", hoc, "-c", "quit()",
+                    NULL};
     run(b, argv, load_done, 0);
     free(hoc);
 }

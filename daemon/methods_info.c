@@ -35,10 +35,19 @@ static size_t problem_count(const struct index *idx)
     return n;
 }
 
+/* Mods of the last build left out at `stage` (see build_failure_stage). */
+static int64_t left_out(const struct env *e, const char *stage)
+{
+    int64_t n = 0;
+    for (size_t i = 0; e->report && i < e->report->nfailures; i++)
+        n += strcmp(build_failure_stage(&e->report->failures[i]), stage) == 0;
+    return n;
+}
+
 static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
 {
     const struct index *idx = e->index;
-    msgpack_pack_map(pk, 21);
+    msgpack_pack_map(pk, 23);
     proto_pack_kstr(pk, "name", e->name);
     proto_pack_key(pk, "joined_by");
     msgpack_pack_array(pk, e->naliases);
@@ -55,6 +64,8 @@ static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
     proto_pack_kbool(pk, "building", e->build != NULL || e->build_wanted);
     proto_pack_kint(pk, "generation", e->gen ? e->gen->number : 0);
     proto_pack_kint(pk, "built_failed", e->report ? (int64_t)e->report->failed : 0);
+    proto_pack_kint(pk, "left_out_link", left_out(e, "link"));
+    proto_pack_kint(pk, "left_out_load", left_out(e, "load"));
     proto_pack_key(pk, "site_packages");
     msgpack_pack_array(pk, e->nsite);
     for (size_t i = 0; i < e->nsite; i++)

@@ -3,6 +3,23 @@
  */
 #include "gliactl.h"
 
+/* One line: the generation, and whether it holds every mod, else how many
+ * are left out at which step. */
+static void print_library(const msgpack_object *e)
+{
+    printf("  library: generation %lld (%s backend)%s, ", obj_int(e, "generation"),
+           obj_str(e, "backend", "?"), obj_bool(e, "building") ? ", building" : "");
+    long long failed = obj_int(e, "built_failed"), link = obj_int(e, "left_out_link"),
+              load = obj_int(e, "left_out_load");
+    if (failed == 0) {
+        printf("complete\n");
+        return;
+    }
+    printf("incomplete: %lld mod%s left out (%lld failed to build, %lld call a function "
+           "nothing defines, %lld refused by NEURON at load); gliactl log says why\n",
+           failed, failed == 1 ? "" : "s", failed - link - load, link, load);
+}
+
 static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 {
     (void)ctl;
@@ -32,9 +49,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
             printf("  problems: see gliactl --env %s packages, and gliactl --env %s "
                    "show-package NAME for a package's own\n",
                    obj_str(e, "name", "?"), obj_str(e, "name", "?"));
-        printf("  library: generation %lld (%s backend)%s, %lld mods failed to build\n",
-               obj_int(e, "generation"), obj_str(e, "backend", "?"),
-               obj_bool(e, "building") ? ", building" : "", obj_int(e, "built_failed"));
+        print_library(e);
         printf("  watching %lld dirs: %lld events, %lld scans, %lld builds\n",
                obj_int(e, "watched_dirs"), obj_int(e, "events"), obj_int(e, "scans"),
                obj_int(e, "builds"));

@@ -181,6 +181,12 @@ def test_one_library_holds_every_good_mod(res):
     assert set(r["used"].values()) == {"ok"}, r["used"]
 
 
+def test_status_says_the_library_is_incomplete_and_why(d, res):
+    assert "library: generation 1 (direct backend), incomplete: 3 mods left out (0 failed to " \
+        "build, 1 call a function nothing defines, 2 refused by NEURON at load); gliactl " \
+        "log says why" in bl.ctl(d, "status").out
+
+
 def test_each_package_sees_its_own_helper(res):
     got = bl.neuron("""
         load(ARGS["lib"])
