@@ -100,8 +100,8 @@ def gliad_round(tmp, site, mods_dir, edit_file):
         procs = rpc.call("status")["compiler_processes"] - before
         assert none["compiled"] == 0 and none["unchanged"], none
         return {
-            "cold": (cold["ms"], cold_wall, cold["compiled"], cold["link_ms"]),
-            "one": (one["ms"], one_wall, one["link_ms"]),
+            "cold": (cold["ms"], cold_wall, cold["compiled"], cold.get("link_ms", 0)),
+            "one": (one["ms"], one_wall, one.get("link_ms", 0)),
             "none": (none["ms"], none_wall, procs),
         }
     finally:

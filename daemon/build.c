@@ -166,6 +166,7 @@ void build_destroy(struct build *b)
     free(b->items);
     build_symbols_unwait(b);
     build_link_free(b->link);
+    build_load_free(b->load);
     free(b->pkg_keys);
     for (size_t i = 0; i < b->npkgs; i++)
         index_pkg_unref(b->pkgs[i]);

@@ -11,6 +11,7 @@
 
 #include "build.h"
 #include "index.h"
+#include "proc.h"
 
 enum item_state {
     ITEM_PENDING,   /* must be compiled */
@@ -67,6 +68,7 @@ struct build {
     char *lib_path;
 
     struct build_link *link; /* the direct backend's link phase */
+    struct build_load *load; /* its last step: link the library, load it */
     cache_key *pkg_keys;      /* per package: its isolated object's key, or "" */
 
     int busy; /* a worker step or the linker is in flight */
@@ -100,6 +102,23 @@ int build_cmp_key(const void *a, const void *b); /* qsort of char * keys */
  * build_publish or build_finish. */
 void build_link_start(struct build *b);
 void build_link_free(struct build_link *lk);
+
+/* build_link.c, for its steps here and in build_load.c. */
+/* Runs argv in the link dir; done(b, ...) follows unless it cannot start,
+ * in which case the build ends with the reason (and -1 is returned). */
+int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output);
+int build_resumed(struct build *b); /* in a step's callback: 0 if the build went away */
+int build_proc_failed(const struct proc_result *r);
+char *build_tool_words(const char *tool, const struct proc_result *r); /* malloc'd */
+int build_in_pkg(const struct build *b, const struct build_item *it, size_t p); /* linked */
+void build_leave_out(struct build_item *it, const char *stage, const char *msg,
+                     const char *detail);
+
+/* build_load.c: links the packages whose objects are given (NULL: none)
+ * into the library, loads it in nrniv, and leaves out what NEURON refuses;
+ * ends in build_publish or build_finish. */
+void build_load_start(struct build *b, char *const *pkg_objs);
+void build_load_free(struct build_load *ld);
 
 /* build_symbols.c: NEURON's symbols, for the link. */
 int build_symbols_usable(const struct build_symbols *s); /* read, and complete */

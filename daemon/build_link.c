@@ -13,17 +13,14 @@
  *   - what a package object still needs must be defined by NEURON (libnrniv
  *     and the libraries it loads): a mod needing anything else is left out,
  *     named with the symbol, and its package linked again without it;
- *   - the library is then loaded by nrniv in a child process, which
- *     registers every mechanism. If NEURON refuses (two valences for one
- *     ion, ...), the package responsible is found by bisection over the
- *     packages in the index's order (so the one whose name sorts first
- *     stays), left out with NEURON's words, and the rest linked again.
+ *   - the library is then loaded by nrniv in a child process before it is
+ *     published (build_load.c).
  *
  * Steps, each a child process whose callback starts the next:
  *   symbols   what NEURON defines (build_symbols.c), read once per gliad
  *   packages  per package: cc -r, nm -u, objcopy -G; cached by the package's
  *             object keys, so an unchanged package is never relinked
- *   library   cc -shared, then nrniv loads it; on refusal, bisect
+ *   library   cc -shared, then nrniv loads it (build_load.c)
  */
 #include "build_internal.h"
 #include "env.h"
@@ -40,13 +37,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define LOAD_OK_TAG "glia-load-ok"
-
-typedef void (*try_done_fn)(struct build *b, int ok, const char *words);
-
 /* The link phase's state, owned by the build. */
 struct build_link {
-    char *nrniv;
     size_t pkg;                 /* the package being linked */
     char *pkg_tmp;              /* its relocatable object, before objcopy */
     char *pkg_key_path;         /* where it goes in the cache */
@@ -54,18 +46,6 @@ struct build_link {
     size_t npkgs;
     struct undefined_scan *scan; /* what the package needs that nothing defines */
 
-    /* One try: link a set of packages and load it. */
-    unsigned char *chosen; /* per package */
-    unsigned tries;
-    char *try_lib;
-    try_done_fn try_done;
-
-    /* Bisection: accepted packages are known to load together; pending
-     * ones are not tried yet; hi packages of pending (after accepted) is
-     * the shortest prefix known to fail, with NEURON's words. */
-    unsigned char *accepted;
-    size_t *pending, npending, lo, hi;
-    char *hi_words;
 };
 
 struct undefined_scan;
@@ -78,21 +58,15 @@ void build_link_free(struct build_link *lk)
     if (!lk)
         return;
     scan_free(lk->scan);
-    free(lk->nrniv);
     free(lk->pkg_tmp);
     free(lk->pkg_key_path);
     strv_free(lk->pkg_objs, lk->npkgs);
-    free(lk->chosen);
-    free(lk->try_lib);
-    free(lk->accepted);
-    free(lk->pending);
-    free(lk->hi_words);
     free(lk);
 }
 
 /* Runs argv for the build; done is called unless it could not start,
  * in which case the build ends with the reason. */
-static int run(struct build *b, char **argv, proc_done_fn done, size_t max_output)
+int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output)
 {
     const struct toolchain *tc = &b->g->tc;
     struct proc_opts o = {.cwd = b->link_dir, .timeout_ms = tc->timeout_ms, .nice = 10,
@@ -108,19 +82,19 @@ static int run(struct build *b, char **argv, proc_done_fn done, size_t max_outpu
 }
 
 /* The step's process is over: 1 if the build goes on. */
-static int resumed(struct build *b)
+int build_resumed(struct build *b)
 {
     b->proc = NULL;
     b->busy = 0;
     return !build_gone(b);
 }
 
-static int failed(const struct proc_result *r)
+int build_proc_failed(const struct proc_result *r)
 {
     return r->exit_status != 0 || r->term_signal || r->timed_out;
 }
 
-static char *tool_words(const char *tool, const struct proc_result *r)
+char *build_tool_words(const char *tool, const struct proc_result *r)
 {
     return diag_clip(xprintf("%s%s: %s%s", tool, r->timed_out ? " (timed out)" : "", r->err,
                              r->out),
@@ -129,13 +103,13 @@ static char *tool_words(const char *tool, const struct proc_result *r)
 
 /* ---- One package ---- */
 
-static int in_pkg(const struct build *b, const struct build_item *it, size_t p)
+int build_in_pkg(const struct build *b, const struct build_item *it, size_t p)
 {
     return it->mod->pkg == b->pkgs[p] && build_item_linked(it);
 }
 
-static void leave_out(struct build_item *it, const char *stage, const char *msg,
-                      const char *detail)
+void build_leave_out(struct build_item *it, const char *stage, const char *msg,
+                     const char *detail)
 {
     diag_free(&it->diag);
     diag_plain(&it->diag, it->mod->path, stage, msg, detail);
@@ -150,7 +124,7 @@ static size_t pkg_key(struct build *b, size_t p, cache_key out)
     char **keys = xcalloc(b->n + 1, sizeof(*keys));
     size_t n = 0;
     for (size_t i = 0; i < b->n; i++)
-        if (in_pkg(b, &b->items[i], p))
+        if (build_in_pkg(b, &b->items[i], p))
             keys[n++] = b->items[i].key;
     qsort(keys, n, sizeof(*keys), build_cmp_key);
     cache_library_key(b->toolchain_id, "package, registration functions global", keys, n, out);
@@ -167,13 +141,13 @@ static void next_package(struct build *b)
 static void objcopy_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
-    if (!resumed(b))
+    if (!build_resumed(b))
         return;
     struct build_link *lk = b->link;
     char *out = xprintf("%s.o", lk->pkg_tmp);
     char *dir = xstrndup(lk->pkg_key_path, strrchr(lk->pkg_key_path, '/') - lk->pkg_key_path);
-    if (failed(r)) {
-        char *w = tool_words("objcopy", r);
+    if (build_proc_failed(r)) {
+        char *w = build_tool_words("objcopy", r);
         b->error = xprintf("cannot isolate the symbols of package %s: %s", b->pkgs[lk->pkg]->name,
                            w);
         free(w);
@@ -200,13 +174,13 @@ static void run_objcopy(struct build *b)
     size_t n = 0, no = 0;
     argv[n++] = "objcopy";
     for (size_t i = 0; i < b->n; i++)
-        if (in_pkg(b, &b->items[i], p)) {
+        if (build_in_pkg(b, &b->items[i], p)) {
             argv[n++] = "-G";
             argv[n++] = owned[no++] = xprintf("_%s_reg", b->items[i].mod->full);
         }
     argv[n++] = lk->pkg_tmp;
     argv[n++] = owned[no++] = xprintf("%s.o", lk->pkg_tmp);
-    run(b, argv, objcopy_done, 0);
+    build_run(b, argv, objcopy_done, 0);
     strv_free(owned, no);
     free(argv);
 }
@@ -240,14 +214,14 @@ static void blame(void *ud, const char *file, const char *name, char type)
         return;
     for (size_t i = 0; i < b->n; i++) {
         struct build_item *it = &b->items[i];
-        if (!in_pkg(b, it, b->link->pkg))
+        if (!build_in_pkg(b, it, b->link->pkg))
             continue;
         char *obj = cache_object_path(b->cache_dir, it->key);
         if (strcmp(obj, file) == 0) {
             char *msg = xprintf("calls %s, which no mod of package %s and no NEURON library "
                                 "defines",
                                 name, it->mod->pkgname);
-            leave_out(it, "link", msg, NULL);
+            build_leave_out(it, "link", msg, NULL);
             u->left_out++;
             free(msg);
         }
@@ -271,11 +245,11 @@ static void scan_free(struct undefined_scan *u)
 static void nm_pkg_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
-    if (!resumed(b))
+    if (!build_resumed(b))
         return;
     struct build_link *lk = b->link;
-    if (failed(r)) {
-        char *w = tool_words("nm", r);
+    if (build_proc_failed(r)) {
+        char *w = build_tool_words("nm", r);
         b->error = xprintf("cannot list what package %s needs: %s", b->pkgs[lk->pkg]->name, w);
         free(w);
         build_finish(b);
@@ -314,9 +288,9 @@ static void run_nm(struct build *b, int with_objects)
     argv[n++] = "nm", argv[n++] = "-A", argv[n++] = "-P", argv[n++] = "-u";
     argv[n++] = lk->pkg_tmp;
     for (size_t i = 0; with_objects && i < b->n; i++)
-        if (in_pkg(b, &b->items[i], lk->pkg))
+        if (build_in_pkg(b, &b->items[i], lk->pkg))
             argv[n++] = owned[no++] = cache_object_path(b->cache_dir, b->items[i].key);
-    run(b, argv, nm_pkg_done, 64u << 20);
+    build_run(b, argv, nm_pkg_done, 64u << 20);
     strv_free(owned, no);
     free(argv);
 }
@@ -324,10 +298,10 @@ static void run_nm(struct build *b, int with_objects)
 static void relocatable_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
-    if (!resumed(b))
+    if (!build_resumed(b))
         return;
-    if (failed(r)) {
-        char *w = tool_words("cc -r", r);
+    if (build_proc_failed(r)) {
+        char *w = build_tool_words("cc -r", r);
         b->error = xprintf("linking package %s failed: %s", b->pkgs[b->link->pkg]->name, w);
         free(w);
         build_finish(b);
@@ -352,9 +326,9 @@ static void link_package(struct build *b, size_t p, size_t nobjs)
     argv[n++] = tc->cc, argv[n++] = "-r", argv[n++] = "-nostdlib", argv[n++] = "-o";
     argv[n++] = lk->pkg_tmp;
     for (size_t i = 0; i < b->n; i++)
-        if (in_pkg(b, &b->items[i], p))
+        if (build_in_pkg(b, &b->items[i], p))
             argv[n++] = owned[no++] = cache_object_path(b->cache_dir, b->items[i].key);
-    run(b, argv, relocatable_done, 0);
+    build_run(b, argv, relocatable_done, 0);
     strv_free(owned, no);
     free(argv);
 }
@@ -382,226 +356,6 @@ static void link_packages(struct build *b)
     link_library(b);
 }
 
-/* ---- The library: link a set of packages, load it ---- */
-
-static int write_mod_func(const struct build *b, const unsigned char *chosen, const char *path)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
-    fprintf(f, "/* Generated by gliad for %s. */\n", b->env_name);
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass)
-            fprintf(f, "void modl_reg(void);\nvoid modl_reg(void)\n{\n");
-        for (size_t p = 0; p < b->npkgs; p++)
-            for (size_t i = 0; chosen[p] && i < b->n; i++)
-                if (in_pkg(b, &b->items[i], p))
-                    fprintf(f, pass ? "    _%s_reg();\n" : "extern void _%s_reg(void);\n",
-                            b->items[i].mod->full);
-    }
-    fprintf(f, "}\n");
-    return fclose(f);
-}
-
-static void load_done(void *ud, struct proc_result *r)
-{
-    struct build *b = ud;
-    if (!resumed(b))
-        return;
-    int ok = !failed(r) && strstr(r->out, LOAD_OK_TAG) != NULL;
-    char *words = ok ? NULL : tool_words("NEURON", r);
-    b->link->try_done(b, ok, words);
-    free(words);
-}
-
-/* nrniv loads the library as a script would and registers every mechanism;
- * cwd is the link dir, where no x86_64/ of anyone's lurks. */
-static void load_check(struct build *b)
-{
-    struct build_link *lk = b->link;
-    char *hoc = xprintf("if (nrn_load_dll(\"%s\")) print \"" LOAD_OK_TAG "\"", lk->try_lib);
-    /* Without Python nrniv starts in a tenth of the time; mechanisms need none. */
-    char *argv[] = {lk->nrniv, "-nopython", "-nobanner", "-nogui", "-c", hoc, "-c", "quit()",
-                    NULL};
-    run(b, argv, load_done, 0);
-    free(hoc);
-}
-
-static void try_link_done(void *ud, struct proc_result *r)
-{
-    struct build *b = ud;
-    if (!resumed(b))
-        return;
-    if (failed(r)) {
-        char *w = tool_words("cc -shared", r);
-        b->error = xprintf("linking %s failed: %s", b->lib_path, w);
-        free(w);
-        build_finish(b);
-    } else if (!b->link->nrniv) {
-        b->link->try_done(b, 1, NULL);
-    } else {
-        load_check(b);
-    }
-}
-
-/* Links the chosen packages into link_dir/try-N.so; done says whether
- * NEURON loads it. */
-static void try_set(struct build *b, const unsigned char *chosen, try_done_fn done)
-{
-    struct build_link *lk = b->link;
-    const struct toolchain *tc = &b->g->tc;
-    memcpy(lk->chosen, chosen, b->npkgs);
-    lk->try_done = done;
-    lk->tries++;
-    char *src = xprintf("%s/mod_func-%u.c", b->link_dir, lk->tries);
-    free(lk->try_lib);
-    lk->try_lib = xprintf("%s/try-%u.so", b->link_dir, lk->tries);
-    if (write_mod_func(b, chosen, src) < 0) {
-        b->error = xprintf("cannot write %s: %s", src, strerror(errno));
-        free(src);
-        build_finish(b);
-        return;
-    }
-    char **argv = xcalloc(b->npkgs + tc->ncflags + 16, sizeof(*argv));
-    char **owned = xcalloc(8, sizeof(*owned));
-    size_t n = 0, no = 0;
-    argv[n++] = tc->cc;
-    for (size_t i = 0; i < tc->ncflags; i++)
-        argv[n++] = tc->cflags[i];
-    argv[n++] = "-shared", argv[n++] = "-o", argv[n++] = lk->try_lib, argv[n++] = src;
-    for (size_t p = 0; p < b->npkgs; p++)
-        if (chosen[p] && lk->pkg_objs[p])
-            argv[n++] = lk->pkg_objs[p];
-    argv[n++] = owned[no++] = xprintf("-L%s", tc->lib_dir);
-    argv[n++] = "-lnrniv";
-    argv[n++] = owned[no++] = xprintf("-Wl,-rpath,%s", tc->lib_dir);
-    run(b, argv, try_link_done, 0);
-    strv_free(owned, no);
-    free(argv);
-    free(src);
-}
-
-/* The try that loaded is the library. */
-static void publish_try(struct build *b)
-{
-    char *so = xprintf("%s/libglia.so", b->link_dir);
-    if (rename(b->link->try_lib, so) < 0) {
-        b->error = xprintf("cannot rename %s: %s", b->link->try_lib, strerror(errno));
-        build_finish(b);
-    } else {
-        build_compute_libkey(b);
-        build_publish(b);
-    }
-    free(so);
-}
-
-static void bisect_step(struct build *b);
-
-/* NEURON's words on one line, for a summary: their first few lines. */
-static char *one_line(const char *words)
-{
-    char *s = xstrndup(words ? words : "", 400);
-    for (char *c = s; *c; c++)
-        if (*c == '\n' || *c == '\t')
-            *c = ' ';
-    for (size_t n = strlen(s); n > 0 && s[n - 1] == ' ';)
-        s[--n] = '\0';
-    return s;
-}
-
-/* Every linked mod of package p goes, with NEURON's words. */
-static void leave_out_package(struct build *b, size_t p, const char *words)
-{
-    char *said = one_line(words);
-    char *msg = xprintf("NEURON cannot load package %s with the packages before it in name "
-                        "order (%s); it is left out of the library until one of them goes",
-                        b->pkgs[p]->name, said);
-    for (size_t i = 0; i < b->n; i++)
-        if (in_pkg(b, &b->items[i], p))
-            leave_out(&b->items[i], "load", msg, words);
-    free(msg);
-    free(said);
-}
-
-/* accepted + pending[0 .. k) */
-static void try_prefix(struct build *b, size_t k, try_done_fn done)
-{
-    struct build_link *lk = b->link;
-    unsigned char *set = xcalloc(b->npkgs + 1, 1);
-    memcpy(set, lk->accepted, b->npkgs);
-    for (size_t i = 0; i < k; i++)
-        set[lk->pending[i]] = 1;
-    try_set(b, set, done);
-    free(set);
-}
-
-static void rest_tried(struct build *b, int ok, const char *words);
-
-static void prefix_tried(struct build *b, int ok, const char *words)
-{
-    struct build_link *lk = b->link;
-    size_t mid = lk->lo + (lk->hi - lk->lo) / 2;
-    if (ok) {
-        lk->lo = mid + 1;
-    } else {
-        lk->hi = mid;
-        free(lk->hi_words);
-        lk->hi_words = xstrdup(words);
-    }
-    bisect_step(b);
-}
-
-/* The shortest failing prefix of pending is known once lo == hi: its last
- * package is the culprit; those before it load with the accepted ones. */
-static void bisect_step(struct build *b)
-{
-    struct build_link *lk = b->link;
-    if (lk->lo < lk->hi) {
-        try_prefix(b, lk->lo + (lk->hi - lk->lo) / 2, prefix_tried);
-        return;
-    }
-    size_t culprit = lk->pending[lk->hi - 1];
-    leave_out_package(b, culprit, lk->hi_words);
-    for (size_t i = 0; i + 1 < lk->hi; i++)
-        lk->accepted[lk->pending[i]] = 1;
-    memmove(lk->pending, lk->pending + lk->hi, (lk->npending - lk->hi) * sizeof(*lk->pending));
-    lk->npending -= lk->hi;
-    try_prefix(b, lk->npending, rest_tried);
-}
-
-/* accepted + every pending package: the library, unless it fails too. */
-static void rest_tried(struct build *b, int ok, const char *words)
-{
-    struct build_link *lk = b->link;
-    if (ok) {
-        publish_try(b);
-        return;
-    }
-    lk->lo = 1;
-    lk->hi = lk->npending;
-    free(lk->hi_words);
-    lk->hi_words = xstrdup(words);
-    log_warn("[%s] NEURON cannot load the library of %zu packages; finding the package "
-             "responsible: %s",
-             b->env_name, lk->npending, words);
-    bisect_step(b);
-}
-
-static void all_tried(struct build *b, int ok, const char *words)
-{
-    struct build_link *lk = b->link;
-    if (ok) {
-        publish_try(b);
-        return;
-    }
-    lk->accepted = xcalloc(b->npkgs + 1, 1);
-    lk->pending = xcalloc(b->npkgs + 1, sizeof(*lk->pending));
-    for (size_t p = 0; p < b->npkgs; p++)
-        if (lk->pkg_objs[p])
-            lk->pending[lk->npending++] = p;
-    rest_tried(b, 0, words);
-}
-
 static void link_library(struct build *b)
 {
     build_compute_libkey(b);
@@ -614,10 +368,7 @@ static void link_library(struct build *b)
         b->lib_exists = 1; /* linked and loaded before */
         build_publish(b);
     } else {
-        unsigned char *all = xcalloc(b->npkgs + 1, 1);
-        memset(all, 1, b->npkgs);
-        try_set(b, all, all_tried);
-        free(all);
+        build_load_start(b, b->link->pkg_objs);
     }
 }
 
@@ -629,12 +380,6 @@ void build_link_start(struct build *b)
     b->link = lk;
     lk->pkg_objs = xcalloc(b->npkgs + 1, sizeof(*lk->pkg_objs));
     lk->npkgs = b->npkgs;
-    lk->chosen = xcalloc(b->npkgs + 1, 1);
-    lk->nrniv = toolchain_which("nrniv");
-    if (!lk->nrniv)
-        log_warn("[%s] nrniv is not on PATH: the library is published without loading it "
-                 "first",
-                 b->env_name);
     b->link_dir = cache_tmp_path(b->cache_dir, "link-%llu", (unsigned long long)b->id);
     if (mkdir_p(b->link_dir, 0755) < 0) {
         b->error = xprintf("cannot create %s: %s", b->link_dir, strerror(errno));

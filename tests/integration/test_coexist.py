@@ -219,8 +219,9 @@ def test_library_mods_keep_their_names(d, res):
 def test_a_hoc_name_defined_twice_leaves_out_the_later_package(d, res, site):
     path = site / "coexist_lib_rival/mods/Twice.mod"
     log = bl.ctl(d, "log", "coexist_lib_rival")
-    assert f"{path}: load: NEURON cannot load package coexist_lib_rival" in log.out, log
-    assert "already exists: twice" in log.out, log
+    assert f"{path}: load: NEURON cannot load package coexist_lib_rival together with " \
+        f"package coexist_lib (NEURON: The user defined name already exists: twice); " \
+        f"coexist_lib is kept" in log.out, log
 
 
 def test_only_registration_leaves_a_package(res):
@@ -246,8 +247,11 @@ def test_a_call_to_nowhere_leaves_out_that_mod_alone(d, res, site):
 def test_two_valences_of_one_ion_leave_out_the_later_package(d, res, site):
     path = site / "coexist_ion_b/mods/Xca__0.mod"
     log = bl.ctl(d, "log", "coexist_ion_b")
-    assert f"{path}: load: NEURON cannot load package coexist_ion_b" in log.out, log
-    assert "charge defined differently" in log.out, log
+    assert f"{path}: load: NEURON cannot load package coexist_ion_b together with package " \
+        f"coexist_ion_a (NEURON: xca_ion ion charge defined differently in two USEION " \
+        f"statements (0 and 2)); coexist_ion_a is kept and coexist_ion_b left out. To keep " \
+        f"coexist_ion_b instead: gliactl select Xca --pkg=coexist_ion_b, then gliactl build" \
+        in log.out, log
     r = bl.ctl(d, "resolve", "Xca", "--pkg", "coexist_ion_b")
     assert r.rc == 1 and "coexist_ion_b" in r.err and "charge" in r.err, r
     assert bl.ctl(d, "resolve", "Xca", "--pkg", "coexist_ion_a").rc == 0
@@ -289,3 +293,24 @@ def test_python_survives_and_explains(d, res, tmp_path):
     assert "f_defined_nowhere" in errs["coexist_needsext.NeedsExt"]
     assert errs["coexist_ion_b.Xca"].startswith("CompileError:")
     assert "charge defined differently" in errs["coexist_ion_b.Xca"]
+    assert "together with package coexist_ion_a" in errs["coexist_ion_b.Xca"]
+    assert "gliactl select Xca --pkg=coexist_ion_b" in errs["coexist_ion_b.Xca"]
+
+
+def test_a_preference_chooses_the_other_side(gliad, tmp_path):
+    """A global preference for the package that lost puts it first: at the
+    next build it stays and the other is left out."""
+    target = tmp_path / "site"
+    srcs = [lib.write_package(tmp_path / "src", name, PACKAGES[name])
+            for name in ("coexist_ion_a", "coexist_ion_b")]
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(target, *srcs)
+    d = gliad({"default": [target]})
+    a, b = full("coexist_ion_a", "Xca"), full("coexist_ion_b", "Xca")
+    assert bl.library(d)["names"] == [a]
+    assert bl.ctl(d, "select", "Xca", "--pkg=coexist_ion_b").rc == 0
+    assert bl.ctl(d, "build").rc == 0
+    res = bl.library(d)
+    assert res["names"] == [b], res
+    log = bl.ctl(d, "log", "coexist_ion_a").out
+    assert "NEURON cannot load package coexist_ion_a together with package coexist_ion_b" in log
+    assert bl.use_all(res["path"])["used"] == {b: "ok"}
