@@ -311,6 +311,10 @@ def test_a_preference_chooses_the_other_side(gliad, tmp_path):
     assert bl.ctl(d, "build").rc == 0
     res = bl.library(d)
     assert res["names"] == [b], res
+    # The same conflict again: the same library, no new generation.
+    assert bl.ctl(d, "build").rc == 0
+    again = bl.library(d)
+    assert (again["generation"], again["last_build"]["unchanged"]) == (res["generation"], True)
     log = bl.ctl(d, "log", "coexist_ion_a").out
     assert "NEURON cannot load package coexist_ion_a together with package coexist_ion_b" in log
     assert bl.use_all(res["path"])["used"] == {b: "ok"}
