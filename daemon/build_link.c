@@ -39,13 +39,12 @@
 
 /* The link phase's state, owned by the build. */
 struct build_link {
-    size_t pkg;                 /* the package being linked */
-    char *pkg_tmp;              /* its relocatable object, before objcopy */
-    char *pkg_key_path;         /* where it goes in the cache */
-    char **pkg_objs;            /* per package: its isolated object, or NULL */
+    size_t pkg;         /* the package being linked */
+    char *pkg_tmp;      /* its relocatable object, before objcopy */
+    char *pkg_key_path; /* where it goes in the cache */
+    char **pkg_objs;    /* per package: its isolated object, or NULL */
     size_t npkgs;
     struct undefined_scan *scan; /* what the package needs that nothing defines */
-
 };
 
 struct undefined_scan;
@@ -69,8 +68,8 @@ void build_link_free(struct build_link *lk)
 int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output)
 {
     const struct toolchain *tc = &b->g->tc;
-    struct proc_opts o = {.cwd = b->link_dir, .timeout_ms = tc->timeout_ms, .nice = 10,
-                          .max_output = max_output};
+    struct proc_opts o = {
+        .cwd = b->link_dir, .timeout_ms = tc->timeout_ms, .nice = 10, .max_output = max_output};
     b->busy = 1;
     int rc = proc_run(b->g->loop, argv, &o, done, b, &b->proc);
     if (rc < 0) {
@@ -96,9 +95,9 @@ int build_proc_failed(const struct proc_result *r)
 
 char *build_tool_words(const char *tool, const struct proc_result *r)
 {
-    return diag_clip(xprintf("%s%s: %s%s", tool, r->timed_out ? " (timed out)" : "", r->err,
-                             r->out),
-                     DIAG_DETAIL_MAX);
+    return diag_clip(
+        xprintf("%s%s: %s%s", tool, r->timed_out ? " (timed out)" : "", r->err, r->out),
+        DIAG_DETAIL_MAX);
 }
 
 /* ---- One package ---- */
@@ -108,8 +107,7 @@ int build_in_pkg(const struct build *b, const struct build_item *it, size_t p)
     return it->mod->pkg == b->pkgs[p] && build_item_linked(it);
 }
 
-void build_leave_out(struct build_item *it, const char *stage, const char *msg,
-                     const char *detail)
+void build_leave_out(struct build_item *it, const char *stage, const char *msg, const char *detail)
 {
     diag_free(&it->diag);
     diag_plain(&it->diag, it->mod->path, stage, msg, detail);
@@ -148,8 +146,8 @@ static void objcopy_done(void *ud, struct proc_result *r)
     char *dir = xstrndup(lk->pkg_key_path, strrchr(lk->pkg_key_path, '/') - lk->pkg_key_path);
     if (build_proc_failed(r)) {
         char *w = build_tool_words("objcopy", r);
-        b->error = xprintf("cannot isolate the symbols of package %s: %s", b->pkgs[lk->pkg]->name,
-                           w);
+        b->error =
+            xprintf("cannot isolate the symbols of package %s: %s", b->pkgs[lk->pkg]->name, w);
         free(w);
     } else if (mkdir_p(dir, 0755) < 0 || rename(out, lk->pkg_key_path) < 0) {
         b->error = xprintf("cannot store package %s's object at %s: %s", b->pkgs[lk->pkg]->name,

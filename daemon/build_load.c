@@ -96,8 +96,7 @@ static void load_check(struct build *b)
     struct build_load *ld = b->load;
     char *hoc = xprintf("if (nrn_load_dll(\"%s\")) print \"" LOAD_OK_TAG "\"", ld->try_lib);
     /* Without Python nrniv starts in a tenth of the time; mechanisms need none. */
-    char *argv[] = {ld->nrniv, "-nopython", "-nobanner", "-nogui", "-c", hoc, "-c", "quit()",
-                    NULL};
+    char *argv[] = {ld->nrniv, "-nopython", "-nobanner", "-nogui", "-c", hoc, "-c", "quit()", NULL};
     build_run(b, argv, load_done, 0);
     free(hoc);
 }
@@ -217,8 +216,8 @@ static void leave_out_package(struct build *b, size_t p, size_t partner, const c
             continue;
         char *msg;
         if (partner == (size_t)-1)
-            msg = xprintf("NEURON cannot load package %s (%s); it is left out of the library",
-                          name, said);
+            msg = xprintf("NEURON cannot load package %s (%s); it is left out of the library", name,
+                          said);
         else
             msg = xprintf("NEURON cannot load package %s together with package %s (%s); %s is "
                           "kept and %s left out. To keep %s instead: gliactl select %s --pkg=%s, "
@@ -257,8 +256,7 @@ static void partner_step(struct build *b)
         try_list(b, ld->accepted, ld->lo + (ld->hi - ld->lo) / 2, ld->culprit, narrowed);
         return;
     }
-    leave_out_package(b, ld->culprit, ld->hi ? ld->accepted[ld->hi - 1] : (size_t)-1,
-                      ld->hi_words);
+    leave_out_package(b, ld->culprit, ld->hi ? ld->accepted[ld->hi - 1] : (size_t)-1, ld->hi_words);
     ld->culprit = (size_t)-1;
     try_list(b, ld->accepted, ld->naccepted + ld->npending, (size_t)-1, rest_tried);
 }

@@ -63,8 +63,12 @@ void symtab_each(const char *out, symtab_fn fn, void *ud)
 
 int symtab_linker_provided(const char *name)
 {
-    static const char *const provided[] = {"_GLOBAL_OFFSET_TABLE_", "__dso_handle", "_DYNAMIC",
-                                           "__ehdr_start", "_PROCEDURE_LINKAGE_TABLE_", NULL};
+    static const char *const provided[] = {"_GLOBAL_OFFSET_TABLE_",
+                                           "__dso_handle",
+                                           "_DYNAMIC",
+                                           "__ehdr_start",
+                                           "_PROCEDURE_LINKAGE_TABLE_",
+                                           NULL};
     for (size_t i = 0; provided[i]; i++)
         if (strcmp(name, provided[i]) == 0)
             return 1;
