@@ -21,6 +21,20 @@ static void pack_problems(msgpack_packer *pk, const struct index_problem *v, siz
     }
 }
 
+/* The global hoc names a library (SUFFIX nothing) gives every script and
+ * mod: its FUNCTIONs and PROCEDUREs, then its variables. Empty otherwise:
+ * a mechanism's names carry its suffix. */
+static void pack_provides(msgpack_packer *pk, const struct modfile_info *info)
+{
+    int lib = info->kind == MODFILE_LIBRARY;
+    proto_pack_key(pk, "provides");
+    msgpack_pack_array(pk, lib ? (uint32_t)(info->nfunctions + info->nhoc_globals) : 0);
+    for (size_t i = 0; lib && i < info->nfunctions; i++)
+        proto_pack_str(pk, info->functions[i]);
+    for (size_t i = 0; lib && i < info->nhoc_globals; i++)
+        proto_pack_str(pk, info->hoc_globals[i]);
+}
+
 static void pack_pkg_summary(msgpack_packer *pk, const struct index_pkg *p, int long_form)
 {
     msgpack_pack_map(pk, long_form ? 13 : 7);
@@ -41,13 +55,14 @@ static void pack_pkg_summary(msgpack_packer *pk, const struct index_pkg *p, int 
     msgpack_pack_array(pk, p->nmods);
     for (size_t i = 0; i < p->nmods; i++) {
         const struct index_mod *m = &p->mods[i];
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 7);
         proto_pack_kstr(pk, "full", m->full);
         proto_pack_kstr(pk, "asset", m->asset);
         proto_pack_kstr(pk, "variant", m->variant);
         proto_pack_kstr(pk, "kind", modfile_kind_name(m->info.kind));
         proto_pack_kstr(pk, "file", m->relpath);
         proto_pack_kbool(pk, "renamed", m->renamed);
+        pack_provides(pk, &m->info);
     }
     proto_pack_key(pk, "problem_list");
     pack_problems(pk, p->problems, p->nproblems);

@@ -4,6 +4,23 @@
  */
 #include "gliactl.h"
 
+/* A library mod (SUFFIX nothing) inserts nothing: what it gives is names. */
+static void print_provides(const msgpack_object *mechs)
+{
+    for (uint32_t i = 0; i < mechs->via.array.size; i++) {
+        const msgpack_object *m = &mechs->via.array.ptr[i];
+        const msgpack_object *names = obj_get(m, "provides");
+        if (!names || names->type != MSGPACK_OBJECT_ARRAY || !names->via.array.size)
+            continue;
+        printf("%s provides the global hoc names", obj_str(m, "file", "?"));
+        for (uint32_t k = 0; k < names->via.array.size; k++) {
+            char name[256];
+            printf("%s %s", k ? "," : "", obj_cstr(&names->via.array.ptr[k], name, sizeof(name)));
+        }
+        printf("\n");
+    }
+}
+
 static void print(struct ctl *ctl, const msgpack_object *p, void *ud)
 {
     (void)ctl;
@@ -25,6 +42,7 @@ static void print(struct ctl *ctl, const msgpack_object *p, void *ud)
         }
         table_print(t, stdout);
         table_free(t);
+        print_provides(mechs);
     }
     const msgpack_object *probs = obj_get(p, "problem_list");
     for (uint32_t i = 0; probs && probs->type == MSGPACK_OBJECT_ARRAY && i < probs->via.array.size;

@@ -213,6 +213,8 @@ def test_library_mods_keep_their_names(d, res):
     # Listed with its package, not an asset.
     show = bl.ctl(d, "show-package", "coexist_lib")
     assert "Lib" in show.out and "library" in show.out, show
+    assert "mods/Lib.mod provides the global hoc names twice, bump, bump_from_c, BASE" \
+        in show.out, show
     assert bl.ctl(d, "resolve", "Lib").rc == 1
 
 
