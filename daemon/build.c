@@ -317,7 +317,7 @@ void build_nrnivmodl_linked(struct build *b)
         return;
     }
     build_compute_libkey(b); /* over what nrnivmodl managed to build */
-    build_publish(b);
+    build_load_verify(b);
 }
 
 /* nrnivmodl builds everything pending in one go; a set linked before is

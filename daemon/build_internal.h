@@ -118,6 +118,9 @@ void build_leave_out(struct build_item *it, const char *stage, const char *msg,
  * into the library, loads it in nrniv, and leaves out what NEURON refuses;
  * ends in build_publish or build_finish. */
 void build_load_start(struct build *b, char *const *pkg_objs);
+/* The nrnivmodl backend's link_dir/libglia.so, loaded by nrniv: published
+ * if NEURON loads it, else the build fails with NEURON's words. */
+void build_load_verify(struct build *b);
 void build_load_free(struct build_load *ld);
 
 /* build_symbols.c: NEURON's symbols, for the link. */

@@ -359,3 +359,33 @@ void build_load_start(struct build *b, char *const *pkg_objs)
     try_list(b, all, n, (size_t)-1, all_tried);
     free(all);
 }
+
+/* ---- The nrnivmodl backend's library: loaded, or not published ---- */
+
+static void verified(struct build *b, int ok, const char *words)
+{
+    if (!ok) {
+        b->error = xprintf("NEURON cannot load the library nrnivmodl made, so it is not "
+                           "published (the direct backend would leave out the package "
+                           "responsible): %s",
+                           words);
+        build_finish(b);
+        return;
+    }
+    build_publish(b);
+}
+
+void build_load_verify(struct build *b)
+{
+    struct build_load *ld = xcalloc(1, sizeof(*ld));
+    b->load = ld;
+    ld->culprit = (size_t)-1;
+    ld->nrniv = toolchain_which("nrniv");
+    if (!ld->nrniv) {
+        verified(b, 1, NULL);
+        return;
+    }
+    ld->try_lib = xprintf("%s/libglia.so", b->link_dir);
+    ld->try_done = verified;
+    load_check(b);
+}

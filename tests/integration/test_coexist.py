@@ -299,14 +299,33 @@ def test_python_survives_and_explains(d, res, tmp_path):
     assert "gliactl select Xca --pkg=coexist_ion_b" in errs["coexist_ion_b.Xca"]
 
 
-def test_a_preference_chooses_the_other_side(gliad, tmp_path):
-    """A global preference for the package that lost puts it first: at the
-    next build it stays and the other is left out."""
+def ion_site(tmp_path):
+    """A site of the two packages that disagree on xca's valence."""
     target = tmp_path / "site"
     srcs = [lib.write_package(tmp_path / "src", name, PACKAGES[name])
             for name in ("coexist_ion_a", "coexist_ion_b")]
     lib.Venv(tmp_path / "venv", with_pip=False).install_target(target, *srcs)
-    d = gliad({"default": [target]})
+    return target
+
+
+def test_nrnivmodl_backend_publishes_nothing_neuron_refuses(gliad, tmp_path):
+    """nrnivmodl links all or nothing: a library NEURON refuses is not
+    published, and the build says why in NEURON's words."""
+    base = gliad.base()
+    d = gliad(config_text=bl.config_text(base, {"default": [ion_site(tmp_path)]}, sections={
+        "env:default": {"backend": "nrnivmodl"}}), base=base)
+    res = bl.library(d)
+    assert res["status"] == "failed" and res["path"] is None, res
+    err = res["last_build"]["error"]
+    assert err.startswith("NEURON cannot load the library nrnivmodl made, so it is not "
+                          "published"), err
+    assert "charge defined differently" in err, err
+
+
+def test_a_preference_chooses_the_other_side(gliad, tmp_path):
+    """A global preference for the package that lost puts it first: at the
+    next build it stays and the other is left out."""
+    d = gliad({"default": [ion_site(tmp_path)]})
     a, b = full("coexist_ion_a", "Xca"), full("coexist_ion_b", "Xca")
     assert bl.library(d)["names"] == [a]
     assert bl.ctl(d, "select", "Xca", "--pkg=coexist_ion_b").rc == 0
