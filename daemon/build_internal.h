@@ -107,6 +107,8 @@ void build_link_free(struct build_link *lk);
 /* Runs argv in the link dir; done(b, ...) follows unless it cannot start,
  * in which case the build ends with the reason (and -1 is returned). */
 int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output);
+int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn done,
+                 size_t max_output);
 int build_resumed(struct build *b); /* in a step's callback: 0 if the build went away */
 int build_proc_failed(const struct proc_result *r);
 char *build_tool_words(const char *tool, const struct proc_result *r); /* malloc'd */

@@ -67,9 +67,15 @@ void build_link_free(struct build_link *lk)
  * in which case the build ends with the reason. */
 int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output)
 {
+    return build_run_in(b, b->link_dir, argv, done, max_output);
+}
+
+int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn done,
+                 size_t max_output)
+{
     const struct toolchain *tc = &b->g->tc;
     struct proc_opts o = {
-        .cwd = b->link_dir, .timeout_ms = tc->timeout_ms, .nice = 10, .max_output = max_output};
+        .cwd = cwd, .timeout_ms = tc->timeout_ms, .nice = 10, .max_output = max_output};
     b->busy = 1;
     int rc = proc_run(b->g->loop, argv, &o, done, b, &b->proc);
     if (rc < 0) {

@@ -89,16 +89,25 @@ static void load_done(void *ud, struct proc_result *r)
     free(words);
 }
 
-/* nrniv loads the library as a script would and registers every mechanism;
- * cwd is the link dir, where no x86_64/ of anyone's lurks. */
+/* nrniv loads the library as a script would and registers every mechanism.
+ * Its cwd is an empty dir: nrniv loads an x86_64/ it finds there by itself
+ * (and nrnivmodl leaves one in the link dir). */
 static void load_check(struct build *b)
 {
     struct build_load *ld = b->load;
+    char *cwd = xprintf("%s/nrniv", b->link_dir);
+    if (mkdir_p(cwd, 0755) < 0) {
+        b->error = xprintf("cannot create %s: %s", cwd, strerror(errno));
+        free(cwd);
+        build_finish(b);
+        return;
+    }
     char *hoc = xprintf("if (nrn_load_dll(\"%s\")) print \"" LOAD_OK_TAG "\"", ld->try_lib);
     /* Without Python nrniv starts in a tenth of the time; mechanisms need none. */
     char *argv[] = {ld->nrniv, "-nopython", "-nobanner", "-nogui", "-c", hoc, "-c", "quit()", NULL};
-    build_run(b, argv, load_done, 0);
+    build_run_in(b, cwd, argv, load_done, 0);
     free(hoc);
+    free(cwd);
 }
 
 static void try_link_done(void *ud, struct proc_result *r)
