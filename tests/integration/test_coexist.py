@@ -339,3 +339,56 @@ def test_a_preference_chooses_the_other_side(gliad, tmp_path):
     log = bl.ctl(d, "log", "coexist_ion_a").out
     assert "NEURON cannot load package coexist_ion_a together with package coexist_ion_b" in log
     assert bl.use_all(res["path"])["used"] == {b: "ok"}
+
+
+def many_packages():
+    """Ten packages each with its own copy of the helper (returning x + i)
+    and a SUFFIX nothing library of its own hoc names; 03 and 07 both define
+    the hoc function shared_fn, 02, 05 and 08 use xca with valences 2, 0 and
+    2, and 06 also ships a mod calling a function nothing defines."""
+    pkgs = {}
+    for i in range(10):
+        shared = "FUNCTION shared_fn(x) { shared_fn = x }\n" if i in (3, 7) else ""
+        mods = {"mods/Helped__0.mod": HELPED % i,
+                "mods/Lib.mod": f"NEURON {{ SUFFIX nothing GLOBAL G{i} }}\n"
+                                f"PARAMETER {{ G{i} = {i} }}\n"
+                                f"FUNCTION f{i}(x) {{ f{i} = x + G{i} }}\n{shared}"}
+        if i in (2, 5, 8):
+            mods["mods/Xca__0.mod"] = XCA % (0 if i == 5 else 2)
+        if i == 6:
+            mods["mods/NeedsExt__0.mod"] = NEEDS_EXT
+        pkgs[f"coexist_many_{i:02d}"] = mods
+    return pkgs
+
+
+def test_many_packages_with_several_conflicts(gliad, tmp_path):
+    pkgs = many_packages()
+    srcs = [lib.write_package(tmp_path / "src", name, mods) for name, mods in pkgs.items()]
+    target = tmp_path / "site"
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(target, *srcs)
+    d = gliad({"default": [target]})
+    res = bl.library(d)
+    lost = {"coexist_many_05": "coexist_many_02", "coexist_many_07": "coexist_many_03"}
+    kept = [p for p in pkgs if p not in lost]
+    helped = [full(p, "Helped") for p in kept]
+    want = helped + [full(p, "Lib") for p in kept] + [full(p, "Xca") for p in
+                                                      ("coexist_many_02", "coexist_many_08")]
+    assert sorted(res["names"]) == sorted(want), res
+    assert res["failed"] == 1 + sum(len(pkgs[p]) for p in lost)
+    for loser, winner in lost.items():
+        log = bl.ctl(d, "log", loser).out
+        assert f"NEURON cannot load package {loser} together with package {winner}" in log, log
+    assert "calls f_defined_nowhere" in bl.ctl(d, "log", "coexist_many_06").out
+    got = bl.neuron("""
+        load(ARGS["lib"])
+        soma = h.Section(name="soma")
+        for name in ARGS["helped"]:
+            soma.insert(name)
+        h.finitialize(-65)
+        result({"r": [getattr(soma(0.5), "r_" + n) for n in ARGS["helped"]],
+                "f": [getattr(h, "f%d" % i)(1) for i in ARGS["libs"]],
+                "shared": h.shared_fn(7)})
+        """, lib=res["path"], helped=helped, libs=[int(p[-2:]) for p in kept])
+    assert got["r"] == [1.0 + int(p[-2:]) for p in kept]
+    assert got["f"] == [1.0 + int(p[-2:]) for p in kept]
+    assert got["shared"] == 7.0
