@@ -187,15 +187,20 @@ def test_status_says_the_library_is_incomplete_and_why(d, res):
         "log says why" in bl.ctl(d, "status").out
 
 
+# In a fresh NEURON: the library loaded, ARGS["names"] inserted in one
+# section and initialized; r maps each to its RANGE r. Scripts add a result.
+INIT_R = """
+    load(ARGS["lib"])
+    soma = h.Section(name="soma")
+    for name in ARGS["names"]:
+        soma.insert(name)
+    h.finitialize(-65)
+    r = {n: getattr(soma(0.5), "r_" + n) for n in ARGS["names"]}
+"""
+
+
 def test_each_package_sees_its_own_helper(res):
-    got = bl.neuron("""
-        load(ARGS["lib"])
-        soma = h.Section(name="soma")
-        for name in ARGS["names"]:
-            soma.insert(name)
-        h.finitialize(-65)
-        result({n: getattr(soma(0.5), "r_" + n) for n in ARGS["names"]})
-        """, lib=res["path"], names=GOOD[:3])
+    got = bl.neuron(INIT_R + "    result(r)\n", lib=res["path"], names=GOOD[:3])
     assert got == {GOOD[0]: 2.0, GOOD[1]: 11.0, GOOD[2]: 3.0}
 
 
@@ -379,16 +384,10 @@ def test_many_packages_with_several_conflicts(gliad, tmp_path):
         log = bl.ctl(d, "log", loser).out
         assert f"NEURON cannot load package {loser} together with package {winner}" in log, log
     assert "calls f_defined_nowhere" in bl.ctl(d, "log", "coexist_many_06").out
-    got = bl.neuron("""
-        load(ARGS["lib"])
-        soma = h.Section(name="soma")
-        for name in ARGS["helped"]:
-            soma.insert(name)
-        h.finitialize(-65)
-        result({"r": [getattr(soma(0.5), "r_" + n) for n in ARGS["helped"]],
-                "f": [getattr(h, "f%d" % i)(1) for i in ARGS["libs"]],
-                "shared": h.shared_fn(7)})
-        """, lib=res["path"], helped=helped, libs=[int(p[-2:]) for p in kept])
+    got = bl.neuron(INIT_R + """
+    result({"r": [r[n] for n in ARGS["names"]], "shared": h.shared_fn(7),
+            "f": [getattr(h, "f%d" % i)(1) for i in ARGS["libs"]]})
+    """, lib=res["path"], names=helped, libs=[int(p[-2:]) for p in kept])
     assert got["r"] == [1.0 + int(p[-2:]) for p in kept]
     assert got["f"] == [1.0 + int(p[-2:]) for p in kept]
     assert got["shared"] == 7.0
