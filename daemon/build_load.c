@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define LOAD_OK_TAG "glia-load-ok"
 
@@ -58,6 +59,20 @@ void build_load_free(struct build_load *ld)
 }
 
 /* ---- One try: link a set of packages, load it ---- */
+
+/* The nrniv of the NEURON the toolchain builds for: beside its nocmodl,
+ * else the one on PATH. */
+static char *find_nrniv(const struct toolchain *tc)
+{
+    const char *slash = tc->nocmodl ? strrchr(tc->nocmodl, '/') : NULL;
+    if (slash) {
+        char *beside = xprintf("%.*s/nrniv", (int)(slash - tc->nocmodl), tc->nocmodl);
+        if (access(beside, X_OK) == 0)
+            return beside;
+        free(beside);
+    }
+    return toolchain_which("nrniv");
+}
 
 static int write_mod_func(const struct build *b, const unsigned char *chosen, const char *path)
 {
@@ -355,10 +370,10 @@ void build_load_start(struct build *b, char *const *pkg_objs)
     b->load = ld;
     ld->pkg_objs = (char **)pkg_objs;
     ld->culprit = (size_t)-1;
-    ld->nrniv = toolchain_which("nrniv");
+    ld->nrniv = find_nrniv(&b->g->tc);
     if (!ld->nrniv)
-        log_warn("[%s] nrniv is not on PATH: the library is published without loading it "
-                 "first",
+        log_warn("[%s] no nrniv beside nocmodl nor on PATH: the library is published without "
+                 "loading it first",
                  b->env_name);
     size_t *all = xcalloc(b->npkgs + 1, sizeof(*all));
     size_t n = 0;
@@ -389,7 +404,7 @@ void build_load_verify(struct build *b)
     struct build_load *ld = xcalloc(1, sizeof(*ld));
     b->load = ld;
     ld->culprit = (size_t)-1;
-    ld->nrniv = toolchain_which("nrniv");
+    ld->nrniv = find_nrniv(&b->g->tc);
     if (!ld->nrniv) {
         verified(b, 1, NULL);
         return;
