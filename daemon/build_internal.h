@@ -111,7 +111,9 @@ int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn don
                  size_t max_output);
 int build_resumed(struct build *b); /* in a step's callback: 0 if the build went away */
 int build_proc_failed(const struct proc_result *r);
-char *build_tool_words(const char *tool, const struct proc_result *r); /* malloc'd */
+/* The tool's output, its paths of cached objects named by mod file and
+ * package; malloc'd, clipped. */
+char *build_tool_words(const struct build *b, const char *tool, const struct proc_result *r);
 int build_in_pkg(const struct build *b, const struct build_item *it, size_t p); /* linked */
 void build_leave_out(struct build_item *it, const char *stage, const char *msg,
                      const char *detail);

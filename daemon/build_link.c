@@ -99,11 +99,40 @@ int build_proc_failed(const struct proc_result *r)
     return r->exit_status != 0 || r->term_signal || r->timed_out;
 }
 
-char *build_tool_words(const char *tool, const struct proc_result *r)
+static char *replaced(char *s, const char *from, const char *to)
 {
-    return diag_clip(
-        xprintf("%s%s: %s%s", tool, r->timed_out ? " (timed out)" : "", r->err, r->out),
-        DIAG_DETAIL_MAX);
+    if (!strstr(s, from))
+        return s;
+    char *t = diag_replace(s, from, to);
+    free(s);
+    return t;
+}
+
+char *build_tool_words(const struct build *b, const char *tool, const struct proc_result *r)
+{
+    char *s = xprintf("%s%s: %s%s", tool, r->timed_out ? " (timed out)" : "", r->err, r->out);
+    /* Cache paths mean nothing to the user: objects are named by their mod
+     * file, and a package's (in the cache or the link dir) by the package. */
+    for (size_t i = 0; i < b->n; i++) {
+        if (!b->items[i].key[0])
+            continue;
+        char *obj = cache_object_path(b->cache_dir, b->items[i].key);
+        s = replaced(s, obj, b->items[i].mod->path);
+        free(obj);
+    }
+    for (size_t p = b->npkgs; p-- > 0;) { /* pkg-10 before pkg-1 */
+        char *name = xprintf("package %s's object", b->pkgs[p]->name);
+        char *tmp = xprintf("%s/pkg-%zu", b->link_dir, p);
+        s = replaced(s, tmp, name);
+        if (b->pkg_keys[p][0]) {
+            char *obj = cache_object_path(b->cache_dir, b->pkg_keys[p]);
+            s = replaced(s, obj, name);
+            free(obj);
+        }
+        free(tmp);
+        free(name);
+    }
+    return diag_clip(s, DIAG_DETAIL_MAX);
 }
 
 /* ---- One package ---- */
@@ -151,7 +180,7 @@ static void objcopy_done(void *ud, struct proc_result *r)
     char *out = xprintf("%s.o", lk->pkg_tmp);
     char *dir = xstrndup(lk->pkg_key_path, strrchr(lk->pkg_key_path, '/') - lk->pkg_key_path);
     if (build_proc_failed(r)) {
-        char *w = build_tool_words("objcopy", r);
+        char *w = build_tool_words(b, "objcopy", r);
         b->error =
             xprintf("cannot isolate the symbols of package %s: %s", b->pkgs[lk->pkg]->name, w);
         free(w);
@@ -253,7 +282,7 @@ static void nm_pkg_done(void *ud, struct proc_result *r)
         return;
     struct build_link *lk = b->link;
     if (build_proc_failed(r)) {
-        char *w = build_tool_words("nm", r);
+        char *w = build_tool_words(b, "nm", r);
         b->error = xprintf("cannot list what package %s needs: %s", b->pkgs[lk->pkg]->name, w);
         free(w);
         build_finish(b);
@@ -305,10 +334,19 @@ static void relocatable_done(void *ud, struct proc_result *r)
     if (!build_resumed(b))
         return;
     if (build_proc_failed(r)) {
-        char *w = build_tool_words("cc -r", r);
-        b->error = xprintf("linking package %s failed: %s", b->pkgs[b->link->pkg]->name, w);
+        /* Its mods do not link together (two define one function, say):
+         * the package goes, as its own folder would fail with nrnivmodl. */
+        size_t p = b->link->pkg;
+        char *w = build_tool_words(b, "cc -r", r);
+        char *msg = xprintf("package %s's mods do not link together, so the package is left "
+                            "out (the linker's words follow)",
+                            b->pkgs[p]->name);
+        for (size_t i = 0; i < b->n; i++)
+            if (build_in_pkg(b, &b->items[i], p))
+                build_leave_out(&b->items[i], "link", msg, w);
+        free(msg);
         free(w);
-        build_finish(b);
+        next_package(b);
         return;
     }
     if (build_symbols_usable(b->g->neuron_symbols))

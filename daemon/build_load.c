@@ -99,7 +99,7 @@ static void load_done(void *ud, struct proc_result *r)
     if (!build_resumed(b))
         return;
     int ok = !build_proc_failed(r) && strstr(r->out, LOAD_OK_TAG) != NULL;
-    char *words = ok ? NULL : build_tool_words("NEURON", r);
+    char *words = ok ? NULL : build_tool_words(b, "NEURON", r);
     b->load->try_done(b, ok, words);
     free(words);
 }
@@ -131,7 +131,7 @@ static void try_link_done(void *ud, struct proc_result *r)
     if (!build_resumed(b))
         return;
     if (build_proc_failed(r)) {
-        char *w = build_tool_words("cc -shared", r);
+        char *w = build_tool_words(b, "cc -shared", r);
         b->error = xprintf("linking %s failed: %s", b->lib_path, w);
         free(w);
         build_finish(b);

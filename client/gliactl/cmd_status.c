@@ -15,8 +15,8 @@ static void print_library(const msgpack_object *e)
         printf("complete\n");
         return;
     }
-    printf("incomplete: %lld mod%s left out (%lld failed to build, %lld call a function "
-           "nothing defines, %lld refused by NEURON at load); gliactl log says why\n",
+    printf("incomplete: %lld mod%s left out (%lld failed to build, %lld to link, %lld "
+           "refused by NEURON at load); gliactl log says why\n",
            failed, failed == 1 ? "" : "s", failed - link - load, link, load);
 }
 

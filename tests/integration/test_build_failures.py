@@ -52,7 +52,7 @@ def test_library_keeps_the_good_mods(broken):
     assert r["added"] == {GOOD: "density", KDR: "density"}
     assert set(r["used"].values()) == {"ok"}
     assert "library: generation 1 (direct backend), incomplete: 2 mods left out (2 failed to " \
-        "build, 0 call a function nothing defines, 0 refused by NEURON at load)" in \
+        "build, 0 to link, 0 refused by NEURON at load)" in \
         bl.ctl(d, "status").out
 
 

@@ -183,7 +183,7 @@ def test_one_library_holds_every_good_mod(res):
 
 def test_status_says_the_library_is_incomplete_and_why(d, res):
     assert "library: generation 1 (direct backend), incomplete: 3 mods left out (0 failed to " \
-        "build, 1 call a function nothing defines, 2 refused by NEURON at load); gliactl " \
+        "build, 1 to link, 2 refused by NEURON at load); gliactl " \
         "log says why" in bl.ctl(d, "status").out
 
 
@@ -350,7 +350,8 @@ def many_packages():
     """Ten packages each with its own copy of the helper (returning x + i)
     and a SUFFIX nothing library of its own hoc names; 03 and 07 both define
     the hoc function shared_fn, 02, 05 and 08 use xca with valences 2, 0 and
-    2, and 06 also ships a mod calling a function nothing defines."""
+    2, 06 also ships a mod calling a function nothing defines, and 09 two mods
+    defining the same helper."""
     pkgs = {}
     for i in range(10):
         shared = "FUNCTION shared_fn(x) { shared_fn = x }\n" if i in (3, 7) else ""
@@ -362,6 +363,8 @@ def many_packages():
             mods["mods/Xca__0.mod"] = XCA % (0 if i == 5 else 2)
         if i == 6:
             mods["mods/NeedsExt__0.mod"] = NEEDS_EXT
+        if i == 9:  # a second definition of its helper: the package does not link
+            mods["mods/Again__0.mod"] = HELPED.replace("Helped", "Again") % i
         pkgs[f"coexist_many_{i:02d}"] = mods
     return pkgs
 
@@ -374,12 +377,18 @@ def test_many_packages_with_several_conflicts(gliad, tmp_path):
     d = gliad({"default": [target]})
     res = bl.library(d)
     lost = {"coexist_many_05": "coexist_many_02", "coexist_many_07": "coexist_many_03"}
-    kept = [p for p in pkgs if p not in lost]
+    kept = [p for p in pkgs if p not in lost and p != "coexist_many_09"]
     helped = [full(p, "Helped") for p in kept]
     want = helped + [full(p, "Lib") for p in kept] + [full(p, "Xca") for p in
                                                       ("coexist_many_02", "coexist_many_08")]
     assert sorted(res["names"]) == sorted(want), res
-    assert res["failed"] == 1 + sum(len(pkgs[p]) for p in lost)
+    assert res["failed"] == 1 + sum(len(pkgs[p]) for p in [*lost, "coexist_many_09"])
+    log = bl.ctl(d, "log", "coexist_many_09").out
+    mods = target / "coexist_many_09/mods"
+    assert f"{mods / 'Again__0.mod'}: link: package coexist_many_09's mods do not link " \
+        f"together" in log, log
+    assert "multiple definition of `some_helper'" in log and str(mods / "Helped__0.mod") in log
+    assert "/objects/" not in log, log  # the user's files, not the cache's
     for loser, winner in lost.items():
         log = bl.ctl(d, "log", loser).out
         assert f"NEURON cannot load package {loser} together with package {winner}" in log, log
