@@ -15,7 +15,7 @@
 #include <string.h>
 
 static const struct method *const groups[] = {methods_info, methods_index, methods_resolve,
-                                              methods_build, methods_env};
+                                              methods_build, methods_env, methods_bundle};
 
 static const struct method *find(const char *name)
 {

@@ -84,11 +84,17 @@ void build_failure_words(const struct build_failure *f, char **summary, char **d
 struct index_mod;
 struct build_failure build_failure_rejected(const struct index_mod *m);
 
+/* A mod's PARAMETER block as [{name, value, units}] under key
+ * (methods_resolve.c: asset's `params`, bundle's `parameters`). */
+struct modfile_info;
+void pack_mod_params(msgpack_packer *pk, const char *key, const struct modfile_info *in);
+
 /* The method groups, each in its own file. */
 extern const struct method methods_info[];    /* methods_info.c: hello, status, envs */
 extern const struct method methods_index[];   /* methods_index.c: packages, assets, ... */
 extern const struct method methods_resolve[]; /* methods_resolve.c: resolve, select, ... */
 extern const struct method methods_build[];   /* methods_build.c: library, build, log, ... */
 extern const struct method methods_env[];     /* methods_env.c: sync, env.register, ... */
+extern const struct method methods_bundle[];  /* methods_bundle.c: bundle */
 
 #endif

@@ -292,7 +292,12 @@ static void pack_candidate(msgpack_packer *pk, const struct index_mod *m)
         pack_strv(pk, "write", in->ions[i].write, in->ions[i].nwrite);
         proto_pack_kstr(pk, "valence", in->ions[i].valence);
     }
-    proto_pack_key(pk, "params");
+    pack_mod_params(pk, "params", in);
+}
+
+void pack_mod_params(msgpack_packer *pk, const char *key, const struct modfile_info *in)
+{
+    proto_pack_key(pk, key);
     msgpack_pack_array(pk, in->nparams);
     for (size_t i = 0; i < in->nparams; i++) {
         msgpack_pack_map(pk, 3);

@@ -1,0 +1,165 @@
+/*
+ * methods_bundle: bundle — everything a bundle's manifest records about an
+ * environment's library, in one answer taken from one moment of the loop:
+ * the library, the toolchain, every package and every candidate mechanism
+ * (with where its source and INCLUDEs are), and the global preferences.
+ *
+ * gliactl bundle copies the files it names and hashes them; the Python
+ * module under MPI serves a node's ranks from it. Both resolve over it by
+ * the rules of resolve.c, so the candidates of an asset come in the
+ * index's order, the order resolve() sees them in.
+ */
+#include "build.h"
+#include "env.h"
+#include "gliad.h"
+#include "index.h"
+#include "methods.h"
+#include "sync.h"
+#include "util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void pack_package(msgpack_packer *pk, const struct index_pkg *p)
+{
+    msgpack_pack_map(pk, 7);
+    proto_pack_kstr(pk, "name", p->name);
+    proto_pack_kstr(pk, "version", p->version);
+    proto_pack_kstr(pk, "layout", index_layout_name(p->layout));
+    proto_pack_kstr(pk, "entry", p->entry);
+    proto_pack_kstr(pk, "module", p->module);
+    proto_pack_kstr(pk, "dist_info", p->dist_info);
+    proto_pack_kstr(pk, "root", p->root);
+}
+
+/* The files the build reads besides the mod, found where the tools find
+ * them (next to the mod); one that is missing has a nil path. */
+static void pack_includes(msgpack_packer *pk, const struct index_mod *m)
+{
+    const struct modfile_info *info = &m->info;
+    size_t n = m->path ? info->nincludes + info->nc_includes : 0;
+    char *dir = m->path ? xstrdup(m->path) : NULL;
+    char *slash = dir ? strrchr(dir, '/') : NULL;
+    if (slash)
+        *slash = '\0';
+    proto_pack_key(pk, "includes");
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *name = i < info->nincludes ? info->includes[i]
+                                                : info->c_includes[i - info->nincludes];
+        char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
+        msgpack_pack_map(pk, 2);
+        proto_pack_kstr(pk, "name", name);
+        proto_pack_kstr(pk, "path", access(path, R_OK) == 0 ? path : NULL);
+        free(path);
+    }
+    free(dir);
+}
+
+/* One candidate: `built` says the library holds it; `failure` is the
+ * compiler's one-line summary when its mod did not compile. */
+static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index_mod *m)
+{
+    int builtin = m->pkg->layout == INDEX_BUILTIN;
+    const struct build_failure *f = builtin ? NULL : build_failure_of(e, m->full);
+    char *summary = NULL, *detail = NULL;
+    if (f)
+        build_failure_words(f, &summary, &detail);
+    msgpack_pack_map(pk, 12);
+    proto_pack_kstr(pk, "full", m->full);
+    proto_pack_kstr(pk, "asset", m->asset);
+    proto_pack_kstr(pk, "variant", m->variant);
+    proto_pack_kstr(pk, "package", m->pkgname);
+    proto_pack_kstr(pk, "kind", modfile_kind_name(m->info.kind));
+    proto_pack_kbool(pk, "built", builtin || strmap_get(&e->gen->fulls, m->full) != NULL);
+    proto_pack_kstr(pk, "failure", summary);
+    proto_pack_kstr(pk, "detail", detail);
+    proto_pack_kstr(pk, "path", m->path);
+    proto_pack_kstr(pk, "relpath", m->relpath);
+    pack_mod_params(pk, "parameters", &m->info);
+    pack_includes(pk, m);
+    free(summary);
+    free(detail);
+}
+
+static void pack_mods(msgpack_packer *pk, const struct env *e)
+{
+    const struct index *idx = e->index;
+    size_t n = 0;
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&idx->assets, &i, &k, &v);)
+        n += ((const struct index_asset *)v)->n;
+    proto_pack_key(pk, "mods");
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; strmap_next(&idx->assets, &i, &k, &v);) {
+        const struct index_asset *a = v;
+        for (size_t j = 0; j < a->n; j++)
+            pack_mod(pk, e, a->mods[j]);
+    }
+}
+
+static void pack_prefs(msgpack_packer *pk, const struct gliad *g)
+{
+    proto_pack_key(pk, "prefs");
+    msgpack_pack_map(pk, g->prefs.len);
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&g->prefs, &i, &k, &v);) {
+        const struct pref *p = v;
+        proto_pack_str(pk, p->asset);
+        msgpack_pack_map(pk, 2);
+        proto_pack_kstr(pk, "pkg", p->pkg);
+        proto_pack_kstr(pk, "variant", p->variant);
+    }
+}
+
+/* bundle {env}: waits as `library {wait}` does, then answers
+ * {gliad, env, toolchain: {id, describe}, library: {path, generation, key},
+ * packages, mods, prefs}; not_built when there is no library. */
+static enum call_state m_bundle(struct call *c)
+{
+    struct env *e = call_env(c);
+    if (!e || call_bad_args(c))
+        return CALL_DONE;
+    if (sync_gate(c))
+        return CALL_WAIT;
+    if (env_busy(e)) {
+        callq_push(&e->lib_waiting, c);
+        return CALL_WAIT;
+    }
+    const struct generation *gen = e->gen;
+    if (!gen || !e->index) {
+        const char *why = e->report && e->report->error ? e->report->error : "nothing was built";
+        call_error(c, PROTO_E_NOT_BUILT, "environment '%s' has no library to bundle: %s", e->name,
+                   why);
+        return CALL_DONE;
+    }
+    const struct gliad *g = c->g;
+    msgpack_packer *pk = call_result(c);
+    msgpack_pack_map(pk, 7);
+    proto_pack_kstr(pk, "gliad", GLIAD_VERSION);
+    proto_pack_kstr(pk, "env", e->name);
+    proto_pack_key(pk, "toolchain");
+    msgpack_pack_map(pk, 2);
+    proto_pack_kstr(pk, "id", g->tc.ready ? g->tc.id : NULL);
+    proto_pack_kstr(pk, "describe", g->tc.describe);
+    proto_pack_key(pk, "library");
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "path", gen->path);
+    proto_pack_kint(pk, "generation", gen->number);
+    proto_pack_kstr(pk, "key", gen->libkey);
+    proto_pack_key(pk, "packages");
+    msgpack_pack_array(pk, e->index->npkgs);
+    for (size_t i = 0; i < e->index->npkgs; i++)
+        pack_package(pk, e->index->pkgs[i]);
+    pack_mods(pk, e);
+    pack_prefs(pk, g);
+    return CALL_DONE;
+}
+
+const struct method methods_bundle[] = {
+    {"bundle", m_bundle},
+    {NULL, NULL},
+};
