@@ -44,7 +44,8 @@ extern const char *ctl_prog;
 extern const struct ctl_cmd *const ctl_commands[];
 extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,
     cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log, cmd_sync,
-    cmd_pkg, cmd_pkg_new, cmd_pkg_add, cmd_pkg_check, cmd_add, cmd_collection, cmd_remove;
+    cmd_pkg, cmd_pkg_new, cmd_pkg_add, cmd_pkg_check, cmd_add, cmd_collection, cmd_remove,
+    cmd_bundle;
 
 /*
  * Parses argv of a command: the common options (--env, --socket, --json,
