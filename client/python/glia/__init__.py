@@ -146,6 +146,22 @@ def test_mechanism(mechanism):
     return _manager.test_mechanism(mechanism)
 
 
+def use_bundle(directory):
+    """Serve glia from a bundle made by `gliactl bundle DIR` (as GLIA_BUNDLE=DIR
+    does): no gliad is asked. Before the first insert. Returns its manifest."""
+    from . import _bundle
+
+    return _bundle.switch(_manager, directory)
+
+
+def library_manifest():
+    """The manifest of the library this script uses (docs/bundle.md): store
+    it beside a model's results."""
+    from . import _bundle
+
+    return _bundle.library_manifest(_manager)
+
+
 def __getattr__(name):
     # ``glia.env``: the gliad environment this script uses. Its Python
     # registers as sys.prefix; when gliad serves those site-packages already

@@ -281,6 +281,17 @@ def start_daemon(path):
 
 
 def connect(path=None, autostart=True):
+    """A connection to gliad, or to what serves in its place: a bundle, or
+    under MPI the answer the node's asking rank shared (_bundle.py)."""
+    from . import _bundle
+
+    local = _bundle.source()
+    if local is not None:
+        return _bundle.LocalConnection(local)
+    return connect_daemon(path, autostart)
+
+
+def connect_daemon(path=None, autostart=True):
     path = path or default_socket()
     try:
         return Connection(path)
@@ -290,4 +301,35 @@ def connect(path=None, autostart=True):
                 f"gliad is not running (cannot connect to {path}: {e.strerror or e}). "
                 f"Start it with {_HOW_TO_START}"
             ) from None
-    return start_daemon(path)
+    with _autostart_lock(path):
+        try:  # another process of this node started it while we waited
+            return Connection(path)
+        except OSError:
+            pass
+        return start_daemon(path)
+
+
+class _autostart_lock:
+    """Held while starting gliad: the processes of one node that find no
+    gliad at once (the ranks of an MPI job) start one, not one each. The
+    lock file is beside the socket, in a directory only this user writes."""
+
+    def __init__(self, path):
+        self.path = os.path.join(os.path.dirname(os.path.abspath(path)), "autostart.lock")
+        self.fd = None
+
+    def __enter__(self):
+        import fcntl
+
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except OSError:
+            self.fd = None  # no lock to be had: start unguarded, as before
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # releases the lock
+        return False

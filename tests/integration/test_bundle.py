@@ -1,0 +1,125 @@
+"""gliactl bundle: a model's mechanisms frozen into a directory that runs
+with no gliad anywhere, compared with the environment of now, and rebuilt
+from its own sources."""
+
+import hashlib
+import shutil
+import subprocess
+
+import pytest
+
+import bundlelib as bl
+import glia_testlib as lib
+import pylib
+
+
+@pytest.fixture
+def bundled(gliad, tmp_path):
+    """(gliad, site, bundle dir): a bundle made with the global preference
+    K -> glia_bund, which the bundle keeps."""
+    site = bl.make_site(tmp_path / "site")
+    d = gliad({"default": [site]})
+    assert d.ok("select", {"asset": "K", "pkg": bl.BUND})["matches"] == 2
+    out = tmp_path / "bundle"
+    r = lib.gliactl("bundle", out, socket=d.socket)
+    assert r.rc == 0, r
+    return d, site, out
+
+
+def sha(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_manifest_records_library_mods_sources_and_prefs(bundled):
+    d, site, out = bundled
+    m = bl.manifest(out)
+    assert m["format"] == 1 and m["env"] == "default" and m["gliad"]
+    assert m["toolchain"]["id"] and "nocmodl" in m["toolchain"]["describe"]
+    assert m["library"]["file"] == "libglia.so"
+    assert m["library"]["sha256"] == sha(out / "libglia.so")
+    assert {(p["name"], p["version"], p["layout"]) for p in m["packages"]} == {
+        (bl.BUND, "1.0", "glia4"), (bl.OTHER, "2.0", "glia4"), ("NEURON", None, "builtin")}
+    mods = {x["full"]: x for x in m["mods"]}
+    k0 = mods[bl.K0]
+    assert (k0["asset"], k0["variant"], k0["package"], k0["kind"]) == ("K", "0", bl.BUND, "density")
+    assert k0["built"] and {p["name"] for p in k0["parameters"]} == {"ek", "gkbar"}
+    assert k0["sha256"] == sha(out / k0["source"]) == sha(site / bl.BUND / "mods/K__0.mod")
+    [inc] = k0["includes"]
+    assert inc["name"] == "k.inc" and inc["sha256"] == sha(site / bl.BUND / "mods/k.inc")
+    assert (out / inc["source"]).read_text() == (site / bl.BUND / "mods/k.inc").read_text()
+    assert mods["hh"]["package"] == "NEURON" and "source" not in mods["hh"]
+    assert m["prefs"] == {"K": {"pkg": bl.BUND, "variant": None}}
+    # The library names nothing in the cache: it loads from wherever the bundle goes.
+    dyn = subprocess.run(["readelf", "-d", out / "libglia.so"], capture_output=True,
+                         text=True).stdout
+    assert str(d.base) not in dyn
+
+
+def test_moved_bundle_runs_with_no_gliad(bundled, tmp_path):
+    d, site, out = bundled
+    d.stop()
+    moved = tmp_path / "elsewhere/moved"
+    shutil.move(out, moved)
+    nowhere = tmp_path / "no-gliad/gliad.sock"
+    py = pylib.Py("/usr/bin/python3", nowhere, tmp_path / "py",
+                  extra={"GLIA_BUNDLE": moved, "GLIA_ENV": None})
+    r = py.ok(bl.SCRIPT)
+    assert r["k"] == bl.K0  # the frozen global preference
+    assert r["fast"] == bl.KFAST and r["other"] == bl.OTHER_K0
+    assert r["errors"] == ["UnknownAssetError", "NoMatchesError"]
+    assert bl.K0 in r["density"] and r["spikes"] > 0
+    assert r["env"] == "default" and r["library"] == "libglia.so"
+    assert not nowhere.parent.exists(), "the module went looking for gliad"
+
+
+def test_use_bundle_in_the_script(bundled, tmp_path):
+    d, site, out = bundled
+    py = pylib.Py("/usr/bin/python3", d.socket, tmp_path / "py", extra={"GLIA_ENV": None})
+    r = py.ok(f'''
+import glia
+m = glia.use_bundle({str(out)!r})
+d.stop() if False else None
+out(k=glia.resolve("K"), env=glia.library_manifest()["env"], n=len(m["mods"]))
+''')
+    assert r["k"] == bl.K0 and r["env"] == "default" and r["n"] > 4
+
+
+def test_check_unchanged_then_every_difference(bundled):
+    d, site, out = bundled
+    r = lib.gliactl("bundle", "--check", out, socket=d.socket)
+    assert (r.rc, r.out) == (0, ""), r
+    with open(site / bl.BUND / "mods/K__fast.mod", "a") as f:
+        f.write(": edited\n")
+    (site / bl.BUND / "mods/k.inc").write_text(": edited include\n")
+    shutil.rmtree(site / bl.OTHER)
+    shutil.rmtree(site / f"{bl.OTHER}-2.0.dist-info")
+    assert d.ok("unselect", {"asset": "K"})["removed"]
+    r = lib.gliactl("bundle", "--check", out, socket=d.socket)
+    assert r.rc == 1, r
+    lines = set(r.out.splitlines())
+    assert f"mod {bl.KFAST}: changed (site/{bl.BUND}/mods/K__fast.mod)" in lines
+    assert f"mod {bl.K0}: changed (site/{bl.BUND}/mods/K__0.mod)" in lines
+    assert f"mod {bl.OTHER_K0}: removed" in lines
+    assert f"package {bl.OTHER}: removed" in lines
+    assert "preference K: pkg glia_bund variant (none), now removed" in lines
+    assert len(lines) == 5, r.out
+
+
+def test_rebuild_from_the_bundles_own_sources(bundled, tmp_path):
+    d, site, out = bundled
+    shutil.rmtree(site)  # nothing left but the bundle's copies
+    before = bl.manifest(out)
+    (out / "libglia.so").unlink()
+    r = lib.gliactl("bundle", "--rebuild", out, socket=d.socket)
+    assert r.rc == 0, r
+    after = bl.manifest(out)
+    assert after["library"]["sha256"] == sha(out / "libglia.so")
+    assert after["prefs"] == before["prefs"] and after["env"] == "default"
+    assert {m["full"]: m["sha256"] for m in after["mods"] if "sha256" in m} == \
+        {m["full"]: m["sha256"] for m in before["mods"] if "sha256" in m}
+    assert all(m["built"] for m in after["mods"])
+    d.stop()
+    py = pylib.Py("/usr/bin/python3", tmp_path / "none/gliad.sock", tmp_path / "py",
+                  extra={"GLIA_BUNDLE": out, "GLIA_ENV": None})
+    r = py.ok(bl.SCRIPT)
+    assert r["k"] == bl.K0 and r["spikes"] > 0
