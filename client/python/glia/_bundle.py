@@ -14,9 +14,11 @@ would answer, errors included (same codes, so the same exceptions), by the
 resolution rules of daemon/resolve.c ported below (docs/resolution.md).
 """
 
-import json
 import os
-import socket
+
+# _socket, not socket: the C module has socketpair, and the Python wrapper's
+# import costs every rank of an MPI job milliseconds.
+import _socket
 
 _FORMAT = 1
 _LIBRARY = "libglia.so"
@@ -104,6 +106,8 @@ class Manifest:
 
     @classmethod
     def from_bundle(cls, directory):
+        import json
+
         from .exceptions import LibraryError
 
         directory = os.path.abspath(directory)
@@ -333,7 +337,7 @@ class LocalConnection:
 
     def __init__(self, answers):
         self.answers = answers
-        self.sock, self._peer = socket.socketpair()
+        self.sock, self._peer = _socket.socketpair(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self.next_id = 0
         self.closed = False
 

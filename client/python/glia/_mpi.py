@@ -29,9 +29,9 @@ exits.
 """
 
 import atexit
-import hashlib
-import json
 import os
+
+import msgpack  # the answer's format: _rpc has it imported already
 
 RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
 JOB_VARS = ("PMIX_NAMESPACE", "OMPI_MCA_ess_base_jobid", "SLURM_JOB_ID", "SLURM_STEP_ID")
@@ -62,7 +62,9 @@ def job_key():
     if not ids:
         ppid = os.getppid()
         ids = [f"ppid={ppid}@{_start_time(ppid)}"]
-    return hashlib.sha256("\n".join(ids).encode()).hexdigest()[:24]
+    # A file name: the ids' letters, digits and dots, the rest as "-".
+    return "".join(c if c.isascii() and (c.isalnum() or c == ".") else "-"
+                   for c in "_".join(ids))[:120]
 
 
 def _node_dir():
@@ -100,8 +102,8 @@ def _ask_gliad():
 
 def _write(path, answer):
     tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8", errors="surrogateescape") as f:
-        json.dump(answer, f)
+    with open(tmp, "wb") as f:
+        f.write(msgpack.packb(answer, use_bin_type=True, unicode_errors="surrogateescape"))
     os.rename(tmp, path)
 
 
@@ -130,15 +132,15 @@ def join_node():
         return
     d = _node_dir()
     key = job_key()
-    lock_path, answer_path = os.path.join(d, f"mpi-{key}.lock"), os.path.join(d, f"mpi-{key}.json")
+    lock_path, answer_path = os.path.join(d, f"mpi-{key}.lock"), os.path.join(d, f"mpi-{key}.answer")
     fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         if not os.path.exists(answer_path):
             _write(answer_path, _ask_gliad())
             atexit.register(_cleanup, (answer_path, lock_path))
-        with open(answer_path, encoding="utf-8", errors="surrogateescape") as f:
-            answer = json.load(f)
+        with open(answer_path, "rb") as f:
+            answer = msgpack.unpackb(f.read(), raw=False, unicode_errors="surrogateescape")
     finally:
         os.close(fd)
     if "error" in answer:
