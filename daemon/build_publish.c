@@ -8,6 +8,7 @@
  * library in the cache; a client only ever learns of committed generations.
  */
 #include "build_internal.h"
+#include "hostid.h"
 #include "env.h"
 #include "log.h"
 #include "store.h"
@@ -42,7 +43,9 @@ static int place_library(struct build *b)
 {
     char *so = xprintf("%s/libglia.so", b->link_dir);
     char *dir = cache_library_dir(b->cache_dir, b->libkey);
-    char *staging = xprintf("%s.tmp-%llu", dir, (unsigned long long)b->id);
+    /* Unique among every gliad of every host sharing the cache. */
+    char *staging = xprintf("%s.tmp-%s-%ld-%llu", dir, hostid(), (long)getpid(),
+                            (unsigned long long)b->id);
     char *staged = xprintf("%s/libglia.so", staging);
     char *libs = xstrndup(dir, strrchr(dir, '/') - dir);
     int rc = -1;

@@ -2,6 +2,7 @@
  * cache: see cache.h.
  */
 #include "cache.h"
+#include "hostid.h"
 #include "util.h"
 
 #include <stdarg.h>
@@ -66,7 +67,7 @@ char *cache_tmp_root(const char *cache_dir)
 
 char *cache_tmp_dir(const char *cache_dir)
 {
-    return xprintf("%s/tmp/%ld", cache_dir, (long)getpid());
+    return xprintf("%s/tmp/%s-%ld", cache_dir, hostid(), (long)getpid());
 }
 
 char *cache_tmp_path(const char *cache_dir, const char *fmt, ...)

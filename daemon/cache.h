@@ -36,10 +36,12 @@ char *cache_objects_dir(const char *cache_dir);
  * anything NEURON writes beside it stay together. */
 char *cache_library_dir(const char *cache_dir, const char *key);
 char *cache_library_path(const char *cache_dir, const char *key);
-/* <cache>/tmp/<pid>: this gliad's work dirs. gliads on different sockets
- * may share a cache (the tests' do), and their build ids and compile
- * numbers all start at 1: each works in a dir of its own. At startup the
- * dirs of gliads no longer running go (a crash leaves only these). */
+/* <cache>/tmp/<host id>-<pid>: this gliad's work dirs (hostid.h). gliads
+ * on different sockets, or hosts, may share a cache (the tests' do, NFS
+ * homes do), and their build ids and compile numbers all start at 1: each
+ * works in a dir of its own. At startup the dirs of this host's gliads no
+ * longer running go (a crash leaves only these); another host's are its
+ * own business. */
 char *cache_tmp_root(const char *cache_dir);
 char *cache_tmp_dir(const char *cache_dir);
 /* A path in this gliad's work dir: cache_tmp_path(dir, "stage-%llu", id). */

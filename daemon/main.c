@@ -10,6 +10,7 @@
 #include "config.h"
 #include "env.h"
 #include "gliad.h"
+#include "hostid.h"
 #include "log.h"
 #include "prefs.h"
 #include "proc.h"
@@ -81,22 +82,39 @@ static void toolchain_ready(void *ud)
             build_start(g->envs[i], g->envs[i]->build_wanted == 2);
 }
 
+/* Whether the work dir `name` (<host id>-<pid>, or a bare pid as gliads
+ * before host ids named them) may be removed: its gliad is gone. Only this
+ * host's can be known to be: one of this boot whose pid is not running (or
+ * is this gliad's own: a dead gliad's pid that came back), or one of an
+ * earlier boot of this host. Another host's stays, however old. */
+static int tmp_is_stale(const char *name)
+{
+    const char *me = hostid();
+    size_t idlen, hostlen = hostid_host_len(me);
+    long pid;
+    char *end;
+    if (hostid_parse(name, &idlen, &pid) == 0) {
+        if (idlen != strlen(me) || strncmp(name, me, idlen) != 0)
+            return hostid_host_len(name) == hostlen && idlen > hostlen &&
+                   strncmp(name, me, hostlen + 1) == 0; /* this host, another boot */
+    } else {
+        pid = strtol(name, &end, 10);
+        if (*end != '\0' || pid <= 0)
+            return 1;
+    }
+    return pid > INT_MAX || pid == (long)getpid() || (kill((pid_t)pid, 0) < 0 && errno != EPERM);
+}
+
 /* Work dirs of gliads no longer running (a crash interrupted their
- * builds; nothing refers to them). Another gliad sharing the cache keeps
- * its own; a dir named by this pid is a dead gliad's whose pid came back. */
+ * builds; nothing refers to them). */
 static void clean_tmp(struct gliad *g)
 {
     char *root = cache_tmp_root(g->cfg.cache_dir);
     DIR *d = opendir(root);
     struct dirent *de;
     while (d && (de = readdir(d))) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char *end;
-        long pid = strtol(de->d_name, &end, 10);
-        int live = *end == '\0' && pid > 0 && pid <= INT_MAX && pid != (long)getpid() &&
-                   (kill((pid_t)pid, 0) == 0 || errno == EPERM);
-        if (live)
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+            !tmp_is_stale(de->d_name))
             continue;
         char *dir = xprintf("%s/%s", root, de->d_name);
         remove_tree(dir);

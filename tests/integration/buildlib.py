@@ -93,6 +93,16 @@ def library_dirs(d):
 
 # ---- mods ------------------------------------------------------------------------
 
+def work_dir_name(pid):
+    """The name of gliad pid's work dir under <cache>/tmp: "<host id>-<pid>"
+    (daemon/hostid.h), the host id being this host's name and boot id."""
+    host = "".join(c if c.isascii() and (c.isalnum() or c in "-.") else "_"
+                   for c in os.uname().nodename) or "localhost"
+    boot = "".join(c for c in open("/proc/sys/kernel/random/boot_id").read()
+                   if c in "0123456789abcdef")[:12]
+    return f"{host}.{boot}-{pid}"
+
+
 def tiny_mod(name, value=1, *, include=None):
     """A density mod that compiles fast: RANGE gbar with default `value`
     (a line "gbar = <value>" to edit), or from the PARAMETER block of the

@@ -51,7 +51,7 @@ def test_sigkill_during_a_build_then_restart(gliad, fresh_venv, tmp_path):
     assert st["envs"][0]["building"] and st["compile_queue"] > 0, st
     cache = Path(st["cache_dir"])
     killed = d.pid
-    assert (cache / "tmp" / str(killed)).is_dir()
+    assert (cache / "tmp" / bl.work_dir_name(killed)).is_dir()
     sigkill_alone(d)
     c.close()
 
@@ -89,23 +89,29 @@ def test_sigkill_during_a_build_then_restart(gliad, fresh_venv, tmp_path):
     assert db_rows(d.state_dir, "PRAGMA integrity_check") == [("ok",)]
     assert [g for g, in db_rows(d.state_dir, "SELECT gen FROM generations ORDER BY gen")] == [1, 2]
     # The killed run's work dirs went with the restart.
-    assert not (cache / "tmp" / str(killed)).exists()
-    assert {p.name for p in (cache / "tmp").iterdir()} <= {str(d.pid)}
+    assert not (cache / "tmp" / bl.work_dir_name(killed)).exists()
+    assert {p.name for p in (cache / "tmp").iterdir()} <= {bl.work_dir_name(d.pid)}
 
 
 def test_gliads_sharing_a_cache_keep_each_others_work_dirs(gliad, main_site):
     """Two gliads (two sockets) on one cache: the second's start removed the
     first's work dirs mid-compile ("....o: No such file or directory"), and
     their build and compile numbers, both starting at 1, named the same
-    dirs. Each works in tmp/<pid>; a start removes only dead gliads' dirs."""
+    dirs. Each works in tmp/<host id>-<pid>; a start removes only dead gliads' dirs."""
     a = gliad({"default": [main_site.site]})
     cache = Path(a.ok("status")["cache_dir"])
-    mine = cache / "tmp" / str(a.pid)
+    mine = cache / "tmp" / bl.work_dir_name(a.pid)
     mine.mkdir(parents=True, exist_ok=True)
     (mine / "in-use").write_text("")
     dead = cache / "tmp" / "999999999"   # past pid_max: no such process
     legacy = cache / "tmp" / "c1-0123456789abcdef"  # an older gliad's layout
-    for x in (dead, legacy):
+    # This host before a reboot: every process of that boot is gone, a
+    # running pid of now notwithstanding.
+    host = bl.work_dir_name(a.pid).rsplit(".", 1)[0]
+    rebooted = cache / "tmp" / f"{host}.000000000000-{a.pid}"
+    # Another host's, with a pid of a live process here: not ours to judge.
+    elsewhere = cache / "tmp" / f"otherhost.0123456789ab-{a.pid}"
+    for x in (dead, legacy, rebooted, elsewhere):
         x.mkdir(parents=True)
         (x / "left").write_text("")
     base = gliad.base()
@@ -115,5 +121,6 @@ def test_gliads_sharing_a_cache_keep_each_others_work_dirs(gliad, main_site):
     b = gliad.launch(["--config", cfg], base=base, socket_path=base / "b.sock")
     assert b.ok("library", {"wait": True})["path"]
     assert (mine / "in-use").exists()
-    assert not dead.exists() and not legacy.exists()
+    assert not dead.exists() and not legacy.exists() and not rebooted.exists()
+    assert (elsewhere / "left").exists()
     assert a.ok("library", {"wait": True})["path"]
