@@ -328,6 +328,7 @@ static void link_nrnivmodl(struct build *b)
         if (b->items[i].state == ITEM_PENDING)
             b->items[i].state = ITEM_READY;
     build_compute_libkey(b);
+    build_lease(b);
     const struct generation *cur = b->env->gen;
     struct stat st;
     int same = cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force;

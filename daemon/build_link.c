@@ -401,6 +401,7 @@ static void link_packages(struct build *b)
 static void link_library(struct build *b)
 {
     build_compute_libkey(b);
+    build_lease(b);
     const struct generation *cur = b->env->gen;
     struct stat st;
     if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force) {

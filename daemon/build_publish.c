@@ -9,6 +9,7 @@
  */
 #include "build_internal.h"
 #include "hostid.h"
+#include "lease.h"
 #include "env.h"
 #include "log.h"
 #include "store.h"
@@ -236,4 +237,11 @@ void build_publish_work(uv_work_t *req)
                  b->lib_path);
     record(b, manifest);
     free(manifest);
+}
+
+void build_lease(const struct build *b)
+{
+    if (lease_add(b->cache_dir, b->libkey) < 0)
+        log_warn("cannot lease library %s in %s/leases: %s", b->libkey, b->cache_dir,
+                 strerror(errno));
 }

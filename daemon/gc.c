@@ -6,6 +6,7 @@
 #include "cache.h"
 #include "env.h"
 #include "gliad.h"
+#include "lease.h"
 #include "log.h"
 #include "store.h"
 #include "strmap.h"
@@ -51,6 +52,11 @@ static void drop_generations(struct gc_job *j, struct store *s, const char *env,
     char **libkeys = NULL, **manifests = NULL;
     if (store_gc_generations(s, env, keep, &libkeys, &manifests) == 0) {
         for (size_t i = 0; libkeys && libkeys[i]; i++) {
+            if (lease_held(j->cache_dir, libkeys[i])) {
+                log_debug("gc: library %s stays: another gliad sharing the cache leases it",
+                          libkeys[i]);
+                continue;
+            }
             char *dir = cache_library_dir(j->cache_dir, libkeys[i]);
             remove_tree(dir);
             free(dir);
@@ -148,6 +154,10 @@ static void gc_work(uv_work_t *req)
         }
     free_list(keys);
     sweep_unrecorded(j, s);
+    /* What this gliad no longer keeps, it no longer leases. */
+    if ((keys = store_generation_libkeys(s)) != NULL)
+        lease_write(j->cache_dir, keys);
+    free_list(keys);
     store_close(s);
 }
 

@@ -96,6 +96,7 @@ void gliad_stop(struct gliad *g, const char *why)
     uv_close((uv_handle_t *)&g->sigterm, NULL);
     uv_close((uv_handle_t *)&g->sighup, NULL);
     uv_close((uv_handle_t *)&g->watchdog, NULL);
+    uv_close((uv_handle_t *)&g->lease_timer, NULL);
     sdnotify("STOPPING=1");
 }
 

@@ -63,6 +63,7 @@ struct gliad {
 
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t watchdog;
+    uv_timer_t lease_timer; /* renews this gliad's lease in the cache (lease.h) */
     int ready; /* READY=1 sent: every env has an index */
     int stopping;
     double started_ms;

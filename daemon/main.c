@@ -11,6 +11,7 @@
 #include "env.h"
 #include "gliad.h"
 #include "hostid.h"
+#include "lease.h"
 #include "log.h"
 #include "prefs.h"
 #include "proc.h"
@@ -185,6 +186,30 @@ static int lock_state_dir(const struct config *cfg, char *err, size_t errlen)
     return fd;
 }
 
+static void renew_lease(uv_timer_t *t)
+{
+    struct gliad *g = t->data;
+    lease_renew(g->cfg.cache_dir);
+}
+
+/* Every library this gliad's store names is leased before anything could
+ * collect it, and the lease is renewed while gliad lives (lease.h). */
+static void lease_start(struct gliad *g)
+{
+    char **keys = store_generation_libkeys(g->store);
+    if (!keys || lease_write(g->cfg.cache_dir, keys) < 0)
+        log_warn("cannot write this gliad's lease in %s/leases: %s; other gliads sharing the "
+                 "cache may collect libraries it serves",
+                 g->cfg.cache_dir, keys ? strerror(errno) : store_error(g->store));
+    for (size_t i = 0; keys && keys[i]; i++)
+        free(keys[i]);
+    free(keys);
+    uv_timer_init(g->loop, &g->lease_timer);
+    g->lease_timer.data = g;
+    uv_timer_start(&g->lease_timer, renew_lease, LEASE_RENEW_S * 1000, LEASE_RENEW_S * 1000);
+    uv_unref((uv_handle_t *)&g->lease_timer);
+}
+
 static int parse_args(int argc, char **argv, char **config, char **sock, int *level)
 {
     static const struct option opts[] = {
@@ -297,6 +322,7 @@ int main(int argc, char **argv)
     uv_timer_init(g->loop, &g->watchdog);
     sdnotify_watchdog(&g->watchdog);
     clean_tmp(g);
+    lease_start(g);
     sync_init(g);
     char *helper = proc_find_helper(LIBEXECDIR);
     if (!helper)
@@ -314,6 +340,7 @@ int main(int argc, char **argv)
     toolchain_probe(g->loop, &g->tc, toolchain_ready, g);
 
     uv_run(&loop, UV_RUN_DEFAULT);
+    lease_drop(g->cfg.cache_dir);
     rc = 0;
     log_info("stopped");
 out:

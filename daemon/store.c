@@ -820,6 +820,11 @@ int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys)
     return exec(s, rc == 0 ? "COMMIT" : "ROLLBACK") < 0 ? -1 : rc;
 }
 
+char **store_generation_libkeys(struct store *s)
+{
+    return column(s, "SELECT DISTINCT libkey FROM generations", NULL, 0);
+}
+
 char **store_generation_envs(struct store *s)
 {
     return column_or_null(s, "SELECT DISTINCT env FROM generations");

@@ -97,6 +97,8 @@ int store_gc_objects(struct store *s, int64_t max_bytes, char ***keys);
 /* Every env with generations, and every object key recorded (malloc'd,
  * NULL-terminated; NULL on error). */
 char **store_generation_envs(struct store *s);
+/* Every library key a generation names (what this gliad may still serve). */
+char **store_generation_libkeys(struct store *s);
 char **store_object_keys(struct store *s);
 
 /* ---- Environments registered at runtime ---- */

@@ -29,13 +29,13 @@ class NsGliad:
     """gliad as pid 1 of new pid, UTS and mount (for /proc) namespaces,
     under hostname `host`."""
 
-    def __init__(self, base, host, cache, site):
+    def __init__(self, base, host, cache, site, **daemon):
         self.base, self.host = Path(base), host
         self.socket = self.base / "run/gliad.sock"
         self.config = lib.write_config(
             self.base / "gliad.ini", socket_path=self.socket, state_dir=self.base / "state",
             cache_dir=cache, envs={"default": [site]},
-            daemon_extra={"jobs": 2, "debounce_ms": 50, "log_level": "info"})
+            daemon_extra={"jobs": 2, "debounce_ms": 50, "log_level": "debug", **daemon})
         self.log_path = self.base / "gliad.log"
         self.proc = None
 
@@ -102,7 +102,7 @@ def two_hosts(tmp_path):
     for h in ("hosta", "hostb"):
         site = tmp_path / h / "site"
         site.mkdir(parents=True)
-        hosts[h] = (NsGliad(lib.short_tmpdir(), h, cache, site), site)
+        hosts[h] = (NsGliad(lib.short_tmpdir(), h, cache, site, keep_generations=1), site)
     yield cache, hosts
     for g, _ in hosts.values():
         try:
@@ -148,3 +148,29 @@ def test_two_hosts_build_at_once_on_one_cache(two_hosts):
     # Each works in a dir named by its host, none by pid alone.
     names = {p.name for p in (cache / "tmp").iterdir()}
     assert names and all(n.startswith(("hosta.", "hostb.")) for n in names), names
+
+
+def test_gc_keeps_what_another_host_serves(two_hosts):
+    """Both hosts build the same mods (one library); then hostb's change a
+    few times, and with keep_generations = 1 its collections drop the first
+    library from its own store. hosta still serves it: its lease keeps it."""
+    cache, hosts = two_hosts
+    (a, site_a), (b, site_b) = hosts["hosta"], hosts["hostb"]
+    same = write_round(site_a, "x", 0)
+    assert write_round(site_b, "x", 0) == same
+    for g, _ in hosts.values():
+        g.start()
+    first = a.call("library", {"wait": True})
+    assert b.call("library", {"wait": True})["path"] == first["path"]
+    for r in range(1, 3):
+        write_round(site_b, "x", r)
+        assert b.call("library", {"wait": True})["path"] != first["path"]
+    lib.wait_for(lambda: any(w in b.stderr() for w in ("gc: removed", "leases it")),
+                 what="hostb's collection of the first library")
+    assert Path(first["path"]).is_file(), b.stderr()
+    assert "stays: another gliad sharing the cache leases it" in b.stderr()
+    assert a.call("library", {"wait": True})["path"] == first["path"]
+    used = bl.use_all(first["path"])
+    assert set(used["used"].values()) == {"ok"} and sorted(used["added"]) == same
+    leases = {p.name.split(".")[0] for p in (cache / "leases").iterdir()}
+    assert leases == {"hosta", "hostb"}, leases
