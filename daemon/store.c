@@ -24,6 +24,7 @@ struct store {
     sqlite3 *db;
     char *path;
     int fresh;     /* the database held nothing when opened (see store_fresh) */
+    int remote;    /* on a network filesystem: a rollback journal, not WAL */
     char msg[640]; /* store_error's words */
 };
 
@@ -173,9 +174,15 @@ static struct store *open_db(const char *state_dir, int *damaged, char *err, siz
     }
     /* Waits are short: every writer holds the lock for one small transaction. */
     sqlite3_busy_timeout(s->db, 5000);
+    /* WAL needs memory shared by every process using the database, which
+     * processes of two hosts do not share: on a network filesystem the
+     * rollback journal, which needs only the file locks NFS has. */
+    s->remote = fs_is_remote(state_dir);
     char *msg = NULL;
-    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", NULL, NULL,
-                     &msg) != SQLITE_OK) {
+    if (sqlite3_exec(s->db,
+                     s->remote ? "PRAGMA journal_mode=DELETE; PRAGMA synchronous=FULL;"
+                               : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
         int code = sqlite3_extended_errcode(s->db) & 0xff;
         *damaged = code == SQLITE_CORRUPT || code == SQLITE_NOTADB;
         if (!*damaged && (ro = not_writable(state_dir)))
@@ -268,6 +275,10 @@ static struct store *open_checked(const char *state_dir, char *err, size_t errle
 struct store *store_open(const char *state_dir, char *err, size_t errlen)
 {
     struct store *s = open_checked(state_dir, err, errlen);
+    if (s && s->remote) /* once, not at every worker's open */
+        log_warn("state_dir %s is on a network filesystem: its database uses a rollback "
+                 "journal (slower writes), not WAL; a local state_dir is better",
+                 state_dir);
     if (s && user_version(s) == 0)
         s->fresh = 1; /* new, or emptied (a 0-byte file is an empty database) */
     if (s && migrate(s, err, errlen) < 0) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -88,6 +89,23 @@ int str_has_suffix(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+int fs_is_remote(const char *dir)
+{
+    struct statfs sf;
+    if (statfs(dir, &sf) < 0)
+        return 0;
+    switch ((unsigned long)sf.f_type) {
+    case 0x6969:     /* NFS */
+    case 0xff534d42: /* CIFS */
+    case 0xfe534d42: /* SMB2 */
+    case 0x65735546: /* FUSE */
+    case 0x01021997: /* 9p */
+    case 0x00c36400: /* Ceph */
+        return 1;
+    }
+    return 0;
 }
 
 void strv_free(char **v, size_t n)

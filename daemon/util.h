@@ -25,6 +25,11 @@ void *xgrow(void *v, size_t *cap, size_t need, size_t size);
     } while (0)
 
 int str_has_suffix(const char *s, const char *suffix);
+
+/* Whether dir is on a filesystem other hosts may write too (NFS, CIFS,
+ * SMB2, FUSE, 9p, Ceph): inotify misses their changes, and SQLite's WAL
+ * (shared memory between the processes of one host) is unsafe there. */
+int fs_is_remote(const char *dir);
 void strv_free(char **v, size_t n);
 
 /* Reads a whole file (at most `limit` bytes) into a malloc'd, NUL-terminated

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 
 /* One watched dir. */
 struct watch {
@@ -188,24 +187,6 @@ static void drop(struct watcher *w, struct watch *wa)
     uv_close((uv_handle_t *)&wa->handle, closed);
 }
 
-/* Filesystems whose changes made elsewhere inotify never hears of. */
-static int remote_fs(const char *dir)
-{
-    struct statfs sf;
-    if (statfs(dir, &sf) < 0)
-        return 0;
-    switch ((unsigned long)sf.f_type) {
-    case 0x6969:     /* NFS */
-    case 0xff534d42: /* CIFS */
-    case 0xfe534d42: /* SMB2 */
-    case 0x65735546: /* FUSE */
-    case 0x01021997: /* 9p */
-    case 0x00c36400: /* Ceph */
-        return 1;
-    }
-    return 0;
-}
-
 static void fall_back(struct watcher *w, const char *why)
 {
     if (w->fallback)
@@ -230,7 +211,8 @@ static int start(struct watcher *w, const char *dir, const char *owner)
     wa->ino = stat(dir, &st) == 0 ? st.st_ino : 0;
     uv_fs_event_init(w->env->g->loop, &wa->handle);
     wa->handle.data = wa;
-    int rc = remote_fs(dir) ? UV_ENOTSUP : uv_fs_event_start(&wa->handle, on_event, dir, 0);
+    /* Changes made on another host, inotify never hears of. */
+    int rc = fs_is_remote(dir) ? UV_ENOTSUP : uv_fs_event_start(&wa->handle, on_event, dir, 0);
     if (rc < 0) {
         char *why = rc == UV_ENOSPC
                         ? xprintf("inotify watches ran out at %s (raise "

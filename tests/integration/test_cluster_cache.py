@@ -174,3 +174,37 @@ def test_gc_keeps_what_another_host_serves(two_hosts):
     assert set(used["used"].values()) == {"ok"} and sorted(used["added"]) == same
     leases = {p.name.split(".")[0] for p in (cache / "leases").iterdir()}
     assert leases == {"hosta", "hostb"}, leases
+
+
+BINDFS = shutil.which("bindfs")
+
+
+@pytest.mark.skipif(BINDFS is None or os.geteuid() != 0,
+                    reason="needs bindfs (tools/deps --test) and root for a FUSE mount")
+def test_state_dir_on_a_network_filesystem_uses_a_rollback_journal(gliad, tmp_path):
+    """SQLite's WAL is unsafe where processes of several hosts open the
+    database (an NFS home's ~/.local/state): there gliad's store uses the
+    rollback journal. FUSE (bindfs) is one of the filesystems gliad takes
+    for shared, as NFS."""
+    import sqlite3
+
+    src, mnt = tmp_path / "src", tmp_path / "mnt"
+    src.mkdir()
+    mnt.mkdir()
+    subprocess.run([BINDFS, src, mnt], check=True)
+    try:
+        site = bundlelib.make_site(tmp_path / "site")
+        d = gliad({"default": [site]}, state_dir=mnt / "state")
+        assert d.ok("select", {"asset": "K", "pkg": bundlelib.BUND})["matches"] == 2
+        assert "is on a network filesystem: its database uses a rollback journal" in d.stderr()
+        d.stop()
+        db = sqlite3.connect(src / "state/gliad.db")
+        try:
+            assert db.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+            assert db.execute("SELECT asset, pkg FROM prefs").fetchall() == [
+                ("K", bundlelib.BUND)]
+        finally:
+            db.close()
+        assert not (src / "state/gliad.db-wal").exists()
+    finally:
+        subprocess.run(["fusermount", "-u", mnt], check=False)
