@@ -192,6 +192,7 @@ def test_state_dir_on_a_network_filesystem_uses_a_rollback_journal(gliad, tmp_pa
     src.mkdir()
     mnt.mkdir()
     subprocess.run([BINDFS, src, mnt], check=True)
+    d = None
     try:
         site = bundlelib.make_site(tmp_path / "site")
         d = gliad({"default": [site]}, state_dir=mnt / "state")
@@ -207,4 +208,6 @@ def test_state_dir_on_a_network_filesystem_uses_a_rollback_journal(gliad, tmp_pa
             db.close()
         assert not (src / "state/gliad.db-wal").exists()
     finally:
-        subprocess.run(["fusermount", "-u", mnt], check=False)
+        if d is not None and not d.reaped:
+            d.kill()  # the database open on the mount would keep it busy
+        subprocess.run(["fusermount", "-u", "-z", mnt], check=False)
