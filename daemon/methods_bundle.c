@@ -142,9 +142,10 @@ static enum call_state m_bundle(struct call *c)
     proto_pack_kstr(pk, "gliad", GLIAD_VERSION);
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_key(pk, "toolchain");
-    msgpack_pack_map(pk, 2);
+    msgpack_pack_map(pk, 3);
     proto_pack_kstr(pk, "id", g->tc.ready ? g->tc.id : NULL);
     proto_pack_kstr(pk, "describe", g->tc.describe);
+    proto_pack_kstr(pk, "neuron", g->tc.neuron_version);
     proto_pack_key(pk, "library");
     msgpack_pack_map(pk, 3);
     proto_pack_kstr(pk, "path", gen->path);

@@ -189,6 +189,7 @@ struct probe {
     int pending;
     char *nocmodl_version;
     char *cc_version;
+    char *nrniv_version;
 };
 
 static char *first_line(const char *s)
@@ -225,8 +226,13 @@ static void finish(struct probe *p)
     hash_hex(&h, tc->id);
     tc->describe = xprintf("nocmodl %s; %s; libnrniv in %s", p->nocmodl_version, p->cc_version,
                            tc->lib_dir ? tc->lib_dir : "?");
+    /* "NEURON -- VERSION 8.2.2 ...": for people (a bundle's manifest);
+     * libnrniv itself is in the identity. */
+    const char *v = strstr(p->nrniv_version, "VERSION ");
+    tc->neuron_version = v ? xstrndup(v + 8, strcspn(v + 8, " ")) : xstrdup(p->nrniv_version);
+    free(p->nrniv_version);
     tc->ready = 1;
-    log_info("toolchain: %s", tc->describe);
+    log_info("toolchain: %s; NEURON %s", tc->describe, tc->neuron_version);
     free(p->nocmodl_version);
     free(p->cc_version);
     p->done(p->ud);
@@ -252,6 +258,12 @@ static void cc_done(void *ud, struct proc_result *r)
     version_done(p, &p->cc_version, r);
 }
 
+static void nrniv_done(void *ud, struct proc_result *r)
+{
+    struct probe *p = ud;
+    version_done(p, &p->nrniv_version, r);
+}
+
 static void run_version(uv_loop_t *loop, struct probe *p, const char *prog, proc_done_fn fn,
                         char **slot)
 {
@@ -264,6 +276,19 @@ static void run_version(uv_loop_t *loop, struct probe *p, const char *prog, proc
     }
 }
 
+/* The nrniv of the NEURON whose nocmodl builds (malloc'd), or NULL. */
+static char *nrniv_beside(const char *nocmodl)
+{
+    const char *slash = nocmodl ? strrchr(nocmodl, '/') : NULL;
+    if (!slash)
+        return NULL;
+    char *path = xprintf("%.*s/nrniv", (int)(slash - nocmodl), nocmodl);
+    if (access(path, X_OK) == 0)
+        return path;
+    free(path);
+    return NULL;
+}
+
 void toolchain_probe(uv_loop_t *loop, struct toolchain *tc, void (*done)(void *ud), void *ud)
 {
     struct probe *p = xcalloc(1, sizeof(*p));
@@ -273,6 +298,9 @@ void toolchain_probe(uv_loop_t *loop, struct toolchain *tc, void (*done)(void *u
     p->pending = 1; /* held until both are started */
     run_version(loop, p, tc->nocmodl, nocmodl_done, &p->nocmodl_version);
     run_version(loop, p, tc->cc, cc_done, &p->cc_version);
+    char *nrniv = nrniv_beside(tc->nocmodl);
+    run_version(loop, p, nrniv, nrniv_done, &p->nrniv_version);
+    free(nrniv);
     if (--p->pending == 0)
         finish(p);
 }
@@ -288,5 +316,6 @@ void toolchain_free(struct toolchain *tc)
     free(tc->makefile);
     free(tc->problem);
     free(tc->describe);
+    free(tc->neuron_version);
     memset(tc, 0, sizeof(*tc));
 }

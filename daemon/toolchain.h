@@ -31,6 +31,7 @@ struct toolchain {
     char *problem;    /* why nothing can be built, or NULL */
     char id[HASH_HEX_LEN + 1];
     char *describe;   /* "nocmodl 7.7.0; cc (Debian 12.2.0-14) 12.2.0; /usr/lib/nrn" */
+    char *neuron_version; /* "8.2.2" from the nrniv beside nocmodl, or "unknown" */
 };
 
 /* Finds the tools (file checks only). On a missing piece tc->problem says

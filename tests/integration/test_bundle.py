@@ -35,6 +35,9 @@ def test_manifest_records_library_mods_sources_and_prefs(bundled):
     m = bl.manifest(out)
     assert m["format"] == 1 and m["env"] == "default" and m["gliad"]
     assert m["toolchain"]["id"] and "nocmodl" in m["toolchain"]["describe"]
+    nrniv = subprocess.run(["nrniv", "--version"], capture_output=True, text=True,
+                           env=lib.daemon_env(d.base / "home")).stdout
+    assert m["toolchain"]["neuron"] and f"VERSION {m['toolchain']['neuron']} " in nrniv
     assert m["library"]["file"] == "libglia.so"
     assert m["library"]["sha256"] == sha(out / "libglia.so")
     assert {(p["name"], p["version"], p["layout"]) for p in m["packages"]} == {
