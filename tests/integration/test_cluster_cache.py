@@ -211,3 +211,32 @@ def test_state_dir_on_a_network_filesystem_uses_a_rollback_journal(gliad, tmp_pa
         if d is not None and not d.reaped:
             d.kill()  # the database open on the mount would keep it busy
         subprocess.run(["fusermount", "-u", "-z", mnt], check=False)
+
+
+def test_objects_are_reused_only_under_the_same_toolchain(gliad, tmp_path):
+    """Hosts sharing a cache share objects only when their toolchains are
+    the same: the toolchain identity (here, other compiler flags) is part of
+    every object's key."""
+    cache = tmp_path / "shared-cache"
+    site = tmp_path / "site"
+    site.mkdir()
+    names = write_round(site, "x", 0)
+
+    def build(cflags=None):
+        base = gliad.base()
+        text = bl.config_text(base, {"default": [site]},
+                              sections={"neuron": {"cflags": cflags}} if cflags else None)
+        d = gliad(config_text=text.replace(f"cache_dir = {base / 'cache'}",
+                                           f"cache_dir = {cache}"), base=base)
+        res = bl.library(d)
+        assert sorted(res["names"]) == names, res
+        tc = d.ok("bundle")["toolchain"]["id"]
+        d.stop()
+        return res["last_build"], tc
+
+    first, tc1 = build()
+    assert (first["compiled"], first["cached"]) == (4, 0)
+    other, tc2 = build("-O1 -fPIC -DHAVE_CONFIG_H")
+    assert tc2 != tc1 and (other["compiled"], other["cached"]) == (4, 0), (tc1, tc2, other)
+    same, tc3 = build()
+    assert tc3 == tc1 and (same["compiled"], same["cached"]) == (0, 4), same
