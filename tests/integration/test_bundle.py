@@ -76,15 +76,24 @@ def test_moved_bundle_runs_with_no_gliad(bundled, tmp_path):
 
 
 def test_use_bundle_in_the_script(bundled, tmp_path):
+    """From gliad, library_manifest() is gliad's answer for the script's
+    environment; glia.use_bundle() switches a script that has loaded
+    nothing yet to the bundle, whose manifest it then reports."""
     d, site, out = bundled
     py = pylib.Py("/usr/bin/python3", d.socket, tmp_path / "py", extra={"GLIA_ENV": None})
     r = py.ok(f'''
 import glia
+from_gliad, env = glia.library_manifest(), glia.env
 m = glia.use_bundle({str(out)!r})
-d.stop() if False else None
-out(k=glia.resolve("K"), env=glia.library_manifest()["env"], n=len(m["mods"]))
+with glia.context(pkg="glia_other"):
+    other = glia.resolve("K")
+out(gliad_lib=from_gliad["library"]["path"], gliad_env=from_gliad["env"], env=env, bundle_env=glia.env, k=glia.resolve("K"), other=other,
+    lib=glia.library_manifest()["library"]["file"], n=len(m["mods"]))
 ''')
-    assert r["k"] == bl.K0 and r["env"] == "default" and r["n"] > 4
+    assert r["gliad_env"] == r["env"] and r["bundle_env"] == "default"
+    assert r["gliad_lib"] == d.ok("library", {"env": r["env"], "wait": True})["path"]
+    assert r["k"] == bl.K0 and r["other"] == bl.OTHER_K0 and r["lib"] == "libglia.so"
+    assert r["n"] == len(bl.manifest(out)["mods"])
 
 
 def test_check_unchanged_then_every_difference(bundled):
