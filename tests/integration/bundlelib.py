@@ -14,6 +14,7 @@ K0 = f"glia__{BUND}__K__0"
 KFAST = f"glia__{BUND}__K__fast"
 OTHER_K0 = f"glia__{OTHER}__K__0"
 FIRE = f"glia__{BUND}__Fire__0"
+BAD = f"glia__{BUND}__Bad__0"  # does not compile
 
 
 def write_site_package(site, name, mods, version="1.0"):
@@ -36,6 +37,8 @@ def make_site(site):
         "mods/k.inc": ": included by K__0.mod\n",
         "mods/K__fast.mod": lib.rename_mechanism(hhk, KFAST),
         "mods/Fire__0.mod": lib.rename_mechanism(demo["IntervalFire"][0], FIRE),
+        "mods/Bad__0.mod": lib.rename_mechanism(hhk, BAD).replace("BREAKPOINT {",
+                                                                 "BREAKPOINT { @@@"),
     })
     write_site_package(site, OTHER, {"mods/K__0.mod": lib.rename_mechanism(hhk, OTHER_K0)},
                        version="2.0")
@@ -51,7 +54,7 @@ def manifest(directory):
 SCRIPT = '''
 import glia
 from neuron import h
-from glia.exceptions import UnknownAssetError, NoMatchesError, TooManyMatchesError
+from glia.exceptions import UnknownAssetError, NoMatchesError, CompileError
 s = h.Section(name="soma"); s.L = s.diam = 20
 glia.insert(s, "K", attributes={"gkbar": 0})  # there, and no obstacle to spiking
 with glia.context(variant="fast"):
@@ -63,6 +66,10 @@ for args in (("Nope",), ("K", "glia_nope")):
         glia.resolve(*args) if len(args) == 1 else glia.resolve(args[0], pkg=args[1])
     except (UnknownAssetError, NoMatchesError) as e:
         errors.append(type(e).__name__)
+try:
+    glia.insert(s, "Bad")
+except CompileError as e:
+    errors.append(type(e).__name__)
 glia.insert(s, "Fire")
 s.insert("hh")
 stim = h.IClamp(s(0.5)); stim.delay = 1; stim.dur = 30; stim.amp = 0.3

@@ -51,6 +51,8 @@ def test_manifest_records_library_mods_sources_and_prefs(bundled):
     assert inc["name"] == "k.inc" and inc["sha256"] == sha(site / bl.BUND / "mods/k.inc")
     assert (out / inc["source"]).read_text() == (site / bl.BUND / "mods/k.inc").read_text()
     assert mods["hh"]["package"] == "NEURON" and "source" not in mods["hh"]
+    bad = mods[bl.BAD]
+    assert not bad["built"] and "Bad__0.mod" in bad["failure"] and bad["sha256"]
     assert m["prefs"] == {"K": {"pkg": bl.BUND, "variant": None}}
     # The library names nothing in the cache: it loads from wherever the bundle goes.
     dyn = subprocess.run(["readelf", "-d", out / "libglia.so"], capture_output=True,
@@ -69,7 +71,7 @@ def test_moved_bundle_runs_with_no_gliad(bundled, tmp_path):
     r = py.ok(bl.SCRIPT)
     assert r["k"] == bl.K0  # the frozen global preference
     assert r["fast"] == bl.KFAST and r["other"] == bl.OTHER_K0
-    assert r["errors"] == ["UnknownAssetError", "NoMatchesError"]
+    assert r["errors"] == ["UnknownAssetError", "NoMatchesError", "CompileError"]
     assert bl.K0 in r["density"] and r["spikes"] > 0
     assert r["env"] == "default" and r["library"] == "libglia.so"
     assert not nowhere.parent.exists(), "the module went looking for gliad"
@@ -129,7 +131,7 @@ def test_rebuild_from_the_bundles_own_sources(bundled, tmp_path):
     assert after["prefs"] == before["prefs"] and after["env"] == "default"
     assert {m["full"]: m["sha256"] for m in after["mods"] if "sha256" in m} == \
         {m["full"]: m["sha256"] for m in before["mods"] if "sha256" in m}
-    assert all(m["built"] for m in after["mods"])
+    assert [m["full"] for m in after["mods"] if not m["built"]] == [bl.BAD]
     d.stop()
     py = pylib.Py("/usr/bin/python3", tmp_path / "none/gliad.sock", tmp_path / "py",
                   extra={"GLIA_BUNDLE": out, "GLIA_ENV": None})
