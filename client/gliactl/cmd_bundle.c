@@ -12,11 +12,14 @@
 #include "bundle.h"
 #include "gliactl.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 enum { MODE_MAKE, MODE_CHECK, MODE_REBUILD };
 
@@ -47,12 +50,50 @@ static int ask(struct ctl *ctl, const char *env, struct proto_msg *resp,
     return ctl_call(ctl, resp, r);
 }
 
+static int unlink_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+/* DIR, new or emptied of an earlier bundle's sources (a rebuild reads
+ * every package under DIR/site, so a stale one would come back); a
+ * directory that holds something but no bundle is not overwritten. */
+static int prepare_dir(const char *dir)
+{
+    char path[PATH_MAX];
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    DIR *d = errno == EEXIST ? opendir(dir) : NULL;
+    if (!d) {
+        fprintf(stderr, "gliactl: cannot make %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    struct dirent *de;
+    int empty = 1;
+    while (empty && (de = readdir(d)))
+        empty = strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0;
+    closedir(d);
+    snprintf(path, sizeof(path), "%s/%s", dir, BUNDLE_MANIFEST);
+    if (!empty && access(path, F_OK) != 0) {
+        fprintf(stderr, "gliactl: %s holds files but no bundle; give a new or empty directory\n",
+                dir);
+        return -1;
+    }
+    snprintf(path, sizeof(path), "%s/site", dir);
+    if (nftw(path, unlink_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
+        fprintf(stderr, "gliactl: cannot empty %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int make(struct ctl *ctl, const char *dir)
 {
-    if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
-        fprintf(stderr, "gliactl: cannot make %s: %s\n", dir, strerror(errno));
+    if (prepare_dir(dir) < 0)
         return EXIT_FAILED;
-    }
     struct proto_msg resp;
     const msgpack_object *r;
     int rc = ask(ctl, NULL, &resp, &r);

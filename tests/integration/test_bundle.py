@@ -137,3 +137,25 @@ def test_rebuild_from_the_bundles_own_sources(bundled, tmp_path):
                   extra={"GLIA_BUNDLE": out, "GLIA_ENV": None})
     r = py.ok(bl.SCRIPT)
     assert r["k"] == bl.K0 and r["spikes"] > 0
+
+
+def test_bundling_again_replaces_the_sources(bundled, tmp_path):
+    """A bundle made again in its own dir holds what is installed now, not
+    also what was: --rebuild would build every package left under site/.
+    A dir holding anything but a bundle is not written into."""
+    d, site, out = bundled
+    shutil.rmtree(site / bl.OTHER)
+    shutil.rmtree(site / f"{bl.OTHER}-2.0.dist-info")
+    r = lib.gliactl("bundle", out, socket=d.socket)
+    assert r.rc == 0, r
+    assert not (out / "site" / bl.OTHER).exists()
+    assert not (out / "site" / f"{bl.OTHER}-2.0.dist-info").exists()
+    assert (out / "site" / bl.BUND / "mods/K__0.mod").is_file()
+    assert bl.OTHER_K0 not in {m["full"] for m in bl.manifest(out)["mods"]}
+
+    other = tmp_path / "not-a-bundle"
+    other.mkdir()
+    (other / "results.dat").write_text("1 2 3\n")
+    r = lib.gliactl("bundle", other, socket=d.socket)
+    assert r.rc == 1 and "holds files but no bundle" in r.err, r
+    assert sorted(p.name for p in other.iterdir()) == ["results.dat"]
