@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+import buildlib
 import bundlelib as bl
 import glia_testlib as lib
 import pylib
@@ -159,3 +160,18 @@ def test_bundling_again_replaces_the_sources(bundled, tmp_path):
     r = lib.gliactl("bundle", other, socket=d.socket)
     assert r.rc == 1 and "holds files but no bundle" in r.err, r
     assert sorted(p.name for p in other.iterdir()) == ["results.dat"]
+
+
+def test_check_names_another_toolchain(bundled, gliad):
+    """The same mods built with other compiler flags: --check says the
+    toolchain differs (and nothing else does)."""
+    d, site, out = bundled
+    d.stop()
+    base = gliad.base()
+    text = buildlib.config_text(base, {"default": [site]},
+                                sections={"neuron": {"cflags": "-O1 -fPIC -DHAVE_CONFIG_H"}})
+    other = gliad(config_text=text, base=base)
+    assert other.ok("select", {"asset": "K", "pkg": bl.BUND})["matches"] == 2
+    r = lib.gliactl("bundle", "--check", out, socket=other.socket)
+    assert r.rc == 1, r
+    assert [l.split(":")[0] for l in r.out.splitlines()] == ["toolchain"], r.out
