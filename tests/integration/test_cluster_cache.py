@@ -19,7 +19,7 @@ import buildlib as bl
 import bundlelib
 import glia_testlib as lib
 
-ROUNDS = 3
+ROUNDS = 6
 UNSHARE = shutil.which("unshare")
 pytestmark = pytest.mark.skipif(
     UNSHARE is None or os.geteuid() != 0, reason="needs unshare (util-linux) and root")
