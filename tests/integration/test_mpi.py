@@ -6,6 +6,7 @@ asking rank's failure raised on every rank."""
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -112,13 +113,20 @@ def test_8_ranks_start_one_gliad_and_share_its_answer(tmp_path):
         assert {r["library"] for r in results} == {results[0]["library"]}
         assert results[0]["library"].startswith(str(tmp_path / "cache"))
         assert all(r["k"] == bl.K0 and bl.K0 in r["density"] for r in results), results
+        # The asking rank told gliad of the load (keeping the library from GC).
+        db = sqlite3.connect(f"file:{tmp_path / 'state/gliad.db'}?mode=ro", uri=True)
+        try:
+            assert len(db.execute("SELECT pid FROM loaded").fetchall()) == 1
+        finally:
+            db.close()
 
         # The asking rank's failure, on every rank, in gliad's words.
         bad = dict(env, GLIA_ENV="nope")
         results = mpirun('''
 import os
+import glia
 try:
-    import glia
+    glia.resolve("K")
 except Exception as e:
     out(error=type(e).__name__, code=getattr(e, "code", None), message=str(e))
 ''', bad, tmp_path)

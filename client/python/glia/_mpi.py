@@ -22,14 +22,17 @@ alone), and that is enough.
   with gliad's own words.
 
 The job is named by the launcher's job id when it gives one (PMIX_NAMESPACE,
-OMPI_MCA_ess_base_jobid, SLURM_JOB_ID and SLURM_STEP_ID), else by the
-process that launched the ranks on this node (its pid and start time, so a
-pid used again is another job). The asking rank removes the files when it
-exits.
+OMPI_MCA_ess_base_jobid, SLURM_JOB_ID and SLURM_STEP_ID: Open MPI's repeat
+across runs) and by the process that launched the ranks on this node (its
+pid and start time: a pid used again is another job). The files stay for
+the job's life: a rank may come to ask long after the asking one is done
+(8 ranks on 2 cores: the asking one had finished, and removed them, before
+the last one imported glia). The asking rank of a later job removes those
+older than a day.
 """
 
-import atexit
 import os
+import time
 
 import msgpack  # the answer's format: _rpc has it imported already
 
@@ -58,10 +61,9 @@ def _start_time(pid):
 
 def job_key():
     """What names this job's files on this node (see the module's doc)."""
+    ppid = os.getppid()
     ids = [f"{v}={os.environ[v]}" for v in JOB_VARS if os.environ.get(v)]
-    if not ids:
-        ppid = os.getppid()
-        ids = [f"ppid={ppid}@{_start_time(ppid)}"]
+    ids.append(f"ppid={ppid}@{_start_time(ppid)}")
     # A file name: the ids' letters, digits and dots, the rest as "-".
     return "".join(c if c.isascii() and (c.isalnum() or c == ".") else "-"
                    for c in "_".join(ids))[:120]
@@ -81,16 +83,12 @@ def _ask_gliad():
     """What the node's ranks are told: {"manifest", "library"} or {"error"}."""
     global _daemon
     from . import _rpc
-    from ._glia import _site_dirs
+    from ._glia import register_env
     from .exceptions import GliaError
 
     try:
         conn = _rpc.connect_daemon()
-        name = os.environ.get("GLIA_ENV")
-        if not name:
-            import sys
-
-            name = conn.call("env.register", {"name": sys.prefix, "site_packages": _site_dirs()})["name"]
+        name = register_env(conn)
         r = conn.call("bundle", {"env": name, "sync": True})
     except _rpc.DaemonError as e:
         return {"error": e.data}
@@ -113,12 +111,17 @@ def _tell_loaded(params):
     return conn.call("loaded", dict(params, env=name))
 
 
-def _cleanup(paths):
-    for p in paths:
-        try:
-            os.unlink(p)
-        except OSError:
-            pass
+def _sweep(d, days=1):
+    """Removes the answers and locks of jobs over `days` old."""
+    old = time.time() - days * 86400
+    for name in os.listdir(d):
+        if name.startswith("mpi-"):
+            p = os.path.join(d, name)
+            try:
+                if os.stat(p).st_mtime < old:
+                    os.unlink(p)
+            except OSError:
+                pass
 
 
 def join_node():
@@ -138,7 +141,7 @@ def join_node():
         fcntl.flock(fd, fcntl.LOCK_EX)
         if not os.path.exists(answer_path):
             _write(answer_path, _ask_gliad())
-            atexit.register(_cleanup, (answer_path, lock_path))
+            _sweep(d)
         with open(answer_path, "rb") as f:
             answer = msgpack.unpackb(f.read(), raw=False, unicode_errors="surrogateescape")
     finally:
