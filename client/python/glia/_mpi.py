@@ -105,6 +105,15 @@ def _write(path, answer):
     os.rename(tmp, path)
 
 
+def _read(path):
+    """The answer at path, or None when there is none yet."""
+    try:
+        with open(path, "rb") as f:
+            return msgpack.unpackb(f.read(), raw=False, unicode_errors="surrogateescape")
+    except FileNotFoundError:
+        return None
+
+
 def _tell_loaded(params):
     """The asking rank's load keeps the library from gliad's GC."""
     conn, name = _daemon
@@ -136,16 +145,19 @@ def join_node():
     d = _node_dir()
     key = job_key()
     lock_path, answer_path = os.path.join(d, f"mpi-{key}.lock"), os.path.join(d, f"mpi-{key}.answer")
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        if not os.path.exists(answer_path):
-            _write(answer_path, _ask_gliad())
-            _sweep(d)
-        with open(answer_path, "rb") as f:
-            answer = msgpack.unpackb(f.read(), raw=False, unicode_errors="surrogateescape")
-    finally:
-        os.close(fd)
+    answer = _read(answer_path)
+    if answer is None:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if not os.path.exists(answer_path):
+                _write(answer_path, _ask_gliad())
+                _sweep(d)
+        finally:
+            os.close(fd)
+        # Read with the lock let go: the ranks waiting for it read at once,
+        # not one after the other (the answer is renamed into place whole).
+        answer = _read(answer_path)
     if "error" in answer:
         raise _rpc.DaemonError(answer["error"])
     m = _bundle.Manifest(answer["manifest"], answer["library"])
