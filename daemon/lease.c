@@ -60,8 +60,8 @@ int lease_write(const char *cache_dir, char *const *keys)
 int lease_add(const char *cache_dir, const char *key)
 {
     char *dir = xprintf("%s/leases", cache_dir), *path = own_path(cache_dir);
-    int fd = mkdir_p(dir, 0755) == 0 ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)
-                                      : -1;
+    int fd =
+        mkdir_p(dir, 0755) == 0 ? open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
     char *line = xprintf("%s\n", key);
     int ok = fd >= 0 && write(fd, line, strlen(line)) == (ssize_t)strlen(line);
     if (fd >= 0)
@@ -101,7 +101,7 @@ static enum lease_state state_of(const char *name, const struct stat *st)
         return LEASE_GONE;
     if (idlen == strlen(me) && strncmp(name, me, idlen) == 0)
         return pid <= INT_MAX && (kill((pid_t)pid, 0) == 0 || errno == EPERM) ? LEASE_LIVE
-                                                                                : LEASE_GONE;
+                                                                              : LEASE_GONE;
     if (st->st_mtime > now - LEASE_TTL_S)
         return LEASE_LIVE;
     return st->st_mtime < now - 10 * LEASE_TTL_S ? LEASE_GONE : LEASE_EXPIRED;

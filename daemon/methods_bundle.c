@@ -46,8 +46,8 @@ static void pack_includes(msgpack_packer *pk, const struct index_mod *m)
     proto_pack_key(pk, "includes");
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
-        const char *name = i < info->nincludes ? info->includes[i]
-                                                : info->c_includes[i - info->nincludes];
+        const char *name =
+            i < info->nincludes ? info->includes[i] : info->c_includes[i - info->nincludes];
         char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
         msgpack_pack_map(pk, 2);
         proto_pack_kstr(pk, "name", name);

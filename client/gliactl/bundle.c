@@ -210,7 +210,8 @@ static int include_entries(json_t *m, const char *rel_mod, const char *dir, int 
     size_t i;
     json_t *inc;
     int rc = 0;
-    json_array_foreach(incs, i, inc) {
+    json_array_foreach(incs, i, inc)
+    {
         const char *path = str(inc, "path"), *name = str(inc, "name");
         if (path && name && name[0] != '/' && !strstr(name, "..")) {
             char *rel = join(rel_dir, name);
@@ -250,10 +251,9 @@ json_t *bundle_manifest(const msgpack_object *r, const char *dir, int copy)
     json_object_set_new(m, "format", json_integer(BUNDLE_FORMAT));
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(m, "packages"), i, v)
-        rc |= package_entry(v, pkgdirs, dir, copy);
-    json_array_foreach(json_object_get(m, "mods"), i, v)
-        rc |= mod_entry(v, pkgdirs, dir, copy);
+    json_array_foreach(json_object_get(m, "packages"), i, v) rc |=
+        package_entry(v, pkgdirs, dir, copy);
+    json_array_foreach(json_object_get(m, "mods"), i, v) rc |= mod_entry(v, pkgdirs, dir, copy);
     json_decref(pkgdirs);
     json_t *lib = json_object_get(m, "library");
     const char *path = str(lib, "path");
@@ -312,9 +312,7 @@ static json_t *by(const json_t *items, const char *key)
     json_t *o = json_object();
     size_t i;
     json_t *v;
-    json_array_foreach(items, i, v)
-        if (str(v, key))
-            json_object_set(o, str(v, key), v);
+    json_array_foreach(items, i, v) if (str(v, key)) json_object_set(o, str(v, key), v);
     return o;
 }
 
@@ -346,14 +344,15 @@ static int diff_set(const json_t *was, const json_t *now, const char *what, cons
     const char *k;
     json_t *v;
     int n = 0;
-    json_object_foreach(a, k, v) {
+    json_object_foreach(a, k, v)
+    {
         json_t *w = json_object_get(b, k);
         if (!w) {
             fprintf(out, "%s %s: removed\n", what, k);
             n++;
-        } else if (strcmp(what, "mod") == 0 ? !mod_same(v, w)
-                                            : !same(json_object_get(v, "version"),
-                                                    json_object_get(w, "version"))) {
+        } else if (strcmp(what, "mod") == 0
+                       ? !mod_same(v, w)
+                       : !same(json_object_get(v, "version"), json_object_get(w, "version"))) {
             if (strcmp(what, "mod") == 0)
                 fprintf(out, "mod %s: changed (%s)\n", k, or_none(str(w, "source")));
             else
@@ -362,7 +361,8 @@ static int diff_set(const json_t *was, const json_t *now, const char *what, cons
             n++;
         }
     }
-    json_object_foreach(b, k, v) {
+    json_object_foreach(b, k, v)
+    {
         if (!json_object_get(a, k)) {
             fprintf(out, "%s %s: added\n", what, k);
             n++;
@@ -378,16 +378,17 @@ static int diff_prefs(const json_t *was, const json_t *now, FILE *out)
     int n = 0;
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)was, k, v) {
+    json_object_foreach((json_t *)was, k, v)
+    {
         json_t *w = json_object_get(now, k);
         if (!same(v, w)) {
             fprintf(out, "preference %s: pkg %s variant %s, now %s\n", k, or_none(str(v, "pkg")),
-                    or_none(str(v, "variant")),
-                    w ? "changed" : "removed");
+                    or_none(str(v, "variant")), w ? "changed" : "removed");
             n++;
         }
     }
-    json_object_foreach((json_t *)now, k, v) {
+    json_object_foreach((json_t *)now, k, v)
+    {
         if (!json_object_get(was, k)) {
             fprintf(out, "preference %s: added (pkg %s variant %s)\n", k, or_none(str(v, "pkg")),
                     or_none(str(v, "variant")));

@@ -37,8 +37,7 @@ static int on_opt(void *ud, int val, const char *arg)
 }
 
 /* The `bundle` answer for env (NULL: ctl's), kept in resp. */
-static int ask(struct ctl *ctl, const char *env, struct proto_msg *resp,
-               const msgpack_object **r)
+static int ask(struct ctl *ctl, const char *env, struct proto_msg *resp, const msgpack_object **r)
 {
     const char *saved = ctl->env;
     if (env)
@@ -217,8 +216,9 @@ static int exec(struct ctl *ctl, int argc, char **argv)
     if (argc - i != 1)
         return ctl_usage(&cmd_bundle, "takes one directory");
     const char *dir = argv[i];
-    return mode == MODE_CHECK ? check(ctl, dir) : mode == MODE_REBUILD ? rebuild(ctl, dir)
-                                                                       : make(ctl, dir);
+    return mode == MODE_CHECK     ? check(ctl, dir)
+           : mode == MODE_REBUILD ? rebuild(ctl, dir)
+                                  : make(ctl, dir);
 }
 
 const struct ctl_cmd cmd_bundle = {

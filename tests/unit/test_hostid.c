@@ -31,7 +31,7 @@ static void refuses_what_is_no_such_name(void **state)
     size_t idlen;
     long pid;
     (void)state;
-    assert_int_equal(hostid_parse("4242", &idlen, &pid), -1);      /* a bare pid (older gliads) */
+    assert_int_equal(hostid_parse("4242", &idlen, &pid), -1); /* a bare pid (older gliads) */
     assert_int_equal(hostid_parse("c1-0123456789abcdef", &idlen, &pid), -1); /* no host id */
     assert_int_equal(hostid_parse("host.0123-", &idlen, &pid), -1);
     assert_int_equal(hostid_parse("host.0123-x1", &idlen, &pid), -1);
