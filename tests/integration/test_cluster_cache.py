@@ -123,7 +123,7 @@ def test_two_hosts_build_at_once_on_one_cache(two_hosts):
         libs = {}
 
         def wait(g):
-            libs[g.host] = g.call("library", {"wait": True, "names": True})
+            libs[g.host] = g.call("library", {"wait": True, "names": True, "sync": True})
 
         t = threading.Thread(target=wait, args=(a,))
         t.start()
@@ -164,7 +164,7 @@ def test_gc_keeps_what_another_host_serves(two_hosts):
     assert b.call("library", {"wait": True})["path"] == first["path"]
     for r in range(1, 3):
         write_round(site_b, "x", r)
-        assert b.call("library", {"wait": True})["path"] != first["path"]
+        assert b.call("library", {"wait": True, "sync": True})["path"] != first["path"]
     lib.wait_for(lambda: any(w in b.stderr() for w in ("gc: removed", "leases it")),
                  what="hostb's collection of the first library")
     assert Path(first["path"]).is_file(), b.stderr()
