@@ -16,17 +16,27 @@ import subprocess
 import sys
 import threading
 
+_out = threading.Lock()
+
+
+def _report(event):
+    """One JSON line per event. print() writes the text and its newline
+    apart, so two connections' threads could run their lines together."""
+    with _out:
+        sys.stdout.write(json.dumps(event) + "\n")
+        sys.stdout.flush()
+
 
 def _answer(conn, answers):
     import msgpack
 
-    print(json.dumps({"connected": True}), flush=True)
+    _report({"connected": True})
     unpacker = msgpack.Unpacker(raw=False)
     while True:
         data = conn.recv(65536)
         if not data:
             return
-        print(json.dumps({"received": len(data)}), flush=True)
+        _report({"received": len(data)})
         unpacker.feed(data)
         for msg in unpacker:
             if msg[0] != 0:
@@ -39,7 +49,7 @@ def _answer(conn, answers):
 def _serve(fd, answers):
     srv = socket.socket(fileno=fd)
     srv.listen()
-    print(json.dumps({"ready": True}), flush=True)
+    _report({"ready": True})
     while True:
         conn, _ = srv.accept()
         threading.Thread(target=_answer, args=(conn, answers), daemon=True).start()
