@@ -2,10 +2,12 @@
  * build: the loop side of a build (see build.h): phases, the compile
  * queue's callbacks, cancellation, and what the env keeps of the result.
  */
+#include "artifact.h"
 #include "build_internal.h"
 #include "compile.h"
 #include "diag.h"
 #include "env.h"
+#include "fault.h"
 #include "gc.h"
 #include "gliad.h"
 #include "log.h"
@@ -19,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void phase_link(struct build *b);
+static void build_retry_fire(uv_timer_t *t);
 
 /* ---- Notifications ---- */
 
@@ -178,6 +182,7 @@ void build_destroy(struct build *b)
     free(b->backend);
     free(b->link_dir);
     free(b->error);
+    free(b->outside_why);
     free(b->lib_path);
     free(b);
 }
@@ -191,12 +196,62 @@ int build_gone(struct build *b)
     return 1;
 }
 
+/* Every mod is through. A library without the mods that failed for
+ * reasons outside them would drop mechanisms for no fault of theirs: the
+ * last good one is served instead, and the build is tried again later. */
 static void progress(struct build *b)
 {
-    if (b->left == 0)
-        phase_link(b);
-    else
+    if (b->left > 0) {
         notify(b, "build.progress", 0);
+    } else if (b->outside) {
+        b->error = xprintf("%zu mod%s not compiled for reasons outside %s: %s", b->outside,
+                           b->outside == 1 ? "" : "s", b->outside == 1 ? "it" : "them",
+                           b->outside_why);
+        b->error_outside = 1;
+        build_finish(b);
+    } else {
+        phase_link(b);
+    }
+}
+
+/* Why a verdict on it->key is not one on the mod as it is now (it changed
+ * or went while it compiled), malloc'd, or NULL when it stands. */
+static char *changed_since(const struct build *b, const struct build_item *it)
+{
+    cache_key now;
+    if (build_item_rekey(b, it, now) < 0)
+        return xprintf("%s changed or went while it compiled", it->mod->path);
+    if (strcmp(now, it->key) != 0)
+        return xprintf("%s changed while it compiled", it->mod->path);
+    return NULL;
+}
+
+static void item_failed(struct build *b, struct build_item *it, const struct compile_result *r)
+{
+    it->state = ITEM_FAILED;
+    it->diag.line = r->diag.line;
+    it->diag.summary = xstrdup(r->diag.summary);
+    it->diag.detail = xstrdup(r->diag.detail);
+    char *outside = r->environmental ? xstrdup(r->diag.summary)
+                    : r->cacheable   ? changed_since(b, it)
+                                     : NULL;
+    if (outside) {
+        /* Neither cached nor the mod's: not in the report's failures. */
+        it->outside = 1;
+        b->outside++;
+        log_warn("[%s] %s", b->env_name, outside);
+        if (!b->outside_why)
+            b->outside_why = outside;
+        else
+            free(outside);
+        return;
+    }
+    b->failed++;
+    /* A tool's own verdict on this input is final; a time limit is not. */
+    if (r->cacheable && store_failure_put(b->g->store, it->key, it->diag.summary,
+                                          it->diag.detail, it->diag.line) < 0)
+        log_warn("could not remember the failure of %s", it->mod->path);
+    log_warn("[%s] %s", b->env_name, it->diag.summary);
 }
 
 static void item_done(void *ud, const struct compile_result *r)
@@ -207,17 +262,7 @@ static void item_done(void *ud, const struct compile_result *r)
         it->state = ITEM_READY;
         b->compiled++;
     } else {
-        it->state = ITEM_FAILED;
-        it->diag.line = r->diag.line;
-        it->diag.summary = xstrdup(r->diag.summary);
-        it->diag.detail = xstrdup(r->diag.detail);
-        b->failed++;
-        /* A tool's own verdict on this input is final; kills and I/O are not. */
-        if (r->cacheable &&
-            store_failure_put(b->g->store, it->key, it->diag.summary, it->diag.detail,
-                              it->diag.line) < 0)
-            log_warn("could not remember the failure of %s", it->mod->path);
-        log_warn("[%s] %s", b->env_name, it->diag.summary);
+        item_failed(b, it, r);
     }
     free(it->text);
     it->text = NULL;
@@ -247,17 +292,26 @@ static void after_prepare(uv_work_t *req, int status)
     b->left = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct build_item *it = &b->items[i];
-        if (it->state == ITEM_READY)
+        if (it->state == ITEM_READY) {
             b->cached++;
-        else if (it->state != ITEM_PENDING)
+        } else if (it->outside) {
+            b->outside++;
+            if (!b->outside_why)
+                b->outside_why = xstrdup(it->diag.summary);
+        } else if (it->state != ITEM_PENDING) {
             b->failed++;
-        else
+        } else {
             b->left++;
+        }
     }
     notify(b, "build.started", 0);
+    if (b->outside) { /* nothing is compiled for a build that cannot publish */
+        b->left = 0;
+        progress(b);
+        return;
+    }
     if (b->left == 0 || b->nrnivmodl) {
-        b->left = b->nrnivmodl ? b->left : 0;
-        phase_link(b);
+        phase_link(b); /* nrnivmodl compiles the pending ones itself */
         return;
     }
     for (size_t i = 0; i < b->n; i++)
@@ -299,6 +353,7 @@ static void after_publish(uv_work_t *req, int status)
         if (offset > 0)
             b->generation += offset;
     }
+    b->error_outside = b->error != NULL; /* I/O: the disk, the database */
     build_finish(b);
 }
 
@@ -330,9 +385,9 @@ static void link_nrnivmodl(struct build *b)
     build_compute_libkey(b);
     build_lease(b);
     const struct generation *cur = b->env->gen;
-    struct stat st;
-    int same = cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force;
-    if (same || (!b->force && stat(b->lib_path, &st) == 0)) {
+    int sound = !b->force && build_library_sound(b);
+    int same = sound && cur && strcmp(cur->libkey, b->libkey) == 0;
+    if (sound) {
         b->lib_exists = 1;
         if (same) {
             b->generation = cur->number;
@@ -364,13 +419,84 @@ static void phase_link(struct build *b)
     }
     build_compute_libkey(b);
     const struct generation *cur = b->env->gen;
-    if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force) {
+    /* The current library is checked before it is kept: a file damaged in
+     * the cache is linked again, never served on and on. */
+    if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force && build_library_sound(b)) {
         b->generation = cur->number; /* the same set: nothing to do */
         build_finish(b);
         return;
     }
     b->link_t0 = now_ms();
     build_link_start(b);
+}
+
+/* ---- Retries ---- */
+
+#define RETRY_FIRST_MS 1000u
+#define RETRY_MAX_MS 60000u
+
+/* One timer for the daemon, due at the earliest env's retry. */
+static void retry_arm(struct gliad *g)
+{
+    double first = 0;
+    for (size_t i = 0; i < g->nenvs; i++) {
+        double at = g->envs[i]->retry_at;
+        if (at > 0 && (first == 0 || at < first))
+            first = at;
+    }
+    if (first == 0 || g->stopping) {
+        uv_timer_stop(&g->build_retry);
+        return;
+    }
+    double wait = first - now_ms();
+    uv_timer_start(&g->build_retry, build_retry_fire, wait > 0 ? (uint64_t)wait : 0, 0);
+}
+
+static void build_retry_fire(uv_timer_t *t)
+{
+    struct gliad *g = t->data;
+    double now = now_ms();
+    for (size_t i = 0; i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        if (e->retry_at > 0 && e->build) {
+            e->retry_at = 0; /* the running build is the retry */
+        } else if (e->retry_at > 0 && e->retry_at <= now + 1) {
+            log_info("[%s] trying the build that failed for reasons outside the mods again",
+                     e->name);
+            build_start(e, 0); /* clears retry_at */
+            e->retry_at = 0;   /* also when it had to be deferred */
+        }
+    }
+    retry_arm(g);
+}
+
+/* A build that failed for reasons outside the mods is tried again after
+ * 1 s, then after twice as long each time up to a minute; any other
+ * outcome resets the wait. */
+static void retry_after(struct env *e, const struct build *b)
+{
+    if (!b->error_outside) {
+        e->retry_delay_ms = 0;
+        e->retry_at = 0;
+        return;
+    }
+    unsigned delay = e->retry_delay_ms ? e->retry_delay_ms : RETRY_FIRST_MS;
+    e->retry_at = now_ms() + delay;
+    e->retry_delay_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
+    log_warn("[%s] the build failed for reasons outside the mods; trying again in %u s",
+             e->name, (delay + 999) / 1000);
+    retry_arm(e->g);
+}
+
+void build_retry_init(struct gliad *g)
+{
+    uv_timer_init(g->loop, &g->build_retry);
+    g->build_retry.data = g;
+}
+
+void build_retry_close(struct gliad *g)
+{
+    uv_close((uv_handle_t *)&g->build_retry, NULL);
 }
 
 /* ---- The end ---- */
@@ -388,18 +514,21 @@ static struct build_report *make_report(struct build *b)
     r->ms = now_ms() - b->t0;
     r->link_ms = b->link_t0 ? now_ms() - b->link_t0 : 0;
     r->error = xstrdup(b->error);
+    r->outside = b->error_outside;
     strmap_init(&r->by_full);
     r->failures = xcalloc(b->n + 1, sizeof(*r->failures));
     for (size_t i = 0; i < b->n; i++) {
         const struct build_item *it = &b->items[i];
-        if (it->state != ITEM_FAILED && it->state != ITEM_DUPLICATE)
-            continue; /* built, or never reached: the build's error says why */
+        if ((it->state != ITEM_FAILED && it->state != ITEM_DUPLICATE) || it->outside)
+            continue; /* built, never reached, or not its fault: the error says why */
         const struct index_mod *m = it->mod;
         struct build_failure *f = &r->failures[r->nfailures++];
         f->full = xstrdup(m->full), f->pkg = xstrdup(m->pkgname), f->asset = xstrdup(m->asset);
         f->variant = xstrdup(m->variant), f->path = xstrdup(m->path), f->line = it->diag.line;
         f->summary = xstrdup(it->diag.summary ? it->diag.summary : "not built");
         f->detail = xstrdup(it->diag.detail);
+        f->known = 1;
+        f->mtime_ns = m->mtime_ns, f->size = m->size, f->ino = m->ino, f->inc_sig = m->inc_sig;
         if (it->state != ITEM_DUPLICATE)
             strmap_put(&r->by_full, f->full, f);
     }
@@ -412,6 +541,7 @@ static struct generation *generation_of(struct build *b)
     g->number = b->generation;
     memcpy(g->libkey, b->libkey, sizeof(g->libkey));
     g->path = xstrdup(b->lib_path);
+    g->created = (int64_t)time(NULL);
     strmap_init(&g->fulls);
     g->names = xcalloc(b->n + 1, sizeof(*g->names));
     for (size_t i = 0; i < b->n; i++)
@@ -422,8 +552,28 @@ static struct generation *generation_of(struct build *b)
     return g;
 }
 
+/* A build that failed as a whole (a link, the load check, publishing) did
+ * so because of the machine when the tools' words or the state of its
+ * work dir say so: then it is tried again like a compile that did. */
+static void classify_error(struct build *b)
+{
+    if (!b->error || b->error_outside || b->g->tc.problem)
+        return;
+    const char *phrase = fault_in_output(b->error);
+    char *probe = phrase || !b->link_dir ? NULL : fault_probe_dir(b->link_dir);
+    if (phrase || probe) {
+        char *why =
+            xprintf("%s (a reason outside the mods: %s)", b->error, phrase ? phrase : probe);
+        free(b->error);
+        b->error = why;
+        b->error_outside = 1;
+    }
+    free(probe);
+}
+
 void build_finish(struct build *b)
 {
+    classify_error(b);
     struct env *e = b->env;
     b->phase = PHASE_DONE;
     struct build_report *r = make_report(b);
@@ -443,6 +593,7 @@ void build_finish(struct build *b)
     build_report_free(e->report);
     e->report = r;
     e->builds++;
+    retry_after(e, b);
     notify(b, "build.finished", 1);
     e->build = NULL;
     build_destroy(b);
@@ -469,6 +620,7 @@ void build_start(struct env *e, int force)
         return;
     }
     e->build_wanted = 0;
+    e->retry_at = 0; /* this one is the retry */
     build_cancel(e, "overtaken by a newer change");
     struct build *b = build_new(e, force);
     e->build = b;
@@ -502,9 +654,14 @@ const char *build_failure_stage(const struct build_failure *f)
     return "compile";
 }
 
-const struct build_failure *build_failure_of(const struct env *e, const char *full)
+const struct build_failure *build_failure_of(const struct env *e, const struct index_mod *m)
 {
-    return e->report ? strmap_get(&e->report->by_full, full) : NULL;
+    const struct build_failure *f = e->report ? strmap_get(&e->report->by_full, m->full) : NULL;
+    if (!f || !f->known)
+        return f;
+    int same = strcmp(f->path, m->path) == 0 && f->mtime_ns == m->mtime_ns &&
+               f->size == m->size && f->ino == m->ino && f->inc_sig == m->inc_sig;
+    return same ? f : NULL;
 }
 
 void generation_free(struct generation *g)
@@ -560,15 +717,16 @@ void build_load_generation(struct env *e)
     struct store *s = e->g->store;
     int64_t before = 0, number;
     char *libkey, *path;
-    /* The newest whose library is still there (a cache wiped by hand is not
-     * an error: the next build makes a new one). */
+    /* The newest whose library is still there and sound (a cache wiped by
+     * hand is not an error: the next build makes a new one). */
     while (store_generation_latest(s, e->name, before, &number, &libkey, &path) == 1) {
-        struct stat st;
-        if (stat(path, &st) == 0 && strlen(libkey) == HASH_HEX_LEN) {
+        char why[256] = "";
+        if (strlen(libkey) == HASH_HEX_LEN && artifact_check(path, why, sizeof(why)) == 0) {
             struct generation *g = xcalloc(1, sizeof(*g));
             g->number = number;
             memcpy(g->libkey, libkey, sizeof(g->libkey));
             g->path = path;
+            g->created = store_generation_created(s, e->name, number);
             strmap_init(&g->fulls);
             store_generation_mods(s, e->name, number, load_name, g);
             struct build_report *r = xcalloc(1, sizeof(*r));
@@ -587,8 +745,9 @@ void build_load_generation(struct env *e)
                      e->name, (long long)number, g->nnames);
             return;
         }
-        log_warn("[%s] generation %lld's library %s is gone; trying an older one", e->name,
-                 (long long)number, path);
+        log_warn("[%s] generation %lld's library %s is gone or damaged (%s); trying an older "
+                 "one",
+                 e->name, (long long)number, path, why);
         before = number;
         free(libkey);
         free(path);

@@ -33,6 +33,11 @@ struct build_failure {
     int line;
     char *summary;
     char *detail;
+    /* The file as the build saw it (index_mod's identity); known = 0 when
+     * read back from SQLite at startup. */
+    int known;
+    int64_t mtime_ns, size;
+    uint64_t ino, inc_sig;
 };
 
 /* A published library. */
@@ -40,6 +45,7 @@ struct generation {
     int64_t number;
     cache_key libkey;
     char *path;
+    int64_t created;     /* Unix time it was published, 0 if unknown */
     struct strmap fulls; /* full names it holds -> (void *)1 */
     char **names;        /* owns the keys of `fulls` */
     size_t nnames;
@@ -54,6 +60,7 @@ struct build_report {
     double ms;
     double link_ms; /* of ms, linking packages and library and loading it (0: none) */
     char *error; /* why no library came out (link failure...), or NULL */
+    int outside; /* error is the environment's fault (fault.h): retried */
     struct build_failure *failures;
     size_t nfailures;
     struct strmap by_full; /* full -> struct build_failure* */
@@ -71,8 +78,16 @@ void build_cancel(struct env *e, const char *why);
  * package). Read from the summary, which is all a restart keeps. */
 const char *build_failure_stage(const struct build_failure *f);
 
-/* The failure of `full` in env's last build, or NULL. */
-const struct build_failure *build_failure_of(const struct env *e, const char *full);
+/* The failure of m in env's last build, or NULL: also NULL when the
+ * failure was of other content than m's file has now (it changed or was
+ * replaced since), which has not failed, or not yet. */
+struct index_mod;
+const struct build_failure *build_failure_of(const struct env *e, const struct index_mod *m);
+
+/* The daemon's retry timer (see build.c): initialised at startup, closed
+ * when gliad stops. */
+void build_retry_init(struct gliad *g);
+void build_retry_close(struct gliad *g);
 
 /* Reads env's newest generation (and its failures) from SQLite at startup. */
 void build_load_generation(struct env *e);

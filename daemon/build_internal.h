@@ -27,6 +27,7 @@ struct build_item {
     enum item_state state;
     int cached;    /* READY without compiling, or FAILED from the failure cache */
     int cacheable; /* a failure the same input would repeat: remember it */
+    int outside;   /* FAILED for a reason outside the mod (fault.h): retried */
     int submitted;
     char *text; /* as built (renamed when plain); freed once compiled */
     char *work_dir;
@@ -51,6 +52,9 @@ struct build {
     struct build_item *items;
     size_t n;
     size_t left, compiled, cached, failed;
+    size_t outside;     /* items that failed for reasons outside them */
+    char *outside_why;  /* the first of those reasons */
+    int error_outside;  /* b->error is the environment's fault, not a mod's */
 
     /* Set on the loop before prepare; read by the workers. */
     char *cache_dir;
@@ -76,6 +80,13 @@ struct build {
     struct proc *proc;
 };
 
+/* The key of the item's mod as its files are now; -1 when they cannot be
+ * read or no longer name the mechanism. After a failure: a verdict on a
+ * text that is no longer there belongs to nobody. */
+int build_item_rekey(const struct build *b, const struct build_item *it, cache_key out);
+/* The library at b->lib_path exists and matches its seal (artifact.h);
+ * logs what is wrong when it does not. Worker or loop (a few MB read). */
+int build_library_sound(const struct build *b);
 /* Worker: fills items (keys, texts, cached state, work dirs). */
 void build_prepare_work(uv_work_t *req);
 /* Worker: library and manifest in place, generation recorded. */

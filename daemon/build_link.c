@@ -74,10 +74,16 @@ int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn don
                  size_t max_output)
 {
     const struct toolchain *tc = &b->g->tc;
-    struct proc_opts o = {
-        .cwd = cwd, .timeout_ms = tc->timeout_ms, .nice = 10, .max_output = max_output};
+    /* The tools' temporary files go in the dir, removed with the build. */
+    char *tmpdir = xprintf("TMPDIR=%s", cwd);
+    const char *set[] = {tmpdir, NULL};
+    char **env = proc_env(set);
+    struct proc_opts o = {.cwd = cwd, .env = env, .timeout_ms = tc->timeout_ms, .nice = 10,
+                          .max_output = max_output};
     b->busy = 1;
     int rc = proc_run(b->g->loop, argv, &o, done, b, &b->proc);
+    proc_env_free(env);
+    free(tmpdir);
     if (rc < 0) {
         b->busy = 0;
         b->error = xprintf("cannot run %s: %s", argv[0], uv_strerror(rc));
@@ -403,11 +409,13 @@ static void link_library(struct build *b)
     build_compute_libkey(b);
     build_lease(b);
     const struct generation *cur = b->env->gen;
-    struct stat st;
-    if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force) {
+    /* A library reused is checked against its seal first (artifact.h): a
+     * damaged one is linked again and replaces it. */
+    int sound = !b->force && build_library_sound(b);
+    if (sound && cur && strcmp(cur->libkey, b->libkey) == 0) {
         b->generation = cur->number; /* what was left out leaves the same set */
         build_finish(b);
-    } else if (!b->force && stat(b->lib_path, &st) == 0) {
+    } else if (sound) {
         b->lib_exists = 1; /* linked and loaded before */
         build_publish(b);
     } else {

@@ -12,6 +12,7 @@
 #include "build_internal.h"
 #include "diag.h"
 #include "env.h"
+#include "fault.h"
 #include "gliad.h"
 #include "log.h"
 #include "proc.h"
@@ -26,8 +27,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-extern char **environ;
 
 static void run(struct build *b);
 
@@ -82,21 +81,6 @@ static char *nrnhome(const struct build *b, const struct toolchain *tc)
         free(dirs[i]);
     free(prefix);
     return home;
-}
-
-static char **env_with(const char *var)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = xcalloc(n + 2, sizeof(*env));
-    size_t k = 0;
-    size_t vl = strcspn(var, "=") + 1;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], var, vl) != 0)
-            env[k++] = environ[i];
-    env[k++] = (char *)var;
-    return env;
 }
 
 /* The item nrnivmodl's output blames: "<full>.mod" in a nocmodl error, or
@@ -160,8 +144,10 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
     if (r->exit_status == 0 && !r->term_signal) {
         char *so = xprintf("%s/x86_64/libnrnmech.so", b->link_dir);
         char *dest = xprintf("%s/libglia.so", b->link_dir);
-        if (rename(so, dest) < 0)
+        if (rename(so, dest) < 0) {
             b->error = xprintf("nrnivmodl made no %s: %s", so, strerror(errno));
+            b->error_outside = 1;
+        }
         free(so);
         free(dest);
         for (size_t i = 0; i < b->n; i++)
@@ -173,7 +159,20 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
         build_nrnivmodl_linked(b);
         return;
     }
-    struct build_item *it = r->timed_out ? NULL : blamed(b, out);
+    char *outside = r->timed_out ? NULL
+                                 : fault_of_run(r->exit_status, r->term_signal, r->out, r->err,
+                                                b->link_dir);
+    struct build_item *it = r->timed_out || outside ? NULL : blamed(b, out);
+    if (outside) {
+        b->error = diag_clip(xprintf("nrnivmodl failed for a reason outside the mods (%s): %s",
+                                     outside, out),
+                             4000);
+        b->error_outside = 1;
+        free(outside);
+        free(out);
+        build_nrnivmodl_linked(b);
+        return;
+    }
     if (!it) {
         b->error = diag_clip(xprintf("nrnivmodl failed%s: %s", r->timed_out ? " (timed out)" : "",
                                      out), 4000);
@@ -205,7 +204,9 @@ static void run(struct build *b)
         }
     char *home = nrnhome(b, tc);
     char *var = xprintf("NRNHOME=%s", home);
-    char **env = env_with(var);
+    char *tmpdir = xprintf("TMPDIR=%s", b->link_dir);
+    const char *set[] = {var, tmpdir, NULL};
+    char **env = proc_env(set);
     struct proc_opts o = {.cwd = b->link_dir, .env = env, .timeout_ms = tc->timeout_ms,
                           .max_output = 4u << 20, .nice = 10};
     b->busy = 1;
@@ -213,13 +214,15 @@ static void run(struct build *b)
     for (size_t i = 1; i < n; i++)
         free(argv[i]);
     free(argv);
-    free(env);
+    proc_env_free(env);
+    free(tmpdir);
     free(var);
     free(home);
     if (rc < 0) {
         b->busy = 0;
         b->error = xprintf("cannot run nrnivmodl%s%s: %s", tc->nrnivmodl ? " " : "",
                            tc->nrnivmodl ? tc->nrnivmodl : "", uv_strerror(rc));
+        b->error_outside = tc->nrnivmodl != NULL;
         build_nrnivmodl_linked(b);
     }
     (void)nmods;
@@ -230,6 +233,7 @@ void build_nrnivmodl(struct build *b)
     b->link_dir = cache_tmp_path(b->cache_dir, "nrnivmodl-%llu", (unsigned long long)b->id);
     if (mkdir_p(b->link_dir, 0755) < 0) {
         b->error = xprintf("cannot create %s: %s", b->link_dir, strerror(errno));
+        b->error_outside = 1;
         build_nrnivmodl_linked(b);
         return;
     }

@@ -4,6 +4,7 @@
  * The mod is read again here rather than trusted from the scan: what is
  * keyed must be exactly what is compiled, even if the file changed since.
  */
+#include "artifact.h"
 #include "build_internal.h"
 #include "log.h"
 #include "scan.h"
@@ -54,25 +55,58 @@ static void free_includes(struct cache_include *incs, size_t n)
     free(incs);
 }
 
-/* text as built: renamed to the indexed full name when its own is plain. */
-static int built_text(struct build_item *it, const char *raw, size_t len,
-                      const struct modfile_info *info, size_t *outlen)
+/* The text as built (renamed to the indexed full name when its own is
+ * plain), malloc'd; NULL when the file's NEURON name is no longer the
+ * indexed one. */
+static char *built_text(const struct index_mod *m, const char *raw, size_t len,
+                        const struct modfile_info *info, size_t *outlen)
 {
-    const struct index_mod *m = it->mod;
     /* A mod named after its file has no name to rewrite: the copy is
      * written as <full name>.mod, so nocmodl names it so. */
-    if (m->renamed && !info->named_by_file && info->kind != MODFILE_LIBRARY) {
-        it->text = cache_rename(raw, len, info->name_offset, info->name_length, m->full, outlen);
-        return 0;
-    }
-    if (!m->renamed && strcmp(info->name, m->full) != 0 && info->kind != MODFILE_LIBRARY) {
-        fail(it, "index", "its NEURON name is now '%s'; a rescan will pick the change up",
-             info->name);
-        return -1;
-    }
-    it->text = xstrndup(raw, len);
+    if (m->renamed && !info->named_by_file && info->kind != MODFILE_LIBRARY)
+        return cache_rename(raw, len, info->name_offset, info->name_length, m->full, outlen);
+    if (!m->renamed && strcmp(info->name, m->full) != 0 && info->kind != MODFILE_LIBRARY)
+        return NULL;
     *outlen = len;
-    return 0;
+    return xstrndup(raw, len);
+}
+
+/* The object key of `text` with the files it includes as they are now. */
+static void key_text(const struct build *b, const struct index_mod *m, const char *text,
+                     size_t tlen, const struct modfile_info *info, const char *dir,
+                     cache_key out)
+{
+    size_t ninc;
+    struct cache_include *incs = read_includes(info, dir, &ninc);
+    cache_object_key(b->toolchain_id, m->full, text, tlen, incs, ninc, out);
+    free_includes(incs, ninc);
+}
+
+int build_item_rekey(const struct build *b, const struct build_item *it, cache_key out)
+{
+    const struct index_mod *m = it->mod;
+    size_t len, tlen;
+    char *raw = file_read(m->path, SCAN_MAX_MOD_BYTES, &len);
+    if (!raw)
+        return -1;
+    struct modfile_info info;
+    struct modfile_error perr;
+    int rc = -1;
+    if (modfile_parse(raw, len, &info, &perr) == 0) {
+        char *text = modfile_name_after_file(&info, m->path) == 0
+                         ? built_text(m, raw, len, &info, &tlen)
+                         : NULL;
+        char *dir = xstrndup(m->path, strrchr(m->path, '/') - m->path);
+        if (text) {
+            key_text(b, m, text, tlen, &info, dir, out);
+            rc = 0;
+        }
+        free(text);
+        free(dir);
+        modfile_info_free(&info);
+    }
+    free(raw);
+    return rc;
 }
 
 /* The staged copy nrnivmodl will read. */
@@ -116,16 +150,31 @@ static void stage_includes(struct build_item *it, const struct modfile_info *inf
     }
 }
 
+/* An object in the cache that is whole and registers the mechanism; a
+ * damaged one is compiled again, the new one replacing it. */
+static int object_sound(const struct build_item *it, const char *obj)
+{
+    char why[256];
+    char *reg = xprintf("_%s_reg", it->mod->full);
+    int ok = artifact_check_object(obj, reg, why, sizeof(why)) == 0;
+    free(reg);
+    if (!ok)
+        log_warn("the cached object %s of %s is damaged (%s); compiling it again", obj,
+                 it->mod->path, why);
+    return ok;
+}
+
 static void check_caches(struct build *b, struct build_item *it, struct store *s)
 {
     char *obj = cache_object_path(b->cache_dir, it->key);
     struct stat st;
     /* nrnivmodl makes the library in one go: it has no use for objects. */
-    if (!b->nrnivmodl && stat(obj, &st) == 0) {
+    int have = !b->nrnivmodl && stat(obj, &st) == 0;
+    if (have && object_sound(it, obj)) {
         it->state = ITEM_READY;
         it->cached = 1;
         it->obj_size = st.st_size;
-    } else if (s) {
+    } else if (!have && s) {
         char *summary = NULL, *detail = NULL;
         int line = 0;
         if (store_failure_get(s, it->key, &summary, &detail, &line) > 0) {
@@ -145,6 +194,8 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
     size_t len;
     char *raw = file_read(m->path, SCAN_MAX_MOD_BYTES, &len);
     if (!raw) {
+        /* Gone since the scan: the rescan that follows decides, not this. */
+        it->outside = errno == ENOENT;
         fail(it, "read", "cannot read: %s", strerror(errno));
         return;
     }
@@ -166,11 +217,12 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
     }
     size_t tlen;
     char *dir = xstrndup(m->path, strrchr(m->path, '/') - m->path);
-    if (built_text(it, raw, len, &info, &tlen) == 0) {
-        size_t ninc;
-        struct cache_include *incs = read_includes(&info, dir, &ninc);
-        cache_object_key(b->toolchain_id, m->full, it->text, tlen, incs, ninc, it->key);
-        free_includes(incs, ninc);
+    it->text = built_text(m, raw, len, &info, &tlen);
+    if (!it->text)
+        fail(it, "index", "its NEURON name is now '%s'; a rescan will pick the change up",
+             info.name);
+    if (it->text) {
+        key_text(b, m, it->text, tlen, &info, dir, it->key);
         if (!b->force)
             check_caches(b, it, s);
         /* nrnivmodl reads files: stage each mod (and its INCLUDEs) in a dir

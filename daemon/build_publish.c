@@ -7,6 +7,7 @@
  * row is committed. A crash before the commit leaves at worst an unused
  * library in the cache; a client only ever learns of committed generations.
  */
+#include "artifact.h"
 #include "build_internal.h"
 #include "hostid.h"
 #include "lease.h"
@@ -29,14 +30,33 @@ int build_item_linked(const struct build_item *it)
     return it->state == ITEM_READY;
 }
 
-static int fsync_path(const char *path, int dir)
+int build_library_sound(const struct build *b)
 {
-    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-    if (fd < 0)
+    struct stat st;
+    if (stat(b->lib_path, &st) < 0)
+        return 0;
+    char why[256];
+    if (artifact_check(b->lib_path, why, sizeof(why)) == 0)
+        return 1;
+    log_warn("[%s] the cached library %s is damaged (%s); linking it again", b->env_name,
+             b->lib_path, why);
+    return 0;
+}
+
+/* Renames the staged library dir to `dir`. One there already is moved
+ * aside (to `old`) first: this build found it damaged, or was forced.
+ * (When another build published the same library meanwhile, the new one
+ * replaces it: as good, and sealed.) A process that loaded the old file
+ * keeps it: its inode lives while mapped. */
+static int publish_dir(const char *staging, const char *dir, const char *old)
+{
+    if (rename(staging, dir) == 0)
+        return 0;
+    if (errno != EEXIST && errno != ENOTEMPTY)
         return -1;
-    int rc = fsync(fd);
-    close(fd);
-    return rc;
+    if (rename(dir, old) < 0 && errno != ENOENT)
+        return -1;
+    return rename(staging, dir);
 }
 
 /* Moves the linked library into its content-addressed place. */
@@ -49,16 +69,19 @@ static int place_library(struct build *b)
                             (unsigned long long)b->id);
     char *staged = xprintf("%s/libglia.so", staging);
     char *libs = xstrndup(dir, strrchr(dir, '/') - dir);
+    char *old = xprintf("%s.old-%llu", dir, (unsigned long long)b->id);
     int rc = -1;
     if (fsync_path(so, 0) < 0 || mkdir_p(staging, 0755) < 0 || rename(so, staged) < 0 ||
-        fsync_path(staging, 1) < 0) {
+        artifact_seal(staged) < 0 || fsync_path(staging, 1) < 0) {
         b->error = xprintf("cannot stage the library in %s: %s", staging, strerror(errno));
-    } else if (rename(staging, dir) < 0 && errno != EEXIST && errno != ENOTEMPTY) {
+    } else if (publish_dir(staging, dir, old) < 0) {
         b->error = xprintf("cannot publish the library at %s: %s", dir, strerror(errno));
     } else {
-        rc = 0; /* if another build put the same library there first, that one is as good */
+        rc = 0;
         fsync_path(libs, 1);
     }
+    remove_tree(old);
+    free(old);
     remove_tree(staging);
     remove_tree(b->link_dir);
     free(so);

@@ -2,6 +2,7 @@
  * compile: see compile.h.
  */
 #include "compile.h"
+#include "fault.h"
 #include "log.h"
 #include "proc.h"
 #include "toolchain.h"
@@ -13,8 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-extern char **environ;
 
 struct waiter {
     compile_done_fn done;
@@ -30,7 +29,7 @@ struct compile_task {
     struct compile_task *qnext;
     int running;
     struct proc *proc;
-    char **env; /* MODLUNIT for nocmodl */
+    char **env; /* MODLUNIT for nocmodl, TMPDIR (the work dir) for both */
     double t0;
 };
 
@@ -52,28 +51,12 @@ size_t compiler_queued(const struct compiler *c)
     return c->tasks.len;
 }
 
-/* The daemon's environment with MODLUNIT pointing at NEURON's units. */
-static char **nocmodl_env(const struct toolchain *tc)
-{
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **env = xcalloc(n + 2, sizeof(*env));
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (strncmp(environ[i], "MODLUNIT=", 9) != 0)
-            env[k++] = xstrdup(environ[i]);
-    env[k++] = xprintf("MODLUNIT=%s", tc->nrnunits);
-    env[k] = NULL;
-    return env;
-}
-
-static void free_env(char **env)
-{
-    for (char **e = env; e && *e; e++)
-        free(*e);
-    free(env);
-}
+/* How a failure counts. */
+enum verdict {
+    V_ONCE,  /* not cached, but the mod's (a time limit, a broken toolchain) */
+    V_INPUT, /* the tool's verdict on this input: cached */
+    V_ENV,   /* the environment's fault: neither cached nor the mod's */
+};
 
 static void task_free(struct compile_task *t)
 {
@@ -83,7 +66,7 @@ static void task_free(struct compile_task *t)
         free(w);
         w = next;
     }
-    free_env(t->env);
+    proc_env_free(t->env);
     free(t->stem);
     free(t->work_dir);
     free(t->orig_path);
@@ -94,7 +77,7 @@ static void task_free(struct compile_task *t)
 
 static void pump(struct compiler *c);
 
-static void finish(struct compile_task *t, int ok, struct diag *d, int cacheable)
+static void finish(struct compile_task *t, int ok, struct diag *d, enum verdict v)
 {
     struct compiler *c = t->c;
     if (t->running)
@@ -103,7 +86,8 @@ static void finish(struct compile_task *t, int ok, struct diag *d, int cacheable
      * same key may stand there now. */
     if (strmap_get(&c->tasks, t->key) == t)
         strmap_del(&c->tasks, t->key);
-    struct compile_result r = {.ok = ok, .cacheable = cacheable, .key = t->key,
+    struct compile_result r = {.ok = ok, .cacheable = !ok && v == V_INPUT,
+                               .environmental = !ok && v == V_ENV, .key = t->key,
                                .ms = now_ms() - t->t0};
     if (d)
         r.diag = *d;
@@ -118,20 +102,47 @@ static void finish(struct compile_task *t, int ok, struct diag *d, int cacheable
     pump(c);
 }
 
-/* A process that ended badly for reasons other than the code it was given. */
-static int bad_end(struct compile_task *t, struct proc_result *r, const char *stage)
+/* Fails t for a reason outside the mod: `why` (taken) says which. */
+static void fail_outside(struct compile_task *t, const char *stage, char *why, const char *out)
 {
     struct diag d;
-    char msg[200];
-    if (r->timed_out)
+    char *msg = xprintf("not compiled, for a reason outside the mod: %s", why);
+    diag_plain(&d, t->orig_path, stage, msg, out);
+    free(msg);
+    free(why);
+    finish(t, 0, &d, V_ENV);
+}
+
+/* Why a tool that failed did so for a reason outside the mod, or NULL when
+ * the failure is its verdict on the input. */
+static char *outside_reason(struct compile_task *t, const struct proc_result *r)
+{
+    char *why = fault_of_run(r->exit_status, r->term_signal, r->out, r->err, t->work_dir);
+    if (!why && access(t->orig_path, F_OK) < 0)
+        why = xprintf("%s vanished while it compiled (%s)", t->orig_path, strerror(errno));
+    return why;
+}
+
+/* A process that ended badly for reasons other than the code it was given:
+ * over the time limit (the mod's, but not cached: a loaded machine is
+ * slower), or killed, or unable to run, or failing on the machine. */
+static int bad_end(struct compile_task *t, struct proc_result *r, const char *stage)
+{
+    if (r->timed_out) {
+        struct diag d;
+        char msg[200];
         snprintf(msg, sizeof(msg), "killed after %u s (the [neuron] timeout_s limit)",
                  t->c->tc->timeout_ms / 1000);
-    else if (r->term_signal)
-        snprintf(msg, sizeof(msg), "killed by signal %d", r->term_signal);
-    else
+        diag_plain(&d, t->orig_path, stage, msg, r->err);
+        finish(t, 0, &d, V_ONCE);
+        return 1;
+    }
+    if (r->exit_status == 0 && !r->term_signal)
         return 0;
-    diag_plain(&d, t->orig_path, stage, msg, r->err);
-    finish(t, 0, &d, 0);
+    char *why = outside_reason(t, r);
+    if (!why)
+        return 0;
+    fail_outside(t, stage, why, r->err);
     return 1;
 }
 
@@ -157,22 +168,22 @@ static void cc_done(void *ud, struct proc_result *r)
         free(c_text);
         free(c_path);
         free(obj);
-        finish(t, 0, &d, 1);
+        finish(t, 0, &d, V_INPUT);
         return;
     }
-    /* Into the store under its key, atomically: a reader sees all or nothing. */
+    /* Into the store under its key, atomically and durably: a reader (or a
+     * restart after a power cut) sees all of it or nothing. */
     char *dest = cache_object_path(t->c->cache_dir, t->key);
     char *dir = xstrndup(dest, strrchr(dest, '/') - dest);
-    int rc = mkdir_p(dir, 0755) == 0 && rename(obj, dest) == 0 ? 0 : -1;
-    if (rc < 0) {
-        struct diag d;
-        char *why = xprintf("cannot store the object in %s: %s", dir, strerror(errno));
-        diag_plain(&d, t->orig_path, "cache", why, NULL);
-        free(why);
-        finish(t, 0, &d, 0);
-    } else {
-        finish(t, 1, NULL, 0);
-    }
+    int rc = fsync_path(obj, 0) == 0 && mkdir_p(dir, 0755) == 0 && rename(obj, dest) == 0 &&
+                     fsync_path(dir, 1) == 0
+                 ? 0
+                 : -1;
+    if (rc < 0)
+        fail_outside(t, "cache",
+                     xprintf("cannot store the object in %s: %s", dir, strerror(errno)), NULL);
+    else
+        finish(t, 1, NULL, V_ONCE);
     free(dir);
     free(dest);
     free(obj);
@@ -195,18 +206,16 @@ static void start_cc(struct compile_task *t)
     argv[n++] = "-o";
     argv[n++] = obj;
     argv[n] = NULL;
-    struct proc_opts o = {.cwd = t->work_dir, .timeout_ms = tc->timeout_ms, .nice = 10};
+    struct proc_opts o = {.cwd = t->work_dir, .env = t->env, .timeout_ms = tc->timeout_ms,
+                          .nice = 10};
     t->c->processes++;
     int rc = proc_run(t->c->loop, argv, &o, cc_done, t, &t->proc);
     free(argv);
     free(inc);
     free(src);
     free(obj);
-    if (rc < 0) {
-        struct diag d;
-        diag_plain(&d, t->orig_path, "cc", uv_strerror(rc), NULL);
-        finish(t, 0, &d, 0);
-    }
+    if (rc < 0)
+        fail_outside(t, "cc", xprintf("cannot run %s: %s", tc->cc, uv_strerror(rc)), NULL);
 }
 
 static void nocmodl_done(void *ud, struct proc_result *r)
@@ -214,7 +223,7 @@ static void nocmodl_done(void *ud, struct proc_result *r)
     struct compile_task *t = ud;
     t->proc = NULL;
     if (!t->waiters) { /* withdrawn, and nocmodl ended before the kill */
-        finish(t, 0, NULL, 0);
+        finish(t, 0, NULL, V_ENV);
         return;
     }
     if (bad_end(t, r, "nocmodl"))
@@ -226,7 +235,7 @@ static void nocmodl_done(void *ud, struct proc_result *r)
         diag_nocmodl(&d, out, copy, t->orig_path);
         free(copy);
         free(out);
-        finish(t, 0, &d, 1);
+        finish(t, 0, &d, V_INPUT);
         return;
     }
     start_cc(t);
@@ -255,34 +264,34 @@ static void start(struct compile_task *t)
     if (tc->problem) {
         struct diag d;
         diag_plain(&d, t->orig_path, "toolchain", tc->problem, NULL);
-        finish(t, 0, &d, 0);
+        finish(t, 0, &d, V_ONCE);
         return;
     }
     char *mod = xprintf("%s/%s.mod", t->work_dir, t->stem);
     if (write_copy(t, mod) < 0) {
-        struct diag d;
-        char *why = xprintf("cannot write the build copy %s: %s", mod, strerror(errno));
-        diag_plain(&d, t->orig_path, "cache", why, NULL);
-        free(why);
+        fail_outside(t, "cache",
+                     xprintf("cannot write the build copy %s: %s", mod, strerror(errno)), NULL);
         free(mod);
-        finish(t, 0, &d, 0);
         return;
     }
     char *argv[] = {tc->nocmodl, mod, "-o", t->work_dir, NULL};
-    t->env = nocmodl_env(tc);
+    char *modlunit = xprintf("MODLUNIT=%s", tc->nrnunits);
+    char *tmpdir = xprintf("TMPDIR=%s", t->work_dir);
+    const char *set[] = {modlunit, tmpdir, NULL};
+    t->env = proc_env(set);
+    free(modlunit);
+    free(tmpdir);
     /* cwd = the mod's own dir: nocmodl looks for INCLUDE files there too. */
     struct proc_opts o = {.cwd = t->orig_dir, .env = t->env, .timeout_ms = tc->timeout_ms,
                           .nice = 10};
     t->c->processes++;
     int rc = proc_run(t->c->loop, argv, &o, nocmodl_done, t, &t->proc);
     free(mod);
-    if (rc < 0) {
-        struct diag d;
-        char *why = xprintf("cannot run %s in %s: %s", tc->nocmodl, t->orig_dir, uv_strerror(rc));
-        diag_plain(&d, t->orig_path, "nocmodl", why, NULL);
-        free(why);
-        finish(t, 0, &d, 0);
-    }
+    if (rc < 0)
+        fail_outside(t, "nocmodl",
+                     xprintf("cannot run %s in %s: %s", tc->nocmodl, t->orig_dir,
+                             uv_strerror(rc)),
+                     NULL);
 }
 
 static void pump(struct compiler *c)

@@ -32,7 +32,8 @@ struct compile_req {
 
 struct compile_result {
     int ok;
-    int cacheable; /* a failure the tool decided on this input: it will repeat */
+    int cacheable;     /* a failure the tool decided on this input: it will repeat */
+    int environmental; /* not the mod's failure (see fault.h): try again later */
     const char *key;
     struct diag diag; /* when !ok; borrowed for the callback's duration */
     double ms;

@@ -51,6 +51,10 @@ struct env {
     struct generation *gen;       /* newest published library, or NULL */
     struct build_report *report;  /* what the last finished build found */
     struct callq lib_waiting;     /* `library` calls waiting for builds to settle */
+    /* After a build that failed for reasons outside the mods: when the next
+     * is due (now_ms() time, 0: none) and the wait after that one. */
+    double retry_at;
+    unsigned retry_delay_ms;
 
     struct watcher watcher;
     int registered; /* added by env.register, not by the config */

@@ -90,6 +90,7 @@ void gliad_stop(struct gliad *g, const char *why)
         callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, shutting_down);
     }
     compiler_shutdown(&g->compiler);
+    build_retry_close(g);
     /* Replies already made are written before each connection closes. */
     server_close_all(g->server);
     uv_close((uv_handle_t *)&g->sigint, NULL);

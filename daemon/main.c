@@ -335,6 +335,7 @@ int main(int argc, char **argv)
     build_symbols_load(g);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     gliad_make_collection(g);
+    build_retry_init(g);
     gliad_add_envs(g);
     builtins_load(g);
     toolchain_probe(g->loop, &g->tc, toolchain_ready, g);

@@ -46,6 +46,28 @@ static void pack_report(msgpack_packer *pk, const struct build_report *r)
     proto_pack_kdouble(pk, "ms", r->ms);
     proto_pack_kdouble(pk, "link_ms", r->link_ms);
     proto_pack_kstr(pk, "error", r->error);
+    proto_pack_kbool(pk, "outside", r->outside);
+}
+
+/* The library served is older than what the last build was for: that
+ * build failed. nil otherwise. A client told "here is the library" must
+ * also be told it is not the newest, and why. */
+static void pack_stale(msgpack_packer *pk, const struct env *e)
+{
+    proto_pack_key(pk, "stale");
+    if (!e->gen || !e->report || e->report->ok) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    msgpack_pack_map(pk, 3);
+    proto_pack_kstr(pk, "reason", e->report->error);
+    proto_pack_kint(pk, "since", e->gen->created);
+    proto_pack_key(pk, "retry_in_ms");
+    double left = e->retry_at - now_ms();
+    if (e->retry_at > 0)
+        msgpack_pack_int64(pk, left > 0 ? (int64_t)left : 0);
+    else
+        msgpack_pack_nil(pk);
 }
 
 /* library {env, wait}: the newest good library; with wait, once nothing
@@ -65,7 +87,7 @@ static enum call_state m_library(struct call *c)
     }
     const struct generation *g = e->gen;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 8 + (names != 0));
+    msgpack_pack_map(pk, 9 + (names != 0));
     if (names) { /* what a client that loads this library can insert */
         proto_pack_key(pk, "names");
         msgpack_pack_array(pk, g ? g->nnames : 0);
@@ -81,6 +103,7 @@ static enum call_state m_library(struct call *c)
     proto_pack_kint(pk, "failed", e->report ? (int64_t)e->report->failed : 0);
     proto_pack_key(pk, "last_build");
     pack_report(pk, e->report);
+    pack_stale(pk, e);
     return CALL_DONE;
 }
 
@@ -142,8 +165,9 @@ void build_failure_words(const struct build_failure *f, char **summary, char **d
 
 struct build_failure build_failure_rejected(const struct index_mod *m)
 {
-    struct build_failure f = {(char *)m->full, (char *)m->pkgname, (char *)m->asset,
-                              (char *)m->variant, (char *)m->path, m->reject_line, NULL, NULL};
+    struct build_failure f = {.full = (char *)m->full, .pkg = (char *)m->pkgname,
+                              .asset = (char *)m->asset, .variant = (char *)m->variant,
+                              .path = (char *)m->path, .line = m->reject_line};
     f.summary = m->reject_line ? xprintf("%s:%d: %s", m->path, m->reject_line, m->reject_reason)
                                : xprintf("%s: %s", m->path, m->reject_reason);
     f.detail = xstrdup(f.summary);

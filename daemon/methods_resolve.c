@@ -233,7 +233,7 @@ static enum call_state m_resolve(struct call *c)
         free(rf.detail);
         return CALL_DONE;
     }
-    const struct build_failure *f = build_failure_of(e, m->full);
+    const struct build_failure *f = build_failure_of(e, m);
     if (f) {
         answer_build_failed(c, e, m, f);
         return CALL_DONE;

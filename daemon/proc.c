@@ -13,6 +13,42 @@
 #include <string.h>
 #include <unistd.h>
 
+extern char **environ;
+
+static int overridden(const char *var, const char *const *set)
+{
+    for (size_t i = 0; set[i]; i++) {
+        size_t n = strcspn(set[i], "=") + 1;
+        if (strncmp(var, set[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+char **proc_env(const char *const *set)
+{
+    size_t n = 0, m = 0;
+    while (environ[n])
+        n++;
+    while (set[m])
+        m++;
+    char **env = xcalloc(n + m + 1, sizeof(*env));
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!overridden(environ[i], set))
+            env[k++] = xstrdup(environ[i]);
+    for (size_t i = 0; i < m; i++)
+        env[k++] = xstrdup(set[i]);
+    return env;
+}
+
+void proc_env_free(char **env)
+{
+    for (char **e = env; e && *e; e++)
+        free(*e);
+    free(env);
+}
+
 /* Process-wide and set once before the loop runs, like the log level. */
 static char *helper;
 

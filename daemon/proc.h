@@ -39,6 +39,13 @@ char *proc_find_helper(const char *libexecdir);
 
 struct proc;
 
+/* gliad's environment with each "NAME=value" of `set` (NULL-terminated) in
+ * place of NAME's own: MODLUNIT for nocmodl, TMPDIR for every compiler (so
+ * gcc's temporary files land in a work dir gliad removes, even after a
+ * kill). malloc'd with its strings; free with proc_env_free. */
+char **proc_env(const char *const *set);
+void proc_env_free(char **env);
+
 /*
  * Starts argv[0] (looked up on PATH). On success returns 0 and calls done
  * exactly once, from the loop, when the process has ended and both pipes

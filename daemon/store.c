@@ -620,6 +620,15 @@ static sqlite3_stmt *prepare_gen(struct store *s, const char *sql, const char *e
     return st;
 }
 
+int64_t store_generation_created(struct store *s, const char *env, int64_t gen)
+{
+    sqlite3_stmt *st =
+        prepare_gen(s, "SELECT created FROM generations WHERE env = ?1 AND gen = ?2", env, gen);
+    int64_t t = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return t;
+}
+
 /* Calls fn with each row (ncols text cells) of a query on (env, gen). */
 static int gen_rows(struct store *s, const char *sql, const char *env, int64_t gen, int ncols,
                     store_row_fn fn, void *ud)

@@ -11,6 +11,7 @@
 #define GLIA_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "index.h"
 
@@ -71,6 +72,8 @@ int64_t store_generation_add(struct store *s, const struct store_generation *g);
  * found (malloc'd libkey and path), 0 when none, -1 on error. */
 int store_generation_latest(struct store *s, const char *env, int64_t before, int64_t *gen,
                             char **libkey, char **path);
+/* When env's generation gen was recorded (Unix time), 0 if unknown. */
+int64_t store_generation_created(struct store *s, const char *env, int64_t gen);
 typedef void (*store_row_fn)(void *ud, const char *const *cells, size_t n);
 int store_generation_mods(struct store *s, const char *env, int64_t gen, store_row_fn fn,
                           void *ud);

@@ -39,6 +39,9 @@ char *file_read(const char *path, size_t limit, size_t *len);
 /* mkdir -p with `mode` for every directory it creates. 0 or -1 with errno. */
 int mkdir_p(const char *path, unsigned mode);
 
+/* fsync of a file, or of a directory (dir != 0) so a rename in it lasts. */
+int fsync_path(const char *path, int dir);
+
 /* rm -r: removes dir and everything under it (symlinks are not followed).
  * Best effort: what cannot be removed stays. */
 void remove_tree(const char *dir);

@@ -5,6 +5,7 @@
 #include "gliactl.h"
 
 #include <string.h>
+#include <time.h>
 
 static const struct option options[] = {
     {"wait", no_argument, NULL, 'w'},
@@ -19,6 +20,29 @@ static int verdict(const msgpack_object *r)
     return path && path->type == MSGPACK_OBJECT_STR ? EXIT_OK : EXIT_FAILED;
 }
 
+/* A library older than the last build, which failed: the path alone
+ * would pass it off as current. One line on stderr says since when and
+ * why (the reason's first line; `gliactl log` has the rest). */
+static void print_stale(const msgpack_object *r)
+{
+    const msgpack_object *st = obj_get(r, "stale");
+    if (!st || st->type != MSGPACK_OBJECT_MAP)
+        return;
+    char when[64] = "an earlier run";
+    time_t since = (time_t)obj_int(st, "since");
+    struct tm tm;
+    if (since > 0 && localtime_r(&since, &tm))
+        strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", &tm);
+    const char *reason = obj_str(st, "reason", "unknown");
+    int n = (int)strcspn(reason, "?\n"); /* obj_str shows a newline as '?' */
+    const msgpack_object *retry = obj_get(st, "retry_in_ms");
+    fprintf(stderr, "gliactl: serving generation %lld from %s; the newest build failed: %.*s",
+            obj_int(r, "generation"), when, n, reason);
+    if (retry && (retry->type == MSGPACK_OBJECT_POSITIVE_INTEGER))
+        fprintf(stderr, "; retrying in %lld s", (long long)(retry->via.u64 + 999) / 1000);
+    fputc('\n', stderr);
+}
+
 static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
 {
     (void)ctl;
@@ -26,6 +50,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
     const char *path = obj_str(r, "path", NULL);
     if (path) {
         printf("%s\n", path);
+        print_stale(r);
         return;
     }
     fprintf(stderr, "%s: no library yet for %s (%s)%s\n", ctl_prog, obj_str(r, "env", "?"),

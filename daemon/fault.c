@@ -1,0 +1,82 @@
+/*
+ * fault: see fault.h.
+ */
+#include "fault.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+
+const char *fault_of_exit(int64_t status, int term_signal, char *buf, size_t len)
+{
+    if (term_signal) {
+        snprintf(buf, len, "killed by signal %d (%s)", term_signal, strsignal(term_signal));
+        return buf;
+    }
+    if (status >= 126) {
+        snprintf(buf, len, "exited with status %lld, a tool that could not run or was killed",
+                 (long long)status);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Texts tools print for errors of the machine, not of their input. A
+ * missing file is not among them: a missing INCLUDE is the mod's error. */
+static const char *const environmental[] = {
+    "No space left on device",
+    "Disk quota exceeded",
+    "Read-only file system",
+    "Input/output error",
+    "Stale file handle",
+    "Cannot allocate memory",
+    "virtual memory exhausted",
+    "out of memory allocating",
+    "Too many open files",
+    "Killed signal terminated program",
+    "terminated with signal",
+};
+
+const char *fault_in_output(const char *out)
+{
+    for (size_t i = 0; out && i < sizeof(environmental) / sizeof(*environmental); i++)
+        if (strstr(out, environmental[i]))
+            return environmental[i];
+    return NULL;
+}
+
+char *fault_probe_dir(const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) < 0)
+        return xprintf("%s is gone (%s)", dir, strerror(errno));
+    struct statvfs vfs;
+    if (statvfs(dir, &vfs) < 0)
+        return NULL; /* nothing to say: the caller's own reason stands */
+    if (vfs.f_flag & ST_RDONLY)
+        return xprintf("the filesystem of %s is read-only", dir);
+    long long avail = (long long)vfs.f_bavail * (long long)vfs.f_frsize;
+    if (avail < FAULT_MIN_FREE_BYTES)
+        return xprintf("the filesystem of %s is nearly full (%lld KiB free)", dir, avail >> 10);
+    if (vfs.f_files > 0 && vfs.f_favail == 0)
+        return xprintf("the filesystem of %s has no free inodes", dir);
+    return NULL;
+}
+
+char *fault_of_run(int64_t status, int term_signal, const char *out, const char *err,
+                   const char *dir)
+{
+    char buf[160];
+    const char *why = fault_of_exit(status, term_signal, buf, sizeof(buf));
+    if (why)
+        return xstrdup(why);
+    const char *phrase = fault_in_output(err);
+    if (!phrase)
+        phrase = fault_in_output(out);
+    if (phrase)
+        return xprintf("it said \"%s\"", phrase);
+    return fault_probe_dir(dir);
+}

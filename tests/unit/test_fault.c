@@ -1,0 +1,62 @@
+/*
+ * What makes a failed tool run the environment's fault rather than the
+ * mod's: its exit and its words. Pure functions, plain data.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "fault.h"
+
+static void a_signal_or_a_shell_status_is_outside(void **state)
+{
+    (void)state;
+    char buf[160];
+    assert_non_null(fault_of_exit(0, SIGKILL, buf, sizeof(buf)));
+    assert_non_null(strstr(buf, "killed by signal 9"));
+    assert_non_null(fault_of_exit(127, 0, buf, sizeof(buf))); /* not found */
+    assert_non_null(fault_of_exit(137, 0, buf, sizeof(buf))); /* a child SIGKILLed */
+}
+
+static void a_compile_error_status_is_the_tools_verdict(void **state)
+{
+    (void)state;
+    char buf[160];
+    assert_null(fault_of_exit(1, 0, buf, sizeof(buf))); /* gcc, nocmodl: errors */
+    assert_null(fault_of_exit(4, 0, buf, sizeof(buf))); /* gcc: internal error */
+}
+
+static void words_of_the_machine_are_recognised(void **state)
+{
+    (void)state;
+    assert_string_equal(fault_in_output("x.c:1: fatal error: error writing to /tmp/ccX.s: "
+                                        "No space left on device\n"),
+                        "No space left on device");
+    assert_string_equal(fault_in_output("cc: fatal error: Killed signal terminated program cc1"),
+                        "Killed signal terminated program");
+    assert_non_null(fault_in_output("Fatal error: can't write x.o: Read-only file system"));
+}
+
+static void words_about_the_input_are_not(void **state)
+{
+    (void)state;
+    /* A missing include is the mod's error; so is any ordinary one. */
+    assert_null(fault_in_output("x.c:3:10: fatal error: foo.h: No such file or directory"));
+    assert_null(fault_in_output("x.c:9: error: 'g' undeclared (first use in this function)"));
+    assert_null(fault_in_output(""));
+    assert_null(fault_in_output(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(a_signal_or_a_shell_status_is_outside),
+        cmocka_unit_test(a_compile_error_status_is_the_tools_verdict),
+        cmocka_unit_test(words_of_the_machine_are_recognised),
+        cmocka_unit_test(words_about_the_input_are_not),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
