@@ -130,9 +130,10 @@ class GliadFactory:
         return d
 
     def launch(self, args, *, base=None, socket_path, state_dir=None, env=None, wait=True,
-               indexed=True, cwd=None):
+               indexed=True, cwd=None, wrapper=()):
         """Starts gliad with exactly these arguments; env entries are added
-        to (or, when None, removed from) the test environment of base."""
+        to (or, when None, removed from) the test environment of base;
+        wrapper: a command that execs gliad (its pid stays gliad's)."""
         base = Path(base) if base else self.base()
         e = lib.daemon_env(base / "home")
         for k, v in (env or {}).items():
@@ -141,7 +142,7 @@ class GliadFactory:
             else:
                 e[k] = str(v)
         d = lib.Gliad(args, e, socket_path, base / f"gliad-{len(self.daemons)}.log",
-                      state_dir=state_dir, cwd=cwd)
+                      state_dir=state_dir, cwd=cwd, wrapper=wrapper)
         d.base = base
         self.daemons.append(d)
         d.spawn()

@@ -287,9 +287,10 @@ def _die_with_parent():
 class Gliad:
     """One gliad process. Its stderr goes to a file (a pipe could fill up)."""
 
-    def __init__(self, args, env, socket_path, log_path, state_dir=None, cwd=None):
+    def __init__(self, args, env, socket_path, log_path, state_dir=None, cwd=None, wrapper=()):
         self.args = [str(a) for a in args]
         self.cwd = cwd
+        self.wrapper = [str(a) for a in wrapper]  # execs gliad in the same process
         self.env = env
         self.socket = str(socket_path)
         self.log_path = Path(log_path)
@@ -300,7 +301,8 @@ class Gliad:
 
     def spawn(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([str(gliad_binary()), *self.args], env=self.env,
+        self.proc = subprocess.Popen([*self.wrapper, str(gliad_binary()), *self.args],
+                                     env=self.env,
                                      stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True,
                                      preexec_fn=_die_with_parent, cwd=self.cwd)

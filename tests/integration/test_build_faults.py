@@ -13,9 +13,12 @@ first (`once`: removed before it runs; `always`: kept).
 
 import json
 import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
+
+import pytest
 
 import buildlib as bl
 import glia_testlib as lib
@@ -304,3 +307,64 @@ def test_killed_compiles_leave_no_temporary_files_in_tmpdir(gliad, tmp_path):
     d.stop()
     assert list(tmpdir.iterdir()) == []
     assert not list((f.cache / "tmp").glob("*/*/cc*"))
+
+
+# ---- a full disk -------------------------------------------------------------------
+
+UNSHARE = shutil.which("unshare", path=lib.SYSTEM_PATH)
+
+
+def fill(fs, leave):
+    """Fills the filesystem of dir fs but `leave` bytes; returns the filler."""
+    filler = fs / "filler"
+    with open(filler, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * (1 << 20))
+                f.flush()
+        except OSError:
+            pass
+    os.truncate(filler, max(0, filler.stat().st_size - leave))
+    return filler
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or UNSHARE is None,
+                    reason="a tmpfs in a mount namespace of gliad's own needs root and unshare")
+def test_disk_full_during_a_build_then_freed(gliad, tmp_path):
+    """The cache is on a 16 MiB tmpfs (mounted in gliad's own mount
+    namespace: nobody else sees it). It fills up, a package is installed,
+    its build runs out of space; the space is freed, and the library comes
+    back whole with no request but `library`. (Once the out-of-space errors
+    were cached as the mods' own and the library never came back.)"""
+    base = gliad.base()
+    fs, site = base / "fs", base / "site"
+    fs.mkdir(), site.mkdir()
+    cfg = lib.write_config(base / "gliad.ini", socket_path=base / "run/gliad.sock",
+                           state_dir=base / "state", cache_dir=fs / "cache",
+                           envs={"default": [site]},
+                           daemon_extra={"jobs": 2, "debounce_ms": 50, "log_level": "info"})
+    mount = f'mount -t tmpfs -o size=16m glia-test {fs} && exec "$0" "$@"'
+    d = gliad.launch(["--config", cfg], base=base, socket_path=base / "run/gliad.sock",
+                     state_dir=base / "state",
+                     wrapper=[UNSHARE, "-m", "--propagation", "private", "sh", "-c", mount])
+    assert bl.library(d)["generation"] == 1  # an empty library, in the cache on the tmpfs
+    seen = Path(f"/proc/{d.pid}/root") / str(fs).lstrip("/")  # the tmpfs, as gliad sees it
+    filler = fill(seen, 0)
+    lib.Venv(base / "venv", with_pip=False).install_target(site, lib.write_package(
+        base / "src", PKG, {"mods/Good__0.mod": bl.tiny_mod(GOOD),
+                            "mods/Victim__0.mod": lib.demo_mods()["HHk"][0]}))
+    full = bl.library(d)
+    assert d.ok("log")["failures"] == []
+    assert full["generation"] == 1 and full["stale"] is not None, full
+    assert "No space left on device" in full["stale"]["reason"] or \
+        "nearly full" in full["stale"]["reason"], full["stale"]
+    filler.unlink()
+    res = {}
+
+    def whole():
+        res.update(bl.library(d, wait=False))
+        return len(res["names"]) == 2
+    lib.wait_for(whole, timeout=RETRY_TIMEOUT, what="the whole library after the space came back")
+    assert res["last_build"]["ok"] and res["stale"] is None
+    in_ns = Path(f"/proc/{d.pid}/root") / res["path"].lstrip("/")
+    assert set(bl.use_all(in_ns)["used"].values()) == {"ok"}
