@@ -39,12 +39,29 @@ static const char *const environmental[] = {
     "Killed signal terminated program",
     "terminated with signal",
 };
+#define NPHRASES (sizeof(environmental) / sizeof(*environmental))
+
+/* A line that quotes the mod rather than speaks for the tool: gcc's source
+ * excerpts ("   12 | text", "      |   ^~~") and the text of an #error or
+ * #warning. A mod must not make its own failure look like the machine's
+ * (it would never be cached, and its env never publish). */
+static int quotes_source(const char *line, size_t n)
+{
+    size_t i = strspn(line, " \t0123456789");
+    return (i < n && line[i] == '|') || memmem(line, n, "#error", 6) ||
+           memmem(line, n, "#warning", 8);
+}
 
 const char *fault_in_output(const char *out)
 {
-    for (size_t i = 0; out && i < sizeof(environmental) / sizeof(*environmental); i++)
-        if (strstr(out, environmental[i]))
-            return environmental[i];
+    for (const char *line = out; line && *line;) {
+        size_t n = strcspn(line, "\n");
+        size_t k = quotes_source(line, n) ? NPHRASES : 0;
+        for (; k < NPHRASES; k++)
+            if (memmem(line, n, environmental[k], strlen(environmental[k])))
+                return environmental[k];
+        line += n + (line[n] == '\n');
+    }
     return NULL;
 }
 

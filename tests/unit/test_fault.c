@@ -50,6 +50,20 @@ static void words_about_the_input_are_not(void **state)
     assert_null(fault_in_output(NULL));
 }
 
+static void a_mod_cannot_pass_its_error_off_as_the_machines(void **state)
+{
+    (void)state;
+    /* Its own text, quoted back by the compiler. */
+    assert_null(fault_in_output("x.c:12:5: error: 'y' undeclared\n"
+                                "   12 |     y = 1; /* No space left on device */\n"
+                                "      |     ^\n"));
+    assert_null(fault_in_output("x.c:3:2: error: #error fatal error: Killed signal terminated "
+                                "program cc1\n"));
+    /* The tool's own line still counts after a quoted one. */
+    assert_non_null(fault_in_output("   1 | No space left on device\n"
+                                    "as: can't write x.o: No space left on device\n"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -57,6 +71,7 @@ int main(void)
         cmocka_unit_test(a_compile_error_status_is_the_tools_verdict),
         cmocka_unit_test(words_of_the_machine_are_recognised),
         cmocka_unit_test(words_about_the_input_are_not),
+        cmocka_unit_test(a_mod_cannot_pass_its_error_off_as_the_machines),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
