@@ -657,8 +657,12 @@ const char *build_failure_stage(const struct build_failure *f)
 const struct build_failure *build_failure_of(const struct env *e, const struct index_mod *m)
 {
     const struct build_failure *f = e->report ? strmap_get(&e->report->by_full, m->full) : NULL;
-    if (!f || !f->known)
-        return f;
+    if (!f)
+        return NULL;
+    if (!f->known) /* read back at startup: a file changed since is not the one that failed */
+        return e->gen && e->gen->created > 0 && m->mtime_ns / 1000000000 > e->gen->created
+                   ? NULL
+                   : f;
     int same = strcmp(f->path, m->path) == 0 && f->mtime_ns == m->mtime_ns &&
                f->size == m->size && f->ino == m->ino && f->inc_sig == m->inc_sig;
     return same ? f : NULL;

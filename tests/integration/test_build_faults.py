@@ -205,6 +205,26 @@ def test_a_failure_of_the_old_text_is_not_the_new_texts(gliad, tmp_path):
     assert bl.range_default(res["path"], VICTIM) == 7
 
 
+def test_a_failure_remembered_across_a_restart_is_not_the_new_texts(gliad, tmp_path):
+    """The same when the mod was fixed while gliad was down: the failure
+    read back at startup is of the text before."""
+    f = Faults(gliad, tmp_path, victim=bl.C_ERROR % VICTIM)
+    d = f.start()
+    bl.library(d)
+    assert d.call("resolve", {"asset": "Victim"})[0]["code"] == "build_failed"
+    d.stop()
+    time.sleep(1.1)  # a later second than the generation's
+    (f.mods / "Victim__0.mod").write_text(bl.tiny_mod(VICTIM, 7))
+    f.always("sleep 4")
+    d.spawn()
+    d.wait_ready()
+    err, res = d.call("resolve", {"asset": "Victim", "sync": True})
+    assert err is None, err
+    assert res["full"] == VICTIM and res["built"] is False
+    f.clear()
+    assert bl.range_default(bl.library(d)["path"], VICTIM) == 7
+
+
 def test_library_wait_says_the_library_is_old_and_why(gliad, tmp_path):
     f = Faults(gliad, tmp_path)
     d = f.start()
