@@ -13,8 +13,10 @@ first (`once`: removed before it runs; `always`: kept).
 
 import json
 import os
+import re
 import shutil
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
@@ -296,6 +298,35 @@ def test_a_damaged_object_is_compiled_again(gliad, tmp_path):
     assert res["last_build"]["ok"] and res["last_build"]["compiled"] == 2, res["last_build"]
     assert "the cached object " in d.stderr() and "is damaged (cut short" in d.stderr()
     assert set(bl.use_all(res["path"])["used"].values()) == {"ok"}
+
+
+STRACE = shutil.which("strace", path=lib.SYSTEM_PATH)
+
+
+@pytest.mark.skipif(STRACE is None, reason="watching gliad's system calls needs strace")
+def test_an_object_is_on_disk_before_it_is_renamed_into_the_cache(gliad, tmp_path):
+    """The object is fsynced before its rename into the cache, and the dir
+    after: a power cut leaves the old state or the whole new file, never an
+    empty object at its key (which was renamed in unsynced)."""
+    f = Faults(gliad, tmp_path)
+    d = f.start()
+    bl.library(d)
+    trace = tmp_path / "strace.txt"
+    st = subprocess.Popen([STRACE, "-f", "-y", "-qq", "-e", "trace=fsync,rename", "-o", trace,
+                           "-p", str(d.pid)], stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)  # attached to every thread
+        bl.edit(f.mods / "Victim__0.mod", "gbar = 1\n", "gbar = 9\n")
+        bl.library(d)
+    finally:
+        st.terminate()
+        st.wait(lib.TIMEOUT)
+    calls = trace.read_text()
+    (src, dest), = re.findall(r'rename\("([^"]+\.o)", "([^"]+/objects/[^"]+\.o)"\) = 0', calls)
+    before, after = calls.split(f'rename("{src}", "{dest}")')
+    assert re.search(rf"fsync\(\d+<{re.escape(src)}>\) = 0", before), calls
+    objdir = os.path.dirname(dest)
+    assert re.search(rf"fsync\(\d+<{re.escape(objdir)}>\) = 0", after), calls
 
 
 # ---- compilers' temporary files ------------------------------------------------------
