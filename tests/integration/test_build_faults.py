@@ -24,6 +24,7 @@ import pytest
 
 import buildlib as bl
 import glia_testlib as lib
+import pylib
 
 PKG = "glia_faults"
 GOOD = f"glia__{PKG}__Good__0"
@@ -248,6 +249,20 @@ def test_library_wait_says_the_library_is_old_and_why(gliad, tmp_path):
     assert res["generation"] == 2 and res["stale"] is None
     r = bl.ctl(d, "library", "--wait")
     assert r.rc == 0 and r.err == "", r
+
+
+def test_the_module_says_when_it_loads_an_old_library(gliad, tmp_path):
+    f = Faults(gliad, tmp_path)
+    d = f.start()
+    bl.library(d)
+    f.always(KILLED)
+    bl.edit(f.mods / "Victim__0.mod", "gbar = 1\n", "gbar = 3\n")
+    py = pylib.Py(bl.NEURON_PYTHON, d.socket, tmp_path / "py")
+    r = py.run("import glia\nglia.load_library()\nout(loaded=True)")
+    assert r.ok() == {"loaded": True}
+    assert "glia: loading generation 1 from " in r.err, r
+    assert "; the newest build failed: 1 mod not compiled for reasons outside it: " in r.err
+    assert "killed by signal 9" in r.err and "; retrying in " in r.err, r
 
 
 # ---- what the cache holds is checked before it is reused ---------------------------

@@ -132,6 +132,18 @@ def _poll_of(conn):
     return p
 
 
+
+def _stale_notice(lib):
+    """What gliactl library says of a library older than the last build,
+    which failed: since when, why (first line), when gliad tries again."""
+    stale = lib["stale"]
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stale.get("since") or 0))
+    reason = ((stale.get("reason") or "unknown").splitlines() or ["unknown"])[0]
+    retry = stale.get("retry_in_ms")
+    return (f"glia: loading generation {lib.get('generation')} from {when}; the newest build "
+            f"failed: {reason}"
+            + (f"; retrying in {(retry + 999) // 1000} s" if retry is not None else "") + "\n")
+
 class Glia:
     def __init__(self):
         self._conn = None
@@ -618,6 +630,8 @@ class Glia:
                     + (f": {err}" if err else "")
                     + "); `gliactl log` says why"
                 )
+            if lib.get("stale"):
+                sys.stderr.write(_stale_notice(lib))
             path = _rpc.trusted_library(path)
             # Told before loading (nothing can collect it in between), and
             # not waited for: its answer says nothing this process needs.
