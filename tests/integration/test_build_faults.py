@@ -107,6 +107,12 @@ def whole_library(d, timeout=RETRY_TIMEOUT):
     return res
 
 
+def finished(d):
+    """The library's result once a build has finished, else None."""
+    res = bl.library(d, wait=False)
+    return res if res["last_build"] else None
+
+
 def assert_not_the_mods_failure(d):
     """Victim resolves (not built yet), and nothing blames it."""
     err, res = d.call("resolve", {"asset": "Victim"})
@@ -172,12 +178,17 @@ def test_a_mod_edited_while_it_compiles_is_not_reported_failed(gliad, tmp_path):
     fixed = f.base / "fixed.mod"
     fixed.write_text(bl.tiny_mod(VICTIM, 5))
     f.once(f"cp {fixed} {f.mods / 'Victim__0.mod'}")
+    # Every compile of Victim after the edit is slow: the retry that follows
+    # the failure (1 s later) cannot overtake the checks below.
+    f.always(f"[ -e {f.ctl}/ran ] && sleep 3")
     d = f.start()
-    first = bl.library(d)
+    # Not library {wait}: its sync would take the edit in before the check.
+    first = lib.wait_for(lambda: finished(d), what="the first build's end")
     err, res = d.call("resolve", {"asset": "Victim", "sync": False})
     assert err is None and res["built"] is False, err
     assert d.ok("log")["failures"] == [] and cached_failures(d) == []
     assert "changed while it compiled" in first["last_build"]["error"], first
+    f.clear()
     # A sync'd resolve takes the edit in; the new text builds.
     err, res = d.call("resolve", {"asset": "Victim", "sync": True})
     assert err is None, err
