@@ -190,7 +190,9 @@ static void objcopy_done(void *ud, struct proc_result *r)
         b->error =
             xprintf("cannot isolate the symbols of package %s: %s", b->pkgs[lk->pkg]->name, w);
         free(w);
-    } else if (mkdir_p(dir, 0755) < 0 || rename(out, lk->pkg_key_path) < 0) {
+    } else if (fsync_path(out, 0) < 0 || mkdir_p(dir, 0755) < 0 ||
+               rename(out, lk->pkg_key_path) < 0 || fsync_path(dir, 1) < 0) {
+        /* On disk before it is in the cache under its key, as objects are. */
         b->error = xprintf("cannot store package %s's object at %s: %s", b->pkgs[lk->pkg]->name,
                            lk->pkg_key_path, strerror(errno));
     } else {

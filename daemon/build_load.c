@@ -191,7 +191,8 @@ static void publish_try(struct build *b)
 {
     build_compute_libkey(b);
     const struct generation *cur = b->env->gen;
-    if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force) {
+    /* Unless the cached one was found damaged: this one replaces it. */
+    if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force && build_library_sound(b)) {
         b->generation = cur->number;
         build_finish(b);
         return;

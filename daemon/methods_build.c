@@ -35,7 +35,7 @@ static void pack_report(msgpack_packer *pk, const struct build_report *r)
         msgpack_pack_nil(pk);
         return;
     }
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, 11);
     proto_pack_kint(pk, "build", (int64_t)r->id);
     proto_pack_kbool(pk, "ok", r->ok);
     proto_pack_kbool(pk, "unchanged", r->unchanged);

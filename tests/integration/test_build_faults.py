@@ -313,8 +313,8 @@ def test_a_damaged_object_is_compiled_again(gliad, tmp_path):
     f = Faults(gliad, tmp_path)
     d = f.start()
     bl.library(d)
-    objects = list((f.cache / "objects").glob("*/*.o"))
-    assert len(objects) == 2
+    objects = list((f.cache / "objects").glob("*/*.o"))  # the mods' and the package's
+    assert len(objects) >= 2
     for o in objects:
         with open(o, "r+b") as fh:
             fh.truncate(o.stat().st_size // 2)
@@ -348,7 +348,8 @@ def test_an_object_is_on_disk_before_it_is_renamed_into_the_cache(gliad, tmp_pat
         st.terminate()
         st.wait(lib.TIMEOUT)
     calls = trace.read_text()
-    (src, dest), = re.findall(r'rename\("([^"]+\.o)", "([^"]+/objects/[^"]+\.o)"\) = 0', calls)
+    (src, dest), = re.findall(rf'rename\("([^"]+/{VICTIM}\.o)", "([^"]+/objects/[^"]+\.o)"\) = 0',
+                              calls)
     before, after = calls.split(f'rename("{src}", "{dest}")')
     assert re.search(rf"fsync\(\d+<{re.escape(src)}>\) = 0", before), calls
     objdir = os.path.dirname(dest)
