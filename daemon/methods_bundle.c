@@ -62,7 +62,7 @@ static void pack_includes(msgpack_packer *pk, const struct index_mod *m)
 static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index_mod *m)
 {
     int builtin = m->pkg->layout == INDEX_BUILTIN;
-    const struct build_failure *f = builtin ? NULL : build_failure_of(e, m->full);
+    const struct build_failure *f = builtin ? NULL : build_failure_of(e, m);
     char *summary = NULL, *detail = NULL;
     if (f)
         build_failure_words(f, &summary, &detail);
