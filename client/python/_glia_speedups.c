@@ -8,9 +8,13 @@
  * common case (a density mechanism already resolved, no pkg/variant/
  * attributes/x, a plain NEURON section) goes to the Python insert, which
  * also fills the dict this reads. Optional: without it glia is pure Python.
+ *
+ * The module also carries glia's wire codec (_glia_codec.c).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+
+#include "_glia_codec.h"
 
 /* What make_insert was given; the module holds one set (one glia per process). */
 static PyObject *manager;      /* glia._manager: its _fast dict is read per call */
@@ -34,8 +38,7 @@ static int plain_section(PyObject *section)
     return same;
 }
 
-static PyObject *insert(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
-                        PyObject *kwnames)
+static PyObject *insert(PyObject *self, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     (void)self;
     if (nargs != 2 || kwnames || !PyUnicode_CheckExact(args[1]))
@@ -126,8 +129,15 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_glia_speedups", "glia.insert's common case in C.", -1, methods,
-    NULL, NULL, NULL, NULL,
+    PyModuleDef_HEAD_INIT,
+    "_glia_speedups",
+    "glia.insert's common case and wire codec in C.",
+    -1,
+    methods,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC PyInit__glia_speedups(void)
@@ -137,5 +147,8 @@ PyMODINIT_FUNC PyInit__glia_speedups(void)
     str_insert = PyUnicode_InternFromString("insert");
     if (!str_fast || !str_section_type || !str_insert)
         return NULL;
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m && codec_add_to_module(m) < 0)
+        Py_CLEAR(m);
+    return m;
 }
