@@ -19,6 +19,13 @@ import pylib
 KDR_FAST = "glia__glia_plain__Kdr__fast"
 KOK = "glia__glia_broken__Kok__0"
 KBAD = "glia__glia_broken__Kbad__0"
+# The C part of the module (insert's fast path, the wire codec), absent in a sanitizer build.
+SPEEDUPS = list((lib.gliad_binary().parent.parent / "client").glob("_glia_speedups.*.so"))
+# Runs a test with the module as built, and as pure Python (its sources alone).
+with_and_without_c = pytest.mark.parametrize("speedups", [
+    pytest.param(True, marks=pytest.mark.skipif(not SPEEDUPS, reason="a build without the "
+                                                "C speedups (a sanitizer build)")),
+    False], ids=["C", "python"])
 
 
 @pytest.fixture(scope="module")
@@ -523,6 +530,25 @@ def test_import_is_cheap_and_glia_library_loads(py):
     assert r == {"neuron at import": False, "mechs": [NA_T], "pp": AMPA_0 + "[0]"}
 
 
+@with_and_without_c
+def test_talks_to_gliad_without_the_msgpack_package_when_built_with_its_codec(py, speedups):
+    # Importing msgpack (and the datetime its ext types import) was most of
+    # what `import glia.library` cost; without the C part, msgpack speaks.
+    p = py if speedups else py.with_env(PYTHONPATH=str(pylib.CLIENT))
+    r = p.ok("""
+        import sys
+        import glia.library
+        import glia as g
+        from neuron import h
+        s = h.Section(name="s")
+        g.insert(s, "Na", variant="t")
+        out(mechs=density(s), msgpack="msgpack" in sys.modules,
+            datetime="datetime" in sys.modules, env=g.env)
+    """)
+    assert r == {"mechs": [NA_T], "msgpack": not speedups, "datetime": not speedups,
+                 "env": "default"}
+
+
 def test_registers_its_own_environment(d, py, main_site):
     # Without GLIA_ENV the module registers sys.prefix and its site dirs;
     # `default` serves them already, so gliad answers with that one.
@@ -611,13 +637,7 @@ FAST_PATH = """
 """
 
 
-SPEEDUPS = list((lib.gliad_binary().parent.parent / "client").glob("_glia_speedups.*.so"))
-
-
-@pytest.mark.parametrize("speedups", [
-    pytest.param(True, marks=pytest.mark.skipif(not SPEEDUPS, reason="a build without the "
-                                                "C speedups (a sanitizer build)")),
-    False], ids=["C", "python"])
+@with_and_without_c
 def test_fast_path_inserts_and_returns_accessors(py, speedups):
     p = py if speedups else py.with_env(PYTHONPATH=str(pylib.CLIENT))
     r = p.ok(FAST_PATH)
