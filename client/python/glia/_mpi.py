@@ -34,7 +34,7 @@ older than a day.
 import os
 import time
 
-import msgpack  # the answer's format: _rpc has it imported already
+from ._rpc import packb, unpackb  # the answer's format: the wire's
 
 RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
 JOB_VARS = ("PMIX_NAMESPACE", "OMPI_MCA_ess_base_jobid", "SLURM_JOB_ID", "SLURM_STEP_ID")
@@ -101,7 +101,7 @@ def _ask_gliad():
 def _write(path, answer):
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "wb") as f:
-        f.write(msgpack.packb(answer, use_bin_type=True, unicode_errors="surrogateescape"))
+        f.write(packb(answer))
     os.rename(tmp, path)
 
 
@@ -109,7 +109,7 @@ def _read(path):
     """The answer at path, or None when there is none yet."""
     try:
         with open(path, "rb") as f:
-            return msgpack.unpackb(f.read(), raw=False, unicode_errors="surrogateescape")
+            return unpackb(f.read())
     except FileNotFoundError:
         return None
 

@@ -16,12 +16,15 @@ from .exceptions import GliaError, LibraryError, UntrustedError
 try:
     # The wire codec in C, where glia was built with it (meson): the msgpack
     # package's import alone costs a script about 2.5 ms.
-    from _glia_speedups import Unpacker as _Unpacker, packb as _packb
+    from _glia_speedups import Unpacker as _Unpacker, packb, unpackb
 except ImportError:  # pure Python: the msgpack package, which encodes the same
     import msgpack
 
-    def _packb(msg):
-        return msgpack.packb(msg, use_bin_type=True, unicode_errors="surrogateescape")
+    def packb(obj):
+        return msgpack.packb(obj, use_bin_type=True, unicode_errors="surrogateescape")
+
+    def unpackb(data):
+        return msgpack.unpackb(data, raw=False, unicode_errors="surrogateescape")
 
     def _Unpacker():
         return msgpack.Unpacker(
@@ -160,7 +163,7 @@ class Connection:
 
     def send(self, msg):
         try:
-            self.sock.sendall(_packb(msg))
+            self.sock.sendall(packb(msg))
         except (BrokenPipeError, ConnectionResetError):
             # gliad hung up mid-request; if it refused the request, it said
             # why before it did.
