@@ -23,72 +23,9 @@ Python process that loads the library survives.
 import pytest
 
 import buildlib as bl
+import coexistlib as cx
 import glia_testlib as lib
 import pylib
-
-# A mechanism whose INITIAL stores helper(1) in r; the helper is a global
-# C function of the package's own VERBATIM code, returning x + `add`.
-HELPED = """\
-NEURON {
-    SUFFIX Helped
-    RANGE r
-}
-ASSIGNED { r }
-VERBATIM
-double some_helper(double x) { return x + %d; }
-ENDVERBATIM
-INITIAL { r = viahelper(1) }
-FUNCTION viahelper(x) {
-VERBATIM
-    _lviahelper = some_helper(_lx);
-ENDVERBATIM
-}
-"""
-
-# A sibling in the same package calling that helper from its own VERBATIM.
-USER = """\
-NEURON {
-    SUFFIX User
-    RANGE r
-}
-ASSIGNED { r }
-VERBATIM
-extern double some_helper(double);
-ENDVERBATIM
-INITIAL { r = viahelper(10) }
-FUNCTION viahelper(x) {
-VERBATIM
-    _lviahelper = some_helper(_lx);
-ENDVERBATIM
-}
-"""
-
-NEEDS_EXT = """\
-NEURON {
-    SUFFIX NeedsExt
-    RANGE r
-}
-ASSIGNED { r }
-VERBATIM
-extern double f_defined_nowhere(double);
-ENDVERBATIM
-INITIAL { r = ext(1) }
-FUNCTION ext(x) {
-VERBATIM
-    _lext = f_defined_nowhere(_lx);
-ENDVERBATIM
-}
-"""
-
-XCA = """\
-NEURON {
-    SUFFIX Xca
-    USEION xca READ xcai VALENCE %d
-    RANGE r
-}
-ASSIGNED { r  xcai (mM) }
-INITIAL { r = xcai }
-"""
 
 LIB = """\
 NEURON {
@@ -130,36 +67,28 @@ FUNCTION twice(x) { twice = 3 * x }
 """
 
 PACKAGES = {
-    "coexist_helper_a": {"mods/Helped__0.mod": HELPED % 1, "mods/User__0.mod": USER},
-    "coexist_helper_b": {"mods/Helped__0.mod": HELPED % 2},
-    "coexist_ion_a": {"mods/Xca__0.mod": XCA % 2},
-    "coexist_ion_b": {"mods/Xca__0.mod": XCA % 0},
+    "coexist_helper_a": {"mods/Helped__0.mod": cx.HELPED % 1, "mods/User__0.mod": cx.USER},
+    "coexist_helper_b": {"mods/Helped__0.mod": cx.HELPED % 2},
+    "coexist_ion_a": {"mods/Xca__0.mod": cx.XCA % 2},
+    "coexist_ion_b": {"mods/Xca__0.mod": cx.XCA % 0},
     "coexist_leak": {"mods/Leak__0.mod": bl.tiny_mod("Leak")},
     "coexist_lib": {"mods/Lib.mod": LIB, "mods/UsesBase__0.mod": USES_BASE},
     "coexist_lib_rival": {"mods/Twice.mod": RIVAL_LIB},
-    "coexist_needsext": {"mods/NeedsExt__0.mod": NEEDS_EXT,
+    "coexist_needsext": {"mods/NeedsExt__0.mod": cx.NEEDS_EXT,
                          "mods/Fine__0.mod": bl.tiny_mod("Fine")},
 }
 
 
-def full(pkg, asset):
-    return f"glia__{pkg}__{asset}__0"
-
-
-GOOD = [full("coexist_helper_a", "Helped"), full("coexist_helper_a", "User"),
-        full("coexist_helper_b", "Helped"), full("coexist_ion_a", "Xca"),
-        full("coexist_leak", "Leak"), full("coexist_lib", "UsesBase"),
-        full("coexist_needsext", "Fine")]
-LIBRARY = full("coexist_lib", "Lib")  # registers no mechanism
+GOOD = [cx.full("coexist_helper_a", "Helped"), cx.full("coexist_helper_a", "User"),
+        cx.full("coexist_helper_b", "Helped"), cx.full("coexist_ion_a", "Xca"),
+        cx.full("coexist_leak", "Leak"), cx.full("coexist_lib", "UsesBase"),
+        cx.full("coexist_needsext", "Fine")]
+LIBRARY = cx.full("coexist_lib", "Lib")  # registers no mechanism
 
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    root = tmp_path_factory.mktemp("coexist")
-    srcs = [lib.write_package(root / "src", name, mods) for name, mods in PACKAGES.items()]
-    target = root / "site"
-    lib.Venv(root / "venv", with_pip=False).install_target(target, *srcs)
-    return target
+    return cx.install_site(tmp_path_factory.mktemp("coexist"), PACKAGES)
 
 
 @pytest.fixture(scope="module")
@@ -187,20 +116,8 @@ def test_status_says_the_library_is_incomplete_and_why(d, res):
         "log says why" in bl.ctl(d, "status").out
 
 
-# In a fresh NEURON: the library loaded, ARGS["names"] inserted in one
-# section and initialized; r maps each to its RANGE r. Scripts add a result.
-INIT_R = """
-    load(ARGS["lib"])
-    soma = h.Section(name="soma")
-    for name in ARGS["names"]:
-        soma.insert(name)
-    h.finitialize(-65)
-    r = {n: getattr(soma(0.5), "r_" + n) for n in ARGS["names"]}
-"""
-
-
 def test_each_package_sees_its_own_helper(res):
-    got = bl.neuron(INIT_R + "    result(r)\n", lib=res["path"], names=GOOD[:3])
+    got = bl.neuron(cx.INIT_R + "    result(r)\n", lib=res["path"], names=GOOD[:3])
     assert got == {GOOD[0]: 2.0, GOOD[1]: 11.0, GOOD[2]: 3.0}
 
 
@@ -213,7 +130,7 @@ def test_library_mods_keep_their_names(d, res):
         r = getattr(soma(0.5), "r_" + ARGS["uses"])
         h.bump_from_c()
         result({"twice": h.twice(2), "r": r, "BASE": h.BASE})
-        """, lib=res["path"], uses=full("coexist_lib", "UsesBase"))
+        """, lib=res["path"], uses=cx.full("coexist_lib", "UsesBase"))
     assert got == {"twice": 4.0, "r": 5.0, "BASE": 6.0}
     # Listed with its package, not an asset.
     show = bl.ctl(d, "show-package", "coexist_lib")
@@ -244,7 +161,7 @@ def test_a_call_to_nowhere_leaves_out_that_mod_alone(d, res, site):
     path = site / "coexist_needsext/mods/NeedsExt__0.mod"
     want = (f"{path}: link: calls f_defined_nowhere, which no mod of package coexist_needsext "
             f"and no NEURON library defines")
-    assert full("coexist_needsext", "Fine") in res["names"]
+    assert cx.full("coexist_needsext", "Fine") in res["names"]
     log = bl.ctl(d, "log", "coexist_needsext")
     assert want in log.out, log
     r = bl.ctl(d, "resolve", "NeedsExt")
@@ -306,11 +223,8 @@ def test_python_survives_and_explains(d, res, tmp_path):
 
 def ion_site(tmp_path):
     """A site of the two packages that disagree on xca's valence."""
-    target = tmp_path / "site"
-    srcs = [lib.write_package(tmp_path / "src", name, PACKAGES[name])
-            for name in ("coexist_ion_a", "coexist_ion_b")]
-    lib.Venv(tmp_path / "venv", with_pip=False).install_target(target, *srcs)
-    return target
+    return cx.install_site(tmp_path, {name: PACKAGES[name]
+                                      for name in ("coexist_ion_a", "coexist_ion_b")})
 
 
 def test_nrnivmodl_backend_publishes_nothing_neuron_refuses(gliad, tmp_path):
@@ -331,7 +245,7 @@ def test_a_preference_chooses_the_other_side(gliad, tmp_path):
     """A global preference for the package that lost puts it first: at the
     next build it stays and the other is left out."""
     d = gliad({"default": [ion_site(tmp_path)]})
-    a, b = full("coexist_ion_a", "Xca"), full("coexist_ion_b", "Xca")
+    a, b = cx.full("coexist_ion_a", "Xca"), cx.full("coexist_ion_b", "Xca")
     assert bl.library(d)["names"] == [a]
     assert bl.ctl(d, "select", "Xca", "--pkg=coexist_ion_b").rc == 0
     assert bl.ctl(d, "build").rc == 0
@@ -355,31 +269,29 @@ def many_packages():
     pkgs = {}
     for i in range(10):
         shared = "FUNCTION shared_fn(x) { shared_fn = x }\n" if i in (3, 7) else ""
-        mods = {"mods/Helped__0.mod": HELPED % i,
+        mods = {"mods/Helped__0.mod": cx.HELPED % i,
                 "mods/Lib.mod": f"NEURON {{ SUFFIX nothing GLOBAL G{i} }}\n"
                                 f"PARAMETER {{ G{i} = {i} }}\n"
                                 f"FUNCTION f{i}(x) {{ f{i} = x + G{i} }}\n{shared}"}
         if i in (2, 5, 8):
-            mods["mods/Xca__0.mod"] = XCA % (0 if i == 5 else 2)
+            mods["mods/Xca__0.mod"] = cx.XCA % (0 if i == 5 else 2)
         if i == 6:
-            mods["mods/NeedsExt__0.mod"] = NEEDS_EXT
+            mods["mods/NeedsExt__0.mod"] = cx.NEEDS_EXT
         if i == 9:  # a second definition of its helper: the package does not link
-            mods["mods/Again__0.mod"] = HELPED.replace("Helped", "Again") % i
+            mods["mods/Again__0.mod"] = cx.HELPED.replace("Helped", "Again") % i
         pkgs[f"coexist_many_{i:02d}"] = mods
     return pkgs
 
 
 def test_many_packages_with_several_conflicts(gliad, tmp_path):
     pkgs = many_packages()
-    srcs = [lib.write_package(tmp_path / "src", name, mods) for name, mods in pkgs.items()]
-    target = tmp_path / "site"
-    lib.Venv(tmp_path / "venv", with_pip=False).install_target(target, *srcs)
+    target = cx.install_site(tmp_path, pkgs)
     d = gliad({"default": [target]})
     res = bl.library(d)
     lost = {"coexist_many_05": "coexist_many_02", "coexist_many_07": "coexist_many_03"}
     kept = [p for p in pkgs if p not in lost and p != "coexist_many_09"]
-    helped = [full(p, "Helped") for p in kept]
-    want = helped + [full(p, "Lib") for p in kept] + [full(p, "Xca") for p in
+    helped = [cx.full(p, "Helped") for p in kept]
+    want = helped + [cx.full(p, "Lib") for p in kept] + [cx.full(p, "Xca") for p in
                                                       ("coexist_many_02", "coexist_many_08")]
     assert sorted(res["names"]) == sorted(want), res
     assert res["failed"] == 1 + sum(len(pkgs[p]) for p in [*lost, "coexist_many_09"])
@@ -393,7 +305,7 @@ def test_many_packages_with_several_conflicts(gliad, tmp_path):
         log = bl.ctl(d, "log", loser).out
         assert f"NEURON cannot load package {loser} together with package {winner}" in log, log
     assert "calls f_defined_nowhere" in bl.ctl(d, "log", "coexist_many_06").out
-    got = bl.neuron(INIT_R + """
+    got = bl.neuron(cx.INIT_R + """
     result({"r": [r[n] for n in ARGS["names"]], "shared": h.shared_fn(7),
             "f": [getattr(h, "f%d" % i)(1) for i in ARGS["libs"]]})
     """, lib=res["path"], names=helped, libs=[int(p[-2:]) for p in kept])
