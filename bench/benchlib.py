@@ -55,10 +55,10 @@ class Rpc:
                 self.notes.append((time.monotonic(), m[1], m[2][0]))
 
 
-def start_gliad(tmp, site, env=None, **daemon):
-    """A gliad serving `site` as its default env, state and cache in tmp
-    (daemon: more [daemon] keys, or others; env: its environment). Returns
-    (process, socket path) once it answers."""
+def start_gliad(tmp, site, env=None, gliad=GLIAD, **daemon):
+    """A gliad (the binary `gliad`) serving `site` as its default env, state
+    and cache in tmp (daemon: more [daemon] keys; env: its environment).
+    Returns (process, socket path) once it answers."""
     sock = os.path.join(tmp, "gliad.sock")
     cfg = os.path.join(tmp, "gliad.ini")
     keys = {"socket": sock, "state_dir": f"{tmp}/state", "cache_dir": f"{tmp}/cache",
@@ -67,7 +67,7 @@ def start_gliad(tmp, site, env=None, **daemon):
         f.write("[daemon]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items()))
         f.write(f"[env:default]\nsite_packages = {site}\n")
     log = open(os.path.join(tmp, "gliad.log"), "a")
-    p = subprocess.Popen([GLIAD, "--config", cfg], stdout=log, stderr=log, env=env)
+    p = subprocess.Popen([gliad, "--config", cfg], stdout=log, stderr=log, env=env)
     for _ in range(500):
         try:
             Rpc(sock).call("hello")

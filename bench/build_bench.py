@@ -1,10 +1,10 @@
 #!/usr/bin/python3
 """Build benchmark (issue 3): gliad against the Python Glia's way, in one run.
 
-    bench/build_bench.py [--mods 42] [--rounds 3]
+    bench/build_bench.py [--mods 42] [--packages 1] [--rounds 3] [--before REV]
 
-On one package of N mods (NEURON's demo mods and the corpus's, copied under
-new names), measures
+On P packages of N mods each (NEURON's demo mods and the corpus's, copied
+under new names), measures
 
   cold      gliad's first build with an empty cache
   one mod   gliad's rebuild after one mod's text changed
@@ -13,7 +13,9 @@ new names), measures
 and, as the baseline, what the Python Glia does on every change: copy all
 mods into one dir and run nrnivmodl on them (Debian's, through the NRNHOME
 tree of symlinks it needs). Each figure is the median of --rounds rounds,
-gliad and nrnivmodl alternating so both see the same machine.
+gliad and nrnivmodl alternating so both see the same machine. --before REV
+also builds gliad of git revision REV (in a build dir of its own) and runs
+it in every round beside this build's.
 """
 
 import argparse
@@ -27,7 +29,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_site  # noqa: E402
-from benchlib import Rpc, start_gliad  # noqa: E402
+from benchlib import GLIAD, ROOT, Rpc, start_gliad  # noqa: E402
 
 
 def nrnhome(tmp):
@@ -47,14 +49,29 @@ def nrnhome(tmp):
     return home
 
 
-def nrnivmodl_round(mods_dir, tmp, home):
+def before_gliad(tmp, rev):
+    """gliad of git revision rev, built in tmp (the daemon alone)."""
+    src = os.path.join(tmp, "before-src")
+    os.makedirs(src)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", rev], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", src], input=archive, check=True)
+    out = os.path.join(tmp, "before-build")
+    quiet = {"stdout": subprocess.DEVNULL, "check": True}
+    subprocess.run(["meson", "setup", out, src], **quiet)
+    subprocess.run(["ninja", "-C", out, "daemon/gliad"], **quiet)
+    return os.path.join(out, "daemon", "gliad")
+
+
+def nrnivmodl_round(mods_dirs, tmp, home):
     """The Python Glia's compile: a fresh dir, every mod copied, nrnivmodl."""
     work = os.path.join(tmp, "pyglia")
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     t0 = time.monotonic()
-    for f in os.listdir(mods_dir):
-        shutil.copy2(os.path.join(mods_dir, f), work)
+    for d in mods_dirs:
+        for f in os.listdir(d):
+            shutil.copy2(os.path.join(d, f), work)
     subprocess.run(
         ["nrnivmodl"],
         cwd=work,
@@ -73,11 +90,11 @@ def settled(rpc):
     return (time.monotonic() - t0) * 1e3, lib["last_build"]
 
 
-def gliad_round(tmp, site, mods_dir, edit_file):
+def gliad_round(tmp, site, edit_file, gliad):
     cache = os.path.join(tmp, "cache")
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(os.path.join(tmp, "state"), ignore_errors=True)
-    p, sock = start_gliad(tmp, site, cache_dir=cache, debounce_ms=20)
+    p, sock = start_gliad(tmp, site, gliad, cache_dir=cache, debounce_ms=20)
     rpc = Rpc(sock)
     try:
         t0 = time.monotonic()
@@ -109,47 +126,67 @@ def gliad_round(tmp, site, mods_dir, edit_file):
         p.wait(timeout=30)
 
 
+def report(runs, nrn, label):
+    """The table of one gliad's medians against nrnivmodl's; True if every
+    target is met."""
+    med = lambda k, i: statistics.median(x[k][i] for x in runs)  # noqa: E731
+    cold, one, none = med("cold", 0), med("one", 0), med("none", 0)
+    link, one_link = med("cold", 3), med("one", 2)
+    procs = max(x["none"][2] for x in runs)
+    print()
+    print(f"{label:28}{'gliad':>12}{'nrnivmodl':>12}{'ratio':>9}  target")
+    print(f"{'cold build (ms)':28}{cold:12.0f}{nrn:12.0f}{cold / nrn:9.2f}  <= 0.80")
+    print(f"{'  link and load check (ms)':28}{link:12.0f}{'':12}{link / cold:9.3f}  <= 0.10 "
+          f"of cold")
+    print(f"{'one mod edited (ms)':28}{one:12.0f}{nrn:12.0f}{one / nrn:9.3f}  <= {1/15:.3f}")
+    print(f"{'  link and load check (ms)':28}{one_link:12.0f}{'':12}"
+          f"{one_link / max(one, 1):9.3f}  (of the rebuild)")
+    print(f"{'nothing changed (ms)':28}{none:12.1f}{nrn:12.0f}{none / nrn:9.4f}  < 50 ms")
+    print(f"{'  compiler processes':28}{procs:12d}{'':12}{'':9}  0")
+    print(f"{'  wall, request to reply (ms)':28}{med('none', 1):12.1f}")
+    return (cold <= 0.8 * nrn and one <= nrn / 15 and none < 50 and procs == 0
+            and link <= 0.1 * cold)
+
+
+def round_line(name, run):
+    return (f"{name} cold {run['cold'][0]:.0f} ms (link {run['cold'][3]:.0f}), one mod "
+            f"{run['one'][0]:.0f} ms (link {run['one'][2]:.0f}), nothing "
+            f"{run['none'][0]:.1f} ms")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mods", type=int, default=42)
+    ap.add_argument("--mods", type=int, default=42, help="mods per package")
+    ap.add_argument("--packages", type=int, default=1)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--before", metavar="REV", help="also measure gliad of this revision")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="gliabuild.")
     try:
         site = os.path.join(tmp, "site")
         os.makedirs(site)
-        make_site.write_site(site, packages=1, mods=args.mods)
-        pkg = make_site.package_name(0)
-        mods_dir = os.path.join(site, pkg, "mods")
-        edit_file = os.path.join(mods_dir, sorted(os.listdir(mods_dir))[0])
+        make_site.write_site(site, packages=args.packages, mods=args.mods)
+        mods_dirs = [os.path.join(site, make_site.package_name(p), "mods")
+                     for p in range(args.packages)]
+        edit_file = os.path.join(mods_dirs[0], sorted(os.listdir(mods_dirs[0]))[0])
         home = nrnhome(tmp)
-        n = len(os.listdir(mods_dir))
-        print(f"{n} mods, {os.cpu_count()} cores, {args.rounds} rounds (medians)")
-        base, runs = [], []
+        gliads = {"gliad": GLIAD}
+        if args.before:
+            gliads[args.before] = before_gliad(tmp, args.before)
+        n = sum(len(os.listdir(d)) for d in mods_dirs)
+        print(f"{n} mods in {args.packages} packages, {os.cpu_count()} cores, {args.rounds} "
+              f"rounds (medians)")
+        base, runs = [], {k: [] for k in gliads}
         for r in range(args.rounds):
-            base.append(nrnivmodl_round(mods_dir, tmp, home))
-            runs.append(gliad_round(tmp, site, mods_dir, edit_file))
-            print(f"  round {r + 1}: nrnivmodl {base[-1]:.0f} ms, gliad cold "
-                  f"{runs[-1]['cold'][0]:.0f} ms (link {runs[-1]['cold'][3]:.0f}), one mod "
-                  f"{runs[-1]['one'][0]:.0f} ms (link {runs[-1]['one'][2]:.0f}), "
-                  f"nothing {runs[-1]['none'][0]:.1f} ms", flush=True)
+            base.append(nrnivmodl_round(mods_dirs, tmp, home))
+            print(f"  round {r + 1}: nrnivmodl {base[-1]:.0f} ms", flush=True)
+            for name, binary in gliads.items():
+                runs[name].append(gliad_round(tmp, site, edit_file, binary))
+                print("    " + round_line(name, runs[name][-1]), flush=True)
         nrn = statistics.median(base)
-        med = lambda k, i: statistics.median(x[k][i] for x in runs)  # noqa: E731
-        cold, one, none = med("cold", 0), med("one", 0), med("none", 0)
-        procs = max(x["none"][2] for x in runs)
-        print()
-        print(f"{'':28}{'gliad':>12}{'nrnivmodl':>12}{'ratio':>9}  target")
-        print(f"{'cold build (ms)':28}{cold:12.0f}{nrn:12.0f}{cold / nrn:9.2f}  <= 0.80")
-        link = med("cold", 3)
-        print(f"{'  link and load check (ms)':28}{link:12.0f}{'':12}{link / cold:9.3f}  <= 0.10 "
-              f"of cold")
-        print(f"{'one mod edited (ms)':28}{one:12.0f}{nrn:12.0f}{one / nrn:9.3f}  <= {1/15:.3f}")
-        print(f"{'  link and load check (ms)':28}{med('one', 2):12.0f}")
-        print(f"{'nothing changed (ms)':28}{none:12.1f}{nrn:12.0f}{none / nrn:9.4f}  < 50 ms")
-        print(f"{'  compiler processes':28}{procs:12d}{'':12}{'':9}  0")
-        print(f"{'  wall, request to reply (ms)':28}{med('none', 1):12.1f}")
-        ok = (cold <= 0.8 * nrn and one <= nrn / 15 and none < 50 and procs == 0
-              and link <= 0.1 * cold)
+        ok = report(runs["gliad"], nrn, "")
+        if args.before:
+            report(runs[args.before], nrn, f"before ({args.before})")
         print("targets:", "met" if ok else "NOT met")
         return 0 if ok else 1
     finally:
