@@ -30,6 +30,9 @@ import pylib
 MODS = int(os.environ.get("GLIA_SCALE_MODS", "240"))
 SEED = 11
 PER_PACKAGE = 8
+# Building them: tiny mods take a few tenths of a second each on two busy
+# cores; a second a mod bounds it on a machine others load too.
+BUILD_TIMEOUT = max(bl.BUILD_TIMEOUT, MODS)
 
 USES_G = """\
 NEURON {
@@ -124,7 +127,7 @@ def d(module_gliad, site):
 
 @pytest.fixture(scope="module")
 def res(d):
-    return bl.library(d)
+    return bl.library(d, timeout=BUILD_TIMEOUT)
 
 
 def test_the_generator_makes_every_trouble(pkgs):
