@@ -1,7 +1,7 @@
 """Fixtures for gliad's integration tests.
 
-Session-wide, built once: a real venv holding three Glia packages (the
-corpus's glia_test_mods, a Glia 0.x package made of NEURON's demo mods, and a
+Session-wide, built once: a real venv holding three Glia packages
+(glia_test_mods of tests/data, a Glia 0.x package made of NEURON's demo mods, and a
 Glia 4 package whose mods carry plain NEURON names), plus a second site dir
 with a rival package that clashes with two of their assets. Tests start their
 own gliad on these through the `gliad` factory; tests that change what is
@@ -26,8 +26,6 @@ def pytest_configure(config):
         if not b.is_file():
             raise pytest.UsageError(f"{b} is missing: build first (ninja -C build), or set "
                                     f"GLIAD / GLIACTL")
-    if not (lib.corpus_dir() / "glia_test_mods").is_dir():
-        raise pytest.UsageError(f"no corpus at {lib.corpus_dir()}: set GLIA_CORPUS")
 
 
 # ---- packages ------------------------------------------------------------------
@@ -58,7 +56,7 @@ def rival_package(root):
     """glia_rival (Glia 4): an HHna (plain name, like glia_demo's) and a
     namespaced Na__0 (like glia_test_mods')."""
     demo = lib.demo_mods()
-    na = (lib.corpus_dir() / "glia_test_mods/glia_test_mods/mods/Na__0.mod").read_text()
+    na = (lib.TEST_DATA / "glia_test_mods/glia_test_mods/mods/Na__0.mod").read_text()
     return lib.write_package(root, "glia_rival", {
         "mods/HHna.mod": demo["HHna"][0],
         "mods/Na__0.mod": lib.rename_mechanism(na, "glia__glia_rival__Na__0"),
@@ -71,7 +69,7 @@ def main_site(tmp_path_factory):
     venv = lib.Venv(root / "venv")
     src = root / "src"
     demo_proj, demo = lib.glia0_demo_package(src, "glia_demo")
-    venv.install(lib.copy_corpus_package(src), demo_proj, plain_package(src))
+    venv.install(lib.copy_test_package(src), demo_proj, plain_package(src))
     return Site(venv, demo)
 
 

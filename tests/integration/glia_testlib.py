@@ -21,6 +21,7 @@ import msgpack
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_MODS = Path("/usr/share/nrn/demo/release")
+TEST_DATA = REPO / "tests/data"  # the fixtures of tests/data/README.md
 
 # Everything that waits does so for at most this long; an ASan build is slower.
 TIMEOUT = float(os.environ.get("GLIA_TEST_TIMEOUT", "10"))
@@ -49,15 +50,6 @@ def gliad_binary():
 
 def gliactl_binary():
     return Path(os.environ.get("GLIACTL") or REPO / "build/client/gliactl")
-
-
-def corpus_dir():
-    """GLIA_CORPUS, else the first that exists of the places meson.build
-    looks in (beside the source tree, the workspace's)."""
-    if os.environ.get("GLIA_CORPUS"):
-        return Path(os.environ["GLIA_CORPUS"])
-    places = [REPO.parent / "shared/corpus", Path("/work/shared/corpus")]
-    return next((p for p in places if p.is_dir()), places[0])
 
 
 def short_tmpdir(prefix="glia-"):
@@ -231,9 +223,11 @@ def glia0_demo_package(root, pkg):
     return write_package(root, pkg, mods, glia4=False), expect
 
 
-def copy_corpus_package(root, name="glia_test_mods"):
+def copy_test_package(root, name="glia_test_mods"):
+    """A copy of the fixture package tests/data/<name> in root (pip builds
+    in place). Returns its path."""
     dst = Path(root) / name
-    shutil.copytree(corpus_dir() / name, dst)
+    shutil.copytree(TEST_DATA / name, dst)
     return dst
 
 

@@ -1,5 +1,5 @@
 """Libraries gliad builds load into a real NEURON and every mechanism in
-them is usable: the corpus (glia_test_mods), NEURON's ten demo mods as a
+them is usable: tests/data's glia_test_mods, NEURON's ten demo mods as a
 Glia 0.x package (glia_demo) and as a Glia 4 package with plain names that
 gliad renames (glia_plain). A Na/K pair from them makes a soma spike.
 
@@ -14,7 +14,7 @@ import pytest
 import buildlib as bl
 import glia_testlib as lib
 
-CORPUS = {
+GLIA4 = {
     "glia__glia_test_mods__Na__0": "density",
     "glia__glia_test_mods__Na__t": "density",
     "glia__glia_test_mods__AMPA__0": "point",
@@ -33,7 +33,7 @@ HHK = "glia__glia_demo__HHk__0"
 def expected(main_site):
     demo = {full: kind for full, kind in main_site.demo.values()}
     assert len(demo) == 10 and demo["glia__glia_demo__IntervalFire__0"] == "artificial"
-    return {**CORPUS, **demo, **PLAIN}
+    return {**GLIA4, **demo, **PLAIN}
 
 
 @pytest.fixture(scope="module")

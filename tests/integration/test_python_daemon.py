@@ -20,16 +20,16 @@ import pylib
 
 
 @pytest.fixture(scope="module")
-def corpus_site(tmp_path_factory, main_site):
+def test_mods_site(tmp_path_factory, main_site):
     """A site dir holding glia_test_mods alone: 4 mods, a quick cold build."""
-    root = tmp_path_factory.mktemp("corpus")
-    main_site.venv.install_target(root / "site", lib.copy_corpus_package(root / "src"))
+    root = tmp_path_factory.mktemp("test_mods")
+    main_site.venv.install_target(root / "site", lib.copy_test_package(root / "src"))
     return root / "site"
 
 
 @pytest.fixture
-def d(gliad, corpus_site):
-    return gliad({"default": [corpus_site]})
+def d(gliad, test_mods_site):
+    return gliad({"default": [test_mods_site]})
 
 
 # ---- starting gliad -----------------------------------------------------------------------
@@ -348,12 +348,12 @@ def test_builtins_without_any_glia_package(gliad, main_site, tmp_path):
     assert r == {"mechs": ["hh"], "clamp": "IClamp[0]", "amp": 0.3}
 
 
-def test_site_dir_whose_name_is_not_utf8(gliad, main_site, corpus_site, tmp_path):
+def test_site_dir_whose_name_is_not_utf8(gliad, main_site, test_mods_site, tmp_path):
     """Paths are the file system's bytes: gliad passes them on as they are,
     and the module decodes them as os.fsdecode does (it raised
     UnicodeDecodeError on such a reply)."""
     site = tmp_path / os.fsdecode(b"site-\xff")
-    shutil.copytree(corpus_site, site)
+    shutil.copytree(test_mods_site, site)
     d = gliad({"default": [site]})
     r = pylib.Py(main_site.venv.python, d.socket, tmp_path).ok("""
         import os

@@ -2,7 +2,7 @@
 indexing them, gliactl and the raw protocol asking what asset names mean.
 
 Environments of the shared daemon:
-  default = the session venv: glia_test_mods (corpus, Glia 4), glia_demo
+  default = the session venv: glia_test_mods (tests/data, Glia 4), glia_demo
             (Glia 0.x, NEURON's demo mods), glia_plain (Glia 4, plain names)
   dup     = the same venv plus a site dir holding glia_rival, which clashes
             with glia_demo on HHna and with glia_test_mods on Na
@@ -30,7 +30,7 @@ def resolve(d, asset, **params):
     return d.call("resolve", {"asset": asset, **params})
 
 
-# ---- Glia 4: the corpus package ----------------------------------------------------
+# ---- Glia 4: tests/data's package ------------------------------------------------
 
 def test_resolve_prints_the_full_name_alone(d):
     r = d.ctl("resolve", "Na")
@@ -76,7 +76,7 @@ def test_raw_resolve_result(d):
     assert res["index_version"] == resolve(d, "Na")[1]["index_version"]
 
 
-def test_corpus_package_as_indexed(d, main_site):
+def test_glia4_package_as_indexed(d, main_site):
     p = d.ok("package", {"name": "glia_test_mods"})
     assert (p["name"], p["version"], p["layout"], p["entry"], p["module"]) == (
         "glia_test_mods", "1.0.0", "glia4", "glia_test_mods", "glia_test_mods")
@@ -92,7 +92,7 @@ def test_corpus_package_as_indexed(d, main_site):
 
 @pytest.mark.parametrize("asset", ["Cav2_1", "Arb"])
 def test_arbor_mods_are_not_indexed(d, asset):
-    """mods/arbor/ is Arbor-only, in the corpus (Cav2_1) and in glia_plain (Arb)."""
+    """mods/arbor/ is Arbor-only, in glia_test_mods (Cav2_1) and in glia_plain (Arb)."""
     r = d.ctl("resolve", asset)
     assert (r.rc, r.out) == (1, ""), r
     assert "(unknown_asset)" in r.err
@@ -325,9 +325,12 @@ def test_unknown_package(d):
 
 # ---- show, list, packages: what people read ---------------------------------------------
 
-def param_rows(text):
-    """{name: (default, units)} from the parameter tables of `gliactl show`."""
+def param_rows(text, full=None):
+    """{name: (default, units)} from the parameter tables of `gliactl show`;
+    with full, from that candidate's table alone."""
     rows = {}
+    if full is not None:
+        text = text.split(f"\n{full}  [", 1)[1].split("\n\n", 1)[0]
     for line in text.splitlines():
         m = re.fullmatch(r" {4}(\w+) +(\S+)(?: +(\S+))? *", line)
         if m and m.group(1) != "NAME":
@@ -343,13 +346,13 @@ def test_show_lists_parameters_with_defaults_and_units(d):
     assert lines[1].startswith(f"resolves to {NA_0}: ")
     assert f"{NA_0}  [density]  package glia_test_mods, variant 0" in lines
     assert f"{NA_T}  [density]  package glia_test_mods, variant t" in lines
-    assert "  title: Cerebellar Granule Cell Na FHF" in lines
+    assert "  title: Fixture sodium channel, five-state kinetic scheme" in lines
     assert "  ions: na (reads ena, writes ina)" in lines
     rows = param_rows(r.out)
     assert rows["gnabar"] == ("0.013", "mho/cm2")
     assert rows["celsius"] == ("32", "degC")
-    assert rows["Aalfa"] == ("353.91", "/ms")
-    assert rows["n1"] == ("5.422", "")
+    assert rows["Aalfa"] == ("12.5", "/ms")  # written "( /ms)"
+    assert rows["qfac"] == ("2.7", "")
     assert rows["v"] == ("-", "mV")  # declared without a default
 
 
@@ -357,9 +360,9 @@ def test_show_of_a_point_process(d):
     r = d.ctl("show", "AMPA", "--variant", "1")
     assert r.rc == 0, r
     assert r.out.splitlines()[1].startswith("resolves to glia__glia_test_mods__AMPA__1: ")
-    rows = param_rows(r.out)
-    assert rows["gmax"] == ("1200", "pS")
-    assert rows["U"] == ("0.4", "1")
+    rows = param_rows(r.out, "glia__glia_test_mods__AMPA__1")
+    assert rows["gmax"] == ("800", "pS")
+    assert rows["U"] == ("0.6", "1")
 
 
 def test_asset_method_explains_the_choice(d):

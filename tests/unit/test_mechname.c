@@ -53,8 +53,8 @@ static void parse_valid(void **state)
     assert_zeroed(&m);
 }
 
-/* The real Glia 4 corpus: single underscores inside the package are fine. */
-static void parse_corpus_name(void **state)
+/* Real Glia 4 names: single underscores inside the package are fine. */
+static void parse_glia4_name(void **state)
 {
     struct mechname m;
 
@@ -275,7 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parse_valid),
-        cmocka_unit_test(parse_corpus_name),
+        cmocka_unit_test(parse_glia4_name),
         cmocka_unit_test(parse_plain),
         cmocka_unit_test(parse_too_few_parts),
         cmocka_unit_test(parse_too_many_parts),

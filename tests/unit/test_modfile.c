@@ -1,6 +1,6 @@
 /*
  * Unit tests for modfile: the real mechanisms shipped by Debian's NEURON and
- * the glia_test_mods corpus, then one test per awkward input.
+ * the Glia 4 fixture package in tests/data, then one test per awkward input.
  *
  * Every parse goes through parse_n(), which hands the parser a heap buffer of
  * exactly the text's length (no NUL after it), so ASan and valgrind see any
@@ -20,8 +20,8 @@
 
 #include "modfile.h"
 
-#define DEMO_DIR "/usr/share/nrn/demo/release"
-#define MODS_DIR CORPUS_DIR "/glia_test_mods/glia_test_mods/mods"
+/* DEMO_DIR and TEST_DATA_DIR come from tests/meson.build. */
+#define MODS_DIR TEST_DATA_DIR "/glia_test_mods/glia_test_mods/mods"
 
 /* ---- helpers ---- */
 
@@ -213,12 +213,12 @@ static const struct expected_mech demo_mechs[] = {
     {"release.mod", MODFILE_DENSITY, "trel", 5},
 };
 
-static const struct expected_mech corpus_mechs[] = {
+static const struct expected_mech fixture_mechs[] = {
     {"AMPA__0.mod", MODFILE_POINT, "glia__glia_test_mods__AMPA__0", 7},
     {"AMPA__1.mod", MODFILE_POINT, "glia__glia_test_mods__AMPA__1", 7},
-    {"Na__0.mod", MODFILE_DENSITY, "glia__glia_test_mods__Na__0", 4},
-    {"Na__t.mod", MODFILE_DENSITY, "glia__glia_test_mods__Na__t", 4},
-    {"arbor/Cav2_1.mod", MODFILE_DENSITY, "Cav2_1", 23},
+    {"Na__0.mod", MODFILE_DENSITY, "glia__glia_test_mods__Na__0", 6},
+    {"Na__t.mod", MODFILE_DENSITY, "glia__glia_test_mods__Na__t", 6},
+    {"arbor/Cav2_1.mod", MODFILE_DENSITY, "Cav2_1", 12},
 };
 
 static const struct expected_mech *find_expected(const struct expected_mech *table, size_t n,
@@ -399,18 +399,19 @@ static void test_demo_release_and_cachan1(void **state)
     modfile_info_free(&info);
 }
 
-/* ---- the glia_test_mods corpus ---- */
+/* ---- the Glia 4 fixture package in tests/data ---- */
 
-static void test_corpus_every_file_parses(void **state)
+static void test_fixture_every_file_parses(void **state)
 {
-    size_t n = sizeof corpus_mechs / sizeof *corpus_mechs;
+    size_t n = sizeof fixture_mechs / sizeof *fixture_mechs;
 
     (void)state;
-    assert_int_equal(check_dir(MODS_DIR, "", corpus_mechs, n), 4);
-    assert_int_equal(check_dir(MODS_DIR, "arbor", corpus_mechs, n), 1);
+    assert_int_equal(check_dir(MODS_DIR, "", fixture_mechs, n), 4);
+    assert_int_equal(check_dir(MODS_DIR, "arbor", fixture_mechs, n), 1);
 }
 
-static void test_corpus_na0(void **state)
+/* RANGE lines around a comment-only line; units written "( /ms)". */
+static void test_fixture_na0(void **state)
 {
     struct modfile_info info;
     const struct modfile_ion *na;
@@ -419,26 +420,27 @@ static void test_corpus_na0(void **state)
     parse_file(MODS_DIR "/Na__0.mod", &info);
     assert_int_equal(info.kind, MODFILE_DENSITY);
     assert_string_equal(info.name, "glia__glia_test_mods__Na__0");
-    assert_string_equal(info.title, "Cerebellar Granule Cell Na FHF");
+    assert_string_equal(info.title, "Fixture sodium channel, five-state kinetic scheme");
     na = find_ion(&info, "na");
     ASSERT_NAMES(na->read, na->nread, "ena");
     ASSERT_NAMES(na->write, na->nwrite, "ina");
-    assert_int_equal(info.nranges, 29);
+    assert_int_equal(info.nranges, 16);
     assert_string_equal(info.ranges[0], "gnabar");
-    assert_string_equal(info.ranges[12], "Aalfa");
-    assert_string_equal(info.ranges[28], "n4");
-    assert_int_equal(info.nparams, 25);
-    assert_param(&info, "v", NULL, "mV", 18);
-    assert_param(&info, "gnabar", "0.013", "mho/cm2", 21);
-    assert_param(&info, "Aalfa", "353.91", "/ms", 22);
-    assert_param(&info, "Valfa", "13.99", "/mV", 23);
-    assert_param(&info, "Vteta", "25", NULL, 30);
-    assert_param(&info, "d", "0.075", NULL, 42);
+    assert_string_equal(info.ranges[3], "Aalfa");
+    assert_string_equal(info.ranges[10], "qfac");
+    assert_string_equal(info.ranges[15], "kO");
+    assert_int_equal(info.nparams, 11);
+    assert_param(&info, "v", NULL, "mV", 20);
+    assert_param(&info, "gnabar", "0.013", "mho/cm2", 22);
+    assert_param(&info, "Aalfa", "12.5", "/ms", 23);
+    assert_param(&info, "Valfa", "18.2", "mV", 24);
+    assert_param(&info, "Vrecov", "11", NULL, 29);
+    assert_param(&info, "qfac", "2.7", NULL, 30);
     modfile_info_free(&info);
 }
 
 /* TITLE with nothing after it; COMMENT/ENDCOMMENT with nothing between. */
-static void test_corpus_ampa1(void **state)
+static void test_fixture_ampa1(void **state)
 {
     struct modfile_info info;
 
@@ -449,19 +451,20 @@ static void test_corpus_ampa1(void **state)
     assert_null(info.title);
     assert_int_equal(info.nions, 0);
     ASSERT_NAMES(info.nonspecific, info.nnonspecific, "i");
-    assert_int_equal(info.nranges, 41);
-    assert_string_equal(info.ranges[0], "Q10_diff");
-    assert_string_equal(info.ranges[40], "gmax_factor");
-    assert_int_equal(info.nparams, 27);
-    assert_param(&info, "syntype", NULL, NULL, 35);
-    assert_param(&info, "U", "0.4", "1", 40);
-    assert_param(&info, "tau_rec", "35.1", "ms", 41);
-    assert_param(&info, "celsius", NULL, "degC", 61);
+    assert_int_equal(info.nranges, 32);
+    assert_string_equal(info.ranges[0], "gmax");
+    assert_string_equal(info.ranges[25], "spike_times");
+    assert_string_equal(info.ranges[31], "u_now");
+    assert_int_equal(info.nparams, 23);
+    assert_param(&info, "syntype", NULL, NULL, 29);
+    assert_param(&info, "U", "0.6", "1", 32);
+    assert_param(&info, "tau_rec", "120", "ms", 33);
+    assert_param(&info, "celsius", NULL, "degC", 51);
     modfile_info_free(&info);
 }
 
 /* The Arbor-only mod still has an ordinary NEURON block, with a plain name. */
-static void test_corpus_arbor_cav2_1(void **state)
+static void test_fixture_arbor_cav2_1(void **state)
 {
     struct modfile_info info;
 
@@ -469,13 +472,13 @@ static void test_corpus_arbor_cav2_1(void **state)
     parse_file(MODS_DIR "/arbor/Cav2_1.mod", &info);
     assert_int_equal(info.kind, MODFILE_DENSITY);
     assert_string_equal(info.name, "Cav2_1");
-    assert_string_equal(info.title, "P-type calcium channel");
+    assert_string_equal(info.title, "P-type calcium channel, for Arbor only");
     ASSERT_NAMES(info.ions[0].read, info.ions[0].nread, "cai", "cao");
-    ASSERT_NAMES(info.ranges, info.nranges, "pcabar", "ica", "gk", "vhalfm", "cvm", "vshift",
-                 "taum", "minf");
-    assert_int_equal(info.nparams, 8);
-    assert_param(&info, "vhalfm", "-29.458", "mV", 50);
-    assert_param(&info, "pcabar", "2.2e-4", "cm/s", 55);
+    ASSERT_NAMES(info.ranges, info.nranges, "pcabar", "ica", "vhalfm", "km", "vshift", "taum",
+                 "minf");
+    assert_int_equal(info.nparams, 7);
+    assert_param(&info, "vhalfm", "-25.5", "mV", 28);
+    assert_param(&info, "pcabar", "1.8e-4", "cm/s", 31);
     modfile_info_free(&info);
 }
 
@@ -1258,10 +1261,10 @@ int main(void)
         cmocka_unit_test(test_demo_mcna),
         cmocka_unit_test(test_demo_nacaex_two_ions),
         cmocka_unit_test(test_demo_release_and_cachan1),
-        cmocka_unit_test(test_corpus_every_file_parses),
-        cmocka_unit_test(test_corpus_na0),
-        cmocka_unit_test(test_corpus_ampa1),
-        cmocka_unit_test(test_corpus_arbor_cav2_1),
+        cmocka_unit_test(test_fixture_every_file_parses),
+        cmocka_unit_test(test_fixture_na0),
+        cmocka_unit_test(test_fixture_ampa1),
+        cmocka_unit_test(test_fixture_arbor_cav2_1),
         cmocka_unit_test(test_crlf),
         cmocka_unit_test(test_lone_cr),
         cmocka_unit_test(test_tabs),
