@@ -3,6 +3,7 @@
  */
 #include "util.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -91,12 +92,27 @@ int str_has_suffix(const char *s, const char *suffix)
     return a >= b && memcmp(s + a - b, suffix, b) == 0;
 }
 
+int fs_type_next(const char **p, unsigned long *type, char *tok, size_t cap)
+{
+    const char *s = *p + strspn(*p, ":, ");
+    size_t n = strcspn(s, ":, ");
+    if (n == 0)
+        return 0;
+    *p = s + n;
+    snprintf(tok, cap, "%.*s", (int)n, s);
+    char *end;
+    errno = 0;
+    *type = strtoul(tok, &end, 16);
+    return n < cap && isxdigit((unsigned char)tok[0]) && errno == 0 && *end == '\0' ? 1 : -1;
+}
+
 int fs_is_remote(const char *dir)
 {
     struct statfs sf;
     if (statfs(dir, &sf) < 0)
         return 0;
-    switch ((unsigned long)sf.f_type) {
+    unsigned long type = (unsigned long)sf.f_type, listed;
+    switch (type) {
     case 0x6969:     /* NFS */
     case 0xff534d42: /* CIFS */
     case 0xfe534d42: /* SMB2 */
@@ -105,6 +121,12 @@ int fs_is_remote(const char *dir)
     case 0x00c36400: /* Ceph */
         return 1;
     }
+    const char *p = getenv(FS_REMOTE_VAR);
+    char tok[32];
+    int rc;
+    while (p && (rc = fs_type_next(&p, &listed, tok, sizeof(tok))) != 0)
+        if (rc > 0 && listed == type)
+            return 1;
     return 0;
 }
 

@@ -25,6 +25,7 @@ struct watch {
 };
 
 static void on_timer(uv_timer_t *t);
+static void check_remote_fs(const struct env *e);
 
 void watch_init(struct env *e)
 {
@@ -40,6 +41,7 @@ void watch_init(struct env *e)
     w->poll.data = w;
     w->retry.data = w;
     w->open = 3;
+    check_remote_fs(e);
 }
 
 static int is_site(const struct env *e, const char *dir)
@@ -185,6 +187,20 @@ static void drop(struct watcher *w, struct watch *wa)
     strmap_del(&w->dirs, wa->dir);
     uv_fs_event_stop(&wa->handle);
     uv_close((uv_handle_t *)&wa->handle, closed);
+}
+
+/* Says once per environment which entries of FS_REMOTE_VAR mean nothing. */
+static void check_remote_fs(const struct env *e)
+{
+    const char *p = getenv(FS_REMOTE_VAR);
+    unsigned long type;
+    char tok[32];
+    int rc;
+    while (p && (rc = fs_type_next(&p, &type, tok, sizeof(tok))) != 0)
+        if (rc < 0)
+            log_warn("[%s] %s: '%s' is not a filesystem type (hex, as `stat -f -c %%t DIR` "
+                     "prints it); ignored",
+                     e->name, FS_REMOTE_VAR, tok);
 }
 
 static void fall_back(struct watcher *w, const char *why)

@@ -9,6 +9,7 @@ line; nothing here imports neuron into the test process.
 
 import json
 import os
+import shlex
 import subprocess
 import textwrap
 import time
@@ -83,6 +84,37 @@ def config_text(base, envs, *, daemon=None, sections=None):
     for name, keys in (sections or {}).items():
         text += f"\n[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
     return text
+
+
+class HeldCc:
+    """A cc for a config's [neuron] section that holds every compile of a
+    file whose name contains `match` until the test releases it, and is the
+    real cc otherwise (--version included): a build in flight for as long
+    as a test needs it, however fast the machine. Each held compile appends
+    a line to self.started."""
+
+    def __init__(self, path, match):
+        self.path = Path(path)
+        self.started = self.path.with_name(self.path.name + ".started")
+        self.released = self.path.with_name(self.path.name + ".released")
+        started, released = shlex.quote(str(self.started)), shlex.quote(str(self.released))
+        self.path.write_text(f'#!/bin/sh\ncase "$*" in *{match}*)\n'
+                             f'    echo "$$" >>{started}\n'
+                             f'    while [ ! -e {released} ]; do sleep 0.05; done;;\n'
+                             'esac\nexec cc "$@"\n')
+        self.path.chmod(0o755)
+
+    def held(self):
+        """How many compiles were held so far."""
+        return len(self.started.read_text().splitlines()) if self.started.exists() else 0
+
+    def wait_held(self, n=1, timeout=BUILD_TIMEOUT):
+        lib.wait_for(lambda: self.held() >= n, timeout=timeout,
+                     what=f"{n} held compile(s) to start")
+
+    def release(self):
+        """Lets every held compile, and every one to come, go on."""
+        self.released.touch()
 
 
 def library_dirs(d):

@@ -106,11 +106,12 @@ class GliadFactory:
 
     def __call__(self, envs=None, *, state_dir=None, socket_path=None, daemon_extra=None,
                  config_text=None, args=(), log_level="info", wait=True, base=None,
-                 indexed=True):
+                 indexed=True, env=None):
         """Starts gliad with a fresh config: envs {name: [site dirs]} (default:
         one empty site dir, so nothing outside the test is scanned); a fresh
         state dir unless state_dir is given (a restart on the same state).
-        wait: until hello answers and, when indexed, every env is indexed."""
+        wait: until hello answers and, when indexed, every env is indexed.
+        env: variables for gliad, as for launch()."""
         base = Path(base) if base else self.base()
         if envs is None:
             (base / "empty-site").mkdir(exist_ok=True)
@@ -123,7 +124,7 @@ class GliadFactory:
                          cache_dir=extra.pop("cache_dir", self.cache_dir or base / "cache"),
                          envs=envs, daemon_extra=extra, raw=config_text)
         d = self.launch(["--config", config, *args], base=base, socket_path=socket_path,
-                        state_dir=state_dir, wait=wait, indexed=indexed)
+                        state_dir=state_dir, env=env, wait=wait, indexed=indexed)
         d.config = config
         return d
 

@@ -10,11 +10,13 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import threading
 import textwrap
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import msgpack
@@ -440,6 +442,22 @@ class Gliad:
 
     def ctl(self, *args, **kw):
         return gliactl(*args, socket=self.socket, **kw)
+
+
+@contextmanager
+def scans_held_at_save(d):
+    """Holds SQLite's write lock on gliad's database: a scan that starts
+    meanwhile reads the disk, then waits to save its index (busy timeout
+    5 s) before its result, and the dirs it watches, reach the loop. That
+    stretches the gap between a scan reading a dir and the watch on it
+    starting; a slow disk does the same."""
+    db = sqlite3.connect(f"{d.state_dir}/gliad.db", isolation_level=None, timeout=10)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        yield
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
 
 
 # ---- raw msgpack-RPC ---------------------------------------------------------

@@ -2,7 +2,7 @@
 stopping, or its environment removed (by SIGHUP or env.forget). Once all
 three logged "overtaken by a newer change".
 
-The build is held in flight by a cc that hangs on the mod named Slow.
+The build is held in flight by a cc that holds the mod named Slow.
 """
 
 import re
@@ -12,15 +12,6 @@ import pytest
 
 import buildlib as bl
 import glia_testlib as lib
-
-
-def hanging_cc(path, started):
-    """A cc that touches `started` and sleeps on any file whose name says
-    Slow, and is the real cc otherwise (--version included)."""
-    path.write_text(f'#!/bin/sh\ncase "$*" in *Slow*) touch {started}; exec sleep 60;; esac\n'
-                    'exec cc "$@"\n')
-    path.chmod(0o755)
-    return path
 
 
 class Slow:
@@ -35,9 +26,8 @@ class Slow:
                 "mods/Slow__0.mod": bl.tiny_mod("glia__glia_slow__Slow__0")}))
         self.base = gliad.base()
         (self.base / "empty-site").mkdir()
-        self.started = self.base / "cc-started"
-        cc = hanging_cc(self.base / "hangingcc", self.started)
-        self.sections = {"neuron": {"cc": cc}}
+        self.cc = bl.HeldCc(self.base / "heldcc", "Slow")
+        self.sections = {"neuron": {"cc": self.cc.path}}
         envs = {"default": [self.base / "empty-site"]}
         if in_config:
             envs["slow"] = [self.site]
@@ -48,8 +38,7 @@ class Slow:
                               sections=self.sections)
 
     def wait_compiling(self):
-        lib.wait_for(self.started.exists, timeout=bl.BUILD_TIMEOUT,
-                     what="the Slow mod's compile to start")
+        self.cc.wait_held()
 
 
 def cancel_lines(log):
