@@ -79,11 +79,8 @@ def config_text(base, envs, *, daemon=None, sections=None):
     lib.write_config(path, socket_path=base / "run/gliad.sock", state_dir=base / "state",
                      cache_dir=base / "cache", envs=envs,
                      daemon_extra={"jobs": 2, "debounce_ms": 50, "log_level": "info",
-                                   **(daemon or {})})
-    text = path.read_text()
-    for name, keys in (sections or {}).items():
-        text += f"\n[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in keys.items())
-    return text
+                                   **(daemon or {})}, sections=sections)
+    return path.read_text()
 
 
 class HeldCc:

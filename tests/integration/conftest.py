@@ -105,11 +105,12 @@ class GliadFactory:
         return d
 
     def __call__(self, envs=None, *, state_dir=None, socket_path=None, daemon_extra=None,
-                 config_text=None, args=(), log_level="info", wait=True, base=None,
-                 indexed=True, env=None):
+                 sections=None, config_text=None, args=(), log_level="info", wait=True,
+                 base=None, indexed=True, env=None):
         """Starts gliad with a fresh config: envs {name: [site dirs]} (default:
         one empty site dir, so nothing outside the test is scanned); a fresh
-        state dir unless state_dir is given (a restart on the same state).
+        state dir unless state_dir is given (a restart on the same state);
+        sections: more config sections (lib.write_config).
         wait: until hello answers and, when indexed, every env is indexed.
         env: variables for gliad, as for launch()."""
         base = Path(base) if base else self.base()
@@ -122,7 +123,7 @@ class GliadFactory:
         extra = {"jobs": 2, "debounce_ms": 50, "log_level": log_level, **(daemon_extra or {})}
         lib.write_config(config, socket_path=socket_path, state_dir=state_dir,
                          cache_dir=extra.pop("cache_dir", self.cache_dir or base / "cache"),
-                         envs=envs, daemon_extra=extra, raw=config_text)
+                         envs=envs, daemon_extra=extra, sections=sections, raw=config_text)
         d = self.launch(["--config", config, *args], base=base, socket_path=socket_path,
                         state_dir=state_dir, env=env, wait=wait, indexed=indexed)
         d.config = config

@@ -236,9 +236,11 @@ def copy_test_package(root, name="glia_test_mods"):
 # ---- gliad -------------------------------------------------------------------
 
 def write_config(path, *, socket_path=None, state_dir=None, cache_dir=None, envs=None,
-                 daemon_extra=None, raw=None):
-    """Writes a gliad INI file. envs: {name: [site dir, ...]}. Paths that
-    are not UTF-8 (str with surrogate escapes) are written as their bytes."""
+                 daemon_extra=None, sections=None, raw=None):
+    """Writes a gliad INI file. envs: {name: [site dir, ...]}; sections:
+    more sections ({"neuron": {"cc": ...}, "env:default": {"backend": ...}};
+    an [env:NAME] may come twice: gliad merges the keys). Paths that are not
+    UTF-8 (str with surrogate escapes) are written as their bytes."""
     if raw is not None:
         Path(path).write_text(raw, errors="surrogateescape")
         return path
@@ -251,6 +253,8 @@ def write_config(path, *, socket_path=None, state_dir=None, cache_dir=None, envs
         lines.append(f"{key} = {val}")
     for name, dirs in (envs or {}).items():
         lines += ["", f"[env:{name}]", "site_packages = " + ":".join(map(str, dirs))]
+    for name, keys in (sections or {}).items():
+        lines += ["", f"[{name}]", *(f"{k} = {v}" for k, v in keys.items())]
     Path(path).write_text("\n".join(lines) + "\n", errors="surrogateescape")
     return path
 

@@ -90,10 +90,8 @@ def test_sighup_removes_an_environment_while_it_builds(gliad, main_site):
     gliad goes on (and stops cleanly at the end: the fixture checks). The
     build is held in flight by a cc that holds Na__0's compile."""
     base = gliad.base()
-    (base / "empty-site").mkdir()
     cc = bl.HeldCc(base / "heldcc", "Na__0")
-    d = gliad(config_text=bl.config_text(base, {"default": [base / "empty-site"]},
-                                         sections={"neuron": {"cc": cc.path}}), base=base)
+    d = gliad(sections={"neuron": {"cc": cc.path}}, base=base)
     before = d.config.read_text()
     reload(d, before + f"\n[env:new]\nsite_packages = {main_site.site}\n")
     cc.wait_held()

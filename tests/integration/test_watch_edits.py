@@ -8,6 +8,7 @@ import os
 import shutil
 import time
 
+import buildlib as bl
 import glia_testlib as lib
 import watchlib as wl
 from watchlib import full
@@ -80,9 +81,12 @@ def test_mods_added_and_deleted_in_an_installed_package(gliad, fresh_venv, tmp_p
 def test_package_deleted_by_hand_during_its_build(gliad, fresh_venv, tmp_path):
     """A 30-mod package is being compiled when its module dir and dist-info
     are removed with rm -rf: gliad lives on, forgets the package, and the
-    other package's mechanisms stay in the library."""
+    other package's mechanisms stay in the library. Its compiles are held
+    until it is gone."""
     installed(fresh_venv, tmp_path, "glia_keep", {"Keep": "HHk", "KeepNa": "HHna"})
-    d = gliad({"default": [fresh_venv.site]})
+    base = gliad.base()
+    cc = bl.HeldCc(base / "heldcc", "glia_big")
+    d = gliad({"default": [fresh_venv.site]}, sections={"neuron": {"cc": cc.path}}, base=base)
     keep = {full("glia_keep", "Keep"), full("glia_keep", "KeepNa")}
     assert set(wl.library(d)["names"]) == keep
     demo = sorted(lib.demo_mods())
@@ -93,11 +97,13 @@ def test_package_deleted_by_hand_during_its_build(gliad, fresh_venv, tmp_path):
 
     with wl.Notes(d, topics=["build"]) as notes:
         wl.pip_install(fresh_venv, big)
-        _m, p = notes.wait(lambda m, p: m == "build.progress" and p["total"] == 32,
+        _m, p = notes.wait(lambda m, p: m.startswith("build.") and p.get("total") == 32,
                            timeout=6 * lib.TIMEOUT, what="the big build to be under way")
+        cc.wait_held()
         shutil.rmtree(fresh_venv.site / "glia_big")
         for di in fresh_venv.site.glob("glia_big-*.dist-info"):
             shutil.rmtree(di)
+        cc.release()
         during = p["done"]
         assert d.proc.poll() is None
         assert d.ok("hello")["pid"] == d.pid
@@ -120,29 +126,30 @@ def test_package_deleted_by_hand_during_its_build(gliad, fresh_venv, tmp_path):
 
 
 def test_a_change_during_a_compile_does_not_fail_the_mod(gliad, tmp_path):
-    """A mod is added and, while it compiles, another one: the first build
-    is overtaken and its compiles killed; the next must still build both,
-    not inherit 'killed by signal 9' from a compile it wanted too."""
+    """A mod is added and, while it compiles (held), another one: the first
+    build is overtaken and its compiles killed; the next must still build
+    both, not inherit 'killed by signal 9' from a compile it wanted too."""
     site = tmp_path / "site"
     site.mkdir()
     wl.fake_install(site, "glia_k", {"mods/Base__0.mod": wl.mod("glia_k", "Base")})
     mods = site / "glia_k/mods"
-    d = gliad({"default": [site]})
+    base = gliad.base()
+    cc = bl.HeldCc(base / "heldcc", "glia_k__X0")
+    d = gliad({"default": [site]}, sections={"neuron": {"cc": cc.path}}, base=base)
     wl.library(d)
+    (mods / "X0__0.mod").write_text(wl.mod("glia_k", "X0", "HHna"))
+    d.ok("sync")
+    cc.wait_held()
     with wl.Notes(d, topics=["build"]) as notes:
-        for i in range(3):
-            (mods / f"X{i}__0.mod").write_text(wl.mod("glia_k", f"X{i}", "HHna"))
-            d.ok("sync")
-            notes.wait(lambda m, p: m == "build.started" and p["done"] < p["total"],
-                       what="the build of the new mod")
-            (mods / f"Y{i}__0.mod").write_text(wl.mod("glia_k", f"Y{i}", "capump"))
-            res = wl.library(d)
-            failures = d.ok("log")["failures"]
-            if failures:
-                break
-    assert [f["summary"] for f in failures] == []
+        (mods / "Y0__0.mod").write_text(wl.mod("glia_k", "Y0", "capump"))
+        d.ok("sync")
+        notes.wait(lambda m, p: m == "build.started" and p["total"] == 3,
+                   what="a build with Y0 to overtake the one compiling X0")
+    cc.release()
+    res = wl.library(d)
+    assert [f["summary"] for f in d.ok("log")["failures"]] == []
     assert res["last_build"]["failed"] == 0
-    assert wl.ctl_resolve(d, "X0") == full("glia_k", "X0")
+    assert sorted(res["names"]) == [full("glia_k", a) for a in ("Base", "X0", "Y0")]
 
 
 def test_a_steady_stream_of_events_still_gets_rescanned(gliad, fresh_venv, tmp_path):
