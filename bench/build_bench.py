@@ -3,7 +3,7 @@
 
     bench/build_bench.py [--mods 42] [--packages 1] [--rounds 3] [--before REV]
 
-On P packages of N mods each (NEURON's demo mods and the corpus's, copied
+On P packages of N mods each (NEURON's demo mods and the suite's, copied
 under new names), measures
 
   cold      gliad's first build with an empty cache

@@ -6,7 +6,8 @@ Each package is what pip would leave behind, minus what gliad never reads:
     <pkg>-1.0.dist-info/entry_points.txt   [glia.package] <pkg>=<pkg>:package
     <pkg>/mods/<asset>__<variant>.mod      SUFFIX/POINT_PROCESS glia__<pkg>__<asset>__<variant>
 
-The mods are copies of NEURON's demo mods and the corpus's glia_test_mods
+The mods are copies of NEURON's demo mods and the suite's glia_test_mods
+(tests/data)
 with their mechanism renamed, so the parser sees real-world text (comments,
 VERBATIM, units) rather than a synthetic minimum. The last few mods of each
 package are a second variant of an earlier asset, so some assets have two
@@ -22,12 +23,11 @@ import os
 import re
 import sys
 
-CORPUS = os.environ.get(
-    "GLIA_CORPUS",
-    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "shared", "corpus"),
-)
+# The suite's own Glia package (tests/data), written for this repository.
+TEST_PACKAGE = os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "tests", "data", "glia_test_mods")
 SOURCES = sorted(glob.glob("/usr/share/nrn/demo/release/*.mod")) + sorted(
-    glob.glob(os.path.join(CORPUS, "glia_test_mods", "glia_test_mods", "mods", "*.mod"))
+    glob.glob(os.path.join(TEST_PACKAGE, "glia_test_mods", "mods", "*.mod"))
 )
 # The name follows the keyword on the same line; only the NEURON block has these.
 NAME_LINE = re.compile(rb"^(\s*(?:SUFFIX|POINT_PROCESS|ARTIFICIAL_CELL)\s+)(\w+)", re.M)

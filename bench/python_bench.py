@@ -3,7 +3,7 @@
 
     bench/python_bench.py [--runs 15] [--sections 10000] [--before REV]
 
-In a real venv holding the corpus's glia_test_mods, with a real gliad whose
+In a real venv holding the suite's glia_test_mods (tests/data), with a real gliad whose
 library is built:
 
   import   `python -c 'import glia.library'` (connect, register, load the
@@ -35,7 +35,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from benchlib import GLIAD, ROOT, Rpc, start_gliad  # noqa: E402
-CORPUS = os.environ.get("GLIA_CORPUS", os.path.join(ROOT, "..", "shared", "corpus"))
+TEST_PACKAGE = os.path.join(ROOT, "tests", "data", "glia_test_mods")
 # The module's sources, and the build dir holding its C speedups.
 PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
     os.path.dirname(os.path.dirname(GLIAD)), "client")
@@ -134,7 +134,7 @@ def main():
                        check=True)
         py = os.path.join(venv, "bin", "python")
         pkg = os.path.join(tmp, "glia_test_mods")
-        shutil.copytree(os.path.join(CORPUS, "glia_test_mods"), pkg)
+        shutil.copytree(TEST_PACKAGE, pkg)
         subprocess.run([py, "-m", "pip", "install", "-q", "--no-index", "--no-build-isolation",
                         "--no-deps", pkg], check=True)
         site = subprocess.check_output(
