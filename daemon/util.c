@@ -50,8 +50,11 @@ char *xstrdup(const char *s)
     return s ? xstrndup(s, strlen(s)) : NULL;
 }
 
+/* As strndup: at most n bytes, stopping at a NUL, so a short string may be
+ * cut "at 400" without reading past its end. */
 char *xstrndup(const char *s, size_t n)
 {
+    n = strnlen(s, n);
     char *d = xmalloc(n + 1);
     memcpy(d, s, n);
     d[n] = '\0';
