@@ -146,9 +146,24 @@ static int bad_end(struct compile_task *t, struct proc_result *r, const char *st
     return 1;
 }
 
-static char *joined_output(struct proc_result *r)
+/* What a tool said, and how it died when it crashed: a crash prints
+ * nothing, and the mod's failure must still say why. */
+static char *joined_output(struct proc_result *r, const char *tool)
 {
-    return xprintf("%s%s%s", r->out, r->outlen && r->errlen ? "\n" : "", r->err);
+    char *out = xprintf("%s%s%s", r->out, r->outlen && r->errlen ? "\n" : "", r->err);
+    if (!r->term_signal)
+        return out;
+    char *all = xprintf("%s%s%s: crashed (signal %d, %s)", out, *out ? "\n" : "", tool,
+                        r->term_signal, strsignal(r->term_signal));
+    free(out);
+    return all;
+}
+
+/* A tool's own failure on its input: an error status or a crash (bad_end
+ * has ruled out the environment). */
+static int tool_failed(const struct proc_result *r)
+{
+    return r->exit_status != 0 || r->term_signal;
 }
 
 static void cc_done(void *ud, struct proc_result *r)
@@ -158,10 +173,10 @@ static void cc_done(void *ud, struct proc_result *r)
     if (bad_end(t, r, "cc"))
         return;
     char *obj = xprintf("%s/%s.o", t->work_dir, t->stem);
-    if (r->exit_status != 0) {
+    if (tool_failed(r)) {
         char *c_path = xprintf("%s/%s.c", t->work_dir, t->stem);
         char *c_text = file_read(c_path, 64u << 20, NULL);
-        char *out = joined_output(r);
+        char *out = joined_output(r, "cc");
         struct diag d;
         diag_cc(&d, out, c_path, c_text, t->mod_text, t->orig_path);
         free(out);
@@ -228,8 +243,8 @@ static void nocmodl_done(void *ud, struct proc_result *r)
     }
     if (bad_end(t, r, "nocmodl"))
         return;
-    if (r->exit_status != 0) {
-        char *out = joined_output(r);
+    if (tool_failed(r)) {
+        char *out = joined_output(r, "nocmodl");
         char *copy = xprintf("%s/%s.mod", t->work_dir, t->stem);
         struct diag d;
         diag_nocmodl(&d, out, copy, t->orig_path);

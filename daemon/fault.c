@@ -5,18 +5,29 @@
 #include "util.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+/* Signals a tool raises on itself over what it was given (a crash, an
+ * assertion): its verdict on that input, the same every time. SIGKILL, the
+ * OOM killer's and ours, and SIGTERM or SIGINT say nothing of the input. */
+static int crash_signal(int sig)
+{
+    return sig == SIGSEGV || sig == SIGABRT || sig == SIGBUS || sig == SIGFPE || sig == SIGILL;
+}
+
 const char *fault_of_exit(int64_t status, int term_signal, char *buf, size_t len)
 {
     if (term_signal) {
+        if (crash_signal(term_signal))
+            return NULL;
         snprintf(buf, len, "killed by signal %d (%s)", term_signal, strsignal(term_signal));
         return buf;
     }
-    if (status >= 126) {
+    if (status >= 126 && !(status > 128 && crash_signal((int)(status - 128)))) {
         snprintf(buf, len, "exited with status %lld, a tool that could not run or was killed",
                  (long long)status);
         return buf;

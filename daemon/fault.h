@@ -22,7 +22,9 @@
  * Why an exit is the environment's doing, or NULL: a signal (the OOM
  * killer, a kill by hand), or a status of 126 and above (the shell's
  * "cannot execute", "not found" and 128+N for a child killed by N;
- * gliad-child's 127 when it cannot exec). Writes into buf.
+ * gliad-child's 127 when it cannot exec). A tool that crashed (SIGSEGV,
+ * SIGABRT, SIGBUS, SIGFPE, SIGILL, or 128+N for them) gave its verdict on
+ * its input: NULL, the mod's failure. Writes into buf.
  */
 const char *fault_of_exit(int64_t status, int term_signal, char *buf, size_t len);
 

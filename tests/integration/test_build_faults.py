@@ -157,6 +157,21 @@ def test_a_compiler_whose_cc1_was_killed_is_retried_not_cached(gliad, tmp_path):
     check_retried_after(gliad, tmp_path, OOM, "Killed signal terminated program")
 
 
+def test_a_compiler_that_crashes_on_a_mod_fails_that_mod(gliad, tmp_path):
+    """A compiler that segfaults on Victim does so every time: its verdict
+    on Victim, cached; the library is linked without it. (Once taken for
+    the environment's fault: no library at all, retried for ever.)"""
+    f = Faults(gliad, tmp_path)
+    f.always("kill -SEGV $$")
+    d = f.start()
+    res = bl.library(d)
+    assert res["path"] is not None and res["names"] == [GOOD], f"{res}\n{d.stderr()}"
+    assert not res["last_build"]["outside"] and res["last_build"]["failed"] == 1, res
+    assert [x["full"] for x in d.ok("log")["failures"]] == [VICTIM]
+    assert [k for k, _ in cached_failures(d)] != []
+    assert d.call("resolve", {"asset": "Victim"})[0]["code"] == "build_failed"
+
+
 def test_the_cache_removed_mid_compile(gliad, tmp_path):
     """The whole cache dir goes while Victim compiles: cc's input is gone.
     (Once cached as Victim's own error: "No such file or directory".)"""

@@ -27,6 +27,10 @@ static void a_compile_error_status_is_the_tools_verdict(void **state)
     char buf[160];
     assert_null(fault_of_exit(1, 0, buf, sizeof(buf))); /* gcc, nocmodl: errors */
     assert_null(fault_of_exit(4, 0, buf, sizeof(buf))); /* gcc: internal error */
+    /* A tool that crashes on an input crashes on it every time. */
+    assert_null(fault_of_exit(0, SIGSEGV, buf, sizeof(buf)));
+    assert_null(fault_of_exit(0, SIGABRT, buf, sizeof(buf)));
+    assert_null(fault_of_exit(128 + SIGSEGV, 0, buf, sizeof(buf)));
 }
 
 static void words_of_the_machine_are_recognised(void **state)
