@@ -58,23 +58,42 @@ static int digest_file(const char *path, char hex[2 * SHA256_DIGEST_SIZE + 1], i
     return 0;
 }
 
+/* Writes text to path whole, durably. 0, or -1 with errno of the call
+ * that failed. */
+static int write_synced(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    if (fputs(text, f) < 0 || fflush(f) != 0 || fsync(fileno(f)) != 0) {
+        int err = errno;
+        fclose(f);
+        errno = err;
+        return -1;
+    }
+    return fclose(f);
+}
+
 int artifact_seal(const char *path)
 {
     char hex[2 * SHA256_DIGEST_SIZE + 1];
     int64_t size;
     if (digest_file(path, hex, &size) < 0)
         return -1;
+    /* Written aside then renamed: a reader (another gliad checking the
+     * library, unsealed until now) never sees half a seal. */
     char *seal = xprintf("%s%s", path, ARTIFACT_SEAL_SUFFIX);
-    FILE *f = fopen(seal, "w");
+    char *tmp = xprintf("%s.tmp-%ld", seal, (long)getpid());
+    char *text = xprintf("%s %" PRId64 "\n", hex, size);
+    int rc = write_synced(tmp, text) == 0 && rename(tmp, seal) == 0 ? 0 : -1;
+    int err = errno;
+    if (rc < 0)
+        unlink(tmp);
+    free(text);
+    free(tmp);
     free(seal);
-    if (!f)
-        return -1;
-    int ok = fprintf(f, "%s %" PRId64 "\n", hex, size) > 0 && fflush(f) == 0 &&
-             fsync(fileno(f)) == 0;
-    int saved = errno;
-    ok = fclose(f) == 0 && ok;
-    errno = ok ? 0 : saved;
-    return ok ? 0 : -1;
+    errno = err;
+    return rc;
 }
 
 int artifact_check(const char *path, char *why, size_t whylen)
@@ -85,6 +104,9 @@ int artifact_check(const char *path, char *why, size_t whylen)
     free(seal);
     char want[2 * SHA256_DIGEST_SIZE + 1];
     int64_t want_size;
+    /* Libraries published before seals existed have none: not damaged. */
+    if (!text && err == ENOENT && access(path, R_OK) == 0)
+        return ARTIFACT_UNSEALED;
     if (!text)
         return failed(why, whylen, "its checksum file %s%s cannot be read: %s", path,
                       ARTIFACT_SEAL_SUFFIX, strerror(err));

@@ -17,10 +17,15 @@
 /* <path>.sha256: "<64 hex digits> <size>\n". */
 #define ARTIFACT_SEAL_SUFFIX ".sha256"
 
-/* Writes (and fsyncs) path's seal. 0, or -1 with errno set. */
+/* Writes (and fsyncs) path's seal, atomically. 0, or -1 with errno set. */
 int artifact_seal(const char *path);
-/* 0 when path matches its seal; -1 with the reason in why otherwise (no
- * seal, another size or digest, unreadable). */
+/* An existing file with no seal beside it: published before gliad sealed
+ * libraries. Not damaged; the caller seals it (off the loop: a digest). */
+#define ARTIFACT_UNSEALED 1
+
+/* 0 when path matches its seal; ARTIFACT_UNSEALED when it has none; -1
+ * with the reason in why otherwise (another size or digest, an unreadable
+ * file or seal, a seal gliad did not write). */
 int artifact_check(const char *path, char *why, size_t whylen);
 
 /* 0 when the object file at path passes artifact_elf_check. */

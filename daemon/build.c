@@ -725,7 +725,7 @@ void build_load_generation(struct env *e)
      * hand is not an error: the next build makes a new one). */
     while (store_generation_latest(s, e->name, before, &number, &libkey, &path) == 1) {
         char why[256] = "";
-        if (strlen(libkey) == HASH_HEX_LEN && artifact_check(path, why, sizeof(why)) == 0) {
+        if (strlen(libkey) == HASH_HEX_LEN && build_library_check(e->g->loop, path, why, sizeof(why)) == 0) {
             struct generation *g = xcalloc(1, sizeof(*g));
             g->number = number;
             memcpy(g->libkey, libkey, sizeof(g->libkey));

@@ -84,9 +84,12 @@ struct build {
  * read or no longer name the mechanism. After a failure: a verdict on a
  * text that is no longer there belongs to nobody. */
 int build_item_rekey(const struct build *b, const struct build_item *it, cache_key out);
-/* The library at b->lib_path exists and matches its seal (artifact.h);
- * logs what is wrong when it does not. Worker or loop (a few MB read). */
+/* The library at b->lib_path exists and matches its seal (artifact.h), or
+ * has none (then sealed on a worker); logs what is wrong when it does not.
+ * Loop thread: the digest is read once per library as it is on disk. */
 int build_library_sound(const struct build *b);
+/* The same for any library path: 0, or -1 with the reason in why. */
+int build_library_check(uv_loop_t *loop, const char *path, char *why, size_t whylen);
 /* Worker: fills items (keys, texts, cached state, work dirs). */
 void build_prepare_work(uv_work_t *req);
 /* Worker: library and manifest in place, generation recorded. */

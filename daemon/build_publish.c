@@ -12,8 +12,10 @@
 #include "hostid.h"
 #include "lease.h"
 #include "env.h"
+#include "gliad.h"
 #include "log.h"
 #include "store.h"
+#include "strmap.h"
 #include "util.h"
 
 #include <ctype.h>
@@ -30,13 +32,125 @@ int build_item_linked(const struct build_item *it)
     return it->state == ITEM_READY;
 }
 
+/* ---- Libraries known sound ----
+ *
+ * A library's digest is a read of all of it: done once per library as it
+ * is on disk, not on every build. The verdict holds while neither the
+ * library nor its seal changed (same device, inode, size and mtime). Loop
+ * thread only. */
+
+struct stamp {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+};
+
+struct verdict {
+    struct stamp lib, seal; /* seal: all zero while there is none */
+    int sealing;            /* a worker is writing the seal */
+};
+
+static struct strmap sound_libs; /* path (owned) -> struct verdict * */
+
+static void stamp_of(const char *path, struct stamp *st)
+{
+    struct stat sb;
+    memset(st, 0, sizeof(*st));
+    if (stat(path, &sb) == 0)
+        *st = (struct stamp){sb.st_dev, sb.st_ino, sb.st_size, sb.st_mtim};
+}
+
+static int stamp_eq(const struct stamp *a, const struct stamp *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static void stamps_of(const char *path, struct stamp *lib, struct stamp *seal)
+{
+    char *sp = xprintf("%s%s", path, ARTIFACT_SEAL_SUFFIX);
+    stamp_of(path, lib);
+    stamp_of(sp, seal);
+    free(sp);
+}
+
+struct seal_job {
+    uv_work_t req;
+    char *path;
+    int rc, err;
+};
+
+static void seal_work(uv_work_t *req)
+{
+    struct seal_job *j = req->data;
+    j->rc = artifact_seal(j->path);
+    j->err = errno;
+}
+
+static void seal_done(uv_work_t *req, int status)
+{
+    struct seal_job *j = req->data;
+    (void)status;
+    struct verdict *v = strmap_get(&sound_libs, j->path);
+    if (v) {
+        v->sealing = 0;
+        if (j->rc == 0)
+            stamps_of(j->path, &v->lib, &v->seal);
+    }
+    if (j->rc < 0)
+        log_warn("cannot seal the library %s (write %s%s): %s; it is served unsealed", j->path,
+                 j->path, ARTIFACT_SEAL_SUFFIX, strerror(j->err));
+    free(j->path);
+    free(j);
+}
+
+/* Seals an unsealed library on a worker: a digest of all of it. */
+static void seal_later(uv_loop_t *loop, const char *path, struct verdict *v)
+{
+    if (v->sealing)
+        return;
+    v->sealing = 1;
+    struct seal_job *j = xcalloc(1, sizeof(*j));
+    j->path = xstrdup(path);
+    j->req.data = j;
+    uv_queue_work(loop, &j->req, seal_work, seal_done);
+}
+
+int build_library_check(uv_loop_t *loop, const char *path, char *why, size_t whylen)
+{
+    if (!sound_libs.cap)
+        strmap_init(&sound_libs);
+    struct stamp lib, seal;
+    stamps_of(path, &lib, &seal);
+    struct verdict *v = strmap_get(&sound_libs, path);
+    if (v && stamp_eq(&v->lib, &lib) && stamp_eq(&v->seal, &seal))
+        return 0;
+    int rc = artifact_check(path, why, whylen);
+    if (rc < 0) {
+        if (v)
+            free(strmap_del(&sound_libs, path));
+        return -1;
+    }
+    if (!v) {
+        v = xcalloc(1, sizeof(*v));
+        strmap_put(&sound_libs, xstrdup(path), v);
+    }
+    v->lib = lib, v->seal = seal;
+    if (rc == ARTIFACT_UNSEALED) {
+        log_info("the library %s has no seal (published by an older gliad): sealing it", path);
+        seal_later(loop, path, v);
+    }
+    return 0;
+}
+
 int build_library_sound(const struct build *b)
 {
     struct stat st;
     if (stat(b->lib_path, &st) < 0)
         return 0;
     char why[256];
-    if (artifact_check(b->lib_path, why, sizeof(why)) == 0)
+    if (build_library_check(b->g->loop, b->lib_path, why, sizeof(why)) == 0)
         return 1;
     log_warn("[%s] the cached library %s is damaged (%s); linking it again", b->env_name,
              b->lib_path, why);

@@ -324,6 +324,26 @@ def test_a_damaged_library_is_relinked(gliad, tmp_path):
     assert set(bl.use_all(lib_path)["used"].values()) == {"ok"}
 
 
+def test_a_library_published_before_seals_is_served_and_sealed(gliad, tmp_path):
+    """A library with no seal was published by an older gliad: served as
+    it is, not relinked, and sealed. (Once every one was taken for damaged
+    after an upgrade: no library until a rebuild.)"""
+    f = Faults(gliad, tmp_path)
+    d = f.start()
+    res = bl.library(d)
+    lib_path = Path(res["path"])
+    seal = Path(f"{lib_path}.sha256")
+    sealed, inode = seal.read_text(), lib_path.stat().st_ino
+    seal.unlink()
+    d.restart()
+    again = bl.library(d)
+    assert (again["path"], again["generation"]) == (res["path"], res["generation"]), again
+    assert lib_path.stat().st_ino == inode
+    assert "damaged" not in d.stderr()
+    lib.wait_for(seal.exists, what="the seal")
+    assert seal.read_text() == sealed
+
+
 def test_a_damaged_object_is_compiled_again(gliad, tmp_path):
     f = Faults(gliad, tmp_path)
     d = f.start()
