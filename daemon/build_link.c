@@ -26,6 +26,7 @@
 #include "env.h"
 #include "gliad.h"
 #include "log.h"
+#include "place.h"
 #include "proc.h"
 #include "symtab.h"
 #include "toolchain.h"
@@ -177,33 +178,41 @@ static void next_package(struct build *b)
     link_packages(b);
 }
 
+static void objcopy_stored(void *ud, int err)
+{
+    struct build *b = ud;
+    if (!build_resumed(b))
+        return;
+    struct build_link *lk = b->link;
+    if (err) {
+        b->error = xprintf("cannot store package %s's object at %s: %s", b->pkgs[lk->pkg]->name,
+                           lk->pkg_key_path, strerror(err));
+        build_finish(b);
+        return;
+    }
+    lk->pkg_objs[lk->pkg] = xstrdup(lk->pkg_key_path);
+    next_package(b);
+}
+
 static void objcopy_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
     if (!build_resumed(b))
         return;
     struct build_link *lk = b->link;
-    char *out = xprintf("%s.o", lk->pkg_tmp);
-    char *dir = xstrndup(lk->pkg_key_path, strrchr(lk->pkg_key_path, '/') - lk->pkg_key_path);
     if (build_proc_failed(r)) {
         char *w = build_tool_words(b, "objcopy", r);
         b->error =
             xprintf("cannot isolate the symbols of package %s: %s", b->pkgs[lk->pkg]->name, w);
         free(w);
-    } else if (fsync_path(out, 0) < 0 || mkdir_p(dir, 0755) < 0 ||
-               rename(out, lk->pkg_key_path) < 0 || fsync_path(dir, 1) < 0) {
-        /* On disk before it is in the cache under its key, as objects are. */
-        b->error = xprintf("cannot store package %s's object at %s: %s", b->pkgs[lk->pkg]->name,
-                           lk->pkg_key_path, strerror(errno));
-    } else {
-        lk->pkg_objs[lk->pkg] = xstrdup(lk->pkg_key_path);
-    }
-    free(out);
-    free(dir);
-    if (b->error)
         build_finish(b);
-    else
-        next_package(b);
+        return;
+    }
+    /* On disk before it is in the cache under its key, as objects are. */
+    char *out = xprintf("%s.o", lk->pkg_tmp);
+    b->busy = 1;
+    place_file(b->g->loop, out, lk->pkg_key_path, objcopy_stored, b);
+    free(out);
 }
 
 static void run_objcopy(struct build *b)

@@ -4,6 +4,7 @@
 #include "compile.h"
 #include "fault.h"
 #include "log.h"
+#include "place.h"
 #include "proc.h"
 #include "toolchain.h"
 #include "util.h"
@@ -166,6 +167,20 @@ static int tool_failed(const struct proc_result *r)
     return r->exit_status != 0 || r->term_signal;
 }
 
+static void stored(void *ud, int err)
+{
+    struct compile_task *t = ud;
+    if (!err) {
+        finish(t, 1, NULL, V_ONCE);
+        return;
+    }
+    char *dest = cache_object_path(t->c->cache_dir, t->key);
+    *strrchr(dest, '/') = '\0';
+    fail_outside(t, "cache", xprintf("cannot store the object in %s: %s", dest, strerror(err)),
+                 NULL);
+    free(dest);
+}
+
 static void cc_done(void *ud, struct proc_result *r)
 {
     struct compile_task *t = ud;
@@ -189,17 +204,7 @@ static void cc_done(void *ud, struct proc_result *r)
     /* Into the store under its key, atomically and durably: a reader (or a
      * restart after a power cut) sees all of it or nothing. */
     char *dest = cache_object_path(t->c->cache_dir, t->key);
-    char *dir = xstrndup(dest, strrchr(dest, '/') - dest);
-    int rc = fsync_path(obj, 0) == 0 && mkdir_p(dir, 0755) == 0 && rename(obj, dest) == 0 &&
-                     fsync_path(dir, 1) == 0
-                 ? 0
-                 : -1;
-    if (rc < 0)
-        fail_outside(t, "cache",
-                     xprintf("cannot store the object in %s: %s", dir, strerror(errno)), NULL);
-    else
-        finish(t, 1, NULL, V_ONCE);
-    free(dir);
+    place_file(t->c->loop, obj, dest, stored, t);
     free(dest);
     free(obj);
 }
