@@ -161,8 +161,10 @@ int build_library_sound(const struct build *b)
  * aside (to `old`) first: this build found it damaged, or was forced.
  * (When another build published the same library meanwhile, the new one
  * replaces it: as good, and sealed.) A process that loaded the old file
- * keeps it: its inode lives while mapped. */
-static int publish_dir(const char *staging, const char *dir, const char *old)
+ * keeps it: its inode lives while mapped. Another gliad sharing the cache
+ * may publish between the two renames: its library, when sound, is as
+ * good as ours. */
+static int publish_dir(const char *staging, const char *dir, const char *old, const char *lib)
 {
     if (rename(staging, dir) == 0)
         return 0;
@@ -170,7 +172,14 @@ static int publish_dir(const char *staging, const char *dir, const char *old)
         return -1;
     if (rename(dir, old) < 0 && errno != ENOENT)
         return -1;
-    return rename(staging, dir);
+    if (rename(staging, dir) == 0)
+        return 0;
+    int err = errno;
+    char why[256];
+    if ((err == EEXIST || err == ENOTEMPTY) && artifact_check(lib, why, sizeof(why)) >= 0)
+        return 0;
+    errno = err;
+    return -1;
 }
 
 /* Moves the linked library into its content-addressed place. */
@@ -183,12 +192,13 @@ static int place_library(struct build *b)
                             (unsigned long long)b->id);
     char *staged = xprintf("%s/libglia.so", staging);
     char *libs = xstrndup(dir, strrchr(dir, '/') - dir);
-    char *old = xprintf("%s.old-%llu", dir, (unsigned long long)b->id);
+    char *old = xprintf("%s.old-%s-%ld-%llu", dir, hostid(), (long)getpid(),
+                        (unsigned long long)b->id);
     int rc = -1;
     if (fsync_path(so, 0) < 0 || mkdir_p(staging, 0755) < 0 || rename(so, staged) < 0 ||
         artifact_seal(staged) < 0 || fsync_path(staging, 1) < 0) {
         b->error = xprintf("cannot stage the library in %s: %s", staging, strerror(errno));
-    } else if (publish_dir(staging, dir, old) < 0) {
+    } else if (publish_dir(staging, dir, old, b->lib_path) < 0) {
         b->error = xprintf("cannot publish the library at %s: %s", dir, strerror(errno));
     } else {
         rc = 0;

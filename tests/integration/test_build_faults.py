@@ -344,6 +344,21 @@ def test_a_library_published_before_seals_is_served_and_sealed(gliad, tmp_path):
     assert seal.read_text() == sealed
 
 
+def test_a_forced_build_beside_another_gliads_set_aside_library(gliad, tmp_path):
+    """Another gliad sharing the cache sets the same library aside while
+    this one replaces it: their names differ. (Once both named it after the
+    build's number, which starts at 1 in every gliad: the rename failed.)"""
+    f = Faults(gliad, tmp_path)
+    d = f.start()
+    lib_dir = Path(bl.library(d)["path"]).parent
+    for n in range(1, 20):  # what the other gliad's builds set aside
+        (lib_dir.parent / f"{lib_dir.name}.old-{n}").mkdir()
+        (lib_dir.parent / f"{lib_dir.name}.old-{n}" / "libglia.so").write_bytes(b"other")
+    r = bl.ctl(d, "build", "--force", "--wait")
+    assert r.rc == 0, f"{r}\n{d.stderr()}"
+    assert bl.library(d)["last_build"]["ok"]
+
+
 def test_a_damaged_object_is_compiled_again(gliad, tmp_path):
     f = Faults(gliad, tmp_path)
     d = f.start()
