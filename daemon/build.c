@@ -347,11 +347,22 @@ static void after_publish(uv_work_t *req, int status)
     b->busy = 0;
     if (build_gone(b))
         return;
-    /* The env was merged into a config env while this published. */
+    /* The env was merged into a config env while this published. Its
+     * number under the new name is known only once it is filed there: when
+     * that fails, the build fails (and is tried again) rather than report
+     * a number the new name does not have. */
     if (b->generation > 0 && strcmp(b->env_name, b->env->name) != 0) {
         int64_t offset = store_env_rename(b->g->store, b->env_name, b->env->name);
-        if (offset > 0)
+        if (offset < 0) {
+            free(b->error);
+            b->error = xprintf("generation %lld was published under %s, which %s took over "
+                               "meanwhile, and cannot be filed under %s in the database",
+                               (long long)b->generation, b->env_name, b->env->name,
+                               b->env->name);
+            b->generation = 0;
+        } else {
             b->generation += offset;
+        }
     }
     b->error_outside = b->error != NULL; /* I/O: the disk, the database */
     build_finish(b);
