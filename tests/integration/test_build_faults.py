@@ -359,6 +359,28 @@ def test_a_forced_build_beside_another_gliads_set_aside_library(gliad, tmp_path)
     assert bl.library(d)["last_build"]["ok"]
 
 
+def test_a_build_with_nothing_to_do_does_not_read_the_library(gliad, tmp_path):
+    """The library's digest is read once per file as it is on disk, not by
+    every build: a build with nothing to do opens neither it nor its seal.
+    (Once read whole on the loop thread by every build.)"""
+    f = Faults(gliad, tmp_path)
+    d = f.start()
+    lib_path = bl.library(d)["path"]
+    assert bl.ctl(d, "build", "--wait").rc == 0  # checked once here
+    trace = tmp_path / "strace.txt"
+    st = subprocess.Popen([STRACE, "-f", "-qq", "-e", "trace=open,openat", "-o", trace,
+                           "-p", str(d.pid)], stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(1.0)  # attached to every thread
+        assert bl.ctl(d, "build", "--wait").rc == 0
+    finally:
+        st.terminate()
+        st.wait(lib.TIMEOUT)
+    calls = trace.read_text()
+    assert "openat" in calls or "open(" in calls, calls  # the trace saw the build
+    assert lib_path not in calls, calls
+
+
 def test_a_damaged_object_is_compiled_again(gliad, tmp_path):
     f = Faults(gliad, tmp_path)
     d = f.start()
