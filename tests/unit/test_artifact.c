@@ -2,14 +2,17 @@
  * The object check before reuse (artifact_elf_check): a whole relocatable
  * object naming the registration function passes; garbage, an object cut
  * short, or one without the symbol do not. On a real object the build
- * compiled (elf_fixture.c), read once; everything else is plain data.
+ * compiled (elf_fixture.c), read once; everything else is plain data. And
+ * a library's seal: none is not damage, a mismatch is.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <unistd.h>
 
 #include "artifact.h"
 #include "util.h"
@@ -71,6 +74,31 @@ static void another_symbol_fails(void **state)
     free(buf);
 }
 
+/* A library with no seal was published by an older gliad: not damaged.
+ * One with a seal is checked against it. (Files in a temp dir.) */
+static void an_unsealed_file_is_not_damaged(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_artifact-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *lib = xprintf("%s/libglia.so", dir), *seal = xprintf("%s.sha256", lib);
+    FILE *f = fopen(lib, "w");
+    assert_non_null(f);
+    fputs("a library", f);
+    fclose(f);
+    char why[256];
+    assert_int_equal(artifact_check(lib, why, sizeof(why)), ARTIFACT_UNSEALED);
+    assert_int_equal(artifact_seal(lib), 0);
+    assert_int_equal(artifact_check(lib, why, sizeof(why)), 0);
+    f = fopen(lib, "a");
+    fputs("!", f);
+    fclose(f);
+    assert_int_equal(artifact_check(lib, why, sizeof(why)), -1);
+    unlink(seal), unlink(lib), rmdir(dir);
+    free(seal);
+    free(lib);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -78,6 +106,7 @@ int main(void)
         cmocka_unit_test(garbage_fails),
         cmocka_unit_test(every_cut_fails),
         cmocka_unit_test(another_symbol_fails),
+        cmocka_unit_test(an_unsealed_file_is_not_damaged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
