@@ -57,6 +57,18 @@ static void pack_includes(msgpack_packer *pk, const struct index_mod *m)
     free(dir);
 }
 
+/* Where m's package stands in the answer's `packages`: a mod's `package`
+ * is the package part of its name, which need not be its package's name
+ * (a package is named after its first namespaced mod), and two packages
+ * may share a name (one project in the user site and in the venv). */
+static int64_t package_index(const struct index *idx, const struct index_mod *m)
+{
+    for (size_t i = 0; i < idx->npkgs; i++)
+        if (idx->pkgs[i] == m->pkg)
+            return (int64_t)i;
+    return -1;
+}
+
 /* One candidate: `built` says the library holds it; `failure` is the
  * compiler's one-line summary when its mod did not compile. */
 static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index_mod *m)
@@ -66,11 +78,14 @@ static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index
     char *summary = NULL, *detail = NULL;
     if (f)
         build_failure_words(f, &summary, &detail);
-    msgpack_pack_map(pk, 12);
+    int64_t pi = package_index(e->index, m);
+    msgpack_pack_map(pk, pi < 0 ? 12 : 13);
     proto_pack_kstr(pk, "full", m->full);
     proto_pack_kstr(pk, "asset", m->asset);
     proto_pack_kstr(pk, "variant", m->variant);
     proto_pack_kstr(pk, "package", m->pkgname);
+    if (pi >= 0)
+        proto_pack_kint(pk, "package_index", pi);
     proto_pack_kstr(pk, "kind", modfile_kind_name(m->info.kind));
     proto_pack_kbool(pk, "built", builtin || strmap_get(&e->gen->fulls, m->full) != NULL);
     proto_pack_kstr(pk, "failure", summary);

@@ -172,17 +172,22 @@ static char *module_dir(const char *module) /* "a.b" -> "site/a/b" */
     return d;
 }
 
-/* The package's module dir in the bundle, by package name. */
-static const char *pkg_dir(json_t *pkgdirs, const char *name)
+/* The module dir in the bundle of the package holding m: pkgdirs[i] is
+ * packages[i]'s; m names it by index, since names can repeat and a mod's
+ * `package` (from its file name) need not be its package's name. NULL
+ * when gliad named no package for it. */
+static const char *pkg_dir(const json_t *pkgdirs, const json_t *m)
 {
-    return str(pkgdirs, name ? name : "");
+    const json_t *i = json_object_get(m, "package_index");
+    return json_is_integer(i) ? json_string_value(json_array_get(pkgdirs, json_integer_value(i)))
+                              : NULL;
 }
 
 static int package_entry(json_t *p, json_t *pkgdirs, const char *dir, int copy)
 {
     const char *di = str(p, "dist_info"), *module = str(p, "module");
     char *mdir = module_dir(module ? module : str(p, "name"));
-    json_object_set_new(pkgdirs, str(p, "name"), json_string(mdir));
+    json_array_append_new(pkgdirs, json_string(mdir));
     free(mdir);
     int rc = 0;
     if (di) {
@@ -227,12 +232,19 @@ static int include_entries(json_t *m, const char *rel_mod, const char *dir, int 
     return rc;
 }
 
-static int mod_entry(json_t *m, json_t *pkgdirs, const char *dir, int copy)
+/* A mod whose package is unknown is left out of the bundle's sources
+ * (the manifest still lists it, with no `source`): copying it anywhere
+ * else would put it where a rebuild's scan does not find it. */
+static int mod_entry(json_t *m, const json_t *pkgdirs, const char *dir, int copy)
 {
     const char *path = str(m, "path"), *relpath = str(m, "relpath");
+    const char *pdir = pkg_dir(pkgdirs, m);
     int rc = 0;
-    if (path && relpath) {
-        char *rel = join(pkg_dir(pkgdirs, str(m, "package")), relpath);
+    if (path && relpath && !pdir) {
+        fprintf(stderr, "gliactl: %s: gliad named no package holding %s; its source is left out\n",
+                str(m, "full"), path);
+    } else if (path && relpath) {
+        char *rel = join(pdir, relpath);
         rc |= add_file(m, path, dir, rel, copy);
         json_object_set_new(m, "source", json_string(rel));
         rc |= include_entries(m, rel, dir, copy);
@@ -241,12 +253,13 @@ static int mod_entry(json_t *m, json_t *pkgdirs, const char *dir, int copy)
     json_object_del(m, "path");
     json_object_del(m, "relpath");
     json_object_del(m, "detail");
+    json_object_del(m, "package_index");
     return rc;
 }
 
 json_t *bundle_manifest(const msgpack_object *r, const char *dir, int copy)
 {
-    json_t *m = to_json(r), *pkgdirs = json_object();
+    json_t *m = to_json(r), *pkgdirs = json_array();
     int rc = 0;
     json_object_set_new(m, "format", json_integer(BUNDLE_FORMAT));
     size_t i;

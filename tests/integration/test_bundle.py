@@ -175,3 +175,26 @@ def test_check_names_another_toolchain(bundled, gliad):
     r = lib.gliactl("bundle", "--check", out, socket=other.socket)
     assert r.rc == 1, r
     assert [l.split(":")[0] for l in r.out.splitlines()] == ["toolchain"], r.out
+
+
+def test_mods_named_for_another_package(gliad, tmp_path):
+    """A package is named after its first namespaced mod; a mod named for
+    another package is still copied under the package that holds it (it
+    used to crash gliactl), and the bundle checks identical."""
+    hhk = lib.demo_mods()["HHk"][0]
+    foo, bar = "glia__foo__A__0", "glia__bar__B__0"
+    site = tmp_path / "site"
+    bl.write_site_package(site, "glia_mixed", {f"mods/{foo}.mod": lib.rename_mechanism(hhk, foo),
+                                               f"mods/{bar}.mod": lib.rename_mechanism(hhk, bar)})
+    d = gliad({"default": [site]})
+    out = tmp_path / "bundle"
+    r = lib.gliactl("bundle", out, socket=d.socket)
+    assert r.rc == 0, r
+    mods = {m["full"]: m for m in bl.manifest(out)["mods"]}
+    for full in (foo, bar):
+        assert mods[full]["source"] == f"site/glia_mixed/mods/{full}.mod", mods[full]
+        assert mods[full]["sha256"] == sha(out / mods[full]["source"])
+        assert "package_index" not in mods[full]
+    r = lib.gliactl("bundle", "--check", out, socket=d.socket)
+    assert (r.rc, r.out) == (0, ""), r
+
