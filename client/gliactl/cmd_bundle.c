@@ -57,17 +57,21 @@ static int unlink_one(const char *path, const struct stat *st, int flag, struct 
     return remove(path);
 }
 
-/* DIR, new or emptied of an earlier bundle's sources (a rebuild reads
- * every package under DIR/site, so a stale one would come back); a
- * directory that holds something but no bundle is not overwritten. */
-static int prepare_dir(const char *dir)
+static void remove_tree(const char *path)
+{
+    nftw(path, unlink_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* DIR may be written: it is new, empty or an earlier bundle; a directory
+ * that holds something but no bundle is not overwritten. */
+static int may_write(const char *dir)
 {
     char path[PATH_MAX];
-    if (mkdir(dir, 0755) == 0)
+    DIR *d = opendir(dir);
+    if (!d && errno == ENOENT)
         return 0;
-    DIR *d = errno == EEXIST ? opendir(dir) : NULL;
     if (!d) {
-        fprintf(stderr, "gliactl: cannot make %s: %s\n", dir, strerror(errno));
+        fprintf(stderr, "gliactl: cannot read %s: %s\n", dir, strerror(errno));
         return -1;
     }
     struct dirent *de;
@@ -81,27 +85,72 @@ static int prepare_dir(const char *dir)
                 dir);
         return -1;
     }
-    snprintf(path, sizeof(path), "%s/site", dir);
-    if (nftw(path, unlink_one, 16, FTW_DEPTH | FTW_PHYS) < 0 && errno != ENOENT) {
-        fprintf(stderr, "gliactl: cannot empty %s: %s\n", path, strerror(errno));
-        return -1;
-    }
     return 0;
+}
+
+static int make_dir(const char *dir)
+{
+    if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "gliactl: cannot make %s: %s\n", dir, strerror(errno));
+    return -1;
+}
+
+static int move(const char *dir, const char *from, const char *to, int missing_ok)
+{
+    char a[PATH_MAX], b[PATH_MAX];
+    snprintf(a, sizeof(a), "%s/%s", dir, from);
+    snprintf(b, sizeof(b), "%s/%s", dir, to);
+    if (rename(a, b) == 0 || (missing_ok && errno == ENOENT))
+        return 0;
+    fprintf(stderr, "gliactl: cannot move %s to %s: %s\n", a, b, strerror(errno));
+    return -1;
+}
+
+/* Puts the bundle built in DIR/stage in place of DIR's: site/ (the old one
+ * goes into the stage, so that a rebuild never reads a stale package), then
+ * the library, then the manifest, which names what the others hold. */
+static int swap_in(const char *dir, const char *stage)
+{
+    char from[PATH_MAX], to[PATH_MAX];
+    snprintf(from, sizeof(from), "%s/site", stage);
+    snprintf(to, sizeof(to), "%s/old-site", stage);
+    if (move(dir, "site", to, 1) < 0 || move(dir, from, "site", 1) < 0)
+        return -1;
+    snprintf(from, sizeof(from), "%s/%s", stage, BUNDLE_LIBRARY);
+    if (move(dir, from, BUNDLE_LIBRARY, 0) < 0)
+        return -1;
+    snprintf(from, sizeof(from), "%s/%s", stage, BUNDLE_MANIFEST);
+    return move(dir, from, BUNDLE_MANIFEST, 0);
+}
+
+/* Builds the bundle of gliad's answer r in DIR/.new-PID, then swaps it in:
+ * a failure on the way leaves DIR's earlier bundle whole. */
+static int make_from(const char *dir, const msgpack_object *r)
+{
+    char stage[64], path[PATH_MAX];
+    snprintf(stage, sizeof(stage), ".new-%d", (int)getpid());
+    snprintf(path, sizeof(path), "%s/%s", dir, stage);
+    if (make_dir(dir) < 0 || make_dir(path) < 0)
+        return EXIT_FAILED;
+    json_t *m = bundle_manifest(r, path, 1);
+    int rc = m && bundle_write(path, m) == 0 && swap_in(dir, stage) == 0 ? EXIT_OK : EXIT_FAILED;
+    json_decref(m);
+    remove_tree(path);
+    return rc;
 }
 
 static int make(struct ctl *ctl, const char *dir)
 {
-    if (prepare_dir(dir) < 0)
+    if (may_write(dir) < 0)
         return EXIT_FAILED;
     struct proto_msg resp;
     const msgpack_object *r;
     int rc = ask(ctl, NULL, &resp, &r);
     if (rc != EXIT_OK)
         return rc;
-    json_t *m = bundle_manifest(r, dir, 1);
+    rc = make_from(dir, r);
     proto_msg_free(&resp);
-    rc = m && bundle_write(dir, m) == 0 ? EXIT_OK : EXIT_FAILED;
-    json_decref(m);
     if (rc == EXIT_OK)
         printf("%s\n", dir);
     return rc;

@@ -198,3 +198,22 @@ def test_mods_named_for_another_package(gliad, tmp_path):
     r = lib.gliactl("bundle", "--check", out, socket=d.socket)
     assert (r.rc, r.out) == (0, ""), r
 
+
+def test_a_failed_bundle_leaves_the_old_one_whole(bundled, tmp_path):
+    """gliad is asked before anything is touched, and the new bundle is
+    swapped in only once whole: an unreachable gliad or an unreadable
+    INCLUDE leaves the earlier bundle as it was."""
+    d, site, out = bundled
+    files = {p.relative_to(out): sha(p) for p in out.rglob("*") if p.is_file()}
+    r = lib.gliactl("bundle", out, socket=tmp_path / "nowhere.sock")
+    assert r.rc == 3, r
+    (site / bl.BUND / "mods/k.inc").unlink()
+    (site / bl.BUND / "mods/k.inc").mkdir()  # unreadable as a file, even by root
+    r = lib.gliactl("bundle", out, socket=d.socket)
+    assert r.rc == 1 and "k.inc" in r.err, r
+    assert {p.relative_to(out): sha(p) for p in out.rglob("*") if p.is_file()} == files
+    assert sorted(p.name for p in out.iterdir()) == ["libglia.so", "manifest.json", "site"]
+    (site / bl.BUND / "mods/k.inc").rmdir()
+    (site / bl.BUND / "mods/k.inc").write_text(": included by K__0.mod\n")
+    r = lib.gliactl("bundle", "--check", out, socket=d.socket)
+    assert (r.rc, r.out) == (0, ""), r
