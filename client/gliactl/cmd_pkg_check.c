@@ -307,19 +307,17 @@ static struct mod *mod_at(struct check *c, const char *file)
     return NULL;
 }
 
-/* One call on the temporary env; the result stays valid until proto_msg_free. */
-static int call_env(struct ctl *ctl, const char *method, const char *env, const char *key,
-                    const char *val, struct proto_msg *resp, const msgpack_object **r)
+/* `log {env, name}`; the result stays valid until proto_msg_free. An
+ * error reply is not printed: *why gets it. */
+static int call_log(struct ctl *ctl, const char *env, const char *name, struct proto_msg *resp,
+                    const msgpack_object **r, char **why)
 {
-    msgpack_packer *pk = ctl_begin(ctl, method, 1 + (key != NULL));
+    msgpack_packer *pk = ctl_begin(ctl, "log", 2);
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "env", env);
-    if (key && val)
-        proto_pack_kstr(pk, key, val);
-    else if (key)
-        proto_pack_kbool(pk, key, 1);
-    return ctl_call(ctl, resp, r);
+    proto_pack_kstr(pk, "name", name);
+    return ctl_call_why(ctl, resp, r, why);
 }
 
 static int reported(const struct check *c, const char *stage, const char *file)
@@ -366,6 +364,30 @@ static void take_failures(struct check *c, const msgpack_object *r)
     }
 }
 
+/* `library {wait}` on env: c->library, or gliad's reason for having none
+ * as a finding (EXIT_FAILED); EXIT_UNREACHABLE after printing why. */
+static int wait_library(struct ctl *ctl, struct check *c, const char *env)
+{
+    msgpack_packer *pk = ctl_begin(ctl, "library", 2);
+    if (!pk)
+        return EXIT_UNREACHABLE;
+    proto_pack_kstr(pk, "env", env);
+    proto_pack_kbool(pk, "wait", 1);
+    struct proto_msg resp;
+    const msgpack_object *r;
+    char *why = NULL;
+    int rc = ctl_call_why(ctl, &resp, &r, &why);
+    if (rc == EXIT_OK) {
+        const msgpack_object *path = obj_get(r, "path");
+        if (path && path->type == MSGPACK_OBJECT_STR)
+            c->library = xstrndup(path->via.str.ptr, path->via.str.size);
+        proto_msg_free(&resp);
+    } else if (why) {
+        add(c, 1, "library", c->p.moddir, 0, why, NULL);
+    }
+    return rc;
+}
+
 static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, const char *site)
 {
     msgpack_packer *pk = ctl_begin(ctl, "env.register", 2);
@@ -376,18 +398,23 @@ static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, con
     msgpack_pack_array(pk, 1);
     proto_pack_str(pk, site);
     int rc = ctl_call_quiet(ctl);
+    if (rc != EXIT_OK)
+        return rc;
+    rc = wait_library(ctl, c, env);
+    /* The log says which mods failed also when no library came of them. */
     struct proto_msg resp;
     const msgpack_object *r;
-    if (rc == EXIT_OK && (rc = call_env(ctl, "library", env, "wait", NULL, &resp, &r)) == EXIT_OK) {
-        const msgpack_object *path = obj_get(r, "path");
-        if (path && path->type == MSGPACK_OBJECT_STR)
-            c->library = xstrndup(path->via.str.ptr, path->via.str.size);
+    char *why = NULL;
+    int lrc = rc == EXIT_UNREACHABLE ? rc : call_log(ctl, env, c->p.name, &resp, &r, &why);
+    if (lrc == EXIT_OK) {
+        take_failures(c, r);
         proto_msg_free(&resp);
-        rc = call_env(ctl, "log", env, "name", c->p.name, &resp, &r);
-        if (rc == EXIT_OK) {
-            take_failures(c, r);
-            proto_msg_free(&resp);
-        }
+    } else if (rc == EXIT_OK) { /* else the same cause, said already */
+        rc = lrc;
+        if (why)
+            add(c, 1, "log", c->p.moddir, 0, why, NULL);
+    } else {
+        free(why);
     }
     for (size_t i = 0; i < c->nmods; i++)
         if (c->mods[i].full && c->mods[i].built == 0 && c->library) {
@@ -397,13 +424,19 @@ static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, con
     return rc;
 }
 
+/* An env already gone (forgotten by hand) is what this wants: not an error. */
 static void forget_env(struct ctl *ctl, const char *name)
 {
     msgpack_packer *pk = ctl_begin(ctl, "env.forget", 1);
-    if (pk) {
-        proto_pack_kstr(pk, "name", name);
-        ctl_call_quiet(ctl);
-    }
+    if (!pk)
+        return;
+    proto_pack_kstr(pk, "name", name);
+    struct proto_msg resp;
+    const msgpack_object *r;
+    char *why = NULL;
+    if (ctl_call_why(ctl, &resp, &r, &why) == EXIT_OK)
+        proto_msg_free(&resp);
+    free(why);
 }
 
 /* A check that was killed could not forget its env: the next one does,

@@ -105,6 +105,11 @@ size_t ctl_env_pairs(const struct ctl *ctl);
  */
 int ctl_call(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result);
 
+/* As ctl_call, but an error reply is not printed: *why gets its message
+ * (malloc'd), for a command that reports it among its own findings. */
+int ctl_call_why(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
+                 char **why);
+
 /* As ctl_call, with a callback for notifications arriving meanwhile. */
 int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
                     proto_notify_fn fn, void *ud);

@@ -3,6 +3,7 @@
  * reply into an exit code and a message a person can act on.
  */
 #include "gliactl.h"
+#include "util.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -75,26 +76,47 @@ static void print_error(struct ctl *ctl, const msgpack_object *err)
             obj_str(err, "code", "?"));
 }
 
-int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
-                    proto_notify_fn fn, void *ud)
+/* An error reply: printed, or with why its message kept there (malloc'd)
+ * for the caller to report. */
+static int error_reply(struct ctl *ctl, struct proto_msg *resp, char **why)
+{
+    if (why)
+        *why = xprintf("%s (%s)", obj_str(resp->error, "message", "?"),
+                       obj_str(resp->error, "code", "?"));
+    else
+        print_error(ctl, resp->error);
+    proto_msg_free(resp);
+    return EXIT_FAILED;
+}
+
+static int call(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
+                proto_notify_fn fn, void *ud, char **why)
 {
     char err[512];
     if (proto_client_call(&ctl->client, resp, fn, ud, err, sizeof(err)) < 0) {
         fprintf(stderr, "%s: %s\n", ctl_prog, err);
         return EXIT_UNREACHABLE;
     }
-    if (resp->error) {
-        print_error(ctl, resp->error);
-        proto_msg_free(resp);
-        return EXIT_FAILED;
-    }
+    if (resp->error)
+        return error_reply(ctl, resp, why);
     *result = resp->result;
     return EXIT_OK;
 }
 
+int ctl_call_notify(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result,
+                    proto_notify_fn fn, void *ud)
+{
+    return call(ctl, resp, result, fn, ud, NULL);
+}
+
 int ctl_call(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result)
 {
-    return ctl_call_notify(ctl, resp, result, NULL, NULL);
+    return call(ctl, resp, result, NULL, NULL, NULL);
+}
+
+int ctl_call_why(struct ctl *ctl, struct proto_msg *resp, const msgpack_object **result, char **why)
+{
+    return call(ctl, resp, result, NULL, NULL, why);
 }
 
 const struct option ctl_pv_options[] = {

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -386,3 +387,26 @@ def test_an_editable_install_seen_when_pip_writes_its_source_dir_last(tmp_path, 
         {"url": proj.as_uri(), "dir_info": {"editable": True}}))
     r = d.ctl("resolve", "HHna")
     assert (r.rc, r.out.strip()) == (0, "glia__late__HHna__0"), r
+
+
+def test_check_reports_gliads_error_when_no_library_comes(tmp_path, gliad):
+    """The check's environment removed while its build is held: gliad's
+    answer to `library {wait}` is an error, which the report counts."""
+    base = gliad.base()
+    cc = buildlib.HeldCc(base / "heldcc", "glia__held__Slow")
+    d = gliad(sections={"neuron": {"cc": cc.path}}, base=base)
+    proj = new_package(tmp_path, "Held")
+    (proj / "held/mods/Slow__0.mod").write_text(glia_mod("glia__held__Slow__0"))
+    with ThreadPoolExecutor(1) as pool:
+        checking = pool.submit(run, "pkg", "check", "--json", cwd=proj, d=d)
+        try:
+            cc.wait_held()
+            [env] = [e["name"] for e in d.ok("envs") if e["name"].startswith("pkg-check:")]
+            d.ok("env.forget", {"name": env})
+        finally:
+            cc.release()
+        r = checking.result()
+    report = json.loads(r.out)
+    assert r.rc == 1 and not report["ok"], r
+    [err] = errors(report)
+    assert err["stage"] == "library" and "the environment was removed" in err["message"], err
