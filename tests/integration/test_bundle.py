@@ -217,3 +217,27 @@ def test_a_failed_bundle_leaves_the_old_one_whole(bundled, tmp_path):
     (site / bl.BUND / "mods/k.inc").write_text(": included by K__0.mod\n")
     r = lib.gliactl("bundle", "--check", out, socket=d.socket)
     assert (r.rc, r.out) == (0, ""), r
+
+
+def test_packages_of_one_name_in_two_sites(gliad, tmp_path):
+    """One project in two site dirs (the user site and the venv), each
+    with its own module: each mod is copied under the module holding it."""
+    hhk = lib.demo_mods()["HHk"][0]
+    sites = []
+    for module, asset in (("dup_user", "A"), ("dup_venv", "B")):
+        site = tmp_path / module
+        full = f"glia__glia_dup__{asset}__0"
+        bl.write_site_package(site, module, {f"mods/{asset}__0.mod":
+                                             lib.rename_mechanism(hhk, full)})
+        (site / f"{module}-1.0.dist-info/entry_points.txt").write_text(
+            f"[glia.package]\nglia_dup = {module}:package\n")
+        sites.append(site)
+    d = gliad({"default": sites})
+    out = tmp_path / "bundle"
+    r = lib.gliactl("bundle", out, socket=d.socket)
+    assert r.rc == 0, r
+    m = bl.manifest(out)
+    assert [p["name"] for p in m["packages"] if p["name"] == "glia_dup"] == ["glia_dup"] * 2, m
+    mods = {x["full"]: x["source"] for x in m["mods"] if "source" in x}
+    assert mods == {"glia__glia_dup__A__0": "site/dup_user/mods/A__0.mod",
+                    "glia__glia_dup__B__0": "site/dup_venv/mods/B__0.mod"}, mods
