@@ -339,6 +339,8 @@ class _autostart_lock:
             self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             fcntl.flock(self.fd, fcntl.LOCK_EX)
         except OSError:
+            if self.fd is not None:
+                os.close(self.fd)
             self.fd = None  # no lock to be had: start unguarded, as before
         return self
 
