@@ -260,3 +260,22 @@ def test_own_gliad_is_trusted(gliad, main_site, tmp_path):
         out(mechs=density(s))
     """)
     assert r["mechs"] == [lib.NA_0]
+
+
+def test_glia_test_loads_no_library_others_could_write(base, evil_lib):
+    """`glia test` (and `glia compile`, which tests) loads the library in
+    children of its own: it checks it first, as the module's load does."""
+    so, marker = evil_lib
+    named, problem = _in_open_dir(base, so)
+    full = "glia__evil__Na__0"
+    said = answers(named)
+    said["assets"] = [{"asset": "Na", "candidates": [{"full": full, "kind": "density"}]}]
+    said["library"] = dict(said["library"], names=[full])
+    imp = Impostor(mkdir(base / "run", 0o700) / "gliad.sock", said)
+    r = module(base, imp.path).run("""
+        from glia._cli import main
+        out(rc=main(["test"]))
+    """)
+    imp.stop()
+    assert r.r.get("rc") == 1 and not marker.exists(), r
+    assert f"refusing to load the mechanism library {named}: {problem}" in r.err, r
