@@ -241,3 +241,25 @@ def test_packages_of_one_name_in_two_sites(gliad, tmp_path):
     mods = {x["full"]: x["source"] for x in m["mods"] if "source" in x}
     assert mods == {"glia__glia_dup__A__0": "site/dup_user/mods/A__0.mod",
                     "glia__glia_dup__B__0": "site/dup_venv/mods/B__0.mod"}, mods
+
+MOD_PATHS = '''
+import glia
+out(paths={m.mod_name: str(m.path) for m in glia.package("glia_bund").mods})
+'''
+
+
+def test_mod_paths_served_from_a_manifest(bundled, tmp_path):
+    """Mod.path from a bundle is its copy of the source, wherever the bundle
+    went; from the node's shared answer under MPI, the source gliad scanned."""
+    d, site, out = bundled
+    moved = tmp_path / "elsewhere/moved"
+    shutil.move(out, moved)
+    py = pylib.Py("/usr/bin/python3", tmp_path / "none/gliad.sock", tmp_path / "py",
+                  extra={"GLIA_BUNDLE": moved, "GLIA_ENV": None})
+    paths = py.ok(MOD_PATHS)["paths"]
+    assert paths[bl.K0] == str(moved / f"site/{bl.BUND}/mods/K__0.mod"), paths
+    rank = pylib.Py("/usr/bin/python3", d.socket, tmp_path / "rank",
+                    extra={"OMPI_COMM_WORLD_RANK": 0, "OMPI_COMM_WORLD_SIZE": 2})
+    paths = rank.ok(MOD_PATHS)["paths"]
+    assert paths[bl.K0] == str(site / f"{bl.BUND}/mods/K__0.mod"), paths
+    assert paths[bl.KFAST] == str(site / f"{bl.BUND}/mods/K__fast.mod"), paths

@@ -89,13 +89,16 @@ def resolve(cands, asset, scopes=(), pkg=None, variant=None):
 
 class Manifest:
     """A manifest read from a bundle or shared by a node's asking rank.
-    library: the absolute path of the library it describes."""
+    library: the absolute path of the library it describes; directory: the
+    bundle's, which its mods' `source` paths are relative to (None when
+    gliad's answer, whose mods have an absolute `path`)."""
 
-    def __init__(self, data, library):
+    def __init__(self, data, library, directory=None):
         if data.get("format", _FORMAT) != _FORMAT:
             raise ValueError(f"manifest format {data.get('format')}, this glia reads {_FORMAT}")
         self.data = data
         self.library = library
+        self.directory = directory
         self.env = data.get("env") or "default"
         self.assets = {}  # asset -> [mod], the index's order
         self.fulls = {}
@@ -103,6 +106,15 @@ class Manifest:
             self.assets.setdefault(m["asset"], []).append(m)
             self.fulls[m["full"]] = m
         self.prefs = data.get("prefs") or {}
+
+    def mod_file(self, m):
+        """The absolute path of mod m's source, or None (NEURON's own, or a
+        bundle that holds no copy of it)."""
+        if m.get("path"):
+            return m["path"]
+        if m.get("source") and self.directory:
+            return os.path.join(self.directory, m["source"])
+        return None
 
     @classmethod
     def from_bundle(cls, directory):
@@ -115,7 +127,8 @@ class Manifest:
         try:
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
                 data = json.load(f)
-            return cls(data, os.path.join(directory, (data.get("library") or {}).get("file", _LIBRARY)))
+            lib = os.path.join(directory, (data.get("library") or {}).get("file", _LIBRARY))
+            return cls(data, lib, directory)
         except (OSError, ValueError) as e:
             raise LibraryError(
                 f"cannot read the bundle {directory}: {e}; make one with `gliactl bundle DIR`"
@@ -238,7 +251,7 @@ class Answers:
                     "pkg": c["package"],
                     "variant": c["variant"],
                     "kind": c["kind"],
-                    "file": c.get("source"),
+                    "file": self.m.mod_file(c),
                     "params": c.get("parameters") or [],
                 }
                 for c in cands
@@ -270,7 +283,7 @@ class Answers:
         for m in self.m.data.get("mods", []):
             if m.get("failure") and name in (None, m["full"], m["asset"], m["package"]):
                 out.append({"full": m["full"], "pkg": m["package"], "asset": m["asset"],
-                            "variant": m["variant"], "file": m.get("source"),
+                            "variant": m["variant"], "file": self.m.mod_file(m),
                             "summary": m["failure"], "detail": ""})
         return {"env": self.m.env, "error": None, "failures": out}
 
@@ -280,7 +293,8 @@ class Answers:
             counts[m["package"]] = counts.get(m["package"], 0) + 1
         return {
             "packages": [
-                dict(pk, mods=counts.get(pk["name"], 0), problems=0, editable=False, root=None)
+                dict(pk, mods=counts.get(pk["name"], 0), problems=0, editable=False,
+                     root=pk.get("root"))
                 for pk in self.m.data.get("packages", [])
             ],
             "problems": [],
@@ -291,7 +305,9 @@ class Answers:
             if pk["name"] == p.get("name"):
                 mechs = [
                     {"full": m["full"], "asset": m["asset"], "variant": m["variant"],
-                     "kind": m["kind"], "file": m.get("source"), "renamed": False}
+                     "kind": m["kind"], "renamed": False,
+                     # As gliad's: relative to the package's root, where known.
+                     "file": m.get("relpath") if pk["root"] else self.m.mod_file(m)}
                     for m in self.m.data.get("mods", []) if m["package"] == pk["name"]
                 ]
                 return dict(pk, mechanisms=mechs, problem_list=[])

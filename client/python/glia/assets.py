@@ -8,6 +8,8 @@ builds them. glia.get_packages() and glia.package() answer with the same
 classes, filled in from what gliad found.
 """
 
+import os
+
 
 class _ModList(list):
     """Package.mods: each Mod added knows its package."""
@@ -139,8 +141,13 @@ class Mod:
 
     @property
     def path(self):
-        """The mod file (None when its package or file is not known)."""
+        """The mod file (None when its package or file is not known). A
+        bundle's mods are named by an absolute path (no package root)."""
+        from pathlib import Path
+
         root = self._pkg.root if self._pkg is not None else None
+        if self.relpath is not None and os.path.isabs(self.relpath):
+            return Path(self.relpath)
         if root is None or self.relpath is None:
             return None
         return root / self.relpath
