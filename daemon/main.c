@@ -163,7 +163,15 @@ static int lock_state_dir(const struct config *cfg, char *err, size_t errlen)
         free(path);
         return -1;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+    /* A gliad that was just killed can hold its lock a little longer
+     * through a child forked but not yet exec'd (the fd is O_CLOEXEC):
+     * a restart right after a crash waits that out instead of refusing. */
+    int held;
+    for (int tries = 0; (held = flock(fd, LOCK_EX | LOCK_NB) < 0) && errno == EWOULDBLOCK &&
+                        tries < 40;
+         tries++)
+        usleep(50 * 1000);
+    if (held) {
         char who[512] = "";
         ssize_t n = pread(fd, who, sizeof(who) - 1, 0);
         who[n > 0 ? n : 0] = '\0';
