@@ -6,6 +6,7 @@
 #include "env.h"
 #include "gliad.h"
 #include "log.h"
+#include "os.h"
 #include "sdnotify.h"
 #include "server.h"
 #include "store.h"

@@ -13,11 +13,12 @@
 #include "hostid.h"
 #include "lease.h"
 #include "log.h"
+#include "os.h"
 #include "prefs.h"
 #include "proc.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
-#include "sdnotify.h"
 #include "sync.h"
 #include "util.h"
 

@@ -11,10 +11,10 @@
  */
 #include "bundle.h"
 #include "gliactl.h"
+#include "os.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,19 +47,6 @@ static int ask(struct ctl *ctl, const char *env, struct proto_msg *resp, const m
     if (!pk)
         return EXIT_UNREACHABLE;
     return ctl_call(ctl, resp, r);
-}
-
-static int unlink_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_tree(const char *path)
-{
-    nftw(path, unlink_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* DIR may be written: it is new, empty or an earlier bundle; a directory

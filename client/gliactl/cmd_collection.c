@@ -5,6 +5,7 @@
  */
 #include "gliactl.h"
 #include "mechname.h"
+#include "os.h"
 #include "pkg.h"
 #include "util.h"
 

@@ -19,6 +19,7 @@
  */
 #include "gliactl.h"
 #include "mechname.h"
+#include "os.h"
 #include "pkg.h"
 #include "util.h"
 

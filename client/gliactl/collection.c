@@ -13,6 +13,7 @@
  *   collection/pyproject.toml, README.md, LICENSE   (a project like any `pkg new` makes)
  */
 #include "gliactl.h"
+#include "os.h"
 #include "pkg.h"
 #include "util.h"
 

@@ -2,6 +2,7 @@
  * pkg: see pkg.h.
  */
 #include "pkg.h"
+#include "os.h"
 #include "util.h"
 
 #include <ctype.h>

@@ -10,6 +10,7 @@
 #include "cache.h"
 #include "gliactl.h"
 #include "mechname.h"
+#include "os.h"
 #include "pkg.h"
 #include "util.h"
 

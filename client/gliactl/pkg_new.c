@@ -11,6 +11,7 @@
  * with nothing but flit_core, and gliad finds the mods without running it.
  */
 #include "pkg.h"
+#include "os.h"
 #include "util.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 """What NEURON will register for a mod, read from the C that nocmodl makes of it.
 
-nocmodl is the reference: gliad's reading of a mod (daemon/modfile.c) must
+nocmodl is the reference: gliad's reading of a mod (daemon/core/modfile.c) must
 agree with this. Run as nrnivmodl runs it: on a copy named as the mod, with
 MODLUNIT pointing at NEURON's units, from the mod's own directory (INCLUDE).
 """

@@ -124,7 +124,7 @@ def library_dirs(d):
 
 def work_dir_name(pid):
     """The name of gliad pid's work dir under <cache>/tmp: "<host id>-<pid>"
-    (daemon/hostid.h), the host id being this host's name and boot id."""
+    (daemon/system/hostid.h), the host id being this host's name and boot id."""
     host = "".join(c if c.isascii() and (c.isalnum() or c in "-.") else "_"
                    for c in os.uname().nodename) or "localhost"
     boot = "".join(c for c in open("/proc/sys/kernel/random/boot_id").read()

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "artifact.h"
+#include "os.h"
 #include "util.h"
 
 #define REG "_glia__fixture__Reg__0_reg"

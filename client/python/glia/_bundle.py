@@ -11,7 +11,7 @@ index holds them, and the global preferences. Two things serve from one:
 
 `LocalConnection` answers the requests _glia.py sends with what gliad
 would answer, errors included (same codes, so the same exceptions), by the
-resolution rules of daemon/resolve.c ported below (docs/resolution.md).
+resolution rules of daemon/core/resolve.c ported below (docs/resolution.md).
 """
 
 import os
@@ -24,7 +24,7 @@ _FORMAT = 1
 _LIBRARY = "libglia.so"
 
 
-# ---- The resolution rules (daemon/resolve.c, kept in step) ------------------------
+# ---- The resolution rules (daemon/core/resolve.c, kept in step) ------------------------
 
 
 def _scope_field(scope, asset, field):

@@ -8,6 +8,7 @@
 #include "scan.h"
 #include "entrypoints.h"
 #include "mechname.h"
+#include "os.h"
 #include "strmap.h"
 #include "util.h"
 

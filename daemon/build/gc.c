@@ -8,6 +8,7 @@
 #include "gliad.h"
 #include "lease.h"
 #include "log.h"
+#include "os.h"
 #include "store.h"
 #include "strmap.h"
 #include "util.h"

@@ -6,6 +6,7 @@
 #include "gliad.h"
 #include "index.h"
 #include "log.h"
+#include "os.h"
 #include "proc.h"
 #include "scan.h"
 #include "server.h"

@@ -6,6 +6,7 @@
 #include "gliad.h"
 #include "index.h"
 #include "methods.h"
+#include "os.h"
 #include "server.h"
 #include "util.h"
 

@@ -7,7 +7,9 @@
 #include "artifact.h"
 #include "build_internal.h"
 #include "log.h"
+#include "os.h"
 #include "scan.h"
+#include "scratch.h"
 #include "store.h"
 #include "util.h"
 

@@ -17,6 +17,7 @@
 #include "env.h"
 #include "gliad.h"
 #include "log.h"
+#include "os.h"
 #include "toolchain.h"
 #include "util.h"
 

@@ -36,17 +36,14 @@ char *cache_objects_dir(const char *cache_dir);
  * anything NEURON writes beside it stay together. */
 char *cache_library_dir(const char *cache_dir, const char *key);
 char *cache_library_path(const char *cache_dir, const char *key);
-/* <cache>/tmp/<host id>-<pid>: this gliad's work dirs (hostid.h). gliads
+/* <cache>/tmp: the work dirs of the gliads sharing this cache
+ * (scratch.h); <cache>/tmp/<host id>-<pid> is one gliad's work dirs (hostid.h). gliads
  * on different sockets, or hosts, may share a cache (the tests' do, NFS
  * homes do), and their build ids and compile numbers all start at 1: each
  * works in a dir of its own. At startup the dirs of this host's gliads no
  * longer running go (a crash leaves only these); another host's are its
  * own business. */
 char *cache_tmp_root(const char *cache_dir);
-char *cache_tmp_dir(const char *cache_dir);
-/* A path in this gliad's work dir: cache_tmp_path(dir, "stage-%llu", id). */
-char *cache_tmp_path(const char *cache_dir, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
 
 /*
  * The mod text with `len` bytes at `off` (the mechanism name) replaced by

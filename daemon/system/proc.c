@@ -4,6 +4,7 @@
  * is the callback run and everything closed.
  */
 #include "proc.h"
+#include "os.h"
 #include "util.h"
 
 #include <limits.h>

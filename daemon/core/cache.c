@@ -2,13 +2,11 @@
  * cache: see cache.h.
  */
 #include "cache.h"
-#include "hostid.h"
 #include "util.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void cache_object_key(const char *toolchain_id, const char *stem, const char *text, size_t len,
                       const struct cache_include *incs, size_t ninc, cache_key out)
@@ -63,24 +61,6 @@ char *cache_library_path(const char *cache_dir, const char *key)
 char *cache_tmp_root(const char *cache_dir)
 {
     return xprintf("%s/tmp", cache_dir);
-}
-
-char *cache_tmp_dir(const char *cache_dir)
-{
-    return xprintf("%s/tmp/%s-%ld", cache_dir, hostid(), (long)getpid());
-}
-
-char *cache_tmp_path(const char *cache_dir, const char *fmt, ...)
-{
-    char *dir = cache_tmp_dir(cache_dir);
-    va_list ap;
-    va_start(ap, fmt);
-    char *leaf = xvprintf(fmt, ap);
-    va_end(ap);
-    char *path = xprintf("%s/%s", dir, leaf);
-    free(leaf);
-    free(dir);
-    return path;
 }
 
 char *cache_rename(const char *text, size_t len, size_t off, size_t namelen, const char *name,

@@ -8,6 +8,7 @@
  */
 #include "toolchain.h"
 #include "log.h"
+#include "os.h"
 #include "proc.h"
 #include "util.h"
 

@@ -3,6 +3,7 @@
  */
 #include "lease.h"
 #include "hostid.h"
+#include "os.h"
 #include "util.h"
 
 #include <dirent.h>

@@ -7,6 +7,7 @@
  */
 #include "store.h"
 #include "log.h"
+#include "os.h"
 #include "util.h"
 
 #include <errno.h>

@@ -2,6 +2,7 @@
  * artifact: see artifact.h.
  */
 #include "artifact.h"
+#include "os.h"
 #include "util.h"
 
 #include <elf.h>

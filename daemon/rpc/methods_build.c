@@ -10,6 +10,7 @@
 #include "index.h"
 #include "log.h"
 #include "methods.h"
+#include "os.h"
 #include "server.h"
 #include "store.h"
 #include "sync.h"

@@ -5,6 +5,7 @@
 #include "gliad.h"
 #include "log.h"
 #include "methods.h"
+#include "os.h"
 #include "proto.h"
 #include "util.h"
 

@@ -3,9 +3,10 @@
  */
 #include "prefs.h"
 #include "gliad.h"
+#include "log.h"
+#include "os.h"
 #include "proto.h"
 #include "store.h"
-#include "log.h"
 #include "util.h"
 
 #include <errno.h>

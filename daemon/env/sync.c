@@ -5,6 +5,7 @@
 #include "env.h"
 #include "gliad.h"
 #include "log.h"
+#include "os.h"
 #include "util.h"
 
 #include <dirent.h>

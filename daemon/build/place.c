@@ -2,6 +2,7 @@
  * place: see place.h.
  */
 #include "place.h"
+#include "os.h"
 #include "util.h"
 
 #include <errno.h>

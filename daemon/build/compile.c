@@ -4,8 +4,10 @@
 #include "compile.h"
 #include "fault.h"
 #include "log.h"
+#include "os.h"
 #include "place.h"
 #include "proc.h"
+#include "scratch.h"
 #include "toolchain.h"
 #include "util.h"
 
