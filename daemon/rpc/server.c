@@ -607,7 +607,7 @@ int server_start(struct gliad *g, const char *path, int fd, char *err, size_t er
     } else if (bind_socket(s, path, err, errlen) < 0) {
         return -1;
     }
-    rc = uv_listen((uv_stream_t *)&s->listener, 512, accept_cb);
+    rc = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, accept_cb);
     if (rc < 0) {
         snprintf(err, errlen, "cannot listen on %s: %s", path, uv_strerror(rc));
         return -1;
