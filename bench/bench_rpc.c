@@ -143,7 +143,6 @@ static char *probe_gliad(const struct options *o, pid_t *pid)
         bench_die("gliad: %s", err);
     *pid = peer_pid(pc.fd);
     proto_client_begin(&pc, "resolve", 1);
-    msgpack_pack_map(&pc.pk, o->env ? 2 : 1);
     proto_pack_kstr(&pc.pk, "asset", o->asset);
     if (o->env)
         proto_pack_kstr(&pc.pk, "env", o->env);

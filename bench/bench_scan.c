@@ -230,7 +230,6 @@ static int settle(const struct options *o, struct proto_client *pc)
     struct proto_msg m;
     char err[512];
     proto_client_begin(pc, "library", 1);
-    msgpack_pack_map(&pc->pk, 2);
     proto_pack_kstr(&pc->pk, "env", o->env);
     proto_pack_kbool(&pc->pk, "wait", 1);
     if (proto_client_call(pc, &m, NULL, NULL, err, sizeof(err)) < 0)
@@ -251,7 +250,6 @@ static struct rescan rescan(const struct options *o, struct proto_client *pc)
     struct proto_msg m;
     char err[512];
     proto_client_begin(pc, "rescan", 1);
-    msgpack_pack_map(&pc->pk, 1);
     proto_pack_kstr(&pc->pk, "env", o->env);
     uint64_t t0 = bench_now_ns();
     if (proto_client_call(pc, &m, NULL, NULL, err, sizeof(err)) < 0)

@@ -54,10 +54,11 @@ static void pack_resolve(struct load_conn *c)
     if (c->id == 0) /* wrapped: 0 means "none in flight" */
         c->id = ++c->next_id;
     proto_pack_request(&c->pk, c->id, "resolve", 1);
-    msgpack_pack_map(&c->pk, c->t->env ? 2 : 1);
+    size_t params = proto_map_open(&c->pk);
     proto_pack_kstr(&c->pk, "asset", c->t->asset);
     if (c->t->env)
         proto_pack_kstr(&c->pk, "env", c->t->env);
+    proto_map_close(&c->pk, params);
 }
 
 void load_send(struct load_conn *c)

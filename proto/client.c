@@ -76,15 +76,29 @@ void proto_client_close(struct proto_client *c)
     msgpack_sbuffer_destroy(&c->out);
 }
 
+/* The request packed last is whole: its params map closed. */
+static void end_request(struct proto_client *c)
+{
+    if (c->params_open)
+        proto_map_close(&c->pk, c->params);
+    c->params_open = 0;
+}
+
 uint32_t proto_client_begin(struct proto_client *c, const char *method, int with_params)
 {
+    end_request(c);
     uint32_t id = c->next_id++;
     proto_pack_request(&c->pk, id, method, with_params);
+    if (with_params) {
+        c->params = proto_map_open(&c->pk);
+        c->params_open = 1;
+    }
     return id;
 }
 
 int proto_client_flush(struct proto_client *c, char *err, size_t errlen)
 {
+    end_request(c);
     size_t off = 0;
     while (off < c->out.size) {
         ssize_t n = send(c->fd, c->out.data + off, c->out.size - off, MSG_NOSIGNAL);

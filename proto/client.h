@@ -14,6 +14,8 @@ struct proto_client {
     struct proto_reader reader;
     msgpack_sbuffer out;
     msgpack_packer pk; /* packs into `out` */
+    int params_open;   /* a request's params map is being packed */
+    size_t params;     /* ... from here (proto_map_open's mark) */
 };
 
 /* The socket path by the contract: $GLIA_SOCKET, else
@@ -36,8 +38,9 @@ int proto_trust_socket_dir(const char *path, char *err, size_t errlen);
 int proto_trust_peer(int fd, const char *path, char *err, size_t errlen);
 void proto_client_close(struct proto_client *c);
 
-/* Starts a request; when with_params, the caller packs exactly one map into
- * c->pk before proto_client_call. Returns the msgid. */
+/* Starts a request; when with_params, its params map is opened and the
+ * caller packs the map's keys and values into c->pk (the count is written
+ * when the request is sent, or the next one begun). Returns the msgid. */
 uint32_t proto_client_begin(struct proto_client *c, const char *method, int with_params);
 
 /* A reply whose first bytes came and then nothing more for this long is

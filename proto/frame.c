@@ -6,6 +6,7 @@
  * are checked against the sizes headers declare, before the bytes arrive: a
  * peer announcing a 4 GiB string is refused at once.
  */
+#include "internal.h"
 #include "proto.h"
 
 #include <stdlib.h>
@@ -87,12 +88,7 @@ static uint64_t be(const unsigned char *p, int n)
     return v;
 }
 
-/*
- * Sizes of the element whose header starts at p (avail bytes readable):
- * *hdr header bytes, *body payload bytes, *items child elements. Returns 1,
- * 0 when the header itself is not complete yet, -1 for the unused byte 0xc1.
- */
-static int element(const unsigned char *p, size_t avail, size_t *hdr, uint64_t *body,
+int proto__element(const unsigned char *p, size_t avail, size_t *hdr, uint64_t *body,
                    uint64_t *items)
 {
     unsigned char b = p[0];
@@ -177,7 +173,7 @@ static int scan(struct proto_reader *r, const char **why)
             return 0;
         size_t hdr;
         uint64_t body, items;
-        int rc = element(m + s->pos, avail - s->pos, &hdr, &body, &items);
+        int rc = proto__element(m + s->pos, avail - s->pos, &hdr, &body, &items);
         if (rc < 0) {
             *why = "invalid msgpack: byte 0xc1 is never used";
             return -1;

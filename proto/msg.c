@@ -339,24 +339,34 @@ void proto_pack_result_header(msgpack_packer *pk, uint32_t msgid)
     msgpack_pack_nil(pk);
 }
 
-void proto_pack_error_begin(msgpack_packer *pk, uint32_t msgid, const char *code,
-                            const char *message, size_t extra)
+size_t proto_pack_error_begin(msgpack_packer *pk, uint32_t msgid, const char *code,
+                              const char *message)
 {
     msgpack_pack_array(pk, 4);
     msgpack_pack_uint8(pk, PROTO_RESPONSE);
     msgpack_pack_uint32(pk, msgid);
-    msgpack_pack_map(pk, 2 + extra);
+    size_t mark = proto_map_open(pk);
     proto_pack_kstr(pk, "code", code);
     proto_pack_kstr(pk, "message", message);
+    return mark;
 }
 
-void proto_pack_error_end(msgpack_packer *pk)
+void proto_pack_error_end(msgpack_packer *pk, size_t mark)
 {
+    proto_map_close(pk, mark);
     msgpack_pack_nil(pk);
 }
 
 void proto_pack_error(msgpack_packer *pk, uint32_t msgid, const char *code, const char *message)
 {
-    proto_pack_error_begin(pk, msgid, code, message, 0);
-    proto_pack_error_end(pk);
+    proto_pack_error_end(pk, proto_pack_error_begin(pk, msgid, code, message));
+}
+
+void proto_pack_error_note(msgpack_packer *pk, const char *code, const char *message)
+{
+    proto_pack_notification(pk, "error");
+    size_t map = proto_map_open(pk);
+    proto_pack_kstr(pk, "code", code);
+    proto_pack_kstr(pk, "message", message);
+    proto_map_close(pk, map);
 }

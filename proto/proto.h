@@ -149,6 +149,20 @@ int proto_str_has_nul(const msgpack_object *str);
 
 /* ---- Encoding --------------------------------------------------------- */
 
+/*
+ * Maps and arrays that count themselves (defer.c): open returns where the
+ * container starts; pack its elements (a map: key, value, key, value...),
+ * then close with that mark, innermost first. The count written is the
+ * number of elements packed in between, whatever packed them. pk must pack
+ * into a msgpack_sbuffer (msgpack_packer_init(pk, &sbuf,
+ * msgpack_sbuffer_write)), and nothing may take bytes out of that buffer
+ * between open and close.
+ */
+size_t proto_map_open(msgpack_packer *pk);
+void proto_map_close(msgpack_packer *pk, size_t mark);
+size_t proto_array_open(msgpack_packer *pk);
+void proto_array_close(msgpack_packer *pk, size_t mark);
+
 void proto_pack_str(msgpack_packer *pk, const char *s); /* NULL packs nil */
 void proto_pack_strn(msgpack_packer *pk, const char *s, size_t n);
 void proto_pack_kstr(msgpack_packer *pk, const char *key, const char *val);
@@ -164,12 +178,15 @@ void proto_pack_request(msgpack_packer *pk, uint32_t msgid, const char *method, 
 void proto_pack_notification(msgpack_packer *pk, const char *method);
 /* [1, msgid, nil, then the caller packs the result. */
 void proto_pack_result_header(msgpack_packer *pk, uint32_t msgid);
-/* [1, msgid, {code, message, then `extra` more key/value pairs the caller
- * packs, and finally proto_pack_error_end. */
-void proto_pack_error_begin(msgpack_packer *pk, uint32_t msgid, const char *code,
-                            const char *message, size_t extra);
-void proto_pack_error_end(msgpack_packer *pk);
+/* [1, msgid, {code, message, then any more key/value pairs the caller
+ * packs, and finally proto_pack_error_end with the mark begin returned. */
+size_t proto_pack_error_begin(msgpack_packer *pk, uint32_t msgid, const char *code,
+                              const char *message);
+void proto_pack_error_end(msgpack_packer *pk, size_t mark);
 /* A whole error response with no extra fields. */
 void proto_pack_error(msgpack_packer *pk, uint32_t msgid, const char *code, const char *message);
+/* [2, "error", [{code, message}]]: gliad's last word on a connection it
+ * ends (a stream it cannot follow, or no room for another client). */
+void proto_pack_error_note(msgpack_packer *pk, const char *code, const char *message);
 
 #endif

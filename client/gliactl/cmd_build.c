@@ -70,7 +70,7 @@ static void on_note(void *ud, struct proto_msg *m)
 /* Begins the `build` request; the caller sends it. */
 static int begin_build(struct ctl *ctl, int force)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "build", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "build");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "force", force);
@@ -104,7 +104,7 @@ static int start(struct ctl *ctl, int force, char **env)
 
 static int subscribe(struct ctl *ctl)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "subscribe", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "subscribe");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_key(pk, "topics");
@@ -139,7 +139,7 @@ static int report(struct ctl *ctl, const msgpack_object *lib)
 /* Waits for the library, showing the build's progress meanwhile. */
 static int follow(struct ctl *ctl, struct progress *p)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "library", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "library");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "wait", 1);

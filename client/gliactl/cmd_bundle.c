@@ -42,7 +42,7 @@ static int ask(struct ctl *ctl, const char *env, struct proto_msg *resp, const m
     const char *saved = ctl->env;
     if (env)
         ctl->env = env;
-    msgpack_packer *pk = ctl_begin(ctl, "bundle", 0);
+    msgpack_packer *pk = ctl_begin(ctl, "bundle");
     ctl->env = saved;
     if (!pk)
         return EXIT_UNREACHABLE;
@@ -173,7 +173,7 @@ static char *register_site(struct ctl *ctl, const char *dir)
 {
     char site[PATH_MAX + 8];
     snprintf(site, sizeof(site), "%s/site", dir);
-    msgpack_packer *pk = ctl_begin(ctl, "env.register", 2);
+    msgpack_packer *pk = ctl_begin(ctl, "env.register");
     if (!pk)
         return NULL;
     proto_pack_kstr(pk, "name", dir);
@@ -191,7 +191,7 @@ static char *register_site(struct ctl *ctl, const char *dir)
 
 static void forget(struct ctl *ctl, const char *name)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "env.forget", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "env.forget");
     if (pk) {
         proto_pack_kstr(pk, "name", name);
         ctl_call_quiet(ctl);

@@ -67,7 +67,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 0)
         return ctl_usage(&cmd_library, "takes no arguments");
-    msgpack_packer *pk = ctl_begin(ctl, "library", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "library");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "wait", wait);

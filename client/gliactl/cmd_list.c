@@ -63,7 +63,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 0)
         return ctl_usage(&cmd_list, "takes no arguments");
-    msgpack_packer *pk = ctl_begin_synced(ctl, "assets", 1);
+    msgpack_packer *pk = ctl_begin_synced(ctl, "assets");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "builtins", all);

@@ -33,7 +33,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i > 1)
         return ctl_usage(&cmd_log, "expected at most one NAME");
-    msgpack_packer *pk = ctl_begin(ctl, "log", argc - i);
+    msgpack_packer *pk = ctl_begin(ctl, "log");
     if (!pk)
         return EXIT_UNREACHABLE;
     if (argc - i == 1)

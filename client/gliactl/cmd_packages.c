@@ -37,7 +37,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 0)
         return ctl_usage(&cmd_packages, "takes no arguments");
-    msgpack_packer *pk = ctl_begin_synced(ctl, "packages", 1);
+    msgpack_packer *pk = ctl_begin_synced(ctl, "packages");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "builtins", all);

@@ -313,7 +313,7 @@ static struct mod *mod_at(struct check *c, const char *file)
 static int call_log(struct ctl *ctl, const char *env, const char *name, struct proto_msg *resp,
                     const msgpack_object **r, char **why)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "log", 2);
+    msgpack_packer *pk = ctl_begin(ctl, "log");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "env", env);
@@ -369,7 +369,7 @@ static void take_failures(struct check *c, const msgpack_object *r)
  * as a finding (EXIT_FAILED); EXIT_UNREACHABLE after printing why. */
 static int wait_library(struct ctl *ctl, struct check *c, const char *env)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "library", 2);
+    msgpack_packer *pk = ctl_begin(ctl, "library");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "env", env);
@@ -391,7 +391,7 @@ static int wait_library(struct ctl *ctl, struct check *c, const char *env)
 
 static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, const char *site)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "env.register", 2);
+    msgpack_packer *pk = ctl_begin(ctl, "env.register");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "name", env);
@@ -428,7 +428,7 @@ static int build_in_gliad(struct ctl *ctl, struct check *c, const char *env, con
 /* An env already gone (forgotten by hand) is what this wants: not an error. */
 static void forget_env(struct ctl *ctl, const char *name)
 {
-    msgpack_packer *pk = ctl_begin(ctl, "env.forget", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "env.forget");
     if (!pk)
         return;
     proto_pack_kstr(pk, "name", name);
@@ -446,7 +446,7 @@ static void forget_stale(struct ctl *ctl)
 {
     struct proto_msg resp;
     const msgpack_object *r;
-    if (!ctl_begin(ctl, "envs", 0) || ctl_call(ctl, &resp, &r) != EXIT_OK)
+    if (!ctl_begin(ctl, "envs") || ctl_call(ctl, &resp, &r) != EXIT_OK)
         return;
     char **stale = NULL;
     size_t n = 0, cap = 0;

@@ -19,7 +19,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 1)
         return ctl_usage(&cmd_resolve, "expected one ASSET");
-    msgpack_packer *pk = ctl_begin_synced(ctl, "resolve", 1 + ctl_pv_pairs(&pv));
+    msgpack_packer *pk = ctl_begin_synced(ctl, "resolve");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "asset", argv[i]);

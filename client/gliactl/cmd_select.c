@@ -21,7 +21,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return ctl_usage(&cmd_select, "expected one ASSET");
     if (!pv.pkg && !pv.variant)
         return ctl_usage(&cmd_select, "give --pkg, --variant or both");
-    msgpack_packer *pk = ctl_begin_synced(ctl, "select", 1 + ctl_pv_pairs(&pv));
+    msgpack_packer *pk = ctl_begin_synced(ctl, "select");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "asset", argv[i]);

@@ -97,7 +97,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 1)
         return ctl_usage(&cmd_show, "expected one ASSET");
-    msgpack_packer *pk = ctl_begin_synced(ctl, "asset", 1 + ctl_pv_pairs(&pv));
+    msgpack_packer *pk = ctl_begin_synced(ctl, "asset");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "asset", argv[i]);

@@ -64,7 +64,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 1)
         return ctl_usage(&cmd_show_package, "expected one package NAME");
-    msgpack_packer *pk = ctl_begin_synced(ctl, "package", 1);
+    msgpack_packer *pk = ctl_begin_synced(ctl, "package");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "name", argv[i]);

@@ -19,7 +19,7 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 1)
         return ctl_usage(&cmd_unselect, "expected one ASSET");
-    msgpack_packer *pk = ctl_begin(ctl, "unselect", 1);
+    msgpack_packer *pk = ctl_begin(ctl, "unselect");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kstr(pk, "asset", argv[i]);

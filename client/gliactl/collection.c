@@ -36,7 +36,7 @@ char *ctl_collection_dir(struct ctl *ctl)
         ctl->connected = 1;
     else if (!ctl->connected)
         proto_client_close(&ctl->client);
-    if (ctl->connected && ctl_begin(ctl, "status", 0)) {
+    if (ctl->connected && ctl_begin(ctl, "status")) {
         struct proto_msg resp;
         const msgpack_object *r;
         if (ctl_call(ctl, &resp, &r) == EXIT_OK) {

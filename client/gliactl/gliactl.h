@@ -65,7 +65,6 @@ struct ctl_pv {
 };
 extern const struct option ctl_pv_options[];
 int ctl_pv_opt(void *pv, int val, const char *arg);
-size_t ctl_pv_pairs(const struct ctl_pv *pv);
 void ctl_pv_pack(msgpack_packer *pk, const struct ctl_pv *pv);
 
 /* --all, for the commands that hide NEURON's built-ins by default;
@@ -87,15 +86,14 @@ char *ctl_collection_dir(struct ctl *ctl);
 
 /* ---- Talking to gliad ---- */
 
-/* Connects (on first use) and begins a request with one params map of
- * npairs entries, plus the env when set. Returns the packer for the
- * caller's pairs, or NULL after telling the user gliad is unreachable
- * (exit with EXIT_UNREACHABLE). */
-msgpack_packer *ctl_begin(struct ctl *ctl, const char *method, size_t npairs);
+/* Connects (on first use) and begins a request whose params map holds the
+ * env when set. Returns the packer for the caller's keys and values (the
+ * map counts them itself), or NULL after telling the user gliad is
+ * unreachable (exit with EXIT_UNREACHABLE). */
+msgpack_packer *ctl_begin(struct ctl *ctl, const char *method);
 /* The same, asking gliad to first take in every change made on disk before
  * now (sync: true), so `pip install x && gliactl resolve X` sees x. */
-msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method, size_t npairs);
-size_t ctl_env_pairs(const struct ctl *ctl);
+msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method);
 
 /*
  * Sends the request and waits for the reply. Returns EXIT_OK with *result

@@ -9,11 +9,6 @@
 #include <limits.h>
 #include <string.h>
 
-size_t ctl_env_pairs(const struct ctl *ctl)
-{
-    return ctl->env ? 1 : 0;
-}
-
 static int connect_daemon(struct ctl *ctl)
 {
     char path[PATH_MAX], err[PATH_MAX + 128];
@@ -39,21 +34,20 @@ static int connect_daemon(struct ctl *ctl)
     return EXIT_OK;
 }
 
-msgpack_packer *ctl_begin(struct ctl *ctl, const char *method, size_t npairs)
+msgpack_packer *ctl_begin(struct ctl *ctl, const char *method)
 {
     if (!ctl->connected && connect_daemon(ctl) != EXIT_OK)
         return NULL;
     msgpack_packer *pk = &ctl->client.pk;
     proto_client_begin(&ctl->client, method, 1);
-    msgpack_pack_map(pk, npairs + ctl_env_pairs(ctl));
     if (ctl->env)
         proto_pack_kstr(pk, "env", ctl->env);
     return pk;
 }
 
-msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method, size_t npairs)
+msgpack_packer *ctl_begin_synced(struct ctl *ctl, const char *method)
 {
-    msgpack_packer *pk = ctl_begin(ctl, method, npairs + 1);
+    msgpack_packer *pk = ctl_begin(ctl, method);
     if (pk)
         proto_pack_kbool(pk, "sync", 1);
     return pk;
@@ -136,11 +130,6 @@ int ctl_pv_opt(void *ud, int val, const char *arg)
     return 0;
 }
 
-size_t ctl_pv_pairs(const struct ctl_pv *pv)
-{
-    return (pv->pkg != NULL) + (pv->variant != NULL);
-}
-
 void ctl_pv_pack(msgpack_packer *pk, const struct ctl_pv *pv)
 {
     if (pv->pkg)
@@ -191,7 +180,7 @@ int ctl_run_plain(struct ctl *ctl, const struct ctl_cmd *cmd, int argc, char **a
         return -i - 1;
     if (argc - i != 0)
         return ctl_usage(cmd, "takes no arguments");
-    if (!ctl_begin(ctl, method, 0))
+    if (!ctl_begin(ctl, method))
         return EXIT_UNREACHABLE;
     return ctl_finish(ctl, print, NULL);
 }

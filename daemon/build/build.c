@@ -42,18 +42,19 @@ static void pack_note(void *ud, struct conn *c)
     const struct build *b = n->b;
     msgpack_packer *pk = conn_packer(c);
     proto_pack_notification(pk, n->event);
-    msgpack_pack_map(pk, n->final ? 9 : 4);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "env", b->env_name);
     proto_pack_kint(pk, "build", (int64_t)b->id);
     proto_pack_kint(pk, "done", (int64_t)(b->n - b->left));
     proto_pack_kint(pk, "total", (int64_t)b->n);
-    if (!n->final)
-        return;
-    proto_pack_kbool(pk, "ok", b->error == NULL);
-    proto_pack_kint(pk, "generation", b->generation);
-    proto_pack_kint(pk, "compiled", (int64_t)b->compiled);
-    proto_pack_kint(pk, "failed", (int64_t)b->failed);
-    proto_pack_kstr(pk, "error", b->error);
+    if (n->final) {
+        proto_pack_kbool(pk, "ok", b->error == NULL);
+        proto_pack_kint(pk, "generation", b->generation);
+        proto_pack_kint(pk, "compiled", (int64_t)b->compiled);
+        proto_pack_kint(pk, "failed", (int64_t)b->failed);
+        proto_pack_kstr(pk, "error", b->error);
+    }
+    proto_map_close(pk, map);
 }
 
 static void notify(struct build *b, const char *event, int final)

@@ -145,17 +145,27 @@ void callq_fail(struct callq *q, const char *code, const char *message)
 
 /* ---- Answering -------------------------------------------------------- */
 
-/* Notifications get no answer: pack into a scratch buffer nobody reads. */
-static msgpack_packer *reply_packer(struct call *c)
+/* Where the call's answer is packed. Notifications get no answer: theirs
+ * goes into a scratch buffer nobody reads. */
+static msgpack_packer *answer_packer(struct call *c)
 {
     static msgpack_sbuffer sink; /* loop thread only */
     static msgpack_packer sinkpk;
-    c->replied = 1;
     if (c->msg.type == PROTO_REQUEST)
         return conn_packer(c->conn);
-    msgpack_sbuffer_clear(&sink);
-    msgpack_packer_init(&sinkpk, &sink, msgpack_sbuffer_write);
+    if (!sinkpk.data)
+        msgpack_packer_init(&sinkpk, &sink, msgpack_sbuffer_write);
     return &sinkpk;
+}
+
+/* The packer for a new answer (the scratch buffer emptied first). */
+static msgpack_packer *reply_packer(struct call *c)
+{
+    c->replied = 1;
+    msgpack_packer *pk = answer_packer(c);
+    if (c->msg.type != PROTO_REQUEST)
+        msgpack_sbuffer_clear(pk->data);
+    return pk;
 }
 
 msgpack_packer *call_result(struct call *c)
@@ -165,17 +175,16 @@ msgpack_packer *call_result(struct call *c)
     return pk;
 }
 
-msgpack_packer *call_error_begin(struct call *c, const char *code, const char *message,
-                                 size_t extra)
+msgpack_packer *call_error_begin(struct call *c, const char *code, const char *message)
 {
     msgpack_packer *pk = reply_packer(c);
-    proto_pack_error_begin(pk, c->msg.msgid, code, message, extra);
+    c->error_map = proto_pack_error_begin(pk, c->msg.msgid, code, message);
     return pk;
 }
 
 void call_error_end(struct call *c)
 {
-    proto_pack_error_end(reply_packer(c));
+    proto_pack_error_end(answer_packer(c), c->error_map);
 }
 
 void call_error(struct call *c, const char *code, const char *fmt, ...)
@@ -185,7 +194,7 @@ void call_error(struct call *c, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    call_error_begin(c, code, msg, 0);
+    call_error_begin(c, code, msg);
     call_error_end(c);
 }
 

@@ -30,6 +30,7 @@ struct call {
     int rescanned;     /* rescan: parked for its own scan already */
     int retargets;     /* sync: times it waited for one more scan */
     int replied;
+    size_t error_map; /* the error map call_error_begin opened */
 };
 
 typedef enum call_state (*method_fn)(struct call *c);
@@ -61,10 +62,9 @@ void callq_fail(struct callq *q, const char *code, const char *message);
 msgpack_packer *call_result(struct call *c);
 void call_error(struct call *c, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* An error with `extra` more key/value pairs, packed by the caller before
- * call_error_end. */
-msgpack_packer *call_error_begin(struct call *c, const char *code, const char *message,
-                                 size_t extra);
+/* call_error with more key/value pairs in the error, packed by the caller
+ * between begin and end (their count is not the caller's to keep). */
+msgpack_packer *call_error_begin(struct call *c, const char *code, const char *message);
 void call_error_end(struct call *c);
 /* Answers bad_request with the first argument problem, if any. Returns 1
  * when it answered. */
@@ -88,6 +88,10 @@ struct build_failure build_failure_rejected(const struct index_mod *m);
  * (methods_resolve.c: asset's `params`, bundle's `parameters`). */
 struct modfile_info;
 void pack_mod_params(msgpack_packer *pk, const char *key, const struct modfile_info *in);
+
+/* The global preferences as {ASSET: {pkg, variant}} under key
+ * (methods_resolve.c: prefs' `assets`, bundle's `prefs`). */
+void pack_global_prefs(msgpack_packer *pk, const char *key, const struct gliad *g);
 
 /* The method groups, each in its own file. */
 extern const struct method methods_info[];    /* methods_info.c: hello, status, envs */

@@ -36,7 +36,7 @@ static void pack_report(msgpack_packer *pk, const struct build_report *r)
         msgpack_pack_nil(pk);
         return;
     }
-    msgpack_pack_map(pk, 11);
+    size_t map = proto_map_open(pk);
     proto_pack_kint(pk, "build", (int64_t)r->id);
     proto_pack_kbool(pk, "ok", r->ok);
     proto_pack_kbool(pk, "unchanged", r->unchanged);
@@ -48,6 +48,7 @@ static void pack_report(msgpack_packer *pk, const struct build_report *r)
     proto_pack_kdouble(pk, "link_ms", r->link_ms);
     proto_pack_kstr(pk, "error", r->error);
     proto_pack_kbool(pk, "outside", r->outside);
+    proto_map_close(pk, map);
 }
 
 /* The library served is older than what the last build was for: that
@@ -60,7 +61,7 @@ static void pack_stale(msgpack_packer *pk, const struct env *e)
         msgpack_pack_nil(pk);
         return;
     }
-    msgpack_pack_map(pk, 3);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "reason", e->report->error);
     proto_pack_kint(pk, "since", e->gen->created);
     proto_pack_key(pk, "retry_in_ms");
@@ -69,6 +70,7 @@ static void pack_stale(msgpack_packer *pk, const struct env *e)
         msgpack_pack_int64(pk, left > 0 ? (int64_t)left : 0);
     else
         msgpack_pack_nil(pk);
+    proto_map_close(pk, map);
 }
 
 /* library {env, wait}: the newest good library; with wait, once nothing
@@ -88,7 +90,7 @@ static enum call_state m_library(struct call *c)
     }
     const struct generation *g = e->gen;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 9 + (names != 0));
+    size_t map = proto_map_open(pk);
     if (names) { /* what a client that loads this library can insert */
         proto_pack_key(pk, "names");
         msgpack_pack_array(pk, g ? g->nnames : 0);
@@ -105,6 +107,7 @@ static enum call_state m_library(struct call *c)
     proto_pack_key(pk, "last_build");
     pack_report(pk, e->report);
     pack_stale(pk, e);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -123,10 +126,11 @@ static enum call_state m_build(struct call *c)
         gc_request(e->g);
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 3);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_kbool(pk, "started", e->build != NULL);
     proto_pack_kstr(pk, "status", state_of(e));
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -180,7 +184,7 @@ static void pack_failure(msgpack_packer *pk, const struct build_failure *f)
 {
     char *summary, *detail;
     build_failure_words(f, &summary, &detail);
-    msgpack_pack_map(pk, 8);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "full", f->full);
     proto_pack_kstr(pk, "pkg", f->pkg);
     proto_pack_kstr(pk, "asset", f->asset);
@@ -189,6 +193,7 @@ static void pack_failure(msgpack_packer *pk, const struct build_failure *f)
     proto_pack_kint(pk, "line", f->line);
     proto_pack_kstr(pk, "summary", summary);
     proto_pack_kstr(pk, "detail", detail);
+    proto_map_close(pk, map);
     free(summary);
     free(detail);
 }
@@ -222,19 +227,15 @@ static enum call_state m_log(struct call *c)
     if (!e || call_bad_args(c))
         return CALL_DONE;
     const struct build_report *r = e->report;
-    size_t n = 0;
-    for (size_t i = 0; r && i < r->nfailures; i++)
-        n += matches(&r->failures[i], name);
     size_t nrej = rejected_mods(e, name, NULL);
     const struct index_mod **rej = xcalloc(nrej + 1, sizeof(*rej));
     rejected_mods(e, name, rej);
-    n += nrej;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 3);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_kstr(pk, "error", r ? r->error : NULL);
     proto_pack_key(pk, "failures");
-    msgpack_pack_array(pk, n);
+    size_t failures = proto_array_open(pk);
     for (size_t i = 0; r && i < r->nfailures; i++) {
         if (matches(&r->failures[i], name))
             pack_failure(pk, &r->failures[i]);
@@ -245,6 +246,8 @@ static enum call_state m_log(struct call *c)
         free(f.summary);
         free(f.detail);
     }
+    proto_array_close(pk, failures);
+    proto_map_close(pk, map);
     free(rej);
     return CALL_DONE;
 }
@@ -272,8 +275,9 @@ static enum call_state m_subscribe(struct call *c)
     }
     conn_subscribe(c->conn, mask);
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 1);
+    size_t map = proto_map_open(pk);
     proto_pack_kint(pk, "topics", mask);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -296,9 +300,10 @@ static enum call_state m_loaded(struct call *c)
         return CALL_DONE;
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 2);
+    size_t map = proto_map_open(pk);
     proto_pack_kint(pk, "generation", gen);
     proto_pack_kint(pk, "pid", pid);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 

@@ -23,7 +23,7 @@
 
 static void pack_package(msgpack_packer *pk, const struct index_pkg *p)
 {
-    msgpack_pack_map(pk, 7);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "name", p->name);
     proto_pack_kstr(pk, "version", p->version);
     proto_pack_kstr(pk, "layout", index_layout_name(p->layout));
@@ -31,6 +31,7 @@ static void pack_package(msgpack_packer *pk, const struct index_pkg *p)
     proto_pack_kstr(pk, "module", p->module);
     proto_pack_kstr(pk, "dist_info", p->dist_info);
     proto_pack_kstr(pk, "root", p->root);
+    proto_map_close(pk, map);
 }
 
 /* The files the build reads besides the mod, found where the tools find
@@ -49,9 +50,10 @@ static void pack_includes(msgpack_packer *pk, const struct index_mod *m)
         const char *name =
             i < info->nincludes ? info->includes[i] : info->c_includes[i - info->nincludes];
         char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
-        msgpack_pack_map(pk, 2);
+        size_t map = proto_map_open(pk);
         proto_pack_kstr(pk, "name", name);
         proto_pack_kstr(pk, "path", access(path, R_OK) == 0 ? path : NULL);
+        proto_map_close(pk, map);
         free(path);
     }
     free(dir);
@@ -79,7 +81,7 @@ static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index
     if (f)
         build_failure_words(f, &summary, &detail);
     int64_t pi = package_index(e->index, m);
-    msgpack_pack_map(pk, pi < 0 ? 12 : 13);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "full", m->full);
     proto_pack_kstr(pk, "asset", m->asset);
     proto_pack_kstr(pk, "variant", m->variant);
@@ -94,6 +96,7 @@ static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index
     proto_pack_kstr(pk, "relpath", m->relpath);
     pack_mod_params(pk, "parameters", &m->info);
     pack_includes(pk, m);
+    proto_map_close(pk, map);
     free(summary);
     free(detail);
 }
@@ -101,33 +104,16 @@ static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index
 static void pack_mods(msgpack_packer *pk, const struct env *e)
 {
     const struct index *idx = e->index;
-    size_t n = 0;
     const char *k;
     void *v;
-    for (size_t i = 0; strmap_next(&idx->assets, &i, &k, &v);)
-        n += ((const struct index_asset *)v)->n;
     proto_pack_key(pk, "mods");
-    msgpack_pack_array(pk, n);
+    size_t mods = proto_array_open(pk);
     for (size_t i = 0; strmap_next(&idx->assets, &i, &k, &v);) {
         const struct index_asset *a = v;
         for (size_t j = 0; j < a->n; j++)
             pack_mod(pk, e, a->mods[j]);
     }
-}
-
-static void pack_prefs(msgpack_packer *pk, const struct gliad *g)
-{
-    proto_pack_key(pk, "prefs");
-    msgpack_pack_map(pk, g->prefs.len);
-    const char *k;
-    void *v;
-    for (size_t i = 0; strmap_next(&g->prefs, &i, &k, &v);) {
-        const struct pref *p = v;
-        proto_pack_str(pk, p->asset);
-        msgpack_pack_map(pk, 2);
-        proto_pack_kstr(pk, "pkg", p->pkg);
-        proto_pack_kstr(pk, "variant", p->variant);
-    }
+    proto_array_close(pk, mods);
 }
 
 /* bundle {env}: waits as `library {wait}` does, then answers
@@ -153,25 +139,28 @@ static enum call_state m_bundle(struct call *c)
     }
     const struct gliad *g = c->g;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 7);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "gliad", GLIAD_VERSION);
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_key(pk, "toolchain");
-    msgpack_pack_map(pk, 3);
+    size_t tc = proto_map_open(pk);
     proto_pack_kstr(pk, "id", g->tc.ready ? g->tc.id : NULL);
     proto_pack_kstr(pk, "describe", g->tc.describe);
     proto_pack_kstr(pk, "neuron", g->tc.neuron_version);
+    proto_map_close(pk, tc);
     proto_pack_key(pk, "library");
-    msgpack_pack_map(pk, 3);
+    size_t lib = proto_map_open(pk);
     proto_pack_kstr(pk, "path", gen->path);
     proto_pack_kint(pk, "generation", gen->number);
     proto_pack_kstr(pk, "key", gen->libkey);
+    proto_map_close(pk, lib);
     proto_pack_key(pk, "packages");
     msgpack_pack_array(pk, e->index->npkgs);
     for (size_t i = 0; i < e->index->npkgs; i++)
         pack_package(pk, e->index->pkgs[i]);
     pack_mods(pk, e);
-    pack_prefs(pk, g);
+    pack_global_prefs(pk, "prefs", g);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 

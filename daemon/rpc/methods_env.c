@@ -25,10 +25,11 @@ static enum call_state m_sync(struct call *c)
     if (env_park_until_indexed(e, c))
         return CALL_WAIT;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 3);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_kint(pk, "index_version", (int64_t)e->version);
     proto_pack_kint(pk, "scans", (int64_t)e->scans);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -147,11 +148,12 @@ static enum call_state m_register(struct call *c)
         return CALL_DONE;
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 4);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "name", e->name);
     proto_pack_kbool(pk, "created", created);
     proto_pack_kbool(pk, "changed", changed);
     proto_pack_kbool(pk, "joined", joined && strcmp(e->name, name) != 0);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -186,8 +188,9 @@ static enum call_state m_forget(struct call *c)
         env_remove(c->g, e);
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 1);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "name", name);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 

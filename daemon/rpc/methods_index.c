@@ -14,10 +14,11 @@ static void pack_problems(msgpack_packer *pk, const struct index_problem *v, siz
 {
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
-        msgpack_pack_map(pk, 3);
+        size_t map = proto_map_open(pk);
         proto_pack_kstr(pk, "file", v[i].file);
         proto_pack_kint(pk, "line", v[i].line);
         proto_pack_kstr(pk, "reason", v[i].reason);
+        proto_map_close(pk, map);
     }
 }
 
@@ -28,25 +29,17 @@ static void pack_provides(msgpack_packer *pk, const struct modfile_info *info)
 {
     int lib = info->kind == MODFILE_LIBRARY;
     proto_pack_key(pk, "provides");
-    msgpack_pack_array(pk, lib ? (uint32_t)(info->nfunctions + info->nhoc_globals) : 0);
+    size_t names = proto_array_open(pk);
     for (size_t i = 0; lib && i < info->nfunctions; i++)
         proto_pack_str(pk, info->functions[i]);
     for (size_t i = 0; lib && i < info->nhoc_globals; i++)
         proto_pack_str(pk, info->hoc_globals[i]);
+    proto_array_close(pk, names);
 }
 
-static void pack_pkg_summary(msgpack_packer *pk, const struct index_pkg *p, int long_form)
+/* What `gliactl show-package` adds to a package's summary. */
+static void pack_pkg_details(msgpack_packer *pk, const struct index_pkg *p)
 {
-    msgpack_pack_map(pk, long_form ? 13 : 7);
-    proto_pack_kstr(pk, "name", p->name);
-    proto_pack_kstr(pk, "version", p->version);
-    proto_pack_kstr(pk, "layout", index_layout_name(p->layout));
-    proto_pack_kint(pk, "mods", (int64_t)p->nmods);
-    proto_pack_kint(pk, "problems", (int64_t)p->nproblems);
-    proto_pack_kbool(pk, "editable", p->editable);
-    proto_pack_kstr(pk, "root", p->root);
-    if (!long_form)
-        return;
     proto_pack_kstr(pk, "entry", p->entry);
     proto_pack_kstr(pk, "module", p->module);
     proto_pack_kstr(pk, "dist_info", p->dist_info);
@@ -55,7 +48,7 @@ static void pack_pkg_summary(msgpack_packer *pk, const struct index_pkg *p, int 
     msgpack_pack_array(pk, p->nmods);
     for (size_t i = 0; i < p->nmods; i++) {
         const struct index_mod *m = &p->mods[i];
-        msgpack_pack_map(pk, 7);
+        size_t map = proto_map_open(pk);
         proto_pack_kstr(pk, "full", m->full);
         proto_pack_kstr(pk, "asset", m->asset);
         proto_pack_kstr(pk, "variant", m->variant);
@@ -63,9 +56,25 @@ static void pack_pkg_summary(msgpack_packer *pk, const struct index_pkg *p, int 
         proto_pack_kstr(pk, "file", m->relpath);
         proto_pack_kbool(pk, "renamed", m->renamed);
         pack_provides(pk, &m->info);
+        proto_map_close(pk, map);
     }
     proto_pack_key(pk, "problem_list");
     pack_problems(pk, p->problems, p->nproblems);
+}
+
+static void pack_pkg_summary(msgpack_packer *pk, const struct index_pkg *p, int long_form)
+{
+    size_t map = proto_map_open(pk);
+    proto_pack_kstr(pk, "name", p->name);
+    proto_pack_kstr(pk, "version", p->version);
+    proto_pack_kstr(pk, "layout", index_layout_name(p->layout));
+    proto_pack_kint(pk, "mods", (int64_t)p->nmods);
+    proto_pack_kint(pk, "problems", (int64_t)p->nproblems);
+    proto_pack_kbool(pk, "editable", p->editable);
+    proto_pack_kstr(pk, "root", p->root);
+    if (long_form)
+        pack_pkg_details(pk, p);
+    proto_map_close(pk, map);
 }
 
 /* packages {env, builtins}: NEURON's own package only when asked. */
@@ -78,18 +87,17 @@ static enum call_state m_packages(struct call *c)
     if (env_park_until_indexed(e, c))
         return CALL_WAIT;
     const struct index *idx = e->index;
-    size_t n = 0;
-    for (size_t i = 0; i < idx->npkgs; i++)
-        n += builtins || idx->pkgs[i]->layout != INDEX_BUILTIN;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 2);
+    size_t map = proto_map_open(pk);
     proto_pack_key(pk, "packages");
-    msgpack_pack_array(pk, n);
+    size_t pkgs = proto_array_open(pk);
     for (size_t i = 0; i < idx->npkgs; i++)
         if (builtins || idx->pkgs[i]->layout != INDEX_BUILTIN)
             pack_pkg_summary(pk, idx->pkgs[i], 0);
+    proto_array_close(pk, pkgs);
     proto_pack_key(pk, "problems");
     pack_problems(pk, idx->problems, idx->nproblems);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -144,18 +152,20 @@ static enum call_state m_assets(struct call *c)
     msgpack_packer *pk = call_result(c);
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++) {
-        msgpack_pack_map(pk, 2);
+        size_t map = proto_map_open(pk);
         proto_pack_kstr(pk, "asset", v[i]->name);
         proto_pack_key(pk, "candidates");
         msgpack_pack_array(pk, v[i]->n);
         for (size_t j = 0; j < v[i]->n; j++) {
             const struct index_mod *m = v[i]->mods[j];
-            msgpack_pack_map(pk, 4);
+            size_t cand = proto_map_open(pk);
             proto_pack_kstr(pk, "full", m->full);
             proto_pack_kstr(pk, "pkg", m->pkgname);
             proto_pack_kstr(pk, "variant", m->variant);
             proto_pack_kstr(pk, "kind", modfile_kind_name(m->info.kind));
+            proto_map_close(pk, cand);
         }
+        proto_map_close(pk, map);
     }
     free(v);
     return CALL_DONE;
@@ -174,11 +184,12 @@ static enum call_state m_rescan(struct call *c)
         return env_wait_scan(e, c);
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 4);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "env", e->name);
     proto_pack_kint(pk, "packages", (int64_t)e->index->npkgs - (c->g->builtins != NULL));
     proto_pack_kint(pk, "mods", (int64_t)e->index->nmods);
     proto_pack_kdouble(pk, "ms", e->last_scan_ms);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 

@@ -16,7 +16,7 @@ static enum call_state m_hello(struct call *c)
 {
     struct gliad *g = c->g;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 5);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "server", "gliad");
     proto_pack_kstr(pk, "version", GLIAD_VERSION);
     proto_pack_kint(pk, "protocol", GLIAD_PROTOCOL);
@@ -25,6 +25,7 @@ static enum call_state m_hello(struct call *c)
     msgpack_pack_array(pk, g->nenvs);
     for (size_t i = 0; i < g->nenvs; i++)
         proto_pack_str(pk, g->envs[i]->name);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -48,7 +49,7 @@ static int64_t left_out(const struct env *e, const char *stage)
 static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
 {
     const struct index *idx = e->index;
-    msgpack_pack_map(pk, 23);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "name", e->name);
     proto_pack_key(pk, "joined_by");
     msgpack_pack_array(pk, e->naliases);
@@ -78,6 +79,7 @@ static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
     proto_pack_kint(pk, "assets", idx ? (int64_t)idx->assets.len : 0);
     proto_pack_kint(pk, "problems", idx ? (int64_t)problem_count(idx) : 0);
     proto_pack_kdouble(pk, "last_scan_ms", e->last_scan_ms);
+    proto_map_close(pk, map);
 }
 
 static enum call_state m_status(struct call *c)
@@ -85,7 +87,7 @@ static enum call_state m_status(struct call *c)
     struct gliad *g = c->g;
     int has_builtins = g->builtins != NULL;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 14);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "version", GLIAD_VERSION);
     proto_pack_kstr(pk, "toolchain", g->tc.problem ? g->tc.problem : g->tc.describe);
     proto_pack_kint(pk, "compile_queue", (int64_t)compiler_queued(&g->compiler));
@@ -103,6 +105,7 @@ static enum call_state m_status(struct call *c)
     msgpack_pack_array(pk, g->nenvs);
     for (size_t i = 0; i < g->nenvs; i++)
         pack_env(pk, g->envs[i], has_builtins);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 

@@ -130,7 +130,7 @@ static void answer_failure(struct call *c, const struct resolve_result *r,
 {
     char msg[2600];
     const char *code = failure(r, a, asset, pkg, variant, msg, sizeof(msg));
-    msgpack_packer *pk = call_error_begin(c, code, msg, 1);
+    msgpack_packer *pk = call_error_begin(c, code, msg);
     proto_pack_key(pk, "candidates");
     if (r->status == RESOLVE_AMBIGUOUS)
         pack_fulls(pk, a, r->matches,
@@ -173,7 +173,7 @@ static void answer_build_failed(struct call *c, struct env *e, const struct inde
     snprintf(msg, sizeof(msg), "%s did not compile: %s (gliactl %s%s%slog %s shows the rest)",
              m->full, summary, other ? "--env " : "", other ? e->name : "", other ? " " : "",
              m->asset);
-    msgpack_packer *pk = call_error_begin(c, PROTO_E_BUILD_FAILED, msg, 2);
+    msgpack_packer *pk = call_error_begin(c, PROTO_E_BUILD_FAILED, msg);
     proto_pack_kstr(pk, "full", m->full);
     proto_pack_kstr(pk, "detail", detail);
     call_error_end(c);
@@ -243,7 +243,7 @@ static enum call_state m_resolve(struct call *c)
     int built = m->pkg->layout == INDEX_BUILTIN ||
                 (e->gen && strmap_get(&e->gen->fulls, m->full) != NULL);
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 8);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "full", m->full);
     proto_pack_kstr(pk, "asset", m->asset);
     proto_pack_kstr(pk, "pkg", m->pkgname);
@@ -256,6 +256,7 @@ static enum call_state m_resolve(struct call *c)
     else
         msgpack_pack_nil(pk);
     proto_pack_kbool(pk, "built", built);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -271,7 +272,7 @@ static void pack_strv(msgpack_packer *pk, const char *key, char *const *v, size_
 static void pack_candidate(msgpack_packer *pk, const struct index_mod *m)
 {
     const struct modfile_info *in = &m->info;
-    msgpack_pack_map(pk, 13);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "full", m->full);
     proto_pack_kstr(pk, "pkg", m->pkgname);
     proto_pack_kstr(pk, "variant", m->variant);
@@ -286,13 +287,15 @@ static void pack_candidate(msgpack_packer *pk, const struct index_mod *m)
     proto_pack_key(pk, "ions");
     msgpack_pack_array(pk, in->nions);
     for (size_t i = 0; i < in->nions; i++) {
-        msgpack_pack_map(pk, 4);
+        size_t ion = proto_map_open(pk);
         proto_pack_kstr(pk, "name", in->ions[i].name);
         pack_strv(pk, "read", in->ions[i].read, in->ions[i].nread);
         pack_strv(pk, "write", in->ions[i].write, in->ions[i].nwrite);
         proto_pack_kstr(pk, "valence", in->ions[i].valence);
+        proto_map_close(pk, ion);
     }
     pack_mod_params(pk, "params", in);
+    proto_map_close(pk, map);
 }
 
 void pack_mod_params(msgpack_packer *pk, const char *key, const struct modfile_info *in)
@@ -300,10 +303,11 @@ void pack_mod_params(msgpack_packer *pk, const char *key, const struct modfile_i
     proto_pack_key(pk, key);
     msgpack_pack_array(pk, in->nparams);
     for (size_t i = 0; i < in->nparams; i++) {
-        msgpack_pack_map(pk, 3);
+        size_t map = proto_map_open(pk);
         proto_pack_kstr(pk, "name", in->params[i].name);
         proto_pack_kstr(pk, "value", in->params[i].value);
         proto_pack_kstr(pk, "units", in->params[i].units);
+        proto_map_close(pk, map);
     }
 }
 
@@ -319,7 +323,7 @@ static enum call_state m_asset(struct call *c)
     const struct index_asset *a = rq.a;
     struct resolve_result r = rq.r;
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 3);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "asset", asset);
     proto_pack_key(pk, "candidates");
     msgpack_pack_array(pk, a->n);
@@ -327,7 +331,7 @@ static enum call_state m_asset(struct call *c)
         pack_candidate(pk, a->mods[i]);
     proto_pack_key(pk, "resolved");
     char why[1024];
-    msgpack_pack_map(pk, 3);
+    size_t resolved = proto_map_open(pk);
     if (r.status == RESOLVE_OK) {
         explain(&r, why, sizeof(why));
         proto_pack_kstr(pk, "full", a->mods[r.chosen]->full);
@@ -339,6 +343,8 @@ static enum call_state m_asset(struct call *c)
         proto_pack_kstr(pk, "why", why);
         proto_pack_kstr(pk, "code", code);
     }
+    proto_map_close(pk, resolved);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -386,11 +392,12 @@ static enum call_state m_select(struct call *c)
     server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
                          (int64_t)c->g->prefs_version);
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 4);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "asset", asset);
     proto_pack_kstr(pk, "pkg", pkg);
     proto_pack_kstr(pk, "variant", variant);
     proto_pack_kint(pk, "matches", (int64_t)hits);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 
@@ -411,27 +418,36 @@ static enum call_state m_unselect(struct call *c)
                              (int64_t)c->g->prefs_version);
     }
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 2);
+    size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "asset", asset);
     proto_pack_kbool(pk, "removed", had);
+    proto_map_close(pk, map);
     return CALL_DONE;
+}
+
+void pack_global_prefs(msgpack_packer *pk, const char *key, const struct gliad *g)
+{
+    proto_pack_key(pk, key);
+    size_t assets = proto_map_open(pk);
+    const char *k;
+    void *v;
+    for (size_t i = 0; strmap_next(&g->prefs, &i, &k, &v);) {
+        const struct pref *p = v;
+        proto_pack_str(pk, p->asset);
+        size_t pair = proto_map_open(pk);
+        proto_pack_kstr(pk, "pkg", p->pkg);
+        proto_pack_kstr(pk, "variant", p->variant);
+        proto_map_close(pk, pair);
+    }
+    proto_map_close(pk, assets);
 }
 
 static enum call_state m_prefs(struct call *c)
 {
     msgpack_packer *pk = call_result(c);
-    msgpack_pack_map(pk, 1);
-    proto_pack_key(pk, "assets");
-    msgpack_pack_map(pk, c->g->prefs.len);
-    const char *k;
-    void *v;
-    for (size_t i = 0; strmap_next(&c->g->prefs, &i, &k, &v);) {
-        const struct pref *p = v;
-        proto_pack_str(pk, p->asset);
-        msgpack_pack_map(pk, 2);
-        proto_pack_kstr(pk, "pkg", p->pkg);
-        proto_pack_kstr(pk, "variant", p->variant);
-    }
+    size_t map = proto_map_open(pk);
+    pack_global_prefs(pk, "assets", c->g);
+    proto_map_close(pk, map);
     return CALL_DONE;
 }
 

@@ -333,10 +333,7 @@ static void conn_abort(struct conn *c, const char *code, const char *why)
 {
     log_warn("client %llu (pid %d): %s; closing its connection", (unsigned long long)c->id,
              c->pid, why);
-    proto_pack_notification(&c->pk, "error");
-    msgpack_pack_map(&c->pk, 2);
-    proto_pack_kstr(&c->pk, "code", code);
-    proto_pack_kstr(&c->pk, "message", why);
+    proto_pack_error_note(&c->pk, code, why);
     conn_flush(c);
     conn_close(c, NULL);
 }
@@ -423,10 +420,7 @@ static void refuse_busy(struct server *s, struct conn *c)
                  "has files to open; raise the open files limit (LimitNOFILE) for more",
                  s->nconns, c->pid);
     s->refusing = 1;
-    proto_pack_notification(&c->pk, "error");
-    msgpack_pack_map(&c->pk, 2);
-    proto_pack_kstr(&c->pk, "code", PROTO_E_BUSY);
-    proto_pack_kstr(&c->pk, "message", why);
+    proto_pack_error_note(&c->pk, PROTO_E_BUSY, why);
     uv_buf_t buf = uv_buf_init(c->out.data, (unsigned)c->out.size);
     uv_try_write((uv_stream_t *)&c->pipe, &buf, 1);
     discard(c);
@@ -687,9 +681,10 @@ static void pack_change(void *ud, struct conn *c)
 {
     const struct change *ch = ud;
     proto_pack_notification(&c->pk, ch->method);
-    msgpack_pack_map(&c->pk, 2);
+    size_t map = proto_map_open(&c->pk);
     proto_pack_kstr(&c->pk, "env", ch->env);
     proto_pack_kint(&c->pk, "version", ch->version);
+    proto_map_close(&c->pk, map);
 }
 
 void server_notify_change(struct server *s, unsigned topic, const char *method, const char *env,

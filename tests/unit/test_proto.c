@@ -16,12 +16,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define countof(a) (sizeof(a) / sizeof((a)[0]))
@@ -2081,13 +2084,13 @@ static void pack_error_with_extras_round_trip(void **state)
     (void)state;
     struct packbuf b;
     pb_init(&b);
-    proto_pack_error_begin(&b.pk, 13, PROTO_E_AMBIGUOUS, "two candidates", 2);
+    size_t mark = proto_pack_error_begin(&b.pk, 13, PROTO_E_AMBIGUOUS, "two candidates");
     proto_pack_kstr(&b.pk, "asset", "Kv1");
     proto_pack_key(&b.pk, "candidates");
     msgpack_pack_array(&b.pk, 2);
     proto_pack_str(&b.pk, "glia__a__Kv1__fast");
     proto_pack_str(&b.pk, "glia__b__Kv1__slow");
-    proto_pack_error_end(&b.pk);
+    proto_pack_error_end(&b.pk, mark);
     struct proto_msg m;
     frame_and_decode(&b, &m); /* one frame exactly: the map count was right */
     assert_int_equal(m.msgid, 13);
@@ -2162,6 +2165,257 @@ static void env_restore(struct saved_env *e)
     env_put("XDG_RUNTIME_DIR", e->xdg);
     free(e->glia);
     free(e->xdg);
+}
+
+/* ---- Deferred counts -------------------------------------------------- */
+
+/* The one msgpack value in b, decoded by msgpack-c (free with
+ * msgpack_unpacked_destroy). */
+static const msgpack_object *unpack_whole(const struct packbuf *b, msgpack_unpacked *u)
+{
+    msgpack_unpacked_init(u);
+    size_t off = 0;
+    assert_int_equal(msgpack_unpack_next(u, b->sb.data, b->sb.size, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(off, b->sb.size);
+    return &u->data;
+}
+
+static void assert_same_bytes(const struct packbuf *a, const struct packbuf *b)
+{
+    assert_int_equal(a->sb.size, b->sb.size);
+    assert_memory_equal(a->sb.data, b->sb.data, a->sb.size);
+}
+
+/* Every header size: fix, 16 and 32 bits, and their edges. */
+static const uint32_t defer_sizes[] = {0, 1, 15, 16, 65535, 65536, 70000};
+
+/* n elements: n pairs {i: "odd"/"even"} for a map, n integers for an array. */
+static void pack_elements(msgpack_packer *pk, int map, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        msgpack_pack_uint32(pk, i);
+        if (map)
+            proto_pack_str(pk, i % 2 ? "odd" : "even");
+    }
+}
+
+/* A deferred map or array holds what one counted by hand holds, byte for
+ * byte, and msgpack-c reads back every element. */
+static void check_counts_itself(int map)
+{
+    for (size_t s = 0; s < countof(defer_sizes); s++) {
+        uint32_t n = defer_sizes[s];
+        struct packbuf d, h;
+        pb_init(&d);
+        pb_init(&h);
+        size_t mark = map ? proto_map_open(&d.pk) : proto_array_open(&d.pk);
+        pack_elements(&d.pk, map, n);
+        if (map)
+            proto_map_close(&d.pk, mark);
+        else
+            proto_array_close(&d.pk, mark);
+        if (map)
+            msgpack_pack_map(&h.pk, n);
+        else
+            msgpack_pack_array(&h.pk, n);
+        pack_elements(&h.pk, map, n);
+        assert_same_bytes(&d, &h);
+
+        msgpack_unpacked u;
+        const msgpack_object *o = unpack_whole(&d, &u);
+        assert_int_equal(o->type, map ? MSGPACK_OBJECT_MAP : MSGPACK_OBJECT_ARRAY);
+        assert_int_equal(map ? o->via.map.size : o->via.array.size, n);
+        for (uint32_t i = 0; i < n; i++) {
+            const msgpack_object *first = map ? &o->via.map.ptr[i].key : &o->via.array.ptr[i];
+            assert_int_equal(first->via.u64, i);
+            if (map)
+                assert_obj_str(&o->via.map.ptr[i].val, i % 2 ? "odd" : "even");
+        }
+        msgpack_unpacked_destroy(&u);
+        pb_free(&d);
+        pb_free(&h);
+    }
+}
+
+static void defer_map_counts_itself(void **state)
+{
+    (void)state;
+    check_counts_itself(1);
+}
+
+static void defer_array_counts_itself(void **state)
+{
+    (void)state;
+    check_counts_itself(0);
+}
+
+/* Payload bytes that look like headers: the count must skip them by the
+ * lengths their own headers give, not read them. */
+static const char lookalike[] = "\xdf\xff\xff\xff\xff\x81\x92\xdd";
+
+/* {"name": "Kv1", "deps": [{"a": 1}, {}, []], "inner": {"deep": {"deeper":
+ * [nil, true, BIN]}}, "big": 70000 x "x", "empty": {}}, its maps and
+ * arrays opened and closed nested, or counted by hand. */
+static void pack_reply_shape(msgpack_packer *pk, int deferred)
+{
+    size_t top = 0, deps = 0, a = 0, e1 = 0, e2 = 0, inner = 0, deep = 0, deeper = 0, e3 = 0;
+#define OPEN_MAP(mark, n) (deferred ? (void)(mark = proto_map_open(pk)) : (void)msgpack_pack_map(pk, n))
+#define OPEN_ARRAY(mark, n)                                                                        \
+    (deferred ? (void)(mark = proto_array_open(pk)) : (void)msgpack_pack_array(pk, n))
+#define CLOSE_MAP(mark) (deferred ? proto_map_close(pk, mark) : (void)0)
+#define CLOSE_ARRAY(mark) (deferred ? proto_array_close(pk, mark) : (void)0)
+    OPEN_MAP(top, 5);
+    proto_pack_kstr(pk, "name", "Kv1");
+    proto_pack_key(pk, "deps");
+    OPEN_ARRAY(deps, 3);
+    OPEN_MAP(a, 1);
+    proto_pack_kint(pk, "a", 1);
+    CLOSE_MAP(a);
+    OPEN_MAP(e1, 0);
+    CLOSE_MAP(e1);
+    OPEN_ARRAY(e2, 0);
+    CLOSE_ARRAY(e2);
+    CLOSE_ARRAY(deps);
+    proto_pack_key(pk, "inner");
+    OPEN_MAP(inner, 1);
+    proto_pack_key(pk, "deep");
+    OPEN_MAP(deep, 1);
+    proto_pack_key(pk, "deeper");
+    OPEN_ARRAY(deeper, 3);
+    msgpack_pack_nil(pk);
+    msgpack_pack_true(pk);
+    msgpack_pack_bin(pk, sizeof(lookalike) - 1);
+    msgpack_pack_bin_body(pk, lookalike, sizeof(lookalike) - 1);
+    CLOSE_ARRAY(deeper);
+    CLOSE_MAP(deep);
+    CLOSE_MAP(inner);
+    proto_pack_key(pk, "big");
+    msgpack_pack_str(pk, sizeof(blob));
+    msgpack_pack_str_body(pk, blob, sizeof(blob));
+    proto_pack_key(pk, "empty");
+    OPEN_MAP(e3, 0);
+    CLOSE_MAP(e3);
+    CLOSE_MAP(top);
+#undef OPEN_MAP
+#undef OPEN_ARRAY
+#undef CLOSE_MAP
+#undef CLOSE_ARRAY
+}
+
+static void defer_nested(void **state)
+{
+    (void)state;
+    struct packbuf d, h;
+    pb_init(&d);
+    pb_init(&h);
+    pack_reply_shape(&d.pk, 1);
+    pack_reply_shape(&h.pk, 0);
+    assert_same_bytes(&d, &h);
+
+    msgpack_unpacked u;
+    const msgpack_object *o = unpack_whole(&d, &u);
+    assert_int_equal(o->via.map.size, 5);
+    assert_obj_str(obj_get(o, "name"), "Kv1");
+    const msgpack_object *deps = obj_get(o, "deps");
+    assert_int_equal(deps->via.array.size, 3);
+    assert_int_equal(obj_get(&deps->via.array.ptr[0], "a")->via.u64, 1);
+    assert_int_equal(deps->via.array.ptr[1].type, MSGPACK_OBJECT_MAP);
+    assert_int_equal(deps->via.array.ptr[1].via.map.size, 0);
+    assert_int_equal(deps->via.array.ptr[2].type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(deps->via.array.ptr[2].via.array.size, 0);
+    const msgpack_object *deeper = obj_get(obj_get(obj_get(o, "inner"), "deep"), "deeper");
+    assert_int_equal(deeper->via.array.size, 3);
+    assert_int_equal(deeper->via.array.ptr[2].via.bin.size, sizeof(lookalike) - 1);
+    assert_int_equal(obj_get(o, "big")->via.str.size, sizeof(blob));
+    assert_int_equal(obj_get(o, "empty")->via.map.size, 0);
+    msgpack_unpacked_destroy(&u);
+    pb_free(&d);
+    pb_free(&h);
+}
+
+/* Every kind of element, each as a map's value and an array's item: the
+ * count steps over each by its own header. */
+static void defer_every_type(void **state)
+{
+    (void)state;
+    struct packbuf d, h;
+    pb_init(&d);
+    pb_init(&h);
+    size_t map = proto_map_open(&d.pk);
+    msgpack_pack_map(&h.pk, countof(samples));
+    for (size_t i = 0; i < countof(samples); i++) {
+        pack_cstr(&d.pk, samples[i].name);
+        size_t arr = proto_array_open(&d.pk);
+        samples[i].pack(&d.pk);
+        samples[i].pack(&d.pk);
+        proto_array_close(&d.pk, arr);
+        pack_cstr(&h.pk, samples[i].name);
+        msgpack_pack_array(&h.pk, 2);
+        samples[i].pack(&h.pk);
+        samples[i].pack(&h.pk);
+    }
+    proto_map_close(&d.pk, map);
+    assert_same_bytes(&d, &h);
+    pb_free(&d);
+    pb_free(&h);
+}
+
+/* What a miscount by hand would send on, a deferred count refuses: the
+ * process stops (assert) rather than write a header that lies. */
+static void key_without_value(void)
+{
+    struct packbuf b;
+    pb_init(&b);
+    size_t m = proto_map_open(&b.pk);
+    proto_pack_kstr(&b.pk, "env", "default");
+    proto_pack_key(&b.pk, "status");
+    proto_map_close(&b.pk, m);
+}
+
+static void inner_left_open(void)
+{
+    struct packbuf b;
+    pb_init(&b);
+    size_t outer = proto_map_open(&b.pk);
+    proto_pack_key(&b.pk, "last_build");
+    proto_map_open(&b.pk);
+    proto_pack_kint(&b.pk, "build", 1);
+    proto_map_close(&b.pk, outer);
+}
+
+static void closed_twice(void)
+{
+    struct packbuf b;
+    pb_init(&b);
+    size_t m = proto_array_open(&b.pk);
+    msgpack_pack_nil(&b.pk);
+    proto_array_close(&b.pk, m);
+    proto_array_close(&b.pk, m);
+}
+
+static void expect_abort(void (*fn)(void))
+{
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 2); /* the assert's own message is expected */
+        fn();
+        _exit(0);
+    }
+    int st;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFSIGNALED(st));
+    assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
+static void defer_refuses_a_wrong_shape(void **state)
+{
+    (void)state;
+    expect_abort(key_without_value);
+    expect_abort(inner_left_open);
+    expect_abort(closed_twice);
 }
 
 static void default_socket(void **state)
@@ -2251,6 +2505,15 @@ static void client_on_fd(struct proto_client *c, int fd)
     msgpack_packer_init(&c->pk, &c->out, msgpack_sbuffer_write);
 }
 
+/* A client on one end of a socketpair; returns the other end, gliad's. */
+static int client_on_socketpair(struct proto_client *c)
+{
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    client_on_fd(c, sv[0]);
+    return sv[1];
+}
+
 static void send_all(int fd, const struct packbuf *b)
 {
     size_t off = 0;
@@ -2332,8 +2595,7 @@ static void client_call_over_socketpair(void **state)
 
     uint32_t id = proto_client_begin(&c, "status", 1);
     assert_int_equal(id, 1);
-    msgpack_pack_map(&c.pk, 1);
-    proto_pack_kbool(&c.pk, "verbose", 1);
+    proto_pack_kbool(&c.pk, "verbose", 1); /* the map around it is the client's */
     struct proto_msg resp;
     struct notes notes = {0};
     char err[256] = "";
@@ -2435,7 +2697,36 @@ static void client_unreadable_replies(void **state)
     }
 }
 
-/* A real listening socket: connect, pipeline two requests, read answers. */
+/* gliad's last word before it hangs up (proto_pack_error_note) is the
+ * answer to the call in flight. */
+static void client_takes_the_farewell_as_its_answer(void **state)
+{
+    (void)state;
+    struct proto_client c;
+    int gliad = client_on_socketpair(&c);
+    struct packbuf srv;
+    pb_init(&srv);
+    proto_pack_error_note(&srv.pk, PROTO_E_TOO_LARGE, "message larger than 1 MiB");
+    send_all(gliad, &srv);
+    pb_free(&srv);
+    assert_int_equal(shutdown(gliad, SHUT_WR), 0);
+
+    proto_client_begin(&c, "status", 1);
+    proto_pack_kbool(&c.pk, "verbose", 1);
+    struct proto_msg resp;
+    char err[256] = "";
+    assert_int_equal(proto_client_call(&c, &resp, NULL, NULL, err, sizeof(err)), 0);
+    assert_int_equal(resp.msgid, 1);
+    assert_non_null(resp.error);
+    assert_int_equal(resp.error->via.map.size, 2);
+    assert_obj_str(obj_get(resp.error, "code"), "too_large");
+    assert_obj_str(obj_get(resp.error, "message"), "message larger than 1 MiB");
+    proto_msg_free(&resp);
+    proto_client_close(&c);
+    close(gliad);
+}
+
+/* A real listening socket: connect, pipeline requests, read answers. */
 static void client_connect_and_read(void **state)
 {
     (void)state;
@@ -2455,8 +2746,13 @@ static void client_connect_and_read(void **state)
     int sfd = accept(lfd, NULL, NULL);
     assert_true(sfd >= 0);
 
-    assert_int_equal(proto_client_begin(&c, "a", 0), 1);
-    assert_int_equal(proto_client_begin(&c, "b", 0), 2);
+    /* Pipelined: each request's params close before the next begins. */
+    assert_int_equal(proto_client_begin(&c, "a", 1), 1);
+    proto_pack_kint(&c.pk, "x", 1);
+    proto_pack_kint(&c.pk, "y", 2);
+    assert_int_equal(proto_client_begin(&c, "b", 1), 2);
+    assert_int_equal(proto_client_begin(&c, "c", 1), 3);
+    proto_pack_kstr(&c.pk, "z", "last");
     assert_int_equal(proto_client_flush(&c, err, sizeof(err)), 0);
     assert_int_equal(c.out.size, 0);
 
@@ -2465,10 +2761,17 @@ static void client_connect_and_read(void **state)
     struct proto_msg m;
     server_read(sfd, &sr, &m);
     assert_string_equal(m.method, "a");
+    assert_int_equal(m.params->via.map.size, 2);
+    assert_int_equal(obj_get(m.params, "y")->via.u64, 2);
     proto_msg_free(&m);
     server_read(sfd, &sr, &m);
     assert_string_equal(m.method, "b");
     assert_int_equal(m.msgid, 2);
+    assert_int_equal(m.params->via.map.size, 0);
+    proto_msg_free(&m);
+    server_read(sfd, &sr, &m);
+    assert_string_equal(m.method, "c");
+    assert_obj_str(obj_get(m.params, "z"), "last");
     proto_msg_free(&m);
     proto_reader_free(&sr);
 
@@ -2545,11 +2848,17 @@ int main(void)
         cmocka_unit_test(pack_error_round_trip),
         cmocka_unit_test(pack_error_with_extras_round_trip),
         cmocka_unit_test(pack_strings),
+        cmocka_unit_test(defer_map_counts_itself),
+        cmocka_unit_test(defer_array_counts_itself),
+        cmocka_unit_test(defer_nested),
+        cmocka_unit_test(defer_every_type),
+        cmocka_unit_test(defer_refuses_a_wrong_shape),
         cmocka_unit_test(default_socket),
         cmocka_unit_test(client_connect_missing_socket),
         cmocka_unit_test(client_call_over_socketpair),
         cmocka_unit_test(client_unreadable_replies),
         cmocka_unit_test(client_connect_and_read),
+        cmocka_unit_test(client_takes_the_farewell_as_its_answer),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
