@@ -156,6 +156,24 @@ def test_unpacker_takes_a_stream_in_any_pieces(c):
         assert got == msgs
 
 
+def test_32_bit_headers_of_small_maps_and_arrays(c):
+    # A peer that writes a container's header before it knows the count
+    # (a placeholder map32/array32 patched afterwards) sends small counts in
+    # 32-bit forms: read alone, nested, and from a stream in any pieces.
+    reply = (b"\x94\x01\x07\xc0" + b"\xdf\x00\x00\x00\x03"
+             + b"\xa3env\xa7default"
+             + b"\xa4mods\xdd\x00\x00\x00\x02\xdf\x00\x00\x00\x01\xa1k\x01\xdd\x00\x00\x00\x00"
+             + b"\xa5empty\xdf\x00\x00\x00\x00")
+    want = [1, 7, None, {"env": "default", "mods": [{"k": 1}, []], "empty": {}}]
+    assert c.unpackb(reply) == ref_unpack(reply) == want
+    for n in range(1, len(reply)):
+        u = c.Unpacker()
+        u.feed(reply[:n])
+        assert list(u) == []
+        u.feed(reply[n:])
+        assert list(u) == [want]
+
+
 def test_unpacker_refuses_more_than_its_limit_and_goes_on_after_a_bad_key(c):
     u = c.Unpacker(max_buffer_size=100)
     u.feed(b"\xdb\x00\x00\x01\x00" + b"x" * 90)    # a str of 256 bytes: not all here
