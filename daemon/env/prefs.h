@@ -1,20 +1,14 @@
 /*
- * prefs: preferences as the resolver sees them. Global ones live in the
- * daemon (SQLite, mirrored in memory); script and context ones arrive with
- * each resolve request, flattened by the client into a list of scopes,
- * lowest first:
- *   [{pkg, variant, assets: {ASSET: {pkg, variant}}}, ...]
+ * prefs: gliad's global preferences (gliactl select), kept in SQLite,
+ * mirrored in memory as g->prefs (asset -> struct pref) and exported as
+ * text beside the database. Script and context preferences arrive with
+ * each resolve request instead: rpc/params.c decodes them and
+ * core/scopes.c puts them above the global one.
  */
 #ifndef GLIA_PREFS_H
 #define GLIA_PREFS_H
 
-#include <msgpack.h>
-
-#include "resolve.h"
-
 struct gliad;
-
-#define PREFS_MAX_SCOPES 64
 
 /* Reads the global preferences from the store into g->prefs. */
 int prefs_load(struct gliad *g);
@@ -23,15 +17,5 @@ int prefs_load(struct gliad *g);
 int prefs_set(struct gliad *g, const char *asset, const char *pkg, const char *variant);
 int prefs_del(struct gliad *g, const char *asset);
 void prefs_free(struct gliad *g);
-
-/*
- * The scopes to resolve `asset` with: global first, then the client's
- * (`client` may be NULL). Only what concerns `asset` is kept. Strings are
- * copied into `zone`; `scopes` must hold PREFS_MAX_SCOPES + 1. Returns the
- * count, or -1 with err describing the malformed part.
- */
-int prefs_scopes(struct gliad *g, const msgpack_object *client, const char *asset,
-                 msgpack_zone *zone, struct resolve_scope *scopes,
-                 struct resolve_asset_pref *asset_prefs, char *err, size_t errlen);
 
 #endif

@@ -9,8 +9,10 @@
 #include "log.h"
 #include "mechname.h"
 #include "methods.h"
+#include "params.h"
 #include "prefs.h"
 #include "resolve.h"
+#include "scopes.h"
 #include "server.h"
 #include "store.h"
 #include "util.h"
@@ -66,15 +68,18 @@ static int run_resolve(struct call *c, const struct index_asset *a, const char *
                        const char *pkg, const char *variant, const msgpack_object *prefs,
                        struct resolve_result *r)
 {
-    struct resolve_scope scopes[PREFS_MAX_SCOPES + 1];
-    struct resolve_asset_pref aps[PREFS_MAX_SCOPES + 1];
+    struct resolve_scope *client;
     char err[200];
-    int n = prefs_scopes(c->g, prefs, asset, c->args.zone, scopes, aps, err, sizeof(err));
+    int n = params_scopes(prefs, c->args.zone, &client, err, sizeof(err));
     if (n < 0) {
         call_error(c, PROTO_E_BAD_REQUEST, "%s", err);
         return -1;
     }
-    struct resolve_query q = {asset, scopes, (size_t)n, {pkg, variant}};
+    const struct pref *gp = strmap_get(&c->g->prefs, asset);
+    struct resolve_pref global = {gp ? gp->pkg : NULL, gp ? gp->variant : NULL};
+    struct scopes s;
+    scopes_build(&s, asset, gp ? &global : NULL, client, (size_t)n);
+    struct resolve_query q = {asset, s.v, s.n, {pkg, variant}};
     resolve(a->cands, a->n, &q, r);
     return 0;
 }
