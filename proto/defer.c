@@ -57,8 +57,7 @@ static uint64_t count_elements(const unsigned char *p, size_t len)
     while (pos < len) {
         size_t hdr;
         uint64_t body, items;
-        if (proto__element(p + pos, len - pos, &hdr, &body, &items) != 1 ||
-            body > len - pos - hdr)
+        if (proto__element(p + pos, len - pos, &hdr, &body, &items) != 1 || body > len - pos - hdr)
             return UINT64_MAX;
         if (pending == 0)
             n++;
@@ -98,7 +97,7 @@ static void close_container(msgpack_packer *pk, size_t at, int map)
     assert(p[at] == (map ? MAP32 : ARRAY32) && memcmp(p + at + 1, "\xff\xff\xff\xff", 4) == 0);
     size_t len = sb->size - at - 5;
     uint64_t n = count_elements(p + at + 5, len);
-    assert(n != UINT64_MAX); /* an element inside was left unfinished */
+    assert(n != UINT64_MAX);    /* an element inside was left unfinished */
     assert(!map || n % 2 == 0); /* a key without its value */
     if (map)
         n /= 2;

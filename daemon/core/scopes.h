@@ -22,7 +22,7 @@
 struct scopes {
     struct resolve_scope v[SCOPES_MAX_CLIENT + 1];
     size_t n;
-    struct resolve_asset_pref global; /* the global scope's only entry */
+    struct resolve_asset_pref global;  /* the global scope's only entry */
     char names[SCOPES_MAX_CLIENT][16]; /* room for "context 63" */
 };
 

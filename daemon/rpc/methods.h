@@ -16,6 +16,12 @@
 struct gliad;
 struct conn;
 
+/* What a method did with its call, as tmux's CMD_RETURN_*:
+ *   CALL_DONE  answered: with a result (call_result), or with an error
+ *              (call_error, the one way a method says no: a stable code and
+ *              a message a person can act on). The call is then freed.
+ *   CALL_WAIT  not answered yet: parked on the queue of what it waits for,
+ *              which owns it until it is run again from the start. */
 enum call_state { CALL_DONE, CALL_WAIT };
 
 struct call {
@@ -58,8 +64,11 @@ void callq_fail(struct callq *q, const char *code, const char *message);
 
 /* ---- Answering ---- */
 
-/* Packs the response header; the method then packs exactly one result. */
+/* Packs the response header; the method then packs exactly one result
+ * (its maps opened and closed with proto_map_open/close, which count). */
 msgpack_packer *call_result(struct call *c);
+/* The error answer: code is one of proto.h's PROTO_E_*; the message says
+ * what was asked, what is wrong and what to do about it. */
 void call_error(struct call *c, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* call_error with more key/value pairs in the error, packed by the caller

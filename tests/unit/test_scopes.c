@@ -122,8 +122,7 @@ static void other_assets_do_not_count(void **state)
 static void an_asset_twice_merges_field_by_field(void **state)
 {
     (void)state;
-    const struct resolve_asset_pref twice[] = {{"HHna", {"rival", NULL}},
-                                               {"HHna", {NULL, "fast"}}};
+    const struct resolve_asset_pref twice[] = {{"HHna", {"rival", NULL}}, {"HHna", {NULL, "fast"}}};
     const struct resolve_scope script[] = {{NULL, {NULL, NULL}, twice, 2}};
     struct scopes s;
     scopes_build(&s, "HHna", NULL, script, 1);
