@@ -1,33 +1,24 @@
 /*
- * config: see config.h. The inih handler checks each key as it comes; inih
- * reports the line of the first key the handler refused, and the handler
- * keeps the words for it, so the message names file, line and key.
+ * config: see config.h. What the settings depend on besides the file (the
+ * user's dirs, the number of processors) and the reading of the file are
+ * here; the text itself is parsed in core/config_parse.c.
  */
 #include "config.h"
 #include "log.h"
+#include "os.h"
 #include "util.h"
 #include "client.h"
 
 #include <errno.h>
-#include <ini.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct loader {
-    struct config *c;
-    const char *dir; /* the file's directory, for relative paths */
-    FILE *f;
-    int line;        /* of the line inih is working on: our reader counts them */
-    int why_line;    /* where the first refusal was */
-    char why[256];   /* first refusal, without the line */
-    int env_line;    /* where the env whose section has no keys starts */
-    int too_long;    /* the reader stopped at a line inih cannot hold */
-};
+/* A config file is a few hundred bytes; anything past this is no config. */
+#define MAX_BYTES (1u << 20)
 
 static char *home_path(const char *xdg_var, const char *fallback, const char *leaf)
 {
@@ -60,310 +51,32 @@ static void defaults(struct config *c)
     c->neuron.timeout_s = 300;
 }
 
-char **config_split_path(const char *s, size_t *n)
-{
-    char **v = NULL;
-    size_t cap = 0;
-    *n = 0;
-    while (*s) {
-        size_t len = strcspn(s, ":");
-        if (len)
-            VEC_PUSH(v, *n, cap, xstrndup(s, len));
-        s += len + (s[len] == ':');
-    }
-    return v;
-}
-
-static int refuse(struct loader *l, const char *section, const char *key, const char *fmt,
-                  const char *value)
-{
-    if (!l->why[0]) {
-        l->why_line = l->line;
-        char what[160];
-        snprintf(what, sizeof(what), fmt, value);
-        snprintf(l->why, sizeof(l->why), "[%s] %s: %s", section, key, what);
-    }
-    return 0;
-}
-
-/* "~/x" and paths relative to the config file's directory become absolute. */
-static char *path_value(const struct loader *l, const char *v)
-{
-    const char *home = getenv("HOME");
-    if (v[0] == '~' && v[1] == '/' && home)
-        return xprintf("%s%s", home, v + 1);
-    if (v[0] != '/' && l->dir)
-        return xprintf("%s/%s", l->dir, v);
-    return xstrdup(v);
-}
-
-static int int_value(const char *v, long lo, long hi, int *out)
-{
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || end == v || *end || n < lo || n > hi)
-        return -1;
-    *out = (int)n;
-    return 0;
-}
-
-/* yes/no, as INI files say it. 0, or -1 for anything else. */
-static int bool_value(const char *v, int *out)
-{
-    static const char *const yes[] = {"yes", "true", "on", "1"};
-    static const char *const no[] = {"no", "false", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = 1, 0;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = 0, 0;
-    }
-    return -1;
-}
-
-static int set_path(struct loader *l, char **slot, const char *value)
-{
-    free(*slot);
-    *slot = path_value(l, value);
-    return 1;
-}
-
-static int daemon_key(struct loader *l, const char *key, const char *value)
-{
-    struct config *c = l->c;
-    if (!*value)
-        return refuse(l, "daemon", key, "empty value%s", "");
-    if (strcmp(key, "socket") == 0)
-        return set_path(l, &c->socket, value);
-    if (strcmp(key, "state_dir") == 0)
-        return set_path(l, &c->state_dir, value);
-    if (strcmp(key, "cache_dir") == 0)
-        return set_path(l, &c->cache_dir, value);
-    if (strcmp(key, "collection") == 0)
-        return set_path(l, &c->collection, value);
-    if (strcmp(key, "jobs") == 0)
-        return int_value(value, 1, 256, &c->jobs) == 0
-                   ? 1
-                   : refuse(l, "daemon", key, "expected a whole number from 1 to 256, got '%s'",
-                            value);
-    if (strcmp(key, "debounce_ms") == 0)
-        return int_value(value, 0, 60000, &c->debounce_ms) == 0
-                   ? 1
-                   : refuse(l, "daemon", key,
-                            "expected milliseconds from 0 to 60000, got '%s'", value);
-    if (strcmp(key, "keep_generations") == 0)
-        return int_value(value, 1, 1000, &c->keep_generations) == 0
-                   ? 1
-                   : refuse(l, "daemon", key, "expected a whole number from 1 to 1000, got '%s'",
-                            value);
-    if (strcmp(key, "cache_max_mb") == 0)
-        return int_value(value, 16, 1 << 20, &c->cache_max_mb) == 0
-                   ? 1
-                   : refuse(l, "daemon", key, "expected megabytes, at least 16, got '%s'", value);
-    if (strcmp(key, "allow_overlap") == 0)
-        return bool_value(value, &c->allow_overlap) == 0
-                   ? 1
-                   : refuse(l, "daemon", key, "expected yes or no, got '%s'", value);
-    if (strcmp(key, "log_level") == 0) {
-        int lv = log_level_parse(value);
-        if (lv < 0)
-            return refuse(l, "daemon", key, "expected error, warn, info or debug, got '%s'",
-                          value);
-        c->log_level = lv;
-        return 1;
-    }
-    return refuse(l, "daemon", key,
-                  "unknown key (known: socket, state_dir, cache_dir, jobs, debounce_ms, "
-                  "log_level, keep_generations, cache_max_mb, allow_overlap, collection)%s",
-                  "");
-}
-
-static int neuron_key(struct loader *l, const char *key, const char *value)
-{
-    struct config_neuron *n = &l->c->neuron;
-    if (!*value)
-        return refuse(l, "neuron", key, "empty value%s", "");
-    struct {
-        const char *key;
-        char **slot;
-        int is_path;
-    } strs[] = {{"nocmodl", &n->nocmodl, 1},   {"nrnunits", &n->nrnunits, 1},
-                {"cc", &n->cc, 0},             {"cflags", &n->cflags, 0},
-                {"include_dirs", &n->include_dirs, 0}, {"lib_dir", &n->lib_dir, 1},
-                {"nrnivmodl", &n->nrnivmodl, 0}};
-    for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
-        if (strcmp(key, strs[i].key) == 0) {
-            if (strs[i].is_path)
-                return set_path(l, strs[i].slot, value);
-            free(*strs[i].slot);
-            *strs[i].slot = xstrdup(value);
-            return 1;
-        }
-    if (strcmp(key, "timeout_s") == 0)
-        return int_value(value, 1, 86400, &n->timeout_s) == 0
-                   ? 1
-                   : refuse(l, "neuron", key, "expected seconds from 1 to 86400, got '%s'", value);
-    return refuse(l, "neuron", key,
-                  "unknown key (known: nocmodl, nrnunits, cc, cflags, include_dirs, lib_dir, "
-                  "nrnivmodl, timeout_s)%s",
-                  "");
-}
-
-static struct config_env *env_find(struct config *c, const char *name)
-{
-    for (size_t i = 0; i < c->nenvs; i++)
-        if (strcmp(c->envs[i].name, name) == 0)
-            return &c->envs[i];
-    return NULL;
-}
-
-static struct config_env *env_get(struct config *c, const char *name)
-{
-    struct config_env *found = env_find(c, name);
-    if (found)
-        return found;
-    c->envs = xrealloc(c->envs, (c->nenvs + 1) * sizeof(*c->envs));
-    struct config_env *e = &c->envs[c->nenvs++];
-    memset(e, 0, sizeof(*e));
-    e->name = xstrdup(name);
-    return e;
-}
-
-static int env_key(struct loader *l, const char *section, const char *key, const char *value)
-{
-    const char *name = section + 4;
-    if (!*name || strpbrk(name, " \t/:"))
-        return refuse(l, section, key,
-                      "environment names must be non-empty, without spaces, '/' or ':'%s", "");
-    struct config_env *e = env_get(l->c, name);
-    if (strcmp(key, "backend") == 0) {
-        if (strcmp(value, "direct") == 0)
-            e->backend = CONFIG_BACKEND_DIRECT;
-        else if (strcmp(value, "nrnivmodl") == 0)
-            e->backend = CONFIG_BACKEND_NRNIVMODL;
-        else
-            return refuse(l, section, key, "expected direct or nrnivmodl, got '%s'", value);
-        return 1;
-    }
-    if (strcmp(key, "site_packages") != 0)
-        return refuse(l, section, key, "unknown key (known: site_packages, backend)%s", "");
-    if (e->site_packages)
-        return refuse(l, section, key, "given twice%s", "");
-    size_t n;
-    char **parts = config_split_path(value, &n);
-    if (n == 0) {
-        free(parts);
-        return refuse(l, section, key, "expected DIR[:DIR...], got '%s'", value);
-    }
-    for (size_t i = 0; i < n; i++) {
-        char *abs = path_value(l, parts[i]);
-        free(parts[i]);
-        parts[i] = abs;
-    }
-    e->site_packages = parts;
-    e->nsite = n;
-    return 1;
-}
-
-static int handler(void *user, const char *section, const char *key, const char *value)
-{
-    struct loader *l = user;
-    if (strcmp(section, "daemon") == 0)
-        return daemon_key(l, key, value);
-    if (strncmp(section, "env:", 4) == 0)
-        return env_key(l, section, key, value);
-    if (strcmp(section, "neuron") == 0)
-        return neuron_key(l, key, value);
-    if (!*section)
-        return refuse(l, "", key, "keys must be inside a section such as [daemon]%s", "");
-    return refuse(l, section, key, "unknown section (known: [daemon], [neuron], [env:NAME])%s",
-                  "");
-}
-
-/*
- * inih's line reader, counting lines so a refusal knows its line (Debian's
- * inih passes the handler none), and seeing [env:NAME] headers so an env
- * section without keys is still an env (inih calls the handler per key only).
- */
-static char *read_line(char *buf, int size, void *ud)
-{
-    struct loader *l = ud;
-    if (!fgets(buf, size, l->f))
-        return NULL;
-    l->line++;
-    /* inih's buffer is fixed (200 bytes in Debian's build): the rest of a
-     * longer line would come back as a line of its own, misread. */
-    size_t n = strlen(buf);
-    if (n == (size_t)size - 1 && buf[n - 1] != '\n') {
-        int next = fgetc(l->f); /* a line that just fits ends here */
-        if (next != EOF && next != '\n') {
-            l->too_long = size - 2;
-            return NULL;
-        }
-    }
-    const char *p = buf + strspn(buf, " \t");
-    if (strncmp(p, "[env:", 5) == 0) {
-        size_t n = strcspn(p + 5, "]");
-        if (p[5 + n] == ']' && n > 0) {
-            char *name = xstrndup(p + 5, n);
-            if (!strpbrk(name, " \t/:") && !env_find(l->c, name)) {
-                env_get(l->c, name);
-                l->c->envs[l->c->nenvs - 1].line = l->line;
-            }
-            free(name);
-        }
-    }
-    return buf;
-}
-
-static int parse_file(struct config *c, const char *path, char *err, size_t errlen)
+/* The file's text, or NULL with a reason in err. Relative values in it are
+ * relative to the file's directory (*dir, malloc'd), made absolute now:
+ * gliad's working directory is nobody's business. */
+static char *read_file(const char *path, char **dir, char *err, size_t errlen)
 {
     struct stat st;
-    FILE *f = NULL;
-    const char *why = stat(path, &st) < 0           ? strerror(errno)
-                      : !S_ISREG(st.st_mode)        ? "not a regular file"
-                      : !(f = fopen(path, "r"))     ? strerror(errno)
-                                                    : NULL;
+    char *text = NULL;
+    const char *why = stat(path, &st) < 0                       ? strerror(errno)
+                      : !S_ISREG(st.st_mode)                    ? "not a regular file"
+                      : !(text = file_read(path, MAX_BYTES, NULL)) ? strerror(errno)
+                                                                : NULL;
     if (why) {
         snprintf(err, errlen, "%s: cannot read: %s", path, why);
-        return -1;
+        return NULL;
     }
-    /* Relative values are relative to the file's directory, made absolute
-     * now: gliad's working directory is nobody's business. */
     char cwd[PATH_MAX];
-    char *dir = path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? xstrdup(path)
-                                                              : xprintf("%s/%s", cwd, path);
-    char *slash = strrchr(dir, '/');
+    *dir = path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? xstrdup(path)
+                                                        : xprintf("%s/%s", cwd, path);
+    char *slash = strrchr(*dir, '/');
     if (slash)
         *slash = '\0';
-    struct loader l = {.c = c, .dir = slash ? dir : NULL, .f = f};
-    int line = ini_parse_stream(read_line, &l, handler, &l);
-    int bad = ferror(f);
-    fclose(f);
-    free(dir);
-    if (l.too_long) {
-        snprintf(err, errlen, "%s:%d: line longer than %d characters, which is all inih reads",
-                 path, l.line, l.too_long);
-        return -1;
+    else {
+        free(*dir);
+        *dir = NULL;
     }
-    if (line < 0 || bad) {
-        snprintf(err, errlen, "%s: cannot read: %s", path,
-                 line == -2 ? "out of memory" : strerror(errno ? errno : EIO));
-        return -1;
-    }
-    /* inih reports its first error's line: ours, or a line it could not parse. */
-    if (line > 0 && l.why[0] && l.why_line == line) {
-        snprintf(err, errlen, "%s:%d: %s", path, line, l.why);
-        return -1;
-    }
-    if (line > 0) {
-        snprintf(err, errlen, "%s:%d: not a valid INI line (expected [section] or key = value)",
-                 path, line);
-        return -1;
-    }
-    c->path = xstrdup(path);
-    return 0;
+    return text;
 }
 
 int config_load(struct config *c, const char *path, char *err, size_t errlen)
@@ -371,42 +84,17 @@ int config_load(struct config *c, const char *path, char *err, size_t errlen)
     defaults(c);
     if (!path)
         return 0;
+    char *text = NULL, *dir = NULL;
     if (access(path, F_OK) < 0 && errno == ENOENT)
         log_info("no config file at %s; using defaults", path);
-    else if (parse_file(c, path, err, errlen) < 0)
+    else if (!(text = read_file(path, &dir, err, errlen)))
         return -1;
-    for (size_t i = 0; i < c->nenvs; i++)
-        if (!c->envs[i].site_packages) {
-            snprintf(err, errlen, "%s:%d: [env:%s] needs site_packages = DIR[:DIR...]", path,
-                     c->envs[i].line, c->envs[i].name);
-            return -1;
-        }
-    if (c->nenvs == 0) {
-        c->python_default = 1;
-        env_get(c, CONFIG_DEFAULT_ENV);
-    }
-    return 0;
-}
-
-void config_free(struct config *c)
-{
-    struct config_neuron *n = &c->neuron;
-    free(n->nocmodl);
-    free(n->nrnunits);
-    free(n->cc);
-    free(n->cflags);
-    free(n->include_dirs);
-    free(n->lib_dir);
-    free(n->nrnivmodl);
-    free(c->path);
-    free(c->socket);
-    free(c->state_dir);
-    free(c->cache_dir);
-    free(c->collection);
-    for (size_t i = 0; i < c->nenvs; i++) {
-        free(c->envs[i].name);
-        strv_free(c->envs[i].site_packages, c->envs[i].nsite);
-    }
-    free(c->envs);
-    memset(c, 0, sizeof(*c));
+    struct config_source src = {
+        .name = path, .dir = dir, .home = getenv("HOME"), .log_level_parse = log_level_parse};
+    int rc = config_parse_text(c, text, &src, err, errlen);
+    if (rc == 0 && text)
+        c->path = xstrdup(path);
+    free(text);
+    free(dir);
+    return rc;
 }
