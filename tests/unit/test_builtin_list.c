@@ -12,16 +12,14 @@
 
 #include "builtin_list.h"
 #include "index.h"
+#include "os.h"
 #include "util.h"
 
+/* A file of the repository's test data, whole. */
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char *text = xcalloc(1, 1 << 16);
-    size_t n = fread(text, 1, (1 << 16) - 1, f);
-    assert_true(n > 0 && n < (1 << 16) - 1);
-    fclose(f);
+    char *text = file_read(path, 1u << 16, NULL);
+    assert_non_null(text);
     return text;
 }
 

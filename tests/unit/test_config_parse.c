@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "config_parse.h"
+#include "os.h"
 #include "util.h"
 
 /* The levels as the log numbers them (error 0 .. debug 3). */
@@ -42,14 +43,11 @@ static void defaults(struct config *c)
     c->neuron.timeout_s = 300;
 }
 
+/* A file of the repository's test data, whole. */
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    char *text = xcalloc(1, 1 << 16);
-    size_t n = fread(text, 1, (1 << 16) - 1, f);
-    assert_true(n > 0 && n < (1 << 16) - 1);
-    fclose(f);
+    char *text = file_read(path, 1u << 16, NULL);
+    assert_non_null(text);
     return text;
 }
 
