@@ -6,13 +6,13 @@
  * package run code in the daemon.
  */
 #include "scan.h"
+#include "direct_url.h"
 #include "entrypoints.h"
 #include "mechname.h"
 #include "os.h"
 #include "strmap.h"
 #include "util.h"
 
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -468,47 +468,6 @@ static int read_mods(struct index_pkg *p, struct paths *files)
     return incomplete;
 }
 
-char *scan_editable_dir(const char *json)
-{
-    /* direct_url.json is small and written by pip; a full JSON parser would
-     * buy nothing over finding the two keys. */
-    const char *ed = strstr(json, "\"editable\"");
-    if (!ed)
-        return NULL;
-    ed += strlen("\"editable\"");
-    while (isspace((unsigned char)*ed) || *ed == ':')
-        ed++;
-    if (strncmp(ed, "true", 4) != 0)
-        return NULL;
-    const char *u = strstr(json, "\"url\"");
-    if (!u)
-        return NULL;
-    u += strlen("\"url\"");
-    while (isspace((unsigned char)*u) || *u == ':')
-        u++;
-    if (strncmp(u, "\"file://", 8) != 0)
-        return NULL;
-    u += 8;
-    char *out = xmalloc(strlen(u) + 1), *o = out;
-    for (; *u && *u != '"'; u++) {
-        if (*u == '%' && isxdigit((unsigned char)u[1]) && isxdigit((unsigned char)u[2])) {
-            char hex[3] = {u[1], u[2], 0};
-            *o++ = (char)strtol(hex, NULL, 16);
-            u += 2;
-        } else if (*u == '\\' && u[1]) {
-            *o++ = *++u;
-        } else {
-            *o++ = *u;
-        }
-    }
-    *o = '\0';
-    if (*out != '/') {
-        free(out);
-        return NULL;
-    }
-    return out;
-}
-
 /* Where the module lives: in site-packages, or for an editable install in
  * the source dir (flat or src/ layout). NULL when not found. */
 static char *module_dir(struct index_pkg *p, const char *modpath)
@@ -520,7 +479,7 @@ static char *module_dir(struct index_pkg *p, const char *modpath)
     char *du = xprintf("%s/direct_url.json", p->dist_info);
     char *json = file_read(du, 1u << 16, NULL);
     free(du);
-    char *src = json ? scan_editable_dir(json) : NULL;
+    char *src = direct_url_editable_dir(json);
     free(json);
     if (!src)
         return NULL;

@@ -50,9 +50,4 @@ void scan_env(char *const *sites, size_t nsite, struct index_pkg *const *prev, s
               const struct strmap *dirty, const atomic_int *stop, struct scan_result *out);
 void scan_result_free(struct scan_result *r); /* frees watch list and arrays, not packages */
 
-/* The source dir of an editable install, from direct_url.json's text
- * ({"url": "file:///src", "dir_info": {"editable": true}}); malloc'd, or
- * NULL when the install is not editable. Pure. */
-char *scan_editable_dir(const char *direct_url_json);
-
 #endif
