@@ -22,6 +22,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,35 +218,35 @@ static int place_library(struct build *b)
     return rc;
 }
 
-static void json_str(FILE *f, const char *s)
+/* A JSON string of s (NULL: ""); bytes that are not UTF-8 (a path can be
+ * any bytes) become U+FFFD, so that the manifest always parses. */
+static json_t *json_text(const char *s)
 {
-    fputc('"', f);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
+    size_t len;
+    char *u = str_utf8(s ? s : "", s ? strlen(s) : 0, &len);
+    json_t *j = json_stringn(u, len);
+    free(u);
+    return j;
 }
 
-static void manifest_item(FILE *f, const struct build_item *it, int first)
+static json_t *manifest_item(const struct build_item *it)
 {
     const struct index_mod *m = it->mod;
-    fprintf(f, "%s\n    {\"full\": ", first ? "" : ",");
-    json_str(f, m->full);
-    fprintf(f, ", \"kind\": \"%s\", \"pkg\": ", modfile_kind_name(m->info.kind));
-    json_str(f, m->pkgname);
-    fprintf(f, ", \"asset\": ");
-    json_str(f, m->asset);
-    fprintf(f, ", \"variant\": ");
-    json_str(f, m->variant);
-    fprintf(f, ", \"source\": ");
-    json_str(f, m->path);
-    fprintf(f, ", \"hash\": \"%s\"}", it->key);
+    return json_pack("{s:o, s:s, s:o, s:o, s:o, s:o, s:s}", "full", json_text(m->full), "kind",
+                     modfile_kind_name(m->info.kind), "pkg", json_text(m->pkgname), "asset",
+                     json_text(m->asset), "variant", json_text(m->variant), "source",
+                     json_text(m->path), "hash", it->key);
+}
+
+static json_t *manifest(const struct build *b)
+{
+    json_t *mechs = json_array();
+    for (size_t i = 0; i < b->n; i++)
+        if (build_item_linked(&b->items[i]))
+            json_array_append_new(mechs, manifest_item(&b->items[i]));
+    return json_pack("{s:o, s:o, s:s, s:s, s:o}", "env", json_text(b->env_name), "library",
+                     json_text(b->lib_path), "key", b->libkey, "toolchain", b->toolchain_id,
+                     "mechanisms", mechs);
 }
 
 /* <state>/manifests/<env>-<libkey>.json, written whole then renamed. A
@@ -267,20 +268,10 @@ static char *write_manifest(struct build *b)
         free(tmp);
         return NULL;
     }
-    fprintf(f, "{\"env\": ");
-    json_str(f, b->env_name);
-    fprintf(f, ", \"library\": ");
-    json_str(f, b->lib_path);
-    fprintf(f, ", \"key\": \"%s\", \"toolchain\": \"%s\", \"mechanisms\": [", b->libkey,
-            b->toolchain_id);
-    int first = 1;
-    for (size_t i = 0; i < b->n; i++)
-        if (build_item_linked(&b->items[i])) {
-            manifest_item(f, &b->items[i], first);
-            first = 0;
-        }
-    fprintf(f, "\n]}\n");
-    int ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+    json_t *doc = manifest(b);
+    int ok = doc && json_dumpf(doc, f, JSON_INDENT(2)) == 0 && fputc('\n', f) != EOF;
+    json_decref(doc);
+    ok = fflush(f) == 0 && fsync(fileno(f)) == 0 && ok;
     ok = fclose(f) == 0 && ok && rename(tmp, path) == 0;
     free(tmp);
     if (!ok) {

@@ -4,16 +4,10 @@
 #include "util.h"
 
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/vfs.h>
-#include <time.h>
-#include <unistd.h>
 
 static void oom(void)
 {
@@ -116,3 +110,59 @@ void strv_free(char **v, size_t n)
     free(v);
 }
 
+/*
+ * The length of the UTF-8 sequence at s (n bytes left) when it is valid;
+ * else minus the bytes to replace with one U+FFFD: the longest start of a
+ * valid sequence, at least 1 (the "maximal subpart" Unicode recommends,
+ * and Python's decoder follows). Overlong forms, surrogates and code points
+ * past U+10FFFF are invalid: the ranges of the second byte exclude them.
+ */
+static int utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    int len;
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+        len = 3;
+        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+        hi = s[0] == 0xed ? 0x9f : 0xbf;
+    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+        len = 4;
+        lo = s[0] == 0xf0 ? 0x90 : 0x80;
+        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+    } else
+        return -1;
+    for (int i = 1; i < len; i++) {
+        if ((size_t)i >= n || s[i] < lo || s[i] > hi)
+            return -i;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    return len;
+}
+
+char *str_utf8(const char *s, size_t n, size_t *len)
+{
+    static const char fffd[] = "\xef\xbf\xbd";
+    const unsigned char *u = (const unsigned char *)s;
+    char *out = xmalloc(n * 3 + 1); /* each bad byte may become 3 */
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        int k = utf8_sequence(u + i, n - i);
+        if (k < 0) {
+            memcpy(out + o, fffd, 3);
+            o += 3;
+            i += (size_t)-k;
+        } else {
+            memcpy(out + o, u + i, (size_t)k);
+            o += (size_t)k;
+            i += (size_t)k;
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}

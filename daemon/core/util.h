@@ -26,6 +26,12 @@ void *xgrow(void *v, size_t *cap, size_t need, size_t size);
 
 int str_has_suffix(const char *s, const char *suffix);
 
+/* The n bytes at s as valid UTF-8, so JSON can carry them (a path can be
+ * any bytes): what is not UTF-8 becomes U+FFFD, one for each maximal
+ * subpart of a sequence, as Python decodes with "replace". malloc'd and NUL-terminated; *len is its length
+ * (a NUL byte of s is kept). */
+char *str_utf8(const char *s, size_t n, size_t *len);
+
 /* The next entry of an FS_REMOTE_VAR list at *p: 1 with its type, 0 at the
  * end, -1 when it is no hex number (the entry is in tok either way). */
 int fs_type_next(const char **p, unsigned long *type, char *tok, size_t cap);

@@ -7,6 +7,7 @@ Each NEURON runs in a subprocess of its own (buildlib.neuron).
 """
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,21 @@ def test_parameters_keep_their_defaults(built):
     assert bl.range_default(res["path"], HHNA, "gnabar") == pytest.approx(0.12)
     assert bl.range_default(res["path"], "glia__glia_plain__Kdr__fast", "gkbar") == \
         pytest.approx(0.036)
+
+
+def test_manifest_is_json_when_a_path_is_not_utf8(gliad, main_site, tmp_path):
+    """A path can be any bytes: the manifest stays one JSON document (what
+    Python's json reads from its bytes), the bytes that are not UTF-8 shown
+    as U+FFFD as Python's "replace" decoding shows them."""
+    root = tmp_path / "src"
+    site = tmp_path / os.fsdecode(b"site-\xff")
+    main_site.venv.install_target(site, lib.copy_test_package(root))
+    d = gliad({"default": [site]})
+    res = bl.library(d)
+    state = Path(d.ok("status")["state_dir"])
+    raw = (state / f"manifests/default-{res['key']}.json").read_bytes()
+    m = json.loads(raw)
+    assert sorted(x["full"] for x in m["mechanisms"]) == sorted(GLIA4)
+    na = next(x for x in m["mechanisms"] if x["full"] == "glia__glia_test_mods__Na__0")
+    want = os.fsencode(site).decode("utf-8", "replace") + "/glia_test_mods/mods/Na__0.mod"
+    assert na["source"] == want
