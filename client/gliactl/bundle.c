@@ -19,45 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* ---- msgpack to JSON ---- */
-
-static json_t *to_json(const msgpack_object *o)
-{
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        return json_null();
-    case MSGPACK_OBJECT_BOOLEAN:
-        return json_boolean(o->via.boolean);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        return json_integer((json_int_t)o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return json_integer((json_int_t)o->via.i64);
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        return json_real(o->via.f64);
-    case MSGPACK_OBJECT_STR:
-        return json_stringn(o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_ARRAY: {
-        json_t *a = json_array();
-        for (uint32_t i = 0; i < o->via.array.size; i++)
-            json_array_append_new(a, to_json(&o->via.array.ptr[i]));
-        return a;
-    }
-    case MSGPACK_OBJECT_MAP: {
-        json_t *m = json_object();
-        for (uint32_t i = 0; i < o->via.map.size; i++) {
-            const msgpack_object *k = &o->via.map.ptr[i].key;
-            if (k->type == MSGPACK_OBJECT_STR)
-                json_object_setn_new(m, k->via.str.ptr, k->via.str.size,
-                                     to_json(&o->via.map.ptr[i].val));
-        }
-        return m;
-    }
-    default:
-        return json_null();
-    }
-}
-
 /* ---- Files ---- */
 
 static char *join(const char *a, const char *b)
@@ -259,7 +220,7 @@ static int mod_entry(json_t *m, const json_t *pkgdirs, const char *dir, int copy
 
 json_t *bundle_manifest(const msgpack_object *r, const char *dir, int copy)
 {
-    json_t *m = to_json(r), *pkgdirs = json_array();
+    json_t *m = json_of_msgpack(r), *pkgdirs = json_array();
     int rc = 0;
     json_object_set_new(m, "format", json_integer(BUNDLE_FORMAT));
     size_t i;

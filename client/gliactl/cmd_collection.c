@@ -47,24 +47,20 @@ static int exec(struct ctl *ctl, int argc, char **argv)
     size_t n;
     pkg_list_mods(p.mods, &mods, &n);
     struct table *t = table_new(5, "ASSET", "VARIANT", "MECHANISM", "KIND", "FILE");
-    if (ctl->json)
-        printf("[");
+    json_t *rows = ctl->json ? json_array() : NULL;
     for (size_t k = 0; k < n; k++) {
         char kind[200];
         struct mechname mn;
         describe(mods[k], kind, sizeof(kind), &mn);
         char *full = mn.asset ? mechname_format(mn.pkg, mn.asset, mn.variant) : xstrdup("");
         const char *rel = mods[k] + strlen(p.moddir) + 1;
-        if (ctl->json) {
-            const char *keys[] = {"asset", "variant", "mechanism", "kind", "file"};
-            const char *vals[] = {mn.asset ? mn.asset : "", mn.variant ? mn.variant : "", full,
-                                  kind, mods[k]};
-            printf("%s{", k ? ", " : "");
-            for (size_t c = 0; c < 5; c++) {
-                printf("%s\"%s\": ", c ? ", " : "", keys[c]);
-                json_cstr(stdout, vals[c]);
-            }
-            printf("}");
+        if (rows) {
+            json_array_append_new(
+                rows, json_pack("{s:o, s:o, s:o, s:o, s:o}", "asset",
+                                json_cstr(mn.asset ? mn.asset : ""), "variant",
+                                json_cstr(mn.variant ? mn.variant : ""), "mechanism",
+                                json_cstr(full), "kind", json_cstr(kind), "file",
+                                json_cstr(mods[k])));
         } else
             table_add(t, mn.asset ? mn.asset : "?", mn.variant ? mn.variant : "?",
                       mn.asset ? full
@@ -74,8 +70,8 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         free(full);
         mechname_free(&mn);
     }
-    if (ctl->json)
-        printf("]\n");
+    if (rows)
+        json_emit(stdout, rows);
     else if (n)
         table_print(t, stdout);
     else

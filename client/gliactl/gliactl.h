@@ -7,6 +7,7 @@
 #define GLIACTL_H
 
 #include <getopt.h>
+#include <jansson.h>
 #include <stdio.h>
 
 #include "client.h"
@@ -153,11 +154,17 @@ void obj_print_lines(FILE *f, const msgpack_object *o, const char *prefix);
 
 /* ---- Output ---- */
 
-/* JSON of any msgpack value; json_print adds a newline. */
+/* --json output is built with jansson, so it is always one valid document:
+ * strings that are not UTF-8 (a path can be any bytes) carry U+FFFD. */
+/* JSON of any msgpack value, a new reference. */
+json_t *json_of_msgpack(const msgpack_object *o);
+/* A JSON string of n bytes, or of a C string (NULL: null). New references. */
+json_t *json_text(const char *s, size_t n);
+json_t *json_cstr(const char *s);
+/* Prints v and a newline, and drops the reference to v. */
+void json_emit(FILE *f, json_t *v);
+/* json_emit of a msgpack value. */
 void json_print(FILE *f, const msgpack_object *o);
-void json_value(FILE *f, const msgpack_object *o);
-/* A C string as a JSON string, quotes included. */
-void json_cstr(FILE *f, const char *s);
 
 /* A table printed with aligned columns. Cells are copied. */
 struct table;

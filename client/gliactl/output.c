@@ -2,9 +2,11 @@
  * output: reading values out of a reply, JSON, and aligned tables.
  */
 #include "gliactl.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,152 +102,90 @@ int obj_bool(const msgpack_object *map, const char *key)
 
 /* ---- JSON ---- */
 
-/*
- * The length of the UTF-8 sequence at s (n bytes left) when it is valid;
- * else minus the bytes to replace with one U+FFFD: the longest start of a
- * valid sequence, at least 1 (the "maximal subpart" Unicode recommends,
- * and Python's decoder follows). Overlong forms, surrogates and code points
- * past U+10FFFF are invalid: the ranges of the second byte exclude them.
- */
-static int utf8_sequence(const unsigned char *s, size_t n)
+json_t *json_text(const char *s, size_t n)
 {
-    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
-    int len;
-    if (s[0] < 0x80)
-        return 1;
-    if (s[0] >= 0xc2 && s[0] <= 0xdf)
-        len = 2;
-    else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-        len = 3;
-        lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-        hi = s[0] == 0xed ? 0x9f : 0xbf;
-    } else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-        len = 4;
-        lo = s[0] == 0xf0 ? 0x90 : 0x80;
-        hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-    } else
-        return -1;
-    for (int i = 1; i < len; i++) {
-        if ((size_t)i >= n || s[i] < lo || s[i] > hi)
-            return -i;
-        lo = 0x80;
-        hi = 0xbf;
-    }
-    return len;
+    size_t len;
+    char *u = str_utf8(s, n, &len);
+    json_t *j = json_stringn(u, len);
+    free(u);
+    return j;
 }
 
-/* A JSON string of the bytes; bytes that are not UTF-8 (a path can be
- * anything) become U+FFFD, so that the output always parses. */
-static void json_string(FILE *f, const char *s, size_t n)
+json_t *json_cstr(const char *s)
 {
-    const unsigned char *u = (const unsigned char *)s;
-    fputc('"', f);
-    for (size_t i = 0; i < n;) {
-        int len = utf8_sequence(u + i, n - i);
-        if (len < 0) {
-            fputs("\\ufffd", f);
-            i += (size_t)-len;
-            continue;
-        }
-        unsigned char c = u[i];
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", f);
-        else if (c == '\t')
-            fputs("\\t", f);
-        else if (c < 0x20)
-            fprintf(f, "\\u%04x", c);
-        else
-            fwrite(u + i, 1, (size_t)len, f);
-        i += (size_t)len;
-    }
-    fputc('"', f);
+    return s ? json_text(s, strlen(s)) : json_null();
 }
 
-/* JSON keys are strings: a key of another type is written as the string
- * of its JSON text (1 becomes "1", ["a"] becomes "[\"a\"]"). */
-static void json_key(FILE *f, const msgpack_object *k)
+/* JSON keys are strings: a key of another type is the string of its JSON
+ * text (1 becomes "1", ["a"] becomes "[\"a\"]"). malloc'd. */
+static char *json_key(const msgpack_object *k, size_t *len)
 {
-    if (k->type == MSGPACK_OBJECT_STR) {
-        json_value(f, k);
-        return;
-    }
-    char *text = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&text, &len);
-    if (m) {
-        json_value(m, k);
-        if (fclose(m) == 0) {
-            json_string(f, text, len);
-            free(text);
-            return;
-        }
-    }
-    free(text);
-    fputs("\"?\"", f); /* out of memory: still valid JSON */
+    if (k->type == MSGPACK_OBJECT_STR)
+        return str_utf8(k->via.str.ptr, k->via.str.size, len);
+    json_t *j = json_of_msgpack(k);
+    char *text = json_dumps(j, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));
+    json_decref(j);
+    *len = text ? strlen(text) : 1;
+    return text ? text : xstrdup("?");
 }
 
-void json_value(FILE *f, const msgpack_object *o)
+static json_t *json_map(const msgpack_object *o)
+{
+    json_t *m = json_object();
+    for (uint32_t i = 0; i < o->via.map.size; i++) {
+        size_t len;
+        char *key = json_key(&o->via.map.ptr[i].key, &len);
+        json_object_setn_new(m, key, len, json_of_msgpack(&o->via.map.ptr[i].val));
+        free(key);
+    }
+    return m;
+}
+
+json_t *json_of_msgpack(const msgpack_object *o)
 {
     switch (o->type) {
     case MSGPACK_OBJECT_NIL:
-        fputs("null", f);
-        break;
+        return json_null();
     case MSGPACK_OBJECT_BOOLEAN:
-        fputs(o->via.boolean ? "true" : "false", f);
-        break;
+        return json_boolean(o->via.boolean);
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        fprintf(f, "%llu", (unsigned long long)o->via.u64);
-        break;
+        /* json_int_t is signed: past its range, the nearest double. */
+        return o->via.u64 > (uint64_t)INT64_MAX ? json_real((double)o->via.u64)
+                                                        : json_integer((json_int_t)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        fprintf(f, "%lld", (long long)o->via.i64);
-        break;
+        return json_integer((json_int_t)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
         /* JSON has no NaN or infinity. */
-        if (isfinite(o->via.f64))
-            fprintf(f, "%.17g", o->via.f64);
-        else
-            fputs("null", f);
-        break;
+        return isfinite(o->via.f64) ? json_real(o->via.f64) : json_null();
     case MSGPACK_OBJECT_STR:
-        json_string(f, o->via.str.ptr, o->via.str.size);
-        break;
-    case MSGPACK_OBJECT_ARRAY:
-        fputc('[', f);
-        for (uint32_t i = 0; i < o->via.array.size; i++) {
-            if (i)
-                fputs(", ", f);
-            json_value(f, &o->via.array.ptr[i]);
-        }
-        fputc(']', f);
-        break;
+        return json_text(o->via.str.ptr, o->via.str.size);
+    case MSGPACK_OBJECT_ARRAY: {
+        json_t *a = json_array();
+        for (uint32_t i = 0; i < o->via.array.size; i++)
+            json_array_append_new(a, json_of_msgpack(&o->via.array.ptr[i]));
+        return a;
+    }
     case MSGPACK_OBJECT_MAP:
-        fputc('{', f);
-        for (uint32_t i = 0; i < o->via.map.size; i++) {
-            if (i)
-                fputs(", ", f);
-            json_key(f, &o->via.map.ptr[i].key);
-            fputs(": ", f);
-            json_value(f, &o->via.map.ptr[i].val);
-        }
-        fputc('}', f);
-        break;
+        return json_map(o);
     default:
-        fputs("null", f); /* bin and ext never appear in gliad's answers */
+        return json_null(); /* bin and ext never appear in gliad's answers */
     }
 }
 
-void json_cstr(FILE *f, const char *s)
+void json_emit(FILE *f, json_t *v)
 {
-    json_string(f, s, strlen(s));
+    /* Out of memory on the way leaves a NULL somewhere: still one
+     * document, "null" for the whole. */
+    if (!v || json_dumpf(v, f, JSON_ENCODE_ANY | JSON_REAL_PRECISION(17)) < 0)
+        fputs("null", f);
+    fputc('\n', f);
+    json_decref(v);
 }
 
 void json_print(FILE *f, const msgpack_object *o)
 {
-    json_value(f, o);
-    fputc('\n', f);
+    json_emit(f, json_of_msgpack(o));
 }
 
 /* ---- Tables ---- */

@@ -57,9 +57,9 @@ static void print_error(struct ctl *ctl, const msgpack_object *err)
 {
     if (ctl->json) {
         /* The same shape as a result: one JSON document on stdout. */
-        printf("{\"error\": ");
-        json_value(stdout, err);
-        printf("}\n");
+        json_t *doc = json_object();
+        json_object_set_new(doc, "error", json_of_msgpack(err));
+        json_emit(stdout, doc);
         return;
     }
     if (err->type != MSGPACK_OBJECT_MAP) {
