@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Build benchmark (issue 3): gliad against the Python Glia's way, in one run.
+"""Build benchmark: gliad against the Python Glia's way, in one run.
 
     bench/build_bench.py [--mods 42] [--packages 1] [--rounds 3] [--before REV]
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Python module benchmark (issue 5), every figure beside its baseline.
+"""Python module benchmark, every figure beside its baseline.
 
     bench/python_bench.py [--runs 15] [--sections 10000] [--before REV]
 

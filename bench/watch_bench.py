@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Watch benchmark (issue 4): from pip's exit to a published library.
+"""Watch benchmark: from pip's exit to a published library.
 
     bench/watch_bench.py [--installs 5] [--packages 50] [--debounce 200]
 

@@ -2,7 +2,7 @@
  * _glia_speedups: glia.insert's common case in C.
  *
  * A model inserts the same few mechanisms into thousands of sections, and
- * the issue's bar is glia.insert at most 1.3x NEURON's own section.insert.
+ * glia.insert must cost at most 1.3x NEURON's own section.insert.
  * In Python the call, the checks and the MechAccessor alone cost more than
  * that margin; here they cost a dict lookup and a tuple. Anything but the
  * common case (a density mechanism already resolved, no pkg/variant/

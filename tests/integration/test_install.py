@@ -1,5 +1,5 @@
-"""`meson install` into a temporary DESTDIR puts in place everything issue 6
-lists: gliad, gliactl, glia, gliad-child, the Python module, the user units,
+"""`meson install` into a temporary DESTDIR puts in place everything a
+packaged install needs: gliad, gliactl, glia, gliad-child, the Python module, the user units,
 the annotated example config and the man pages.
 """
 

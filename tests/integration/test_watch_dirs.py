@@ -1,4 +1,5 @@
-"""Watched dirs that come and go, and dirs that cannot be watched (issue 4):
+"""Watched dirs that come and go, and dirs that cannot be watched, followed
+with no rescan asked for:
 a venv made after gliad started, a venv deleted and made again, new dirs
 appearing while a scan is in flight, inotify watches running out.
 """

@@ -1,6 +1,6 @@
 """Mods edited, added and deleted inside installed packages, the way editors
-and people do it, and a package deleted by hand while it is being built
-(issue 4). Packages are installed with real pip; the changes after that
+and people do it, and a package deleted by hand while it is being built,
+each rebuilt with no rescan asked for. Packages are installed with real pip; the changes after that
 are plain file operations, picked up by the watcher alone.
 """
 

@@ -1,7 +1,7 @@
-"""Environments added at runtime (issue 4): env.register {name,
-site_packages} adds one (as the Python module does with its sys.prefix and
-site dirs), stored in SQLite and watched again after a restart;
-env.forget removes it.
+"""Environments added at runtime, watched like the configured ones:
+env.register {name, site_packages} adds one (as the Python module does with
+its sys.prefix and site dirs), stored in SQLite and watched again after a
+restart; env.forget removes it.
 """
 
 import glia_testlib as lib

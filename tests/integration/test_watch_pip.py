@@ -1,4 +1,4 @@
-"""gliad follows pip by itself (issue 4): install, uninstall, upgrade and
+"""gliad follows pip by itself: install, uninstall, upgrade and
 editable installs, with real pip in real venvs, never a `rescan`.
 
 Each check runs right after pip returns, with no sleep: gliactl resolve and
@@ -240,8 +240,8 @@ def test_twenty_installs_end_with_all_twenty_in_the_library(twenty_installs):
 
 
 def test_twenty_installs_take_far_fewer_builds(twenty_installs):
-    """The issue's acceptance test, with real pip: far fewer builds than
-    installs. pip runs 0.5-1 s apart, so whether they fall into gliad's
+    """Installs in a row, with real pip, take far fewer builds than
+    installs: gliad builds once they settle, not once per install. pip runs 0.5-1 s apart, so whether they fall into gliad's
     recheck windows varies from run to run; test_a_timed_series_... below
     is the same thing with the timing fixed."""
     t = twenty_installs

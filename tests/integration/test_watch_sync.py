@@ -1,4 +1,4 @@
-"""Never a stale answer (issue 4): sync, {sync: true} on a request and
+"""Never a stale answer, whatever the watcher has yet to deliver: sync, {sync: true} on a request and
 library {wait: true} first take in every change made on disk before the
 request, through watchman's cookie technique.
 

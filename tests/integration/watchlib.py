@@ -1,4 +1,4 @@
-"""Helpers for the watch tests (issue 4): fixture packages made of NEURON's
+"""Helpers for the tests of gliad following changes on disk: fixture packages made of NEURON's
 demo mods, pip run the way a user runs it, installs done with the plain file
 operations pip does (fast enough to repeat hundreds of times), a connection
 subscribed to gliad's notifications, and queries that sync first.
