@@ -1,6 +1,6 @@
 /*
  * What makes a failed tool run the environment's fault rather than the
- * mod's: its exit and its words. Pure functions, plain data.
+ * mod's: its exit, its words and the state of its filesystem, on plain data.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,7 +9,9 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "fault.h"
+#include "fault_rules.h"
+
+#include <stdlib.h>
 
 static void a_signal_or_a_shell_status_is_outside(void **state)
 {
@@ -68,6 +70,40 @@ static void a_mod_cannot_pass_its_error_off_as_the_machines(void **state)
                                     "as: can't write x.o: No space left on device\n"));
 }
 
+static void expect_fs(const struct fault_fs *fs, const char *why)
+{
+    char *got = fault_of_fs("/cache/work", fs);
+    if (!why) {
+        assert_null(got);
+        return;
+    }
+    assert_non_null(got);
+    assert_string_equal(got, why);
+    free(got);
+}
+
+/* A compile needs room for its temporary files and an inode for each: a
+ * filesystem without them fails every mod alike, none of them its fault. */
+static void a_filesystem_without_room_is_at_fault(void **state)
+{
+    (void)state;
+    struct fault_fs ok = {.avail = 10ll << 30, .files = 1000, .files_avail = 500};
+    expect_fs(&ok, NULL);
+    struct fault_fs fs = ok;
+    fs.read_only = 1;
+    expect_fs(&fs, "the filesystem of /cache/work is read-only");
+    fs = ok;
+    fs.avail = FAULT_MIN_FREE_BYTES - 1;
+    expect_fs(&fs, "the filesystem of /cache/work is nearly full (16383 KiB free)");
+    fs.avail = FAULT_MIN_FREE_BYTES; /* just enough */
+    expect_fs(&fs, NULL);
+    fs = ok;
+    fs.files_avail = 0;
+    expect_fs(&fs, "the filesystem of /cache/work has no free inodes");
+    fs.files = 0; /* btrfs and others count no inodes: never out of them */
+    expect_fs(&fs, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -76,6 +112,7 @@ int main(void)
         cmocka_unit_test(words_of_the_machine_are_recognised),
         cmocka_unit_test(words_about_the_input_are_not),
         cmocka_unit_test(a_mod_cannot_pass_its_error_off_as_the_machines),
+        cmocka_unit_test(a_filesystem_without_room_is_at_fault),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
