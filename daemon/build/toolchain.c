@@ -8,6 +8,7 @@
  */
 #include "toolchain.h"
 #include "log.h"
+#include "nrnmake.h"
 #include "os.h"
 #include "proc.h"
 #include "util.h"
@@ -76,29 +77,16 @@ static void add_flag(struct toolchain *tc, char *flag)
     tc->cflags[tc->ncflags] = NULL;
 }
 
-/* The MPI include dirs named in nrnmech_makefile's INCLUDES line, when they
- * exist here. */
+/* The MPI include dirs nrnmech_makefile names, when they exist here. */
 static void makefile_includes(struct toolchain *tc, const char *makefile)
 {
     char *text = file_read(makefile, 1u << 20, NULL);
-    if (!text)
-        return;
-    char *lsave = NULL;
-    for (char *line = strtok_r(text, "\n", &lsave); line; line = strtok_r(NULL, "\n", &lsave)) {
-        if (strncmp(line, "  INCLUDES +=", 13) != 0 && strncmp(line, "INCLUDES +=", 11) != 0)
-            continue;
-        /* $(if A;B, -I$(subst ;, -I,A;B),): take the dirs from the first list. */
-        char *p = strstr(line, "$(if ");
-        if (!p)
-            continue;
-        p += 5;
-        size_t n = strcspn(p, ",");
-        char *list = xstrndup(p, n), *save = NULL;
-        for (char *d = strtok_r(list, ";", &save); d; d = strtok_r(NULL, ";", &save))
-            if (exists(d))
-                add_flag(tc, xprintf("-I%s", d));
-        free(list);
-    }
+    size_t n = 0;
+    char **dirs = text ? nrnmake_include_dirs(text, &n) : NULL;
+    for (size_t i = 0; i < n; i++)
+        if (exists(dirs[i]))
+            add_flag(tc, xprintf("-I%s", dirs[i]));
+    strv_free(dirs, n);
     free(text);
 }
 
