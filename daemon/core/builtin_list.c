@@ -12,10 +12,19 @@
 
 /* MechanismType(0) lists density mechanisms, (1) point processes. */
 char *const builtin_list_argv[] = {
-    "nrniv", "-nobanner", "-nogui", "-c", "objref mt", "-c", "strdef s", "-c",
+    "nrniv",
+    "-nobanner",
+    "-nogui",
+    "-c",
+    "objref mt",
+    "-c",
+    "strdef s",
+    "-c",
     "for t = 0, 1 { mt = new MechanismType(t) for i = 0, mt.count() - 1 { mt.select(i) "
     "mt.selected(s) printf(\"" TAG "%d %d %s\\n\", t, mt.is_artificial(i), s) } }",
-    "-c", "quit()", NULL};
+    "-c",
+    "quit()",
+    NULL};
 
 int builtin_list_kind(const char *word, enum modfile_kind *kind)
 {
@@ -77,7 +86,9 @@ static void parse_line(struct index_pkg *p, const char *line, const char *end)
         return;
     char *name = xstrndup(s, n);
     builtin_list_add(p, name,
-                     type == 0 ? MODFILE_DENSITY : art ? MODFILE_ARTIFICIAL : MODFILE_POINT);
+                     type == 0 ? MODFILE_DENSITY
+                     : art     ? MODFILE_ARTIFICIAL
+                               : MODFILE_POINT);
     free(name);
 }
 

@@ -114,8 +114,8 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
     if (strcmp(key, "debounce_ms") == 0)
         return int_value(value, 0, 60000, &c->debounce_ms) == 0
                    ? 1
-                   : refuse(l, "daemon", key,
-                            "expected milliseconds from 0 to 60000, got '%s'", value);
+                   : refuse(l, "daemon", key, "expected milliseconds from 0 to 60000, got '%s'",
+                            value);
     if (strcmp(key, "keep_generations") == 0)
         return int_value(value, 1, 1000, &c->keep_generations) == 0
                    ? 1
@@ -132,8 +132,7 @@ static int daemon_key(struct loader *l, const char *key, const char *value)
     if (strcmp(key, "log_level") == 0) {
         int lv = l->src->log_level_parse(value);
         if (lv < 0)
-            return refuse(l, "daemon", key, "expected error, warn, info or debug, got '%s'",
-                          value);
+            return refuse(l, "daemon", key, "expected error, warn, info or debug, got '%s'", value);
         c->log_level = lv;
         return 1;
     }
@@ -152,9 +151,12 @@ static int neuron_key(struct loader *l, const char *key, const char *value)
         const char *key;
         char **slot;
         int is_path;
-    } strs[] = {{"nocmodl", &n->nocmodl, 1},   {"nrnunits", &n->nrnunits, 1},
-                {"cc", &n->cc, 0},             {"cflags", &n->cflags, 0},
-                {"include_dirs", &n->include_dirs, 0}, {"lib_dir", &n->lib_dir, 1},
+    } strs[] = {{"nocmodl", &n->nocmodl, 1},
+                {"nrnunits", &n->nrnunits, 1},
+                {"cc", &n->cc, 0},
+                {"cflags", &n->cflags, 0},
+                {"include_dirs", &n->include_dirs, 0},
+                {"lib_dir", &n->lib_dir, 1},
                 {"nrnivmodl", &n->nrnivmodl, 0}};
     for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
         if (strcmp(key, strs[i].key) == 0) {
@@ -241,8 +243,7 @@ static int handler(void *user, const char *section, const char *key, const char 
         return neuron_key(l, key, value);
     if (!*section)
         return refuse(l, "", key, "keys must be inside a section such as [daemon]%s", "");
-    return refuse(l, section, key, "unknown section (known: [daemon], [neuron], [env:NAME])%s",
-                  "");
+    return refuse(l, section, key, "unknown section (known: [daemon], [neuron], [env:NAME])%s", "");
 }
 
 static void see_env_header(struct loader *l, const char *buf)
@@ -325,8 +326,8 @@ int config_parse_text(struct config *c, const char *text, const struct config_so
         return -1;
     for (size_t i = 0; i < c->nenvs; i++)
         if (!c->envs[i].site_packages) {
-            snprintf(err, errlen, "%s:%d: [env:%s] needs site_packages = DIR[:DIR...]",
-                     src->name, c->envs[i].line, c->envs[i].name);
+            snprintf(err, errlen, "%s:%d: [env:%s] needs site_packages = DIR[:DIR...]", src->name,
+                     c->envs[i].line, c->envs[i].name);
             return -1;
         }
     if (c->nenvs == 0) {

@@ -43,7 +43,7 @@ struct config_neuron {
     char *include_dirs; /* DIR[:DIR...] */
     char *lib_dir;      /* where libnrniv.so is */
     char *nrnivmodl;
-    int timeout_s;      /* per compiler process */
+    int timeout_s; /* per compiler process */
 };
 
 struct config {
@@ -56,7 +56,7 @@ struct config {
     char *collection;
     int jobs;
     int debounce_ms;
-    int log_level; /* enum log_level */
+    int log_level;        /* enum log_level */
     int keep_generations; /* newest libraries kept per environment */
     int cache_max_mb;     /* object cache bound (least recently used out first) */
     int allow_overlap;    /* serve a Python apart from an env it overlaps in part (envid.h) */

@@ -35,16 +35,11 @@ const char *fault_of_exit(int64_t status, int term_signal, char *buf, size_t len
 /* Texts tools print for errors of the machine, not of their input. A
  * missing file is not among them: a missing INCLUDE is the mod's error. */
 static const char *const environmental[] = {
-    "No space left on device",
-    "Disk quota exceeded",
-    "Read-only file system",
-    "Input/output error",
-    "Stale file handle",
-    "Cannot allocate memory",
-    "virtual memory exhausted",
-    "out of memory allocating",
-    "Too many open files",
-    "Killed signal terminated program",
+    "No space left on device",  "Disk quota exceeded",
+    "Read-only file system",    "Input/output error",
+    "Stale file handle",        "Cannot allocate memory",
+    "virtual memory exhausted", "out of memory allocating",
+    "Too many open files",      "Killed signal terminated program",
     "terminated with signal",
 };
 #define NPHRASES (sizeof(environmental) / sizeof(*environmental))

@@ -276,9 +276,9 @@ static void a_path_without_a_dir_or_home_stays_as_written(void **state)
     struct config c;
     char err[256];
     defaults(&c);
-    assert_int_equal(config_parse_text(&c, "[daemon]\nsocket = ~/s\nstate_dir = st\n", &bare, err,
-                                       sizeof(err)),
-                     0);
+    assert_int_equal(
+        config_parse_text(&c, "[daemon]\nsocket = ~/s\nstate_dir = st\n", &bare, err, sizeof(err)),
+        0);
     assert_string_equal(c.socket, "~/s");
     assert_string_equal(c.state_dir, "st");
     config_free(&c);

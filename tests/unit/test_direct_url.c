@@ -39,8 +39,9 @@ static void an_editable_install_names_its_source_dir(void **state)
 static void percent_escapes_are_decoded(void **state)
 {
     (void)state;
-    expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file:///tmp/my%20pkg/%C3%A9t%c3%a9\"}",
-               "/tmp/my pkg/\xc3\xa9t\xc3\xa9");
+    expect_dir(
+        "{\"dir_info\": {\"editable\": true}, \"url\": \"file:///tmp/my%20pkg/%C3%A9t%c3%a9\"}",
+        "/tmp/my pkg/\xc3\xa9t\xc3\xa9");
     expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file:///a%25b/100%\"}",
                "/a%b/100%"); /* a lone % is kept */
     /* A NUL byte ends no path of a real dir. */
@@ -63,8 +64,7 @@ static void file_urls_of_this_host_only(void **state)
     expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file://localhost/src\"}", "/src");
     expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file://otherhost/src\"}", NULL);
     expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file:relative\"}", NULL);
-    expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"https://example.org/src\"}",
-               NULL);
+    expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"https://example.org/src\"}", NULL);
     expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"FILE:///src\"}", NULL);
 }
 
@@ -108,8 +108,9 @@ static void malformed_json_gives_nothing(void **state)
     expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file:///src\"} trailing", NULL);
     expect_dir("{'dir_info': {'editable': True}, 'url': 'file:///src'}", NULL);
     /* Two urls: which one pip meant cannot be told. */
-    expect_dir("{\"dir_info\": {\"editable\": true}, \"url\": \"file:///a\", \"url\": \"file:///b\"}",
-               NULL);
+    expect_dir(
+        "{\"dir_info\": {\"editable\": true}, \"url\": \"file:///a\", \"url\": \"file:///b\"}",
+        NULL);
 }
 
 int main(void)

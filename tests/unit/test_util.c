@@ -29,7 +29,8 @@ static void valid_utf8_is_kept_as_it_is(void **state)
     (void)state;
     UTF8("", "");
     UTF8("/site/glia_dbbs/mods/Kv1.mod", "/site/glia_dbbs/mods/Kv1.mod");
-    UTF8("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    UTF8("\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+         "\xc3\xa9t\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
     UTF8("a\0b", "a\0b"); /* a NUL is a character like any */
     UTF8("\x7f\x01", "\x7f\x01");
 }
