@@ -55,12 +55,11 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         char *full = mn.asset ? mechname_format(mn.pkg, mn.asset, mn.variant) : xstrdup("");
         const char *rel = mods[k] + strlen(p.moddir) + 1;
         if (rows) {
-            json_array_append_new(
-                rows, json_pack("{s:o, s:o, s:o, s:o, s:o}", "asset",
-                                json_cstr(mn.asset ? mn.asset : ""), "variant",
-                                json_cstr(mn.variant ? mn.variant : ""), "mechanism",
-                                json_cstr(full), "kind", json_cstr(kind), "file",
-                                json_cstr(mods[k])));
+            json_array_append_new(rows, json_pack("{s:o, s:o, s:o, s:o, s:o}", "asset",
+                                                  json_cstr(mn.asset ? mn.asset : ""), "variant",
+                                                  json_cstr(mn.variant ? mn.variant : ""),
+                                                  "mechanism", json_cstr(full), "kind",
+                                                  json_cstr(kind), "file", json_cstr(mods[k])));
         } else
             table_add(t, mn.asset ? mn.asset : "?", mn.variant ? mn.variant : "?",
                       mn.asset ? full

@@ -538,18 +538,18 @@ static void print_json(const struct check *c)
     json_t *problems = json_array();
     for (size_t i = 0; i < c->nf; i++) {
         const struct finding *f = &c->f[i];
-        json_array_append_new(
-            problems, json_pack("{s:s, s:o, s:o, s:i, s:o, s:o}", "severity",
-                                f->error ? "error" : "warning", "stage", json_cstr(f->stage), "file",
-                                json_cstr(f->file), "line", f->line, "message",
-                                json_cstr(f->message), "detail", json_cstr(f->detail)));
+        json_array_append_new(problems, json_pack("{s:s, s:o, s:o, s:i, s:o, s:o}", "severity",
+                                                  f->error ? "error" : "warning", "stage",
+                                                  json_cstr(f->stage), "file", json_cstr(f->file),
+                                                  "line", f->line, "message", json_cstr(f->message),
+                                                  "detail", json_cstr(f->detail)));
     }
-    json_emit(stdout, json_pack("{s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "package",
-                                json_cstr(c->p.name), "root", json_cstr(c->p.root), "ok",
-                                count(c, 1) == 0, "mods", (json_int_t)c->nmods, "compiled",
-                                (json_int_t)c->compiled, "ran", (json_int_t)c->ran, "errors",
-                                (json_int_t)count(c, 1), "warnings", (json_int_t)count(c, 0),
-                                "problems", problems));
+    json_emit(stdout,
+              json_pack("{s:o, s:o, s:b, s:I, s:I, s:I, s:I, s:I, s:o}", "package",
+                        json_cstr(c->p.name), "root", json_cstr(c->p.root), "ok", count(c, 1) == 0,
+                        "mods", (json_int_t)c->nmods, "compiled", (json_int_t)c->compiled, "ran",
+                        (json_int_t)c->ran, "errors", (json_int_t)count(c, 1), "warnings",
+                        (json_int_t)count(c, 0), "problems", problems));
 }
 
 static void check_free(struct check *c)

@@ -151,7 +151,7 @@ json_t *json_of_msgpack(const msgpack_object *o)
     case MSGPACK_OBJECT_POSITIVE_INTEGER:
         /* json_int_t is signed: past its range, the nearest double. */
         return o->via.u64 > (uint64_t)INT64_MAX ? json_real((double)o->via.u64)
-                                                        : json_integer((json_int_t)o->via.u64);
+                                                : json_integer((json_int_t)o->via.u64);
     case MSGPACK_OBJECT_NEGATIVE_INTEGER:
         return json_integer((json_int_t)o->via.i64);
     case MSGPACK_OBJECT_FLOAT32:

@@ -28,8 +28,8 @@ int str_has_suffix(const char *s, const char *suffix);
 
 /* The n bytes at s as valid UTF-8, so JSON can carry them (a path can be
  * any bytes): what is not UTF-8 becomes U+FFFD, one for each maximal
- * subpart of a sequence, as Python decodes with "replace". malloc'd and NUL-terminated; *len is its length
- * (a NUL byte of s is kept). */
+ * subpart of a sequence, as Python decodes with "replace". malloc'd and
+ * NUL-terminated; *len is its length (a NUL byte of s is kept). */
 char *str_utf8(const char *s, size_t n, size_t *len);
 
 /* The next entry of an FS_REMOTE_VAR list at *p: 1 with its type, 0 at the

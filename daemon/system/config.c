@@ -58,17 +58,17 @@ static char *read_file(const char *path, char **dir, char *err, size_t errlen)
 {
     struct stat st;
     char *text = NULL;
-    const char *why = stat(path, &st) < 0                       ? strerror(errno)
-                      : !S_ISREG(st.st_mode)                    ? "not a regular file"
+    const char *why = stat(path, &st) < 0                          ? strerror(errno)
+                      : !S_ISREG(st.st_mode)                       ? "not a regular file"
                       : !(text = file_read(path, MAX_BYTES, NULL)) ? strerror(errno)
-                                                                : NULL;
+                                                                   : NULL;
     if (why) {
         snprintf(err, errlen, "%s: cannot read: %s", path, why);
         return NULL;
     }
     char cwd[PATH_MAX];
-    *dir = path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? xstrdup(path)
-                                                        : xprintf("%s/%s", cwd, path);
+    *dir =
+        path[0] == '/' || !getcwd(cwd, sizeof(cwd)) ? xstrdup(path) : xprintf("%s/%s", cwd, path);
     char *slash = strrchr(*dir, '/');
     if (slash)
         *slash = '\0';
