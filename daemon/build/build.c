@@ -19,6 +19,7 @@
 #include "store.h"
 #include "toolchain.h"
 #include "util.h"
+#include "work.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -126,31 +127,15 @@ static struct build *build_new(struct env *e, int force)
     return b;
 }
 
-/* rm -r on a worker: a staging dir holds an object per mod. */
-struct removal {
-    uv_work_t req;
-    char *dir;
-};
-
-static void removal_work(uv_work_t *req)
+/* rm -r on a worker (a staging dir holds an object per mod); takes dir. */
+static void removal_work(void *dir)
 {
-    remove_tree(((struct removal *)req->data)->dir);
-}
-
-static void removal_done(uv_work_t *req, int status)
-{
-    struct removal *r = req->data;
-    (void)status;
-    free(r->dir);
-    free(r);
+    remove_tree(dir);
 }
 
 static void remove_later(uv_loop_t *loop, char *dir)
 {
-    struct removal *r = xcalloc(1, sizeof(*r));
-    r->req.data = r;
-    r->dir = dir;
-    uv_queue_work(loop, &r->req, removal_work, removal_done);
+    work_submit(loop, removal_work, free, dir);
 }
 
 void build_destroy(struct build *b)
@@ -284,10 +269,9 @@ static void submit(struct build *b, struct build_item *it)
     free(dir);
 }
 
-static void after_prepare(uv_work_t *req, int status)
+static void after_prepare(void *ctx)
 {
-    struct build *b = req->data;
-    (void)status;
+    struct build *b = ctx;
     b->busy = 0;
     if (build_gone(b))
         return;
@@ -343,10 +327,9 @@ void build_compute_libkey(struct build *b)
     b->lib_path = cache_library_path(b->cache_dir, b->libkey);
 }
 
-static void after_publish(uv_work_t *req, int status)
+static void after_publish(void *ctx)
 {
-    struct build *b = req->data;
-    (void)status;
+    struct build *b = ctx;
     b->busy = 0;
     if (build_gone(b))
         return;
@@ -375,8 +358,7 @@ void build_publish(struct build *b)
 {
     b->phase = PHASE_PUBLISH;
     b->busy = 1;
-    b->work.data = b;
-    uv_queue_work(b->g->loop, &b->work, build_publish_work, after_publish);
+    work_submit(b->g->loop, build_publish_work, after_publish, b);
 }
 
 void build_nrnivmodl_linked(struct build *b)
@@ -639,8 +621,7 @@ void build_start(struct env *e, int force)
     struct build *b = build_new(e, force);
     e->build = b;
     b->busy = 1;
-    b->work.data = b;
-    uv_queue_work(g->loop, &b->work, build_prepare_work, after_prepare);
+    work_submit(g->loop, build_prepare_work, after_prepare, b);
 }
 
 void build_cancel(struct env *e, const char *why)

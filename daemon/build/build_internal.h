@@ -76,7 +76,6 @@ struct build {
     cache_key *pkg_keys;      /* per package: its isolated object's key, or "" */
 
     int busy; /* a worker step or the linker is in flight */
-    uv_work_t work;
     struct proc *proc;
 };
 
@@ -90,10 +89,12 @@ int build_item_rekey(const struct build *b, const struct build_item *it, cache_k
 int build_library_sound(const struct build *b);
 /* The same for any library path: 0, or -1 with the reason in why. */
 int build_library_check(uv_loop_t *loop, const char *path, char *why, size_t whylen);
-/* Worker: fills items (keys, texts, cached state, work dirs). */
-void build_prepare_work(uv_work_t *req);
-/* Worker: library and manifest in place, generation recorded. */
-void build_publish_work(uv_work_t *req);
+/* Worker (work.h, ctx: the build): fills items (keys, texts, cached
+ * state, work dirs). */
+void build_prepare_work(void *ctx);
+/* Worker (ctx: the build): library and manifest in place, generation
+ * recorded. */
+void build_publish_work(void *ctx);
 
 /* The items linked into the library, in link order: ready ones. */
 int build_item_linked(const struct build_item *it);

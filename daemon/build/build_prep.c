@@ -243,9 +243,9 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
     free(dir);
 }
 
-void build_prepare_work(uv_work_t *req)
+void build_prepare_work(void *ctx)
 {
-    struct build *b = req->data;
+    struct build *b = ctx;
     char err[256];
     char *tmp = cache_tmp_dir(b->cache_dir);
     if (mkdir_p(tmp, 0755) < 0)

@@ -18,6 +18,7 @@
 #include "store.h"
 #include "strmap.h"
 #include "util.h"
+#include "work.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -78,22 +79,20 @@ static void stamps_of(const char *path, struct stamp *lib, struct stamp *seal)
 }
 
 struct seal_job {
-    uv_work_t req;
     char *path;
     int rc, err;
 };
 
-static void seal_work(uv_work_t *req)
+static void seal_work(void *ctx)
 {
-    struct seal_job *j = req->data;
+    struct seal_job *j = ctx;
     j->rc = artifact_seal(j->path);
     j->err = errno;
 }
 
-static void seal_done(uv_work_t *req, int status)
+static void seal_done(void *ctx)
 {
-    struct seal_job *j = req->data;
-    (void)status;
+    struct seal_job *j = ctx;
     struct verdict *v = strmap_get(&sound_libs, j->path);
     if (v) {
         v->sealing = 0;
@@ -115,8 +114,7 @@ static void seal_later(uv_loop_t *loop, const char *path, struct verdict *v)
     v->sealing = 1;
     struct seal_job *j = xcalloc(1, sizeof(*j));
     j->path = xstrdup(path);
-    j->req.data = j;
-    uv_queue_work(loop, &j->req, seal_work, seal_done);
+    work_submit(loop, seal_work, seal_done, j);
 }
 
 int build_library_check(uv_loop_t *loop, const char *path, char *why, size_t whylen)
@@ -365,9 +363,9 @@ static void record(struct build *b, const char *manifest)
     store_close(s);
 }
 
-void build_publish_work(uv_work_t *req)
+void build_publish_work(void *ctx)
 {
-    struct build *b = req->data;
+    struct build *b = ctx;
     if (!b->lib_exists && place_library(b) < 0)
         return;
     char *manifest = write_manifest(b);

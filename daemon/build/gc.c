@@ -12,6 +12,7 @@
 #include "store.h"
 #include "strmap.h"
 #include "util.h"
+#include "work.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,7 +27,6 @@
 #define UNRECORDED_TTL_S 3600
 
 struct gc_job {
-    uv_work_t req;
     struct gliad *g;
     char *state_dir, *cache_dir;
     char **envs;
@@ -132,9 +132,9 @@ static void sweep_unrecorded(struct gc_job *j, struct store *s)
     free_list(keys);
 }
 
-static void gc_work(uv_work_t *req)
+static void gc_work(void *ctx)
 {
-    struct gc_job *j = req->data;
+    struct gc_job *j = ctx;
     char err[256];
     struct store *s = store_open_worker(j->state_dir, err, sizeof(err));
     if (!s) {
@@ -162,11 +162,10 @@ static void gc_work(uv_work_t *req)
     store_close(s);
 }
 
-static void gc_done(uv_work_t *req, int status)
+static void gc_done(void *ctx)
 {
-    struct gc_job *j = req->data;
+    struct gc_job *j = ctx;
     struct gliad *g = j->g;
-    (void)status;
     if (j->libs || j->objects)
         log_info("gc: removed %zu libraries and %zu objects", j->libs, j->objects);
     g->gc_running = 0;
@@ -194,7 +193,6 @@ void gc_request(struct gliad *g)
     g->gc_wanted = 0;
     g->gc_running = 1;
     struct gc_job *j = xcalloc(1, sizeof(*j));
-    j->req.data = j;
     j->g = g;
     j->state_dir = xstrdup(g->cfg.state_dir);
     j->cache_dir = xstrdup(g->cfg.cache_dir);
@@ -207,5 +205,5 @@ void gc_request(struct gliad *g)
         e->clear_wanted = 0;
         j->envs[j->nenvs++] = xstrdup(e->name);
     }
-    uv_queue_work(g->loop, &j->req, gc_work, gc_done);
+    work_submit(g->loop, gc_work, gc_done, j);
 }

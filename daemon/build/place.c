@@ -4,6 +4,7 @@
 #include "place.h"
 #include "os.h"
 #include "util.h"
+#include "work.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,16 +12,15 @@
 #include <string.h>
 
 struct placing {
-    uv_work_t req;
     char *src, *dest;
     int err;
     place_done_fn done;
     void *ud;
 };
 
-static void place_work(uv_work_t *req)
+static void place_work(void *ctx)
 {
-    struct placing *p = req->data;
+    struct placing *p = ctx;
     char *dir = xstrndup(p->dest, strrchr(p->dest, '/') - p->dest);
     int ok = fsync_path(p->src, 0) == 0 && mkdir_p(dir, 0755) == 0 &&
              rename(p->src, p->dest) == 0 && fsync_path(dir, 1) == 0;
@@ -28,10 +28,9 @@ static void place_work(uv_work_t *req)
     free(dir);
 }
 
-static void place_after(uv_work_t *req, int status)
+static void place_after(void *ctx)
 {
-    struct placing *p = req->data;
-    (void)status;
+    struct placing *p = ctx;
     p->done(p->ud, p->err);
     free(p->src);
     free(p->dest);
@@ -46,6 +45,5 @@ void place_file(uv_loop_t *loop, const char *src, const char *dest, place_done_f
     p->dest = xstrdup(dest);
     p->done = done;
     p->ud = ud;
-    p->req.data = p;
-    uv_queue_work(loop, &p->req, place_work, place_after);
+    work_submit(loop, place_work, place_after, p);
 }

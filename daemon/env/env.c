@@ -12,6 +12,7 @@
 #include "server.h"
 #include "store.h"
 #include "util.h"
+#include "work.h"
 
 #include <limits.h>
 #include <stdlib.h>
@@ -19,7 +20,6 @@
 
 /* What a worker needs and returns; the worker touches nothing else. */
 struct scan_job {
-    uv_work_t req;
     struct env *env;
     char **site; /* copies: the env may change its dirs meanwhile */
     size_t nsite;
@@ -166,9 +166,9 @@ void env_release(struct env *e)
     env_reap(e);
 }
 
-static void scan_work(uv_work_t *req)
+static void scan_work(void *ctx)
 {
-    struct scan_job *j = req->data;
+    struct scan_job *j = ctx;
     double t0 = now_ms();
     scan_env(j->site, j->nsite, j->prev, j->nprev, j->dirty, &j->stop, &j->result);
     j->ms = now_ms() - t0;
@@ -286,12 +286,11 @@ static int unchanged(const struct env *e, const struct scan_result *r)
     return k == r->npkgs;
 }
 
-static void scan_done(uv_work_t *req, int status)
+static void scan_done(void *ctx)
 {
-    struct scan_job *j = req->data;
+    struct scan_job *j = ctx;
     struct env *e = j->env;
     struct scan_result *r = &j->result;
-    (void)status;
     e->scanning = 0;
     e->scan_job = NULL;
     if (e->released || r->stopped) {
@@ -378,7 +377,6 @@ void env_scan_changes(struct env *e)
     e->scans_started++;
     struct scan_job *j = xcalloc(1, sizeof(*j));
     e->scan_job = j;
-    j->req.data = j;
     j->env = e;
     /* The user's collection is one more site dir of every env: it is laid
      * out as an installed package, so it is read and watched as one. */
@@ -397,7 +395,7 @@ void env_scan_changes(struct env *e)
     for (size_t i = 0; e->index && i < e->index->npkgs; i++)
         if (e->index->pkgs[i]->layout != INDEX_BUILTIN)
             j->prev[j->nprev++] = e->index->pkgs[i];
-    uv_queue_work(g->loop, &j->req, scan_work, scan_done);
+    work_submit(g->loop, scan_work, scan_done, j);
 }
 
 void env_stop_scan(struct env *e)

@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,24 +15,26 @@
 static const char *const names[] = {"error", "warn", "info", "debug"};
 static const int priorities[] = {3, 4, 6, 7}; /* syslog: err, warning, info, debug */
 
-/* Set once at startup and by SIGHUP on the loop thread; read everywhere. */
-static enum log_level max_level = LOG_INFO;
+/* Set at startup and by SIGHUP on the loop thread while worker threads
+ * log: atomic, so a reader sees the old level or the new one, never a torn
+ * or stale-forever value. Relaxed: no other memory is published with it. */
+static atomic_int max_level = LOG_INFO;
 static int journal;
 
 void log_init(enum log_level level)
 {
-    max_level = level;
+    atomic_store_explicit(&max_level, (int)level, memory_order_relaxed);
     journal = getenv("JOURNAL_STREAM") != NULL;
 }
 
 void log_set_level(enum log_level level)
 {
-    max_level = level;
+    atomic_store_explicit(&max_level, (int)level, memory_order_relaxed);
 }
 
 int log_enabled(enum log_level level)
 {
-    return level <= max_level;
+    return (int)level <= atomic_load_explicit(&max_level, memory_order_relaxed);
 }
 
 int log_level_parse(const char *s)
@@ -44,7 +47,7 @@ int log_level_parse(const char *s)
 
 void log_msg(enum log_level level, const char *fmt, ...)
 {
-    if (level > max_level)
+    if (!log_enabled(level))
         return;
     char line[2048];
     int n;
