@@ -129,9 +129,9 @@ static void log_config_wins(const char *name)
 }
 
 /* A stored registration's dirs (one per line), as a malloc'd vector. */
-static void stored_dirs(const char *const *cells, char ***site, size_t *nsite)
+static void stored_dirs(const struct store_env *r, char ***site, size_t *nsite)
 {
-    char *copy = xstrdup(cells[1] ? cells[1] : ""), *save = NULL;
+    char *copy = xstrdup(r->site ? r->site : ""), *save = NULL;
     size_t cap = 0;
     *site = NULL;
     *nsite = 0;
@@ -141,12 +141,12 @@ static void stored_dirs(const char *const *cells, char ***site, size_t *nsite)
 }
 
 /* A stored registration (name, dirs) as an env of gliad's. */
-static struct env *add_registration(struct gliad *g, const char *const *cells)
+static struct env *add_registration(struct gliad *g, const struct store_env *r)
 {
     char **site;
     size_t nsite;
-    stored_dirs(cells, &site, &nsite);
-    struct env *e = env_new(g, cells[0], site, nsite);
+    stored_dirs(r, &site, &nsite);
+    struct env *e = env_new(g, r->name, site, nsite);
     e->registered = 1;
     env_add(g, e);
     strv_free(site, nsite);
@@ -155,44 +155,42 @@ static struct env *add_registration(struct gliad *g, const char *const *cells)
 
 /* A stored registration that a config env serves (envid.h's SAME) is
  * that env, known by one more name; 1 when so. */
-static int joins_config_env(struct gliad *g, const char *const *cells)
+static int joins_config_env(struct gliad *g, const struct store_env *r)
 {
     char **site;
     size_t nsite;
-    stored_dirs(cells, &site, &nsite);
+    stored_dirs(r, &site, &nsite);
     struct env_id py;
-    env_id_init(&py, cells[0], site, nsite);
+    env_id_init(&py, r->name, site, nsite);
     struct env *overlap, *same = gliad_env_same(g, &py, &overlap);
     env_id_free(&py);
     strv_free(site, nsite);
     if (!same || same->registered)
         return 0;
-    env_alias_add(same, cells[0]);
+    env_alias_add(same, r->name);
     return 1;
 }
 
-static void add_registered(void *ud, const char *const *cells, size_t n)
+static void add_registered(void *ud, const struct store_env *r)
 {
     struct gliad *g = ud;
-    (void)n;
-    if (gliad_env(g, cells[0]))
-        log_config_wins(cells[0]);
-    else if (joins_config_env(g, cells))
-        log_info("[%s] serves %s, registered before", gliad_env(g, cells[0])->name, cells[0]);
+    if (gliad_env(g, r->name))
+        log_config_wins(r->name);
+    else if (joins_config_env(g, r))
+        log_info("[%s] serves %s, registered before", gliad_env(g, r->name)->name, r->name);
     else
-        add_registration(g, cells);
+        add_registration(g, r);
 }
 
 /* After a reload: a registered env the config had taken the place of comes
  * back once the config drops it, as it would at the next start. */
-static void restore_registered(void *ud, const char *const *cells, size_t n)
+static void restore_registered(void *ud, const struct store_env *r)
 {
     struct gliad *g = ud;
-    (void)n;
-    if (gliad_env(g, cells[0]) || joins_config_env(g, cells))
+    if (gliad_env(g, r->name) || joins_config_env(g, r))
         return;
-    log_info("[%s] back to its registered site-packages", cells[0]);
-    env_scan(add_registration(g, cells));
+    log_info("[%s] back to its registered site-packages", r->name);
+    env_scan(add_registration(g, r));
 }
 
 void gliad_add_envs(struct gliad *g)

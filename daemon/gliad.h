@@ -18,6 +18,7 @@
 #define GLIAD_PROTOCOL 1
 
 struct store;
+struct store_writer;
 struct server;
 struct env;
 struct env_id;
@@ -39,7 +40,8 @@ struct gliad {
      * They override the config file at startup and at every SIGHUP. */
     const char *cli_socket; /* in argv */
     int cli_log_level;
-    struct store *store;
+    struct store *store;         /* the loop's: reads at startup, cheap reads */
+    struct store_writer *writer; /* the loop's writes (store_writer.h) */
     struct server *server;
 
     struct env **envs;

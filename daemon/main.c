@@ -19,6 +19,7 @@
 #include "sdnotify.h"
 #include "server.h"
 #include "store.h"
+#include "store_writer.h"
 #include "sync.h"
 #include "util.h"
 
@@ -320,6 +321,10 @@ int main(int argc, char **argv)
                   store_error(g->store));
         goto out;
     }
+    if (!(g->writer = store_writer_start(g->loop, g->cfg.state_dir, err, sizeof(err)))) {
+        log_error("%s", err);
+        goto out;
+    }
     if (server_start(g, g->cfg.socket, activated_fd(), err, sizeof(err)) < 0) {
         log_error("%s", err);
         goto out;
@@ -358,6 +363,7 @@ out:
         g->stopping = 1;
         server_stop_listening(g->server);
     }
+    store_writer_stop(g->writer); /* the loop ran dry: no write is pending */
     uv_run(&loop, UV_RUN_DEFAULT); /* let closes finish */
     cleanup(g);
     proc_set_helper(NULL);

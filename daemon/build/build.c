@@ -236,9 +236,8 @@ static void item_failed(struct build *b, struct build_item *it, const struct com
     }
     b->failed++;
     /* A tool's own verdict on this input is final; a time limit is not. */
-    if (r->cacheable && store_failure_put(b->g->store, it->key, it->diag.summary,
-                                          it->diag.detail, it->diag.line) < 0)
-        log_warn("could not remember the failure of %s", it->mod->path);
+    if (r->cacheable)
+        build_failure_remember(b, it);
     log_warn("[%s] %s", b->env_name, it->diag.summary);
 }
 
@@ -690,24 +689,22 @@ void build_report_free(struct build_report *r)
 
 /* ---- Startup: the generation a previous run published ---- */
 
-static void load_name(void *ud, const char *const *cells, size_t n)
+static void load_name(void *ud, const struct store_gen_mod *m)
 {
     struct generation *g = ud;
-    (void)n;
     g->names = xrealloc(g->names, (g->nnames + 1) * sizeof(*g->names));
-    g->names[g->nnames] = xstrdup(cells[0]);
+    g->names[g->nnames] = xstrdup(m->full);
     strmap_put(&g->fulls, g->names[g->nnames++], (void *)1);
 }
 
-static void load_failure(void *ud, const char *const *c, size_t n)
+static void load_failure(void *ud, const struct store_gen_failure *sf)
 {
     struct build_report *r = ud;
-    (void)n;
     r->failures = xrealloc(r->failures, (r->nfailures + 1) * sizeof(*r->failures));
     struct build_failure *f = &r->failures[r->nfailures++];
-    f->full = xstrdup(c[0]), f->pkg = xstrdup(c[1]), f->asset = xstrdup(c[2]);
-    f->variant = xstrdup(c[3]), f->path = xstrdup(c[4]), f->line = c[5] ? atoi(c[5]) : 0;
-    f->summary = xstrdup(c[6]), f->detail = xstrdup(c[7]);
+    f->full = xstrdup(sf->full), f->pkg = xstrdup(sf->pkg), f->asset = xstrdup(sf->asset);
+    f->variant = xstrdup(sf->variant), f->path = xstrdup(sf->path), f->line = sf->line;
+    f->summary = xstrdup(sf->summary), f->detail = xstrdup(sf->detail);
     r->failed++;
 }
 

@@ -95,6 +95,9 @@ void build_prepare_work(void *ctx);
 /* Worker (ctx: the build): library and manifest in place, generation
  * recorded. */
 void build_publish_work(void *ctx);
+/* Loop: the failure cache keeps its verdict (a tool's own on this input:
+ * the same input fails the same way), written on the store's writer. */
+void build_failure_remember(struct build *b, const struct build_item *it);
 
 /* The items linked into the library, in link order: ready ones. */
 int build_item_linked(const struct build_item *it);

@@ -18,7 +18,6 @@
 #include "os.h"
 #include "proc.h"
 #include "scratch.h"
-#include "store.h"
 #include "toolchain.h"
 #include "util.h"
 
@@ -186,7 +185,7 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
     free(out);
     /* The same text fails the same way: the next build leaves it out at once,
      * and a set with it left out keys the same as the library made now. */
-    store_failure_put(b->g->store, it->key, it->diag.summary, it->diag.detail, it->diag.line);
+    build_failure_remember(b, it);
     it->state = ITEM_FAILED;
     b->failed++;
     log_warn("[%s] %s; building the rest without it", b->env_name, it->diag.summary);

@@ -1,5 +1,6 @@
 /*
- * build_prep: the prepare phase of a build, on a worker thread.
+ * build_prep: the prepare phase of a build, on a worker thread, and the
+ * failure cache it reads (written through the store's writer thread).
  *
  * The mod is read again here rather than trusted from the scan: what is
  * keyed must be exactly what is compiled, even if the file changed since.
@@ -10,7 +11,9 @@
 #include "os.h"
 #include "scan.h"
 #include "scratch.h"
+#include "gliad.h"
 #include "store.h"
+#include "store_writer.h"
 #include "util.h"
 
 #include <errno.h>
@@ -257,4 +260,41 @@ void build_prepare_work(void *ctx)
         if (b->items[i].state == ITEM_PENDING)
             prepare_item(b, &b->items[i], s);
     store_close(s);
+}
+
+/* ---- The failure cache's writes, from the loop ---- */
+
+/* A failure on its way to the store (copies: the build may go first). */
+struct failure_note {
+    char *key, *path, *summary, *detail;
+    int line;
+};
+
+/* Writer thread. */
+static int failure_write(struct store *s, void *ctx)
+{
+    struct failure_note *f = ctx;
+    return store_failure_put(s, f->key, f->summary, f->detail, f->line);
+}
+
+static void failure_written(void *ctx, int rc, const char *err)
+{
+    struct failure_note *f = ctx;
+    if (rc < 0)
+        log_warn("could not remember the failure of %s (it is compiled again next time): %s",
+                 f->path, err);
+    free(f->key);
+    free(f->path);
+    free(f->summary);
+    free(f->detail);
+    free(f);
+}
+
+void build_failure_remember(struct build *b, const struct build_item *it)
+{
+    struct failure_note *f = xcalloc(1, sizeof(*f));
+    *f = (struct failure_note){xstrdup(it->key), xstrdup(it->mod->path),
+                               xstrdup(it->diag.summary), xstrdup(it->diag.detail),
+                               it->diag.line};
+    store_writer_submit(b->g->writer, failure_write, failure_written, f);
 }

@@ -279,25 +279,23 @@ static char *write_manifest(struct build *b)
     return path;
 }
 
-/* The rows SQLite keeps of this generation. */
-static void generation_rows(struct build *b, struct store_generation *g, char ***lines)
+/* The rows SQLite keeps of this generation (pointing into b). */
+static void generation_rows(const struct build *b, struct store_generation *g)
 {
-    const char **mods = xcalloc(b->n * 7 + 1, sizeof(*mods));
-    const char **fails = xcalloc(b->n * 8 + 1, sizeof(*fails));
-    *lines = xcalloc(b->n + 1, sizeof(**lines));
+    struct store_gen_mod *mods = xcalloc(b->n + 1, sizeof(*mods));
+    struct store_gen_failure *fails = xcalloc(b->n + 1, sizeof(*fails));
     for (size_t i = 0; i < b->n; i++) {
         const struct build_item *it = &b->items[i];
         const struct index_mod *m = it->mod;
-        if (build_item_linked(it)) {
-            const char **r = &mods[g->nmods++ * 7];
-            r[0] = m->full, r[1] = modfile_kind_name(m->info.kind), r[2] = m->pkgname;
-            r[3] = m->asset, r[4] = m->variant, r[5] = m->path, r[6] = it->key;
-        } else {
-            const char **r = &fails[g->nfails++ * 8];
-            (*lines)[i] = xprintf("%d", it->diag.line);
-            r[0] = m->full, r[1] = m->pkgname, r[2] = m->asset, r[3] = m->variant;
-            r[4] = m->path, r[5] = (*lines)[i], r[6] = it->diag.summary, r[7] = it->diag.detail;
-        }
+        if (build_item_linked(it))
+            mods[g->nmods++] = (struct store_gen_mod){
+                .full = m->full, .kind = modfile_kind_name(m->info.kind), .pkg = m->pkgname,
+                .asset = m->asset, .variant = m->variant, .path = m->path, .objkey = it->key};
+        else
+            fails[g->nfails++] = (struct store_gen_failure){
+                .full = m->full, .pkg = m->pkgname, .asset = m->asset, .variant = m->variant,
+                .path = m->path, .line = it->diag.line, .summary = it->diag.summary,
+                .detail = it->diag.detail};
     }
     g->mods = mods;
     g->fails = fails;
@@ -330,11 +328,11 @@ static void record(struct build *b, const char *manifest)
     }
     struct store_generation g = {.env = b->env_name, .libkey = b->libkey, .path = b->lib_path,
                                  .manifest = manifest};
-    char **lines;
-    generation_rows(b, &g, &lines);
+    generation_rows(b, &g);
     b->generation = store_generation_add(s, &g);
     if (b->generation < 0)
-        b->error = xprintf("cannot record the generation in %s", store_path(s));
+        b->error = xprintf("cannot record the generation in %s: %s", store_path(s),
+                           store_error(s));
     /* LRU bookkeeping of the objects this library is made of. */
     char **keys = xcalloc(b->n + b->npkgs + 1, sizeof(*keys));
     int64_t *sizes = xcalloc(b->n + b->npkgs + 1, sizeof(*sizes));
@@ -354,10 +352,12 @@ static void record(struct build *b, const char *manifest)
         sizes[nk++] = it->obj_size;
     }
     touch_packages(b, keys, sizes, &nk);
-    store_objects_touch(s, keys, sizes, nk);
+    if (store_objects_touch(s, keys, sizes, nk) < 0)
+        log_warn("[%s] cannot note in %s which cached objects were used: %s; the cache may "
+                 "collect them early",
+                 b->env_name, store_path(s), store_error(s));
     free(keys);
     free(sizes);
-    strv_free(lines, b->n);
     free((void *)g.mods);
     free((void *)g.fails);
     store_close(s);

@@ -51,7 +51,9 @@ static void free_list(char **v)
 static void drop_generations(struct gc_job *j, struct store *s, const char *env, int keep)
 {
     char **libkeys = NULL, **manifests = NULL;
-    if (store_gc_generations(s, env, keep, &libkeys, &manifests) == 0) {
+    if (store_gc_generations(s, env, keep, &libkeys, &manifests) < 0)
+        log_warn("gc: cannot drop the old generations of %s: %s", env, store_error(s));
+    else {
         for (size_t i = 0; libkeys && libkeys[i]; i++) {
             if (lease_held(j->cache_dir, libkeys[i])) {
                 log_debug("gc: library %s stays: another gliad sharing the cache leases it",
@@ -141,12 +143,15 @@ static void gc_work(void *ctx)
         log_warn("gc: %s", err);
         return;
     }
-    store_loaded_prune(s, alive);
+    if (store_loaded_prune(s, alive) < 0)
+        log_warn("gc: cannot forget the loads of exited processes: %s", store_error(s));
     for (size_t i = 0; i < j->nenvs; i++)
         drop_generations(j, s, j->envs[i], j->keep[i]);
     drop_unserved(j, s);
     char **keys = NULL;
-    if (store_gc_objects(s, j->max_bytes, &keys) == 0)
+    if (store_gc_objects(s, j->max_bytes, &keys) < 0)
+        log_warn("gc: cannot choose the objects beyond cache_max_mb: %s", store_error(s));
+    else
         for (size_t i = 0; keys && keys[i]; i++) {
             char *obj = cache_object_path(j->cache_dir, keys[i]);
             unlink(obj);

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "proc.h"
 #include "store.h"
+#include "store_writer.h"
 #include "util.h"
 
 #include <limits.h>
@@ -50,18 +51,46 @@ static void ready(struct gliad *g, struct index_pkg *p)
     gliad_builtins_ready(g);
 }
 
-static void save(struct gliad *g, const char *id, const struct index_pkg *p)
+/* The list on its way to the store: the writer thread reads only this. */
+struct builtins_note {
+    char *id;
+    struct index_pkg *pkg; /* a reference; read only while it is held */
+    const char **names, **kinds;
+};
+
+/* Writer thread. */
+static int save_write(struct store *s, void *ctx)
 {
-    const char **names = xcalloc(p->nmods, sizeof(*names));
-    const char **kinds = xcalloc(p->nmods, sizeof(*kinds));
+    struct builtins_note *n = ctx;
+    return store_builtins_save(s, n->id, n->names, n->kinds, n->pkg->nmods);
+}
+
+static void save_written(void *ctx, int rc, const char *err)
+{
+    struct builtins_note *n = ctx;
+    if (rc < 0)
+        log_warn("could not cache NEURON's built-in mechanisms (they will be asked again): %s",
+                 err);
+    index_pkg_unref(n->pkg);
+    free(n->names);
+    free(n->kinds);
+    free(n->id);
+    free(n);
+}
+
+static void save(struct gliad *g, const char *id, struct index_pkg *p)
+{
+    struct builtins_note *n = xcalloc(1, sizeof(*n));
+    n->id = xstrdup(id);
+    index_pkg_ref(p);
+    n->pkg = p;
+    n->names = xcalloc(p->nmods, sizeof(*n->names));
+    n->kinds = xcalloc(p->nmods, sizeof(*n->kinds));
     for (size_t i = 0; i < p->nmods; i++) {
-        names[i] = p->mods[i].full;
-        kinds[i] = modfile_kind_name(p->mods[i].info.kind);
+        n->names[i] = p->mods[i].full;
+        n->kinds[i] = modfile_kind_name(p->mods[i].info.kind);
     }
-    if (store_builtins_save(g->store, id, names, kinds, p->nmods) < 0)
-        log_warn("could not cache NEURON's built-in mechanisms; they will be asked again");
-    free(names);
-    free(kinds);
+    store_writer_submit(g->writer, save_write, save_written, n);
 }
 
 static void probe_done(void *ud, struct proc_result *r)

@@ -182,7 +182,8 @@ static void scan_work(void *ctx)
         return;
     }
     if (store_index_save(s, j->name, j->result.pkgs, j->result.npkgs) < 0)
-        log_error("could not save the index of %s; it is still served", j->name);
+        log_error("[%s] could not save the index in %s: %s; it is still served", j->name,
+                  store_path(s), store_error(s));
     store_close(s);
 }
 

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "os.h"
 #include "store.h"
+#include "store_writer.h"
 #include "util.h"
 
 #include <errno.h>
@@ -41,6 +42,12 @@ static void load_one(void *ud, const char *asset, const char *pkg, const char *v
     put(ud, asset, pkg, variant);
 }
 
+static void drop(struct gliad *g, const char *asset)
+{
+    pref_free(strmap_del(&g->prefs, asset));
+    g->prefs_version++;
+}
+
 /*
  * The preferences are also kept as text beside the database, rewritten
  * whole (and atomically) on each change: a database lost or damaged must
@@ -53,23 +60,26 @@ static char *export_path(const struct gliad *g)
     return xprintf("%s/preferences.txt", g->cfg.state_dir);
 }
 
-static void export(struct gliad *g)
+static void export_one(void *ud, const char *asset, const char *pkg, const char *variant)
 {
-    char *path = export_path(g), *tmp = xprintf("%s.tmp", path);
+    fprintf(ud, "%s\t%s\t%s\n", asset, pkg ? pkg : "", variant ? variant : "");
+}
+
+/* Writes what the store s holds to path. Whatever thread uses s: the
+ * writer's after a change, so that the text follows the database in the
+ * order of the writes. */
+static void export(struct store *s, const char *path)
+{
+    char *tmp = xprintf("%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     int ok = f != NULL;
     if (f) {
         fputs("# gliad's global preferences (gliactl select), restored from here when its\n"
               "# database is lost. asset<TAB>package<TAB>variant; empty: unset.\n",
               f);
-        const char *k;
-        void *v;
-        for (size_t i = 0; strmap_next(&g->prefs, &i, &k, &v);) {
-            const struct pref *p = v;
-            fprintf(f, "%s\t%s\t%s\n", p->asset, p->pkg ? p->pkg : "",
-                    p->variant ? p->variant : "");
-        }
-        ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
+        ok = store_prefs_load(s, export_one, f) == 0;
+        errno = ok ? errno : EIO;
+        ok = ok && fflush(f) == 0 && fsync(fileno(f)) == 0;
         ok &= fclose(f) == 0;
     }
     if (!ok || rename(tmp, path) < 0) {
@@ -78,7 +88,6 @@ static void export(struct gliad *g)
         unlink(tmp);
     }
     free(tmp);
-    free(path);
 }
 
 /* Reads the text export back into the store and g->prefs. */
@@ -114,27 +123,67 @@ int prefs_load(struct gliad *g)
         import(g);
     if (store_prefs_load(g->store, load_one, g) < 0)
         return -1;
-    export(g); /* a database of an older gliad had no copy yet */
+    char *path = export_path(g);
+    export(g->store, path); /* a database of an older gliad had no copy yet */
+    free(path);
     return 0;
 }
 
-int prefs_set(struct gliad *g, const char *asset, const char *pkg, const char *variant)
+/* A change on its way to the store: the writer thread reads only the
+ * strings; the loop, once it is written, the rest. */
+struct pref_change {
+    struct gliad *g;
+    char *asset, *pkg, *variant;
+    int del;
+    char *export_path;
+    prefs_done_fn done;
+    void *ud;
+};
+
+/* Writer thread. */
+static int change_write(struct store *s, void *ctx)
 {
-    if (store_pref_set(g->store, asset, pkg, variant) < 0)
-        return -1;
-    put(g, asset, pkg, variant);
-    export(g);
-    return 0;
+    struct pref_change *c = ctx;
+    int rc = c->del ? store_pref_del(s, c->asset) : store_pref_set(s, c->asset, c->pkg, c->variant);
+    if (rc == 0)
+        export(s, c->export_path);
+    return rc;
 }
 
-int prefs_del(struct gliad *g, const char *asset)
+/* Loop: the mirror follows the database, then the caller hears of it. */
+static void change_written(void *ctx, int rc, const char *err)
 {
-    if (store_pref_del(g->store, asset) < 0)
-        return -1;
-    pref_free(strmap_del(&g->prefs, asset));
-    g->prefs_version++;
-    export(g);
-    return 0;
+    struct pref_change *c = ctx;
+    if (rc == 0 && c->del)
+        drop(c->g, c->asset);
+    else if (rc == 0)
+        put(c->g, c->asset, c->pkg, c->variant);
+    c->done(c->ud, rc == 0 ? NULL : err);
+    free(c->asset);
+    free(c->pkg);
+    free(c->variant);
+    free(c->export_path);
+    free(c);
+}
+
+static void change(struct gliad *g, const char *asset, const char *pkg, const char *variant,
+                   int del, prefs_done_fn done, void *ud)
+{
+    struct pref_change *c = xcalloc(1, sizeof(*c));
+    *c = (struct pref_change){g, xstrdup(asset), xstrdup(pkg), xstrdup(variant), del,
+                              export_path(g), done, ud};
+    store_writer_submit(g->writer, change_write, change_written, c);
+}
+
+void prefs_set(struct gliad *g, const char *asset, const char *pkg, const char *variant,
+               prefs_done_fn done, void *ud)
+{
+    change(g, asset, pkg, variant, 0, done, ud);
+}
+
+void prefs_del(struct gliad *g, const char *asset, prefs_done_fn done, void *ud)
+{
+    change(g, asset, NULL, NULL, 1, done, ud);
 }
 
 void prefs_free(struct gliad *g)

@@ -12,10 +12,15 @@ struct gliad;
 
 /* Reads the global preferences from the store into g->prefs. */
 int prefs_load(struct gliad *g);
-/* Sets or (pkg and variant both NULL) removes an asset's global
- * preference, durably first. Returns 0, or -1 when the store failed. */
-int prefs_set(struct gliad *g, const char *asset, const char *pkg, const char *variant);
-int prefs_del(struct gliad *g, const char *asset);
+/* On the loop, once the change is durable (in the store and in
+ * preferences.txt) and in g->prefs; err is NULL, or why the store refused
+ * it (then nothing changed). */
+typedef void (*prefs_done_fn)(void *ud, const char *err);
+/* Sets or removes an asset's global preference through the store's writer
+ * thread (store_writer.h): changes take effect in the order made. */
+void prefs_set(struct gliad *g, const char *asset, const char *pkg, const char *variant,
+               prefs_done_fn done, void *ud);
+void prefs_del(struct gliad *g, const char *asset, prefs_done_fn done, void *ud);
 void prefs_free(struct gliad *g);
 
 #endif

@@ -33,6 +33,14 @@ static void call_free(struct call *c)
     free(c);
 }
 
+/* A call is through: frees it, answering for a method that gave none. */
+static void end(struct call *c)
+{
+    if (!c->replied && c->msg.type == PROTO_REQUEST)
+        call_error(c, PROTO_E_INTERNAL, "method %s gave no answer", c->method->name);
+    call_free(c);
+}
+
 /* Runs (or re-runs) a call; frees it unless it parked itself. A request
  * with sync: true first waits until its env has seen every change made
  * before it was sent. */
@@ -42,9 +50,16 @@ static void run(struct call *c)
         return;
     if (c->method->fn(c) == CALL_WAIT)
         return;
-    if (!c->replied && c->msg.type == PROTO_REQUEST)
-        call_error(c, PROTO_E_INTERNAL, "method %s gave no answer", c->method->name);
-    call_free(c);
+    end(c);
+}
+
+void call_complete(struct call *c)
+{
+    struct conn *conn = c->conn;
+    conn_ref(conn);
+    end(c);
+    conn_flush(conn);
+    conn_unref(conn);
 }
 
 /* Answers a request that never became a call (a notification gets nothing)

@@ -61,6 +61,10 @@ void callq_wake(struct callq *q);
 void call_rerun(struct call *c);
 /* Answers every parked call with an error and frees it (shutdown). */
 void callq_fail(struct callq *q, const char *code, const char *message);
+/* Ends a call whose method returned CALL_WAIT to finish it from a
+ * completion of its own (a store write), once that has answered it: sends
+ * the answer and frees the call. */
+void call_complete(struct call *c);
 
 /* ---- Answering ---- */
 

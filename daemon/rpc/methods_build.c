@@ -13,6 +13,7 @@
 #include "os.h"
 #include "server.h"
 #include "store.h"
+#include "store_writer.h"
 #include "sync.h"
 #include "util.h"
 
@@ -281,8 +282,42 @@ static enum call_state m_subscribe(struct call *c)
     return CALL_DONE;
 }
 
+/* A load on its way to the store; the strings are the writer's. */
+struct loading {
+    struct call *c;
+    char *env;
+    int64_t gen;
+    int pid;
+};
+
+/* Writer thread. */
+static int loaded_write(struct store *s, void *ctx)
+{
+    struct loading *l = ctx;
+    return store_loaded_add(s, l->env, l->gen, l->pid);
+}
+
+static void loaded_written(void *ctx, int rc, const char *err)
+{
+    struct loading *l = ctx;
+    struct call *c = l->c;
+    if (rc < 0) {
+        call_error(c, PROTO_E_INTERNAL, "could not record the load: %s", err);
+    } else {
+        msgpack_packer *pk = call_result(c);
+        size_t map = proto_map_open(pk);
+        proto_pack_kint(pk, "generation", l->gen);
+        proto_pack_kint(pk, "pid", l->pid);
+        proto_map_close(pk, map);
+    }
+    free(l->env);
+    free(l);
+    call_complete(c);
+}
+
 /* loaded {env, generation}: the client loaded that generation's library;
- * it is kept while the client's process lives. */
+ * it is kept while the client's process lives. Answered once that is
+ * durable: a collection that starts after the answer keeps the library. */
 static enum call_state m_loaded(struct call *c)
 {
     struct env *e = call_env(c);
@@ -294,17 +329,10 @@ static enum call_state m_loaded(struct call *c)
         call_error(c, PROTO_E_BAD_REQUEST, "loaded needs a generation number from library");
         return CALL_DONE;
     }
-    if (store_loaded_add(c->g->store, e->name, gen, pid) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not record the load: %s",
-                   store_error(c->g->store));
-        return CALL_DONE;
-    }
-    msgpack_packer *pk = call_result(c);
-    size_t map = proto_map_open(pk);
-    proto_pack_kint(pk, "generation", gen);
-    proto_pack_kint(pk, "pid", pid);
-    proto_map_close(pk, map);
-    return CALL_DONE;
+    struct loading *l = xcalloc(1, sizeof(*l));
+    *l = (struct loading){c, xstrdup(e->name), gen, pid};
+    store_writer_submit(c->g->writer, loaded_write, loaded_written, l);
+    return CALL_WAIT;
 }
 
 const struct method methods_build[] = {

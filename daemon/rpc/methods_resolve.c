@@ -353,9 +353,42 @@ static enum call_state m_asset(struct call *c)
     return CALL_DONE;
 }
 
+/* A select waiting for its preference to be durable. */
+struct selecting {
+    struct call *c;
+    size_t hits;
+};
+
+/* The preference is stored (or the store refused it): the answer. */
+static void selected(void *ud, const char *err)
+{
+    struct selecting *s = ud;
+    struct call *c = s->c;
+    const char *asset = proto_args_str(&c->args, "asset", 1);
+    const char *pkg = proto_args_str(&c->args, "pkg", 0);
+    const char *variant = proto_args_str(&c->args, "variant", 0);
+    if (err) {
+        call_error(c, PROTO_E_INTERNAL, "could not store the preference: %s", err);
+    } else {
+        log_info("global preference: %s -> package %s, variant %s", asset, pkg ? pkg : "(any)",
+                 variant ? variant : "(any)");
+        server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
+                             (int64_t)c->g->prefs_version);
+        msgpack_packer *pk = call_result(c);
+        size_t map = proto_map_open(pk);
+        proto_pack_kstr(pk, "asset", asset);
+        proto_pack_kstr(pk, "pkg", pkg);
+        proto_pack_kstr(pk, "variant", variant);
+        proto_pack_kint(pk, "matches", (int64_t)s->hits);
+        proto_map_close(pk, map);
+    }
+    free(s);
+    call_complete(c);
+}
+
 /* select {asset, pkg, variant, env}: a global preference. It is checked
  * against the env's index first, so a typo is an error now rather than a
- * silently ignored preference later. */
+ * silently ignored preference later. Answered once it is durable. */
 static enum call_state m_select(struct call *c)
 {
     struct env *e = call_env(c);
@@ -387,47 +420,48 @@ static enum call_state m_select(struct call *c)
         answer_failure(c, &r, a, asset, pkg, variant);
         return CALL_DONE;
     }
-    if (prefs_set(c->g, asset, pkg, variant) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not store the preference: %s",
-                   store_error(c->g->store));
-        return CALL_DONE;
-    }
-    log_info("global preference: %s -> package %s, variant %s", asset, pkg ? pkg : "(any)",
-             variant ? variant : "(any)");
-    server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
-                         (int64_t)c->g->prefs_version);
-    msgpack_packer *pk = call_result(c);
-    size_t map = proto_map_open(pk);
-    proto_pack_kstr(pk, "asset", asset);
-    proto_pack_kstr(pk, "pkg", pkg);
-    proto_pack_kstr(pk, "variant", variant);
-    proto_pack_kint(pk, "matches", (int64_t)hits);
-    proto_map_close(pk, map);
-    return CALL_DONE;
+    struct selecting *s = xcalloc(1, sizeof(*s));
+    *s = (struct selecting){c, hits};
+    prefs_set(c->g, asset, pkg, variant, selected, s);
+    return CALL_WAIT;
 }
 
+static void unselect_answer(struct call *c, int removed)
+{
+    msgpack_packer *pk = call_result(c);
+    size_t map = proto_map_open(pk);
+    proto_pack_kstr(pk, "asset", proto_args_str(&c->args, "asset", 1));
+    proto_pack_kbool(pk, "removed", removed);
+    proto_map_close(pk, map);
+}
+
+static void unselected(void *ud, const char *err)
+{
+    struct call *c = ud;
+    const char *asset = proto_args_str(&c->args, "asset", 1);
+    if (err) {
+        call_error(c, PROTO_E_INTERNAL, "could not remove the preference: %s", err);
+    } else {
+        log_info("global preference for %s removed", asset);
+        server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
+                             (int64_t)c->g->prefs_version);
+        unselect_answer(c, 1);
+    }
+    call_complete(c);
+}
+
+/* unselect {asset}: answered once the removal is durable. */
 static enum call_state m_unselect(struct call *c)
 {
     const char *asset = proto_args_str(&c->args, "asset", 1);
     if (call_bad_args(c))
         return CALL_DONE;
-    int had = strmap_get(&c->g->prefs, asset) != NULL;
-    if (had && prefs_del(c->g, asset) < 0) {
-        call_error(c, PROTO_E_INTERNAL, "could not remove the preference: %s",
-                   store_error(c->g->store));
+    if (!strmap_get(&c->g->prefs, asset)) {
+        unselect_answer(c, 0);
         return CALL_DONE;
     }
-    if (had) {
-        log_info("global preference for %s removed", asset);
-        server_notify_change(c->g->server, TOPIC_PREFS, "prefs.changed", NULL,
-                             (int64_t)c->g->prefs_version);
-    }
-    msgpack_packer *pk = call_result(c);
-    size_t map = proto_map_open(pk);
-    proto_pack_kstr(pk, "asset", asset);
-    proto_pack_kbool(pk, "removed", had);
-    proto_map_close(pk, map);
-    return CALL_DONE;
+    prefs_del(c->g, asset, unselected, c);
+    return CALL_WAIT;
 }
 
 void pack_global_prefs(msgpack_packer *pk, const char *key, const struct gliad *g)

@@ -5,7 +5,15 @@
  * built-ins). Workers that write in bulk (a scan's package index) open their
  * own connection with store_open_worker; WAL lets them write while the loop
  * reads, and every write is one transaction, so a crash loses at most the
- * write in progress and never leaves a half-written index.
+ * write in progress and never leaves a half-written index. The loop's own
+ * writes go through one writer thread (store_writer.h) and never wait here.
+ *
+ * Errors: a function that fails returns -1 (or NULL) and logs nothing;
+ * store_error then says what SQLite said and what a person can do about
+ * it, for the caller, which knows what was attempted, to report once.
+ *
+ * Every table's row is a struct below, bound and read by one helper each
+ * in store.c: no caller counts columns.
  */
 #ifndef GLIA_STORE_H
 #define GLIA_STORE_H
@@ -55,14 +63,24 @@ int store_failure_put(struct store *s, const char *key, const char *summary, con
                       int line);
 
 /* ---- Generations ---- */
+/* A mechanism a generation's library holds. */
+struct store_gen_mod {
+    const char *full, *kind, *pkg, *asset, *variant, *path, *objkey;
+};
+/* A mod a generation left out, and why. */
+struct store_gen_failure {
+    const char *full, *pkg, *asset, *variant, *path;
+    int line;
+    const char *summary, *detail;
+};
 struct store_generation {
     const char *env;
     const char *libkey;
     const char *path;
     const char *manifest;
-    const char *const *mods; /* rows of 7: full kind pkg asset variant path objkey */
+    const struct store_gen_mod *mods;
     size_t nmods;
-    const char *const *fails; /* rows of 8: full pkg asset variant path line summary detail */
+    const struct store_gen_failure *fails;
     size_t nfails;
 };
 /* Records a published library as env's next generation, in one
@@ -74,11 +92,13 @@ int store_generation_latest(struct store *s, const char *env, int64_t before, in
                             char **libkey, char **path);
 /* When env's generation gen was recorded (Unix time), 0 if unknown. */
 int64_t store_generation_created(struct store *s, const char *env, int64_t gen);
-typedef void (*store_row_fn)(void *ud, const char *const *cells, size_t n);
-int store_generation_mods(struct store *s, const char *env, int64_t gen, store_row_fn fn,
+/* Each row in the order recorded; the strings live during the call. */
+typedef void (*store_gen_mod_fn)(void *ud, const struct store_gen_mod *m);
+typedef void (*store_gen_failure_fn)(void *ud, const struct store_gen_failure *f);
+int store_generation_mods(struct store *s, const char *env, int64_t gen, store_gen_mod_fn fn,
                           void *ud);
-int store_generation_failures(struct store *s, const char *env, int64_t gen, store_row_fn fn,
-                              void *ud);
+int store_generation_failures(struct store *s, const char *env, int64_t gen,
+                              store_gen_failure_fn fn, void *ud);
 /* Marks objects used now (for the size-bounded cache's LRU order). */
 int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n);
 
@@ -111,11 +131,17 @@ int store_env_del(struct store *s, const char *name);
  * under `to` (an environment merged into another), numbered after those
  * `to` has. Returns the number added to each generation's, or -1. */
 int64_t store_env_rename(struct store *s, const char *from, const char *to);
-/* Rows of 2: name, site dirs joined by newlines. */
-int store_envs_load(struct store *s, store_row_fn fn, void *ud);
+/* An environment a client registered. */
+struct store_env {
+    const char *name;
+    const char *site; /* its site dirs, joined by newlines */
+};
+typedef void (*store_env_fn)(void *ud, const struct store_env *e);
+int store_envs_load(struct store *s, store_env_fn fn, void *ud);
 
-/* The last error of this connection, with what to do about it when there
- * is something (a damaged database, a read-only state dir, a full disk). */
+/* Why the last call that failed on this connection failed, with what to do
+ * about it when there is something (a damaged database, a read-only state
+ * dir, a full disk). */
 const char *store_error(struct store *s);
 
 #endif
