@@ -22,6 +22,7 @@
 #include "store_writer.h"
 #include "sync.h"
 #include "util.h"
+#include "work.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -196,10 +197,37 @@ static int lock_state_dir(const struct config *cfg, char *err, size_t errlen)
     return fd;
 }
 
+/* Worker (ctx: a copy of the cache dir): the lease may be on a network
+ * filesystem. */
+static void renew_work(void *cache_dir)
+{
+    lease_renew(cache_dir);
+}
+
 static void renew_lease(uv_timer_t *t)
 {
     struct gliad *g = t->data;
-    lease_renew(g->cfg.cache_dir);
+    work_submit(g->loop, renew_work, free, xstrdup(g->cfg.cache_dir));
+}
+
+struct lease_job {
+    char *cache_dir;
+    char **keys;
+};
+
+/* Worker. */
+static void lease_write_work(void *ctx)
+{
+    struct lease_job *j = ctx;
+    if (lease_write(j->cache_dir, j->keys) < 0)
+        log_warn("cannot write this gliad's lease in %s/leases: %s; other gliads sharing the "
+                 "cache may collect libraries it serves",
+                 j->cache_dir, strerror(errno));
+    for (size_t i = 0; j->keys[i]; i++)
+        free(j->keys[i]);
+    free(j->keys);
+    free(j->cache_dir);
+    free(j);
 }
 
 /* Every library this gliad's store names is leased before anything could
@@ -207,13 +235,15 @@ static void renew_lease(uv_timer_t *t)
 static void lease_start(struct gliad *g)
 {
     char **keys = store_generation_libkeys(g->store);
-    if (!keys || lease_write(g->cfg.cache_dir, keys) < 0)
+    if (!keys) {
         log_warn("cannot write this gliad's lease in %s/leases: %s; other gliads sharing the "
                  "cache may collect libraries it serves",
-                 g->cfg.cache_dir, keys ? strerror(errno) : store_error(g->store));
-    for (size_t i = 0; keys && keys[i]; i++)
-        free(keys[i]);
-    free(keys);
+                 g->cfg.cache_dir, store_error(g->store));
+    } else {
+        struct lease_job *j = xcalloc(1, sizeof(*j));
+        *j = (struct lease_job){xstrdup(g->cfg.cache_dir), keys};
+        work_submit(g->loop, lease_write_work, NULL, j);
+    }
     uv_timer_init(g->loop, &g->lease_timer);
     g->lease_timer.data = g;
     uv_timer_start(&g->lease_timer, renew_lease, LEASE_RENEW_S * 1000, LEASE_RENEW_S * 1000);

@@ -27,6 +27,7 @@
 #include <time.h>
 
 static void phase_link(struct build *b);
+static void link_nrnivmodl_leased(struct build *b);
 static void build_retry_fire(uv_timer_t *t);
 
 /* ---- Notifications ---- */
@@ -378,7 +379,11 @@ static void link_nrnivmodl(struct build *b)
         if (b->items[i].state == ITEM_PENDING)
             b->items[i].state = ITEM_READY;
     build_compute_libkey(b);
-    build_lease(b);
+    build_lease(b, link_nrnivmodl_leased);
+}
+
+static void link_nrnivmodl_leased(struct build *b)
+{
     const struct generation *cur = b->env->gen;
     int sound = !b->force && build_library_sound(b);
     int same = sound && cur && strcmp(cur->libkey, b->libkey) == 0;

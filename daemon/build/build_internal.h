@@ -115,8 +115,9 @@ void build_publish(struct build *b);     /* b->lib_path's library becomes a gene
 int build_gone(struct build *b);         /* cancelled: destroyed, stop touching it */
 void build_compute_libkey(struct build *b); /* libkey and lib_path of the linked items */
 /* Leases the library b->libkey names before it is published or reused, so
- * that another gliad's collection on a shared cache leaves it alone. */
-void build_lease(const struct build *b);
+ * that another gliad's collection on a shared cache leaves it alone; on a
+ * worker, then(b) follows on the loop unless the build went away. */
+void build_lease(struct build *b, void (*then)(struct build *b));
 int build_cmp_key(const void *a, const void *b); /* qsort of char * keys */
 
 /* build_link.c: the direct backend's link phase (see there); ends in

@@ -53,6 +53,7 @@ struct build_link {
 struct undefined_scan;
 static void link_packages(struct build *b);
 static void link_library(struct build *b);
+static void link_library_leased(struct build *b);
 static void scan_free(struct undefined_scan *u);
 
 void build_link_free(struct build_link *lk)
@@ -420,7 +421,11 @@ static void link_packages(struct build *b)
 static void link_library(struct build *b)
 {
     build_compute_libkey(b);
-    build_lease(b);
+    build_lease(b, link_library_leased);
+}
+
+static void link_library_leased(struct build *b)
+{
     const struct generation *cur = b->env->gen;
     /* A library reused is checked against its seal first (artifact.h): a
      * damaged one is linked again and replaces it. */

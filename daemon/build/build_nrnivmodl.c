@@ -20,6 +20,7 @@
 #include "scratch.h"
 #include "toolchain.h"
 #include "util.h"
+#include "work.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,11 +32,25 @@
 
 static void run(struct build *b);
 
-/* <cache>/nrnhome: bin/{nocmodl,nrnmech_makefile}, lib/libnrniv.so,
- * include/ (NEURON's headers and an empty ivstream.h), share/. */
-static char *nrnhome(const struct build *b, const struct toolchain *tc)
+static char *nrnhome(const struct build *b)
 {
-    char *home = xprintf("%s/nrnhome", b->cache_dir);
+    return xprintf("%s/nrnhome", b->cache_dir);
+}
+
+/* What the setup of a build's dirs reads, copied: the toolchain may be
+ * replaced on the loop (SIGHUP) while a worker sets them up. */
+struct nrnivmodl_setup {
+    struct build *b;
+    char *home, *link_dir, *nocmodl, *makefile, *lib_dir;
+    char *error; /* malloc'd: the link dir could not be made */
+};
+
+/* <cache>/nrnhome: bin/{nocmodl,nrnmech_makefile}, lib/libnrniv.so,
+ * include/ (NEURON's headers and an empty ivstream.h), share/. Worker: a
+ * few hundred symlinks and a readdir of NEURON's headers. */
+static void nrnhome_setup(const struct nrnivmodl_setup *tc)
+{
+    const char *home = tc->home;
     char *prefix = xstrndup(tc->nocmodl, strlen(tc->nocmodl) - strlen("/bin/nocmodl"));
     char *links[][2] = {
         {xstrdup(tc->nocmodl), xprintf("%s/bin/nocmodl", home)},
@@ -81,7 +96,6 @@ static char *nrnhome(const struct build *b, const struct toolchain *tc)
     for (size_t i = 0; i < 3; i++)
         free(dirs[i]);
     free(prefix);
-    return home;
 }
 
 /* The item nrnivmodl's output blames: "<full>.mod" in a nocmodl error, or
@@ -109,8 +123,9 @@ static struct build_item *blamed(struct build *b, const char *out)
 }
 
 /* The same diagnostics as the direct backend gives, from nrnivmodl's
- * output: nocmodl's "at line N" or the compiler's first error. */
-static void blame(struct build *b, struct build_item *it, const char *out)
+ * output: nocmodl's "at line N" or the compiler's first error. Worker: it
+ * quotes the generated C file, which can be tens of MiB. */
+static void blame(const struct build *b, struct build_item *it, const char *out)
 {
     char *copy = xprintf("%s/%s.mod", it->work_dir, it->mod->full);
     if (strstr(out, " at line ")) {
@@ -130,6 +145,38 @@ static void blame(struct build *b, struct build_item *it, const char *out)
         free(c_rel);
     }
     free(copy);
+}
+
+/* The mod nrnivmodl's output blames, on its way to its diagnostics. */
+struct blaming {
+    struct build *b;
+    struct build_item *it; /* its diag is the worker's until done */
+    char *out;
+};
+
+static void blame_work(void *ctx)
+{
+    struct blaming *j = ctx;
+    blame(j->b, j->it, j->out);
+}
+
+static void blamed_done(void *ctx)
+{
+    struct blaming *j = ctx;
+    struct build *b = j->b;
+    struct build_item *it = j->it;
+    free(j->out);
+    free(j);
+    b->busy = 0;
+    if (build_gone(b))
+        return;
+    /* The same text fails the same way: the next build leaves it out at once,
+     * and a set with it left out keys the same as the library made now. */
+    build_failure_remember(b, it);
+    it->state = ITEM_FAILED;
+    b->failed++;
+    log_warn("[%s] %s; building the rest without it", b->env_name, it->diag.summary);
+    run(b);
 }
 
 static void nrnivmodl_done(void *ud, struct proc_result *r)
@@ -181,15 +228,10 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
         build_nrnivmodl_linked(b);
         return;
     }
-    blame(b, it, out);
-    free(out);
-    /* The same text fails the same way: the next build leaves it out at once,
-     * and a set with it left out keys the same as the library made now. */
-    build_failure_remember(b, it);
-    it->state = ITEM_FAILED;
-    b->failed++;
-    log_warn("[%s] %s; building the rest without it", b->env_name, it->diag.summary);
-    run(b);
+    struct blaming *j = xcalloc(1, sizeof(*j));
+    *j = (struct blaming){b, it, out};
+    b->busy = 1;
+    work_submit(b->g->loop, blame_work, blamed_done, j);
 }
 
 static void run(struct build *b)
@@ -203,7 +245,7 @@ static void run(struct build *b)
             argv[n++] = xprintf("%s/%s.mod", b->items[i].work_dir, b->items[i].mod->full);
             nmods++;
         }
-    char *home = nrnhome(b, tc);
+    char *home = nrnhome(b);
     char *var = xprintf("NRNHOME=%s", home);
     char *tmpdir = xprintf("TMPDIR=%s", b->link_dir);
     const char *set[] = {var, tmpdir, NULL};
@@ -229,14 +271,52 @@ static void run(struct build *b)
     (void)nmods;
 }
 
-void build_nrnivmodl(struct build *b)
+/* Worker. */
+static void setup_work(void *ctx)
 {
-    b->link_dir = cache_tmp_path(b->cache_dir, "nrnivmodl-%llu", (unsigned long long)b->id);
-    if (mkdir_p(b->link_dir, 0755) < 0) {
-        b->error = xprintf("cannot create %s: %s", b->link_dir, strerror(errno));
+    struct nrnivmodl_setup *s = ctx;
+    if (mkdir_p(s->link_dir, 0755) < 0) {
+        s->error = xprintf("cannot create %s: %s", s->link_dir, strerror(errno));
+        return;
+    }
+    if (s->nocmodl)
+        nrnhome_setup(s);
+}
+
+static void setup_done(void *ctx)
+{
+    struct nrnivmodl_setup *s = ctx;
+    struct build *b = s->b;
+    char *error = s->error;
+    free(s->home);
+    free(s->link_dir);
+    free(s->nocmodl);
+    free(s->makefile);
+    free(s->lib_dir);
+    free(s);
+    b->busy = 0;
+    if (build_gone(b)) {
+        free(error);
+        return;
+    }
+    if (error) {
+        b->error = error;
         b->error_outside = 1;
         build_nrnivmodl_linked(b);
         return;
     }
     run(b);
+}
+
+void build_nrnivmodl(struct build *b)
+{
+    const struct toolchain *tc = &b->g->tc;
+    b->link_dir = cache_tmp_path(b->cache_dir, "nrnivmodl-%llu", (unsigned long long)b->id);
+    struct nrnivmodl_setup *s = xcalloc(1, sizeof(*s));
+    *s = (struct nrnivmodl_setup){.b = b, .home = nrnhome(b), .link_dir = xstrdup(b->link_dir),
+                                  .nocmodl = xstrdup(tc->nocmodl),
+                                  .makefile = xstrdup(tc->makefile),
+                                  .lib_dir = xstrdup(tc->lib_dir)};
+    b->busy = 1;
+    work_submit(b->g->loop, setup_work, setup_done, s);
 }

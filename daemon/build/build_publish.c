@@ -376,9 +376,36 @@ void build_publish_work(void *ctx)
     free(manifest);
 }
 
-void build_lease(const struct build *b)
+struct leasing {
+    struct build *b;
+    void (*then)(struct build *b);
+};
+
+/* Worker: the lease may be on a network filesystem. Reads only what the
+ * build keeps unchanged while it is busy. */
+static void lease_work(void *ctx)
 {
+    const struct build *b = ((struct leasing *)ctx)->b;
     if (lease_add(b->cache_dir, b->libkey) < 0)
         log_warn("cannot lease library %s in %s/leases: %s", b->libkey, b->cache_dir,
                  strerror(errno));
+}
+
+static void leased(void *ctx)
+{
+    struct leasing *l = ctx;
+    struct build *b = l->b;
+    void (*then)(struct build *) = l->then;
+    free(l);
+    b->busy = 0;
+    if (!build_gone(b))
+        then(b);
+}
+
+void build_lease(struct build *b, void (*then)(struct build *b))
+{
+    struct leasing *l = xcalloc(1, sizeof(*l));
+    *l = (struct leasing){b, then};
+    b->busy = 1;
+    work_submit(b->g->loop, lease_work, leased, l);
 }

@@ -10,6 +10,7 @@
 #include "scratch.h"
 #include "toolchain.h"
 #include "util.h"
+#include "work.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -183,26 +184,49 @@ static void stored(void *ud, int err)
     free(dest);
 }
 
+/* A failed cc's diagnostics, made on a worker: they quote the generated C
+ * file, which can be tens of MiB. The task stays running meanwhile. */
+struct cc_blame {
+    struct compile_task *t;
+    char *out;
+    struct diag d;
+};
+
+static void cc_blame_work(void *ctx)
+{
+    struct cc_blame *j = ctx;
+    const struct compile_task *t = j->t;
+    char *c_path = xprintf("%s/%s.c", t->work_dir, t->stem);
+    char *c_text = file_read(c_path, 64u << 20, NULL);
+    diag_cc(&j->d, j->out, c_path, c_text, t->mod_text, t->orig_path);
+    free(c_text);
+    free(c_path);
+}
+
+static void cc_blame_done(void *ctx)
+{
+    struct cc_blame *j = ctx;
+    struct compile_task *t = j->t;
+    free(j->out);
+    struct diag d = j->d;
+    free(j);
+    finish(t, 0, &d, V_INPUT);
+}
+
 static void cc_done(void *ud, struct proc_result *r)
 {
     struct compile_task *t = ud;
     t->proc = NULL;
     if (bad_end(t, r, "cc"))
         return;
-    char *obj = xprintf("%s/%s.o", t->work_dir, t->stem);
     if (tool_failed(r)) {
-        char *c_path = xprintf("%s/%s.c", t->work_dir, t->stem);
-        char *c_text = file_read(c_path, 64u << 20, NULL);
-        char *out = joined_output(r, "cc");
-        struct diag d;
-        diag_cc(&d, out, c_path, c_text, t->mod_text, t->orig_path);
-        free(out);
-        free(c_text);
-        free(c_path);
-        free(obj);
-        finish(t, 0, &d, V_INPUT);
+        struct cc_blame *j = xcalloc(1, sizeof(*j));
+        j->t = t;
+        j->out = joined_output(r, "cc");
+        work_submit(t->c->loop, cc_blame_work, cc_blame_done, j);
         return;
     }
+    char *obj = xprintf("%s/%s.o", t->work_dir, t->stem);
     /* Into the store under its key, atomically and durably: a reader (or a
      * restart after a power cut) sees all of it or nothing. */
     char *dest = cache_object_path(t->c->cache_dir, t->key);
