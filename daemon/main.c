@@ -393,7 +393,7 @@ out:
         g->stopping = 1;
         server_stop_listening(g->server);
     }
-    store_writer_stop(g->writer); /* the loop ran dry: no write is pending */
+    store_writer_stop(g->writer);  /* the loop ran dry: no write is pending */
     uv_run(&loop, UV_RUN_DEFAULT); /* let closes finish */
     cleanup(g);
     proc_set_helper(NULL);

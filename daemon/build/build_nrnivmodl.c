@@ -313,7 +313,9 @@ void build_nrnivmodl(struct build *b)
     const struct toolchain *tc = &b->g->tc;
     b->link_dir = cache_tmp_path(b->cache_dir, "nrnivmodl-%llu", (unsigned long long)b->id);
     struct nrnivmodl_setup *s = xcalloc(1, sizeof(*s));
-    *s = (struct nrnivmodl_setup){.b = b, .home = nrnhome(b), .link_dir = xstrdup(b->link_dir),
+    *s = (struct nrnivmodl_setup){.b = b,
+                                  .home = nrnhome(b),
+                                  .link_dir = xstrdup(b->link_dir),
                                   .nocmodl = xstrdup(tc->nocmodl),
                                   .makefile = xstrdup(tc->makefile),
                                   .lib_dir = xstrdup(tc->lib_dir)};

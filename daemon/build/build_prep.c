@@ -293,8 +293,7 @@ static void failure_written(void *ctx, int rc, const char *err)
 void build_failure_remember(struct build *b, const struct build_item *it)
 {
     struct failure_note *f = xcalloc(1, sizeof(*f));
-    *f = (struct failure_note){xstrdup(it->key), xstrdup(it->mod->path),
-                               xstrdup(it->diag.summary), xstrdup(it->diag.detail),
-                               it->diag.line};
+    *f = (struct failure_note){xstrdup(it->key), xstrdup(it->mod->path), xstrdup(it->diag.summary),
+                               xstrdup(it->diag.detail), it->diag.line};
     store_writer_submit(b->g->writer, failure_write, failure_written, f);
 }

@@ -288,14 +288,22 @@ static void generation_rows(const struct build *b, struct store_generation *g)
         const struct build_item *it = &b->items[i];
         const struct index_mod *m = it->mod;
         if (build_item_linked(it))
-            mods[g->nmods++] = (struct store_gen_mod){
-                .full = m->full, .kind = modfile_kind_name(m->info.kind), .pkg = m->pkgname,
-                .asset = m->asset, .variant = m->variant, .path = m->path, .objkey = it->key};
+            mods[g->nmods++] = (struct store_gen_mod){.full = m->full,
+                                                      .kind = modfile_kind_name(m->info.kind),
+                                                      .pkg = m->pkgname,
+                                                      .asset = m->asset,
+                                                      .variant = m->variant,
+                                                      .path = m->path,
+                                                      .objkey = it->key};
         else
-            fails[g->nfails++] = (struct store_gen_failure){
-                .full = m->full, .pkg = m->pkgname, .asset = m->asset, .variant = m->variant,
-                .path = m->path, .line = it->diag.line, .summary = it->diag.summary,
-                .detail = it->diag.detail};
+            fails[g->nfails++] = (struct store_gen_failure){.full = m->full,
+                                                            .pkg = m->pkgname,
+                                                            .asset = m->asset,
+                                                            .variant = m->variant,
+                                                            .path = m->path,
+                                                            .line = it->diag.line,
+                                                            .summary = it->diag.summary,
+                                                            .detail = it->diag.detail};
     }
     g->mods = mods;
     g->fails = fails;
@@ -331,8 +339,7 @@ static void record(struct build *b, const char *manifest)
     generation_rows(b, &g);
     b->generation = store_generation_add(s, &g);
     if (b->generation < 0)
-        b->error = xprintf("cannot record the generation in %s: %s", store_path(s),
-                           store_error(s));
+        b->error = xprintf("cannot record the generation in %s: %s", store_path(s), store_error(s));
     /* LRU bookkeeping of the objects this library is made of. */
     char **keys = xcalloc(b->n + b->npkgs + 1, sizeof(*keys));
     int64_t *sizes = xcalloc(b->n + b->npkgs + 1, sizeof(*sizes));

@@ -170,8 +170,8 @@ static void change(struct gliad *g, const char *asset, const char *pkg, const ch
                    int del, prefs_done_fn done, void *ud)
 {
     struct pref_change *c = xcalloc(1, sizeof(*c));
-    *c = (struct pref_change){g, xstrdup(asset), xstrdup(pkg), xstrdup(variant), del,
-                              export_path(g), done, ud};
+    *c = (struct pref_change){g,   xstrdup(asset), xstrdup(pkg), xstrdup(variant),
+                              del, export_path(g), done,         ud};
     store_writer_submit(g->writer, change_write, change_written, c);
 }
 

@@ -652,16 +652,14 @@ int64_t store_generation_add(struct store *s, const struct store_generation *g)
         }
     }
     if (rc == 0)
-        rc = insert_rows(s,
-                         "INSERT INTO generation_mods(env, gen, " GEN_MOD_COLS
-                         ") VALUES(?,?,?,?,?,?,?,?,?)",
-                         g->env, gen, g->mods, sizeof(*g->mods), g->nmods, bind_gen_mod_row);
+        rc = insert_rows(
+            s, "INSERT INTO generation_mods(env, gen, " GEN_MOD_COLS ") VALUES(?,?,?,?,?,?,?,?,?)",
+            g->env, gen, g->mods, sizeof(*g->mods), g->nmods, bind_gen_mod_row);
     if (rc == 0)
         rc = insert_rows(s,
                          "INSERT INTO generation_failures(env, gen, " GEN_FAILURE_COLS
                          ") VALUES(?,?,?,?,?,?,?,?,?,?)",
-                         g->env, gen, g->fails, sizeof(*g->fails), g->nfails,
-                         bind_gen_failure_row);
+                         g->env, gen, g->fails, sizeof(*g->fails), g->nfails, bind_gen_failure_row);
     return end_tx(s, rc) < 0 ? -1 : gen;
 }
 

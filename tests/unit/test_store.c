@@ -67,17 +67,17 @@ static const char *copy(const char *s)
 static void on_mod(void *ud, const struct store_gen_mod *m)
 {
     struct seen *s = ud;
-    s->mods[s->nmods++] = (struct store_gen_mod){copy(m->full), copy(m->kind), copy(m->pkg),
-                                                 copy(m->asset), copy(m->variant), copy(m->path),
-                                                 copy(m->objkey)};
+    s->mods[s->nmods++] =
+        (struct store_gen_mod){copy(m->full),    copy(m->kind), copy(m->pkg),   copy(m->asset),
+                               copy(m->variant), copy(m->path), copy(m->objkey)};
 }
 
 static void on_failure(void *ud, const struct store_gen_failure *f)
 {
     struct seen *s = ud;
-    s->fails[s->nfails++] = (struct store_gen_failure){
-        copy(f->full), copy(f->pkg),  copy(f->asset),   copy(f->variant),
-        copy(f->path), f->line,      copy(f->summary), copy(f->detail)};
+    s->fails[s->nfails++] =
+        (struct store_gen_failure){copy(f->full), copy(f->pkg), copy(f->asset),   copy(f->variant),
+                                   copy(f->path), f->line,      copy(f->summary), copy(f->detail)};
 }
 
 static void assert_mod(const struct store_gen_mod *a, const struct store_gen_mod *b)
@@ -110,9 +110,14 @@ static void a_generation_reads_back_field_by_field(void **state)
 {
     (void)state;
     struct store *s = open_store();
-    struct store_generation g = {.env = "e1", .libkey = "libkey1", .path = "/c/lib.so",
-                                 .manifest = "/c/m.json", .mods = mods, .nmods = 2,
-                                 .fails = fails, .nfails = 1};
+    struct store_generation g = {.env = "e1",
+                                 .libkey = "libkey1",
+                                 .path = "/c/lib.so",
+                                 .manifest = "/c/m.json",
+                                 .mods = mods,
+                                 .nmods = 2,
+                                 .fails = fails,
+                                 .nfails = 1};
     int64_t gen = store_generation_add(s, &g);
     assert_true(gen > 0);
     struct seen seen = {0};
@@ -161,9 +166,9 @@ static void a_registered_env_reads_back(void **state)
 
 struct writes {
     uv_thread_t loop_thread;
-    int order[8], norder;    /* written, by index */
+    int order[8], norder; /* written, by index */
     int completed[8], ncompleted;
-    int off_loop;            /* every write ran on another thread */
+    int off_loop; /* every write ran on another thread */
     const char *errs[8];
 };
 
