@@ -193,11 +193,20 @@ static void restore_registered(void *ud, const struct store_env *r)
     env_scan(add_registration(g, r));
 }
 
+/* The store says nothing of its failures: this is where one is told. */
+static void load_registered(struct gliad *g, store_env_fn fn)
+{
+    if (store_envs_load(g->store, fn, g) < 0)
+        log_error("cannot read the environments clients registered from %s: %s; they are "
+                  "served again once they register",
+                  store_path(g->store), store_error(g->store));
+}
+
 void gliad_add_envs(struct gliad *g)
 {
     for (size_t i = 0; i < g->cfg.nenvs; i++)
         add_config_env(g, &g->cfg.envs[i], g->cfg.python_default);
-    store_envs_load(g->store, add_registered, g);
+    load_registered(g, add_registered);
 }
 
 void gliad_env_indexed(struct gliad *g)
@@ -333,7 +342,7 @@ static void reload_envs(struct gliad *g, const struct config *now)
         log_info("[%s] added by the config", ce->name);
         env_scan(add_config_env(g, ce, now->python_default));
     }
-    store_envs_load(g->store, restore_registered, g);
+    load_registered(g, restore_registered);
 }
 
 void gliad_make_collection(struct gliad *g)

@@ -718,9 +718,10 @@ void build_load_generation(struct env *e)
     struct store *s = e->g->store;
     int64_t before = 0, number;
     char *libkey, *path;
+    int found;
     /* The newest whose library is still there and sound (a cache wiped by
      * hand is not an error: the next build makes a new one). */
-    while (store_generation_latest(s, e->name, before, &number, &libkey, &path) == 1) {
+    while ((found = store_generation_latest(s, e->name, before, &number, &libkey, &path)) == 1) {
         char why[256] = "";
         if (strlen(libkey) == HASH_HEX_LEN && build_library_check(e->g->loop, path, why, sizeof(why)) == 0) {
             struct generation *g = xcalloc(1, sizeof(*g));
@@ -753,4 +754,7 @@ void build_load_generation(struct env *e)
         free(libkey);
         free(path);
     }
+    if (found < 0)
+        log_error("[%s] cannot read its generations from %s: %s; the next build makes one", e->name,
+                  store_path(s), store_error(s));
 }
