@@ -53,13 +53,20 @@ static void run(struct call *c)
     end(c);
 }
 
-void call_complete(struct call *c)
+/* step(c) outside the server's read path, which flushes nothing for it:
+ * what it answered is sent, and the connection outlives the call's end. */
+static void flushed(struct call *c, void (*step)(struct call *c))
 {
     struct conn *conn = c->conn;
     conn_ref(conn);
-    end(c);
+    step(c);
     conn_flush(conn);
     conn_unref(conn);
+}
+
+void call_complete(struct call *c)
+{
+    flushed(c, end);
 }
 
 /* Answers a request that never became a call (a notification gets nothing)
@@ -123,11 +130,7 @@ void callq_push(struct callq *q, struct call *c)
 
 void call_rerun(struct call *c)
 {
-    struct conn *conn = c->conn;
-    conn_ref(conn);
-    run(c);
-    conn_flush(conn);
-    conn_unref(conn);
+    flushed(c, run);
 }
 
 void callq_wake(struct callq *q)
