@@ -17,6 +17,7 @@
 #include "sdnotify.h"
 #include "server.h"
 #include "store.h"
+#include "store_writer.h"
 #include "toolchain.h"
 #include "util.h"
 #include "work.h"
@@ -327,6 +328,45 @@ void build_compute_libkey(struct build *b)
     b->lib_path = cache_library_path(b->cache_dir, b->libkey);
 }
 
+/* A generation published under a name its env no longer has, on its way
+ * to the new one (store_writer.h). */
+struct refiling {
+    struct build *b;
+    char *from, *to;
+    int64_t offset;
+};
+
+/* Writer thread. */
+static int refile_write(struct store *s, void *ctx)
+{
+    struct refiling *r = ctx;
+    r->offset = store_env_rename(s, r->from, r->to);
+    return r->offset < 0 ? -1 : 0;
+}
+
+static void refiled(void *ctx, int rc, const char *err)
+{
+    struct refiling *r = ctx;
+    struct build *b = r->b;
+    b->busy = 0;
+    if (rc < 0) {
+        free(b->error);
+        b->error = xprintf("generation %lld was published under %s, which %s took over "
+                           "meanwhile, and cannot be filed under %s in the database: %s",
+                           (long long)b->generation, r->from, r->to, r->to, err);
+        b->generation = 0;
+    } else {
+        b->generation += r->offset;
+    }
+    free(r->from);
+    free(r->to);
+    free(r);
+    if (build_gone(b))
+        return;
+    b->error_outside = b->error != NULL; /* I/O: the disk, the database */
+    build_finish(b);
+}
+
 static void after_publish(void *ctx)
 {
     struct build *b = ctx;
@@ -338,17 +378,11 @@ static void after_publish(void *ctx)
      * that fails, the build fails (and is tried again) rather than report
      * a number the new name does not have. */
     if (b->generation > 0 && strcmp(b->env_name, b->env->name) != 0) {
-        int64_t offset = store_env_rename(b->g->store, b->env_name, b->env->name);
-        if (offset < 0) {
-            free(b->error);
-            b->error = xprintf("generation %lld was published under %s, which %s took over "
-                               "meanwhile, and cannot be filed under %s in the database",
-                               (long long)b->generation, b->env_name, b->env->name,
-                               b->env->name);
-            b->generation = 0;
-        } else {
-            b->generation += offset;
-        }
+        struct refiling *r = xcalloc(1, sizeof(*r));
+        *r = (struct refiling){b, xstrdup(b->env_name), xstrdup(b->env->name), 0};
+        b->busy = 1;
+        store_writer_submit(b->g->writer, refile_write, refiled, r);
+        return;
     }
     b->error_outside = b->error != NULL; /* I/O: the disk, the database */
     build_finish(b);
