@@ -94,7 +94,7 @@ def gliad_round(tmp, site, edit_file, gliad):
     cache = os.path.join(tmp, "cache")
     shutil.rmtree(cache, ignore_errors=True)
     shutil.rmtree(os.path.join(tmp, "state"), ignore_errors=True)
-    p, sock = start_gliad(tmp, site, gliad, cache_dir=cache, debounce_ms=20)
+    p, sock = start_gliad(tmp, site, gliad=gliad, cache_dir=cache, debounce_ms=20)
     rpc = Rpc(sock)
     try:
         t0 = time.monotonic()

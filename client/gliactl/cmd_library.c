@@ -1,6 +1,7 @@
 /*
  * gliactl library [--wait]: the path of the environment's mechanism
- * library, alone on stdout (for h.nrn_load_dll or a shell variable).
+ * library, alone on stdout (for h.nrn_load_dll or a shell variable); with
+ * --json, the whole reply, the packages' parts included.
  */
 #include "gliactl.h"
 
@@ -67,10 +68,13 @@ static int exec(struct ctl *ctl, int argc, char **argv)
         return -i - 1;
     if (argc - i != 0)
         return ctl_usage(&cmd_library, "takes no arguments");
+    /* --json shows the whole reply: the packages' parts too. */
     msgpack_packer *pk = ctl_begin(ctl, "library");
     if (!pk)
         return EXIT_UNREACHABLE;
     proto_pack_kbool(pk, "wait", wait);
+    if (ctl->json)
+        proto_pack_kbool(pk, "parts", 1);
     return ctl_finish_verdict(ctl, print, verdict, NULL);
 }
 

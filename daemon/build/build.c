@@ -22,10 +22,12 @@
 #include "util.h"
 #include "work.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static void phase_link(struct build *b);
 static void link_nrnivmodl_leased(struct build *b);
@@ -109,8 +111,10 @@ static struct build *build_new(struct env *e, int force)
     b->env_name = xstrdup(e->name);
     b->nrnivmodl = e->backend == CONFIG_BACKEND_NRNIVMODL;
     /* Part of the library key: the direct backend's libraries are made of
-     * isolated package objects, never the same as a plain link of mods. */
-    b->backend = xstrdup(b->nrnivmodl ? "nrnivmodl" : "direct, packages isolated");
+     * isolated package objects, never the same as a plain link of mods, and
+     * their dirs hold the packages' parts (a dir published before parts
+     * existed has none: linked again, once). */
+    b->backend = xstrdup(b->nrnivmodl ? "nrnivmodl" : "direct, packages isolated, with parts");
     b->pkgs = xcalloc(idx->npkgs + 1, sizeof(*b->pkgs));
     b->pkg_keys = xcalloc(idx->npkgs + 1, sizeof(*b->pkg_keys));
     b->items = xcalloc(idx->nmods + 1, sizeof(*b->items));
@@ -161,6 +165,7 @@ void build_destroy(struct build *b)
     build_symbols_unwait(b);
     build_link_free(b->link);
     build_load_free(b->load);
+    build_parts_free(b);
     free(b->pkg_keys);
     for (size_t i = 0; i < b->npkgs; i++)
         index_pkg_unref(b->pkgs[i]);
@@ -569,6 +574,38 @@ static struct build_report *make_report(struct build *b)
     return r;
 }
 
+static void generation_parts_free(struct generation *g)
+{
+    for (size_t i = 0; i < g->nparts; i++) {
+        free(g->parts[i].pkg);
+        free(g->parts[i].path);
+        strv_free(g->parts[i].names, g->parts[i].nnames);
+    }
+    free(g->parts);
+    g->parts = NULL;
+    g->nparts = 0;
+}
+
+/* full belongs to the part of package pkg at path. */
+static void generation_part_add(struct generation *g, const char *pkg, const char *path,
+                                const char *full)
+{
+    size_t i = g->nparts;
+    while (i > 0 && strcmp(g->parts[i - 1].path, path) != 0)
+        i--;
+    struct generation_part *pt;
+    if (i > 0) {
+        pt = &g->parts[i - 1];
+    } else {
+        g->parts = xrealloc(g->parts, (g->nparts + 1) * sizeof(*g->parts));
+        pt = memset(&g->parts[g->nparts++], 0, sizeof(*pt));
+        pt->pkg = xstrdup(pkg);
+        pt->path = xstrdup(path);
+    }
+    pt->names = xrealloc(pt->names, (pt->nnames + 1) * sizeof(*pt->names));
+    pt->names[pt->nnames++] = xstrdup(full);
+}
+
 static struct generation *generation_of(struct build *b)
 {
     struct generation *g = xcalloc(1, sizeof(*g));
@@ -583,6 +620,10 @@ static struct generation *generation_of(struct build *b)
             g->names[g->nnames] = xstrdup(b->items[i].mod->full);
             strmap_put(&g->fulls, g->names[g->nnames++], (void *)1);
         }
+    for (size_t p = 0; b->part_paths && p < b->npkgs; p++)
+        for (size_t i = 0; b->part_paths[p] && i < b->n; i++)
+            if (build_in_pkg(b, &b->items[i], p))
+                generation_part_add(g, b->pkgs[p]->name, b->part_paths[p], b->items[i].mod->full);
     return g;
 }
 
@@ -707,6 +748,7 @@ void generation_free(struct generation *g)
         return;
     strmap_free(&g->fulls);
     strv_free(g->names, g->nnames);
+    generation_parts_free(g);
     free(g->path);
     free(g);
 }
@@ -734,6 +776,25 @@ static void load_name(void *ud, const struct store_gen_mod *m)
     g->names = xrealloc(g->names, (g->nnames + 1) * sizeof(*g->names));
     g->names[g->nnames] = xstrdup(m->full);
     strmap_put(&g->fulls, g->names[g->nnames++], (void *)1);
+}
+
+static void load_part(void *ud, const struct store_gen_part *pt)
+{
+    if (pt->full && pt->pkg && pt->path)
+        generation_part_add(ud, pt->pkg, pt->path, pt->full);
+}
+
+/* Parts are all there or none is served (a client told of parts finds
+ * every mechanism in one): a cache trimmed by hand may have lost some. */
+static void generation_parts_check(struct generation *g, const char *env)
+{
+    for (size_t i = 0; i < g->nparts; i++)
+        if (access(g->parts[i].path, R_OK) < 0) {
+            log_warn("[%s] generation %lld is served without its parts: %s: %s", env,
+                     (long long)g->number, g->parts[i].path, strerror(errno));
+            generation_parts_free(g);
+            return;
+        }
 }
 
 static void load_failure(void *ud, const struct store_gen_failure *sf)
@@ -765,6 +826,8 @@ void build_load_generation(struct env *e)
             g->created = store_generation_created(s, e->name, number);
             strmap_init(&g->fulls);
             store_generation_mods(s, e->name, number, load_name, g);
+            store_generation_parts(s, e->name, number, load_part, g);
+            generation_parts_check(g, e->name);
             struct build_report *r = xcalloc(1, sizeof(*r));
             r->ok = 1;
             r->unchanged = 1;

@@ -40,6 +40,15 @@ struct build_failure {
     uint64_t ino, inc_sig;
 };
 
+/* One package's part of a library: its mechanisms alone, in a shared
+ * object of their own (build_parts.c). */
+struct generation_part {
+    char *pkg;
+    char *path;
+    char **names; /* full names it registers */
+    size_t nnames;
+};
+
 /* A published library. */
 struct generation {
     int64_t number;
@@ -49,6 +58,10 @@ struct generation {
     struct strmap fulls; /* full names it holds -> (void *)1 */
     char **names;        /* owns the keys of `fulls` */
     size_t nnames;
+    /* Every mechanism of names in exactly one part; none (0) when the
+     * library has no parts (nrnivmodl's, or one made before parts). */
+    struct generation_part *parts;
+    size_t nparts;
 };
 
 /* What the last finished build of an env found. */

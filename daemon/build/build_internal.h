@@ -73,7 +73,14 @@ struct build {
 
     struct build_link *link; /* the direct backend's link phase */
     struct build_load *load; /* its last step: link the library, load it */
+    struct build_parts *parts; /* then each package's part */
     cache_key *pkg_keys;      /* per package: its isolated object's key, or "" */
+    /* Per package: its part in the cache (a shared object of its isolated
+     * object and its own registration file), or NULL when it has none. */
+    char **part_objs;
+    /* Per package: its part's path in the published library dir, once it
+     * is there (publish). */
+    char **part_paths;
 
     int busy; /* a worker step or the linker is in flight */
     struct proc *proc;
@@ -148,6 +155,26 @@ void build_load_start(struct build *b, char *const *pkg_objs);
  * if NEURON loads it, else the build fails with NEURON's words. */
 void build_load_verify(struct build *b);
 void build_load_free(struct build_load *ld);
+/* The environment's registration file for the packages chosen (by index). */
+int build_write_mod_func(const struct build *b, const unsigned char *chosen, const char *path);
+/* The command line of a shared link against libnrniv, before its own
+ * `-o out src objs`, with room for `more` after it (n filled); owned[0..1]
+ * are to be freed with it. */
+char **build_shared_argv(const struct build *b, size_t more, size_t *n, char *owned[2]);
+
+/* build_parts.c: after the library loaded, each package's part (from the
+ * cache, else linked now); ends in build_publish, with the parts in
+ * b->part_objs (NULL: none could be made). */
+void build_parts_start(struct build *b);
+/* Worker, publishing: the parts hard-linked into the staged library dir
+ * `dir`, each sealed; when they cannot all be, none is (logged). */
+void build_parts_place(struct build *b, const char *dir);
+/* Worker, once the library is in its dir `dir` (published now or before):
+ * b->part_paths, when every package of the library has its part there. */
+void build_parts_found(struct build *b, const char *dir);
+void build_parts_free(struct build *b);
+/* Package p's part's key in the cache (p has a package object). */
+void build_part_key(const struct build *b, size_t p, cache_key out);
 
 /* build_symbols.c: NEURON's symbols, for the link. */
 int build_symbols_usable(const struct build_symbols *s); /* read, and complete */

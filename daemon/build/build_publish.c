@@ -195,8 +195,11 @@ static int place_library(struct build *b)
     char *old = xprintf("%s.old-%s-%ld-%llu", dir, hostid(), (long)getpid(),
                         (unsigned long long)b->id);
     int rc = -1;
-    if (fsync_path(so, 0) < 0 || mkdir_p(staging, 0755) < 0 || rename(so, staged) < 0 ||
-        artifact_seal(staged) < 0 || fsync_path(staging, 1) < 0) {
+    int staged_ok = fsync_path(so, 0) == 0 && mkdir_p(staging, 0755) == 0 &&
+                    rename(so, staged) == 0 && artifact_seal(staged) == 0;
+    if (staged_ok)
+        build_parts_place(b, staging);
+    if (!staged_ok || fsync_path(staging, 1) < 0) {
         b->error = xprintf("cannot stage the library in %s: %s", staging, strerror(errno));
     } else if (publish_dir(staging, dir, old, b->lib_path) < 0) {
         b->error = xprintf("cannot publish the library at %s: %s", dir, strerror(errno));
@@ -279,6 +282,19 @@ static char *write_manifest(struct build *b)
     return path;
 }
 
+/* Each mechanism's part (none: no parts), pointing into b. */
+static struct store_gen_part *generation_part_rows(const struct build *b, size_t *n)
+{
+    struct store_gen_part *rows = xcalloc(b->n + 1, sizeof(*rows));
+    *n = 0;
+    for (size_t p = 0; b->part_paths && p < b->npkgs; p++)
+        for (size_t i = 0; b->part_paths[p] && i < b->n; i++)
+            if (build_in_pkg(b, &b->items[i], p))
+                rows[(*n)++] = (struct store_gen_part){b->items[i].mod->full, b->pkgs[p]->name,
+                                                       b->part_paths[p]};
+    return rows;
+}
+
 /* The rows SQLite keeps of this generation (pointing into b). */
 static void generation_rows(const struct build *b, struct store_generation *g)
 {
@@ -307,22 +323,31 @@ static void generation_rows(const struct build *b, struct store_generation *g)
     }
     g->mods = mods;
     g->fails = fails;
+    g->parts = generation_part_rows(b, &g->nparts);
 }
 
-/* The packages' isolated objects are cached like the mods' (and collected
- * like them once no library needs them). */
-static void touch_packages(struct build *b, char **keys, int64_t *sizes, size_t *nk)
+static void touch_object(struct build *b, char *key, char **keys, int64_t *sizes, size_t *nk)
+{
+    char *obj = cache_object_path(b->cache_dir, key);
+    struct stat st;
+    if (stat(obj, &st) == 0) {
+        keys[*nk] = key;
+        sizes[(*nk)++] = st.st_size;
+    }
+    free(obj);
+}
+
+/* The packages' isolated objects and their parts are cached like the
+ * mods' objects (and collected like them once no library needs them). */
+static void touch_packages(struct build *b, cache_key *part_keys, char **keys, int64_t *sizes,
+                           size_t *nk)
 {
     for (size_t p = 0; p < b->npkgs; p++) {
         if (!b->pkg_keys[p][0])
             continue;
-        char *obj = cache_object_path(b->cache_dir, b->pkg_keys[p]);
-        struct stat st;
-        if (stat(obj, &st) == 0) {
-            keys[*nk] = b->pkg_keys[p];
-            sizes[(*nk)++] = st.st_size;
-        }
-        free(obj);
+        touch_object(b, b->pkg_keys[p], keys, sizes, nk);
+        build_part_key(b, p, part_keys[p]);
+        touch_object(b, part_keys[p], keys, sizes, nk);
     }
 }
 
@@ -341,8 +366,9 @@ static void record(struct build *b, const char *manifest)
     if (b->generation < 0)
         b->error = xprintf("cannot record the generation in %s: %s", store_path(s), store_error(s));
     /* LRU bookkeeping of the objects this library is made of. */
-    char **keys = xcalloc(b->n + b->npkgs + 1, sizeof(*keys));
-    int64_t *sizes = xcalloc(b->n + b->npkgs + 1, sizeof(*sizes));
+    char **keys = xcalloc(b->n + 2 * b->npkgs + 1, sizeof(*keys));
+    int64_t *sizes = xcalloc(b->n + 2 * b->npkgs + 1, sizeof(*sizes));
+    cache_key *part_keys = xcalloc(b->npkgs + 1, sizeof(*part_keys));
     size_t nk = 0;
     for (size_t i = 0; i < b->n; i++) {
         struct build_item *it = &b->items[i];
@@ -358,15 +384,17 @@ static void record(struct build *b, const char *manifest)
         keys[nk] = it->key;
         sizes[nk++] = it->obj_size;
     }
-    touch_packages(b, keys, sizes, &nk);
+    touch_packages(b, part_keys, keys, sizes, &nk);
     if (store_objects_touch(s, keys, sizes, nk) < 0)
         log_warn("[%s] cannot note in %s which cached objects were used: %s; the cache may "
                  "collect them early",
                  b->env_name, store_path(s), store_error(s));
+    free(part_keys);
     free(keys);
     free(sizes);
     free((void *)g.mods);
     free((void *)g.fails);
+    free((void *)g.parts);
     store_close(s);
 }
 
@@ -375,6 +403,9 @@ void build_publish_work(void *ctx)
     struct build *b = ctx;
     if (!b->lib_exists && place_library(b) < 0)
         return;
+    char *dir = cache_library_dir(b->cache_dir, b->libkey);
+    build_parts_found(b, dir);
+    free(dir);
     char *manifest = write_manifest(b);
     if (!manifest)
         log_warn("[%s] could not write the manifest of %s; the generation stands", b->env_name,

@@ -74,13 +74,32 @@ static void pack_stale(msgpack_packer *pk, const struct env *e)
     proto_map_close(pk, map);
 }
 
-/* library {env, wait}: the newest good library; with wait, once nothing
- * known is still to be scanned or built. */
+/* Each package's part of the library, for a client that loads only the
+ * packages it uses (absent when the library has none). */
+static void pack_parts(msgpack_packer *pk, const struct generation *g)
+{
+    proto_pack_key(pk, "parts");
+    msgpack_pack_array(pk, g->nparts);
+    for (size_t i = 0; i < g->nparts; i++) {
+        const struct generation_part *pt = &g->parts[i];
+        msgpack_pack_map(pk, 3);
+        proto_pack_kstr(pk, "package", pt->pkg);
+        proto_pack_kstr(pk, "path", pt->path);
+        proto_pack_key(pk, "names");
+        msgpack_pack_array(pk, pt->nnames);
+        for (size_t j = 0; j < pt->nnames; j++)
+            proto_pack_str(pk, pt->names[j]);
+    }
+}
+
+/* library {env, wait, names, parts}: the newest good library; with wait,
+ * once nothing known is still to be scanned or built. */
 static enum call_state m_library(struct call *c)
 {
     struct env *e = call_env(c);
     int wait = proto_args_bool(&c->args, "wait", 0);
     int names = proto_args_bool(&c->args, "names", 0);
+    int parts = proto_args_bool(&c->args, "parts", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
     if (wait && sync_gate(c))
@@ -90,8 +109,11 @@ static enum call_state m_library(struct call *c)
         return CALL_WAIT;
     }
     const struct generation *g = e->gen;
+    parts = parts && g && g->nparts;
     msgpack_packer *pk = call_result(c);
     size_t map = proto_map_open(pk);
+    if (parts)
+        pack_parts(pk, g);
     if (names) { /* what a client that loads this library can insert */
         proto_pack_key(pk, "names");
         msgpack_pack_array(pk, g ? g->nnames : 0);

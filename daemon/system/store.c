@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 struct store {
     sqlite3 *db;
@@ -32,7 +32,8 @@ struct store {
 };
 
 /* Every table, each created if missing: a database of an earlier version
- * gets what it lacks (version 1 had only prefs, builtins, packages, mods). */
+ * gets what it lacks (version 1 had only prefs, builtins, packages, mods;
+ * version 2 no generation_parts). */
 static const char *const schema =
     "CREATE TABLE IF NOT EXISTS prefs(asset TEXT PRIMARY KEY, pkg TEXT, variant TEXT, updated INTEGER);"
     "CREATE TABLE IF NOT EXISTS builtins(neuron TEXT, name TEXT, kind TEXT, PRIMARY KEY(neuron, name));"
@@ -54,6 +55,11 @@ static const char *const schema =
     "CREATE TABLE IF NOT EXISTS generation_failures(env TEXT, gen INTEGER, full TEXT, pkg TEXT, asset TEXT,"
     "  variant TEXT, path TEXT, line INTEGER, summary TEXT, detail TEXT);"
     "CREATE INDEX IF NOT EXISTS generation_failures_gen ON generation_failures(env, gen);"
+    /* Each mechanism's part (its package's own shared object), when the
+     * generation has parts. */
+    "CREATE TABLE IF NOT EXISTS generation_parts(env TEXT, gen INTEGER, full TEXT, pkg TEXT,"
+    "  path TEXT);"
+    "CREATE INDEX IF NOT EXISTS generation_parts_gen ON generation_parts(env, gen);"
     "CREATE TABLE IF NOT EXISTS objects(key TEXT PRIMARY KEY, size INTEGER, last_used INTEGER);"
     /* Generations a client loaded: never deleted while its process lives. */
     "CREATE TABLE IF NOT EXISTS loaded(env TEXT, gen INTEGER, pid INTEGER, at INTEGER,"
@@ -544,10 +550,11 @@ static int64_t next_generation(struct store *s, const char *env)
     return gen;
 }
 
-/* generation_mods and generation_failures: (env, gen) then the row's
+/* generation_mods, _failures and _parts: (env, gen) then the row's
  * columns, in this order in the INSERT and the SELECT alike. */
 #define GEN_MOD_COLS "full, kind, pkg, asset, variant, path, objkey"
 #define GEN_FAILURE_COLS "full, pkg, asset, variant, path, line, summary, detail"
+#define GEN_PART_COLS "full, pkg, path"
 
 static void bind_str(sqlite3_stmt *st, int *i, const char *v)
 {
@@ -626,6 +633,15 @@ static void bind_gen_failure_row(sqlite3_stmt *st, int first, const void *row)
     bind_gen_failure(st, first, row);
 }
 
+static void bind_gen_part_row(sqlite3_stmt *st, int first, const void *row)
+{
+    const struct store_gen_part *pt = row;
+    int i = first;
+    bind_str(st, &i, pt->full);
+    bind_str(st, &i, pt->pkg);
+    bind_str(st, &i, pt->path);
+}
+
 int64_t store_generation_add(struct store *s, const struct store_generation *g)
 {
     if (exec(s, "BEGIN IMMEDIATE") < 0)
@@ -660,6 +676,10 @@ int64_t store_generation_add(struct store *s, const struct store_generation *g)
                          "INSERT INTO generation_failures(env, gen, " GEN_FAILURE_COLS
                          ") VALUES(?,?,?,?,?,?,?,?,?,?)",
                          g->env, gen, g->fails, sizeof(*g->fails), g->nfails, bind_gen_failure_row);
+    if (rc == 0)
+        rc = insert_rows(s,
+                         "INSERT INTO generation_parts(env, gen, " GEN_PART_COLS ") VALUES(?,?,?,?,?)",
+                         g->env, gen, g->parts, sizeof(*g->parts), g->nparts, bind_gen_part_row);
     return end_tx(s, rc) < 0 ? -1 : gen;
 }
 
@@ -737,6 +757,24 @@ int store_generation_failures(struct store *s, const char *env, int64_t gen,
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         column_gen_failure(st, &f);
         fn(ud, &f);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_generation_parts(struct store *s, const char *env, int64_t gen,
+                           store_gen_part_fn fn, void *ud)
+{
+    sqlite3_stmt *st = prepare_gen(s,
+                                   "SELECT " GEN_PART_COLS " FROM generation_parts "
+                                   "WHERE env = ?1 AND gen = ?2 ORDER BY rowid",
+                                   env, gen);
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_gen_part pt = {col(st, 0), col(st, 1), col(st, 2)};
+        fn(ud, &pt);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
@@ -885,8 +923,9 @@ int store_gc_generations(struct store *s, const char *env, int keep, char ***lib
         static const char *const drops[] = {
             "DELETE FROM generation_mods WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)",
             "DELETE FROM generation_failures WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)",
+            "DELETE FROM generation_parts WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)",
             "DELETE FROM generations WHERE env = ?1 AND gen IN (SELECT gen FROM doomed)"};
-        for (size_t i = 0; rc == 0 && i < 3; i++)
+        for (size_t i = 0; rc == 0 && i < sizeof(drops) / sizeof(drops[0]); i++)
             rc = run(s, drops[i], args, 1);
     }
     if (rc == 0) {
@@ -969,7 +1008,7 @@ int64_t store_env_rename(struct store *s, const char *from, const char *to)
     snprintf(off, sizeof(off), "%lld", (long long)offset);
     const char *args[] = {from, to, off};
     static const char *const tables[] = {"generations", "generation_mods", "generation_failures",
-                                         "loaded"};
+                                         "generation_parts", "loaded"};
     int rc = offset < 0 ? -1 : 0;
     for (size_t i = 0; rc == 0 && i < sizeof(tables) / sizeof(tables[0]); i++) {
         char *sql = xprintf("UPDATE %s SET env = ?2, gen = gen + ?3 WHERE env = ?1", tables[i]);

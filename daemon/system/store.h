@@ -73,6 +73,10 @@ struct store_gen_failure {
     int line;
     const char *summary, *detail;
 };
+/* A mechanism's part: its package's own shared object (see build_parts.c). */
+struct store_gen_part {
+    const char *full, *pkg, *path;
+};
 struct store_generation {
     const char *env;
     const char *libkey;
@@ -82,6 +86,8 @@ struct store_generation {
     size_t nmods;
     const struct store_gen_failure *fails;
     size_t nfails;
+    const struct store_gen_part *parts; /* none: the library has no parts */
+    size_t nparts;
 };
 /* Records a published library as env's next generation, in one
  * transaction. Returns its number, or -1. */
@@ -99,6 +105,9 @@ int store_generation_mods(struct store *s, const char *env, int64_t gen, store_g
                           void *ud);
 int store_generation_failures(struct store *s, const char *env, int64_t gen,
                               store_gen_failure_fn fn, void *ud);
+typedef void (*store_gen_part_fn)(void *ud, const struct store_gen_part *pt);
+int store_generation_parts(struct store *s, const char *env, int64_t gen,
+                           store_gen_part_fn fn, void *ud);
 /* Marks objects used now (for the size-bounded cache's LRU order). */
 int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n);
 

@@ -83,6 +83,15 @@ def config_text(base, envs, *, daemon=None, sections=None):
     return path.read_text()
 
 
+def nrnivmodl_gliad(gliad, site):
+    """A gliad (of the gliad fixture) whose default env of site is built by
+    the nrnivmodl backend."""
+    base = gliad.base()
+    return gliad(config_text=config_text(
+        base, {"default": [site]}, sections={"env:default": {"backend": "nrnivmodl"}}),
+        base=base)
+
+
 class HeldCc:
     """A cc for a config's [neuron] section that holds every compile of a
     file whose name contains `match` until the test releases it, and is the

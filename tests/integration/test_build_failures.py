@@ -155,15 +155,8 @@ def test_fixing_a_broken_mod_adds_it(gliad, fresh_venv, tmp_path):
 
 # ---- the nrnivmodl backend -------------------------------------------------------
 
-def nrnivmodl_gliad(gliad, site):
-    base = gliad.base()
-    return gliad(config_text=bl.config_text(
-        base, {"default": [site]}, sections={"env:default": {"backend": "nrnivmodl"}}),
-        base=base)
-
-
 def test_nrnivmodl_backend_leaves_out_the_broken_mods(gliad, broken_site):
-    d = nrnivmodl_gliad(gliad, broken_site)
+    d = bl.nrnivmodl_gliad(gliad, broken_site)
     res = bl.library(d)
     assert d.ok("status")["envs"][0]["backend"] == "nrnivmodl"
     assert sorted(res["names"]) == sorted([GOOD, KDR])
@@ -184,7 +177,7 @@ def test_nrnivmodl_backend_nothing_changed_is_unchanged(gliad, fresh_venv, tmp_p
     fresh_venv.install(lib.write_package(tmp_path / "src", "glia_nb", {
         "mods/Good__0.mod": bl.tiny_mod("glia__glia_nb__Good__0"),
         "mods/Kdr__0.mod": lib.demo_mods()["HHk"][0]}))
-    d = nrnivmodl_gliad(gliad, fresh_venv.site)
+    d = bl.nrnivmodl_gliad(gliad, fresh_venv.site)
     first = bl.library(d)
     assert first["mechanisms"] == 2 and first["last_build"]["compiled"] == 2
     r = bl.ctl(d, "build", "--wait")
@@ -203,7 +196,7 @@ def test_nrnivmodl_backend_with_a_broken_mod_nothing_changed_runs_nothing(gliad,
     """The failures are remembered, so the set without them keys as the
     published library: no nrnivmodl run, no new generation. (Once, with
     nothing remembered, every build ran nrnivmodl on everything again.)"""
-    d = nrnivmodl_gliad(gliad, broken_site)
+    d = bl.nrnivmodl_gliad(gliad, broken_site)
     first = bl.library(d)
     assert first["failed"] == 2
     assert bl.ctl(d, "build", "--wait").rc == 1

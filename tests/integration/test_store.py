@@ -35,7 +35,7 @@ def test_a_version_1_database_is_brought_up_to_date(gliad, main_site):
     assert d.ok("prefs")["assets"] == {"Na": {"pkg": None, "variant": "t"}}
     assert d.ok("resolve", {"asset": "Na"})["full"] == "glia__glia_test_mods__Na__t"
     db = sqlite3.connect(state / "gliad.db")
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == 3
     assert db.execute("SELECT count(*) FROM generations").fetchone()[0] >= 1
     db.close()
 
