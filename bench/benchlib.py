@@ -4,42 +4,37 @@ and a gliad of their own on a temporary config."""
 import os
 import socket
 import subprocess
+import sys
 import time
-
-import msgpack
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
+# The glia module from the source tree, and the build dir holding its C
+# speedups: what the drivers' scripts import, and whose client they use here.
+PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
+    os.path.dirname(os.path.dirname(GLIAD)), "client")
+sys.path[:0] = PYDIR.split(":")
+from glia import _rpc  # noqa: E402
 
 
-class Rpc:
-    """One connection; notifications that arrive are kept in .notes."""
+class Rpc(_rpc.Connection):
+    """The module's client on one connection (no trust checks: a gliad of
+    the benchmark's own); notifications that arrive are kept in .notes."""
 
     def __init__(self, path):
-        self.s = socket.socket(socket.AF_UNIX)
-        self.s.connect(path)
-        self.u = msgpack.Unpacker(raw=False)
-        self.id = 0
+        super().__init__(path, check=False)
         self.notes = []
 
+    def _note(self, method, params):
+        self.notes.append((time.monotonic(), method, params))
+
     def read(self, timeout=None):
-        self.s.settimeout(timeout)
-        while True:
-            for m in self.u:
-                return m
-            self.u.feed(self.s.recv(1 << 16))
+        self.sock.settimeout(timeout)
+        return super().read()
 
     def call(self, method, params=None):
-        self.id += 1
-        self.s.sendall(msgpack.packb([0, self.id, method, [params or {}]]))
-        while True:
-            m = self.read()
-            if m[0] == 2:
-                self.notes.append((time.monotonic(), m[1], m[2][0]))
-            elif m[1] == self.id:
-                if m[2]:
-                    raise RuntimeError(m[2])
-                return m[3]
+        self.sock.settimeout(None)
+        return super().call(method, params or {}, on_note=self._note)
 
     def wait_note(self, method, pred, timeout=600):
         """The first notification `method` satisfying pred, with its arrival time."""
@@ -52,7 +47,7 @@ class Rpc:
             self.notes.clear()
             m = self.read(max(0.1, deadline - time.monotonic()))
             if m[0] == 2:
-                self.notes.append((time.monotonic(), m[1], m[2][0]))
+                self._note(m[1], m[2][0])
 
 
 def start_gliad(tmp, site, env=None, gliad=GLIAD, **daemon):

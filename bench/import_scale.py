@@ -22,10 +22,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import make_site  # noqa: E402
-from benchlib import GLIAD, ROOT, Rpc, start_gliad  # noqa: E402
+from benchlib import PYDIR, ROOT, Rpc, start_gliad  # noqa: E402
 
-PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
-    os.path.dirname(os.path.dirname(GLIAD)), "client")
 SCRIPT = 'from neuron import h\nimport glia\nglia.insert(h.Section(name="s"), %r)\n'
 
 

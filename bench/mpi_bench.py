@@ -30,10 +30,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import GLIAD, ROOT, Rpc, start_gliad  # noqa: E402
+from benchlib import PYDIR, ROOT, Rpc, start_gliad  # noqa: E402
 
-PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
-    os.path.dirname(os.path.dirname(GLIAD)), "client")
 DEMO = "/usr/share/nrn/demo/release/khhchan.mod"
 FULL = "glia__glia_mpibench__K__0"
 

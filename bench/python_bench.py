@@ -34,11 +34,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import GLIAD, ROOT, Rpc, start_gliad  # noqa: E402
+from benchlib import PYDIR, ROOT, Rpc, start_gliad  # noqa: E402
 TEST_PACKAGE = os.path.join(ROOT, "tests", "data", "glia_test_mods")
-# The module's sources, and the build dir holding its C speedups.
-PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
-    os.path.dirname(os.path.dirname(GLIAD)), "client")
 
 INSERT_SCRIPT = r"""
 import sys, time

@@ -361,23 +361,19 @@ def spikes(path, channels, amp):
 # it to gliad with `loaded` on a connection of its own (gliad records the
 # peer's pid), then stays alive until its stdin closes.
 HOLDER = textwrap.dedent("""\
-    import json, socket, sys
-    import msgpack
+    import json, sys
     from neuron import h
     args = json.loads(sys.argv[1])
+    sys.path.insert(0, args["client"])
+    from glia import _rpc
     assert h.nrn_load_dll(args["lib"]) == 1
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(args["socket"])
-    s.sendall(msgpack.packb([0, 1, "loaded", [{"generation": args["generation"]}]]))
-    u = msgpack.Unpacker(raw=False)
-    msgs = []
-    while not msgs:
-        data = s.recv(65536)
-        if not data:
-            break
-        u.feed(data)
-        msgs = list(u)
-    print(json.dumps(msgs[0] if msgs else None), flush=True)
+    c = _rpc.Connection(args["socket"], check=False)
+    c.request("loaded", {"generation": args["generation"]})
+    try:
+        msg = c.read()
+    except ConnectionError:
+        msg = None
+    print(json.dumps(msg), flush=True)
     sys.stdin.read()
 """)
 
@@ -389,7 +385,8 @@ class Holder:
         env = dict(os.environ, NEURON_MODULE_OPTIONS="-nogui")
         self.proc = subprocess.Popen(
             [NEURON_PYTHON, "-c", HOLDER,
-             json.dumps({"lib": str(lib_path), "socket": d.socket, "generation": generation})],
+             json.dumps({"lib": str(lib_path), "socket": d.socket, "generation": generation,
+                        "client": str(lib.REPO / "client/python")})],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env=env, cwd="/")
         line = self.proc.stdout.readline()

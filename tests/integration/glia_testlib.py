@@ -12,6 +12,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import threading
 import textwrap
@@ -19,9 +20,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import msgpack
-
 REPO = Path(__file__).resolve().parents[2]
+# The glia module from the source tree: its client talks to gliad for the tests.
+sys.path.insert(0, str(REPO / "client/python"))
+from glia import _rpc  # noqa: E402
 DEMO_MODS = Path("/usr/share/nrn/demo/release")
 TEST_DATA = REPO / "tests/data"  # the fixtures of tests/data/README.md
 
@@ -470,23 +472,15 @@ class Closed(Exception):
     """The daemon closed the connection."""
 
 
-class Rpc:
+class Rpc(_rpc.Connection):
     """A raw msgpack-RPC connection: requests, raw bytes, and every message
-    the daemon sends (notifications included)."""
+    the daemon sends (notifications included). The module's own client,
+    without its trust checks and its reading of gliad's last words: a test
+    looks at what gliad does itself."""
 
     def __init__(self, path, timeout=TIMEOUT):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
+        super().__init__(str(path), timeout, check=False)
         self.timeout = timeout
-        try:
-            self.sock.connect(str(path))
-        except OSError:
-            self.sock.close()
-            raise
-        # Paths in replies are the file system's bytes (see PROTOCOL.md).
-        self.unpacker = msgpack.Unpacker(raw=False, strict_map_key=False,
-                                         unicode_errors="surrogateescape")
-        self.next_id = 1
         self.pending = []  # messages read but not asked for yet
 
     def __enter__(self):
@@ -495,34 +489,17 @@ class Rpc:
     def __exit__(self, *exc):
         self.close()
 
-    def close(self):
-        self.sock.close()
-
-    def send_raw(self, data):
-        self.sock.sendall(data)
-
     def send(self, obj):
-        self.send_raw(msgpack.packb(obj, use_bin_type=True, unicode_errors="surrogateescape"))
-
-    def request(self, method, params=None, msgid=None):
-        """Sends a request; returns its msgid. params None sends []."""
-        if msgid is None:
-            msgid = self.next_id
-            self.next_id += 1
-        self.send([0, msgid, method, [] if params is None else [params]])
-        return msgid
+        self.send_raw(_rpc.packb(obj))
 
     def _fill(self, timeout):
         self.sock.settimeout(timeout)
         try:
-            data = self.sock.recv(1 << 16)
-        except ConnectionResetError:
-            data = b""
+            self.receive()
+        except ConnectionError:
+            raise Closed() from None
         finally:
             self.sock.settimeout(self.timeout)
-        if not data:
-            raise Closed()
-        self.unpacker.feed(data)
         self.pending.extend(self.unpacker)
 
     def read(self, timeout=None):

@@ -163,32 +163,27 @@ def hello(sock):
 # came back as one JSON line.
 _NOBODY_CLIENT = r"""
 import json, socket, sys
-import msgpack
+sys.path.insert(0, sys.argv[3])
+from glia import _rpc
 out = {}
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(float(sys.argv[2]))
 try:
-    s.connect(sys.argv[1])
+    c = _rpc.Connection(sys.argv[1], timeout=float(sys.argv[2]), check=False)
 except OSError as e:
     out["connect_error"] = e.errno
 else:
-    got = b""
+    msgs = []
     try:
-        s.sendall(msgpack.packb([0, 1, "hello", []]))
+        c.send_raw(_rpc.packb([0, 1, "hello", []]))
         while True:
-            data = s.recv(65536)
-            if not data:
-                out["closed"] = True
-                break
-            got += data
+            c.receive()
+            msgs.extend(c.unpacker)
     except socket.timeout:
         out["closed"] = False
-    except OSError as e:
+    except OSError as e:  # gliad hung up (ConnectionError), or refused the write
         out["closed"] = True
-        out["error"] = e.errno
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False)
-    unpacker.feed(got)
-    out["reply"] = [repr(m) for m in unpacker]
+        if e.errno is not None:
+            out["error"] = e.errno
+    out["reply"] = [repr(m) for m in msgs]
 print(json.dumps(out))
 """
 
@@ -203,7 +198,7 @@ def as_nobody(argv, **kw):
 def hello_as_nobody(sock, wait=3.0):
     """What user nobody gets saying hello on sock: {"connect_error": errno}
     or {"closed": whether gliad hung up, "reply": messages it sent}."""
-    r = as_nobody(["/usr/bin/python3", "-c", _NOBODY_CLIENT, sock, wait],
+    r = as_nobody(["/usr/bin/python3", "-c", _NOBODY_CLIENT, sock, wait, lib.REPO / "client/python"],
                   env={"PATH": lib.SYSTEM_PATH, "HOME": "/nonexistent"}, cwd="/")
     assert r.returncode == 0, f"the client run as nobody failed:\n{r.stdout}\n{r.stderr}"
     return json.loads(r.stdout)

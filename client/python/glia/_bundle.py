@@ -365,14 +365,16 @@ class LocalConnection:
         except LocalError as e:
             raise DaemonError(e.data) from None
 
-    def send(self, msg):
+    def request(self, method, params=None):
         """A request whose answer nobody reads (`loaded`, `subscribe`):
         answered all the same, for what it does (the asking rank's
         `loaded` goes on to gliad)."""
+        self.next_id += 1
         try:
-            self.answers.call(msg[2], msg[3][0] if len(msg) > 3 and msg[3] else {})
+            self.answers.call(method, params or {})
         except LocalError:
             pass
+        return self.next_id
 
     def close(self):
         self.closed = True

@@ -234,9 +234,8 @@ class Glia:
         with self._lock:
             conn = self._conn
             if conn is not None and not conn.closed:
-                conn.next_id = (conn.next_id + 1) & 0xFFFFFFFF
                 try:
-                    conn.send([0, conn.next_id, method, [dict(params, env=self._env)]])
+                    conn.request(method, dict(params, env=self._env))
                     return
                 except (ConnectionError, OSError, _rpc.DaemonError):
                     pass
@@ -393,8 +392,7 @@ class Glia:
             conn = _rpc.connect(autostart=False)
             # Pipelined with the library request: its answer is not waited
             # for (call skips it), as a build shows nothing without it.
-            conn.next_id += 1
-            conn.send([0, conn.next_id, "subscribe", [{"topics": ["build"]}]])
+            conn.request("subscribe", {"topics": ["build"]})
         except (GliaError, ConnectionError, OSError):
             return self._call("library", params)  # waits all the same, silently
         since = time.monotonic()
