@@ -12,7 +12,7 @@ GLIAD = os.environ.get("GLIAD", os.path.join(ROOT, "build", "daemon", "gliad"))
 # The glia module from the source tree, and the build dir holding its C
 # speedups: what the drivers' scripts import, and whose client they use here.
 PYDIR = os.path.join(ROOT, "client", "python") + ":" + os.path.join(
-    os.path.dirname(os.path.dirname(GLIAD)), "client")
+    os.path.dirname(os.path.dirname(GLIAD)), "client", "python")
 sys.path[:0] = PYDIR.split(":")
 from glia import _rpc  # noqa: E402
 

@@ -96,7 +96,9 @@ print((time.perf_counter() - t0) * 1e3, n)
 
 def before_module(tmp, rev, env):
     """The environment of a script importing the glia module of git
-    revision rev (byte-compiled, beside this build's C speedups)."""
+    revision rev (byte-compiled, completed by this build's C speedups; a
+    revision before glia._speedups, where they were _glia_speedups beside the
+    package, runs as pure Python)."""
     dest = os.path.join(tmp, "before")
     os.makedirs(dest)
     archive = subprocess.run(["git", "-C", ROOT, "archive", rev, "client/python/glia"],

@@ -56,6 +56,12 @@ def gliactl_binary():
     return Path(os.environ.get("GLIACTL") or REPO / "build/client/gliactl")
 
 
+# The build's part of the glia module: BUILD/client/python/glia holds its C
+# speedups (none in a sanitizer build), completing the package of the sources.
+BUILT_PYTHON = gliad_binary().parent.parent / "client/python"
+SPEEDUPS = sorted((BUILT_PYTHON / "glia").glob("_speedups.*.so"))
+
+
 def short_tmpdir(prefix="glia-"):
     """A directory with a short path: socket paths must fit in 108 bytes."""
     return Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))

@@ -57,7 +57,7 @@ def script_env(home, socket_path=None, *, glia_env="default", autostart=False, e
     glia_env: GLIA_ENV (None: the module registers its venv); autostart
     False sets GLIA_NO_AUTOSTART=1 so a test never starts a stray gliad."""
     e = lib.daemon_env(home)
-    e.update(PYTHONPATH=f"{CLIENT}:{lib.gliad_binary().parent.parent / 'client'}",
+    e.update(PYTHONPATH=f"{CLIENT}:{lib.BUILT_PYTHON}",
              NEURON_MODULE_OPTIONS="-nogui",
              PYTHONDONTWRITEBYTECODE="1", PYTHONUNBUFFERED="1")
     if socket_path is not None:

@@ -189,7 +189,7 @@ def test_a_point_process_resolved_before_follows_the_preferences(py):
         s = h.Section(name="s")
         glia.select("Syn", variant="0")
         got = [glia.insert(s, "Syn"), glia.insert(s, "Syn")]
-        fast = "Syn" in glia._manager._fast_pp
+        fast = "Syn" in glia._manager.fast.point
         glia.select("Syn", variant="1")
         got.append(glia.insert(s, "Syn"))
         with glia.context(assets={"Syn": {"variant": "0"}}):

@@ -91,7 +91,7 @@ def test_gliad_looks_for_gliad_child_where_it_is_installed(installed):
 def test_installs_the_whole_python_module(installed):
     pydir = python_module_dir(installed)
     where = installed.at(pydir / "glia")
-    got = {p.name: p.read_bytes() for p in where.iterdir() if p.is_file()}
+    got = {p.name: p.read_bytes() for p in where.glob("*.py")}
     want = {p.name: p.read_bytes() for p in PYMOD_SRC.glob("*.py")}
     assert sorted(got) == sorted(want)
     assert got == want
@@ -99,11 +99,11 @@ def test_installs_the_whole_python_module(installed):
     # Byte-compiled at install: a user's python cannot write __pycache__ there.
     compiled = {p.name.split(".")[0] for p in (where / "__pycache__").glob("*.pyc")}
     assert compiled == {n[:-3] for n in want}, compiled
-    # And the C speedups of glia.insert beside the package, where the build made them
-    # (not in a sanitizer build).
-    built = list((lib.gliad_binary().parent.parent / "client").glob("_glia_speedups.*.so"))
-    got_so = list(installed.at(pydir).glob("_glia_speedups.*.so"))
-    assert [p.name for p in got_so] == [p.name for p in built], (got_so, built)
+    # And the C speedups of glia.insert in the package, where the build made them
+    # (not in a sanitizer build), and nothing beside it.
+    got_so = list(where.glob("_speedups.*.so"))
+    assert [p.name for p in got_so] == [p.name for p in lib.SPEEDUPS], (got_so, lib.SPEEDUPS)
+    assert not list(pydir.glob("*.so")), list(pydir.glob("*.so"))
 
 
 def test_installed_python_module_imports_and_talks_to_gliad(installed, gliad, main_site):

@@ -20,7 +20,7 @@ KDR_FAST = "glia__glia_plain__Kdr__fast"
 KOK = "glia__glia_broken__Kok__0"
 KBAD = "glia__glia_broken__Kbad__0"
 # The C part of the module (insert's fast path, the wire codec), absent in a sanitizer build.
-SPEEDUPS = list((lib.gliad_binary().parent.parent / "client").glob("_glia_speedups.*.so"))
+SPEEDUPS = lib.SPEEDUPS
 # Runs a test with the module as built, and as pure Python (its sources alone).
 with_and_without_c = pytest.mark.parametrize("speedups", [
     pytest.param(True, marks=pytest.mark.skipif(not SPEEDUPS, reason="a build without the "

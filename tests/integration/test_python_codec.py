@@ -1,4 +1,4 @@
-"""The glia module's msgpack codec in C (_glia_speedups: packb, unpackb,
+"""The glia module's msgpack codec in C (glia._speedups: packb, unpackb,
 Unpacker) against the msgpack package, which the module uses without it and
 which gliad's peers speak: the same bytes out, the same values back, on every
 type and size boundary of the protocol's subset; clear errors on what is not
@@ -13,14 +13,14 @@ import pytest
 
 import glia_testlib as lib
 
-SO = sorted((lib.gliad_binary().parent.parent / "client").glob("_glia_speedups.*.so"))
+SO = lib.SPEEDUPS
 pytestmark = pytest.mark.skipif(not SO, reason="a build without the C speedups (a sanitizer "
                                 "build)")
 
 
 @pytest.fixture(scope="module")
 def c():
-    spec = importlib.util.spec_from_file_location("_glia_speedups", SO[0])
+    spec = importlib.util.spec_from_file_location("glia._speedups", SO[0])
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod

@@ -13,12 +13,30 @@ no round trip; the library is loaded into NEURON on first use, or by
 
 __version__ = "0.1.0"
 
-from ._glia import Glia
-from ._neuron import MechAccessor
-from .exceptions import *  # noqa: F401,F403
-from .exceptions import GliaError
+
+def _build_dirs():
+    """Run from a source tree (PYTHONPATH=client/python:BUILD/client/python),
+    the C speedups are in the build's own glia/ dir: a dir of that name on
+    sys.path without an __init__.py only completes this package, as
+    pkgutil.extend_path would add it (without pkgutil's import cost)."""
+    import os
+    import sys
+
+    for d in sys.path:
+        p = os.path.join(d or ".", __name__)
+        if p not in __path__ and os.path.isdir(p) and not os.path.exists(os.path.join(p, "__init__.py")):
+            __path__.append(p)
+
+
+_build_dirs()
+
+from ._glia import Glia  # noqa: E402
+from ._neuron import MechAccessor  # noqa: E402
+from .exceptions import *  # noqa: F401,F403,E402
+from .exceptions import GliaError  # noqa: E402
 
 _manager = Glia()
+_fast = _manager.fast
 _new_tuple = tuple.__new__  # a MechAccessor without the Python-level __new__ call
 
 
@@ -39,13 +57,13 @@ def _insert(section, asset, *args, attributes=None, x=None, **kwargs):
     # The common case, a density mechanism resolved before, costs a lookup
     # and NEURON's own insert: glia.insert runs in loops over whole models.
     if not args and attributes is None and not kwargs:
-        full = _manager._fast.get(asset)
-        if full is not None and type(section) is _manager._section_type:
+        full = _fast.density.get(asset)
+        if full is not None and type(section) is _fast.section_type:
             section.insert(full)
             return _new_tuple(MechAccessor, (section, full, None))
         # A point process resolved before: its class's maker.
-        new = _manager._fast_pp.get(asset)
-        if new is not None and type(section) is _manager._section_type:
+        new = _fast.point.get(asset)
+        if new is not None and type(section) is _fast.section_type:
             return new(section(0.5 if x is None else x))
     variant, pkg, attributes, x = _insert_args(args, kwargs, attributes, x)
     return _manager.insert(section, asset, variant, pkg, attributes, x)
@@ -84,11 +102,11 @@ def _insert_args(args, kwargs, attributes, x):
 
 
 try:  # the same common case in C, where glia was built with it (meson)
-    from _glia_speedups import make_insert as _make_insert
+    from ._speedups import make_insert as _make_insert
 except ImportError:
     insert = _insert
 else:
-    insert = _make_insert(_manager, MechAccessor, _insert)
+    insert = _make_insert(_fast, MechAccessor, _insert)
 
 
 def resolve(asset, pkg=None, variant=None):

@@ -39,6 +39,7 @@ import _thread
 import time
 
 from . import _rpc
+from ._cache import FastPath
 from ._neuron import MechAccessor, point_process_class
 from .exceptions import (
     CompileError,
@@ -150,11 +151,7 @@ class Glia:
         self._env = None
         self._lock = _thread.RLock()
         self._cache = {}  # (asset, variant, pkg, prefs key) -> (full, point process?)
-        # The common case alone: asset -> full name of a density mechanism,
-        # under the current preferences, for glia.insert's fast path.
-        self._fast = {}
-        self._fast_pp = {}  # and asset -> class of a point process (see _neuron.py)
-        self._section_type = None
+        self.fast = FastPath()  # what glia.insert's fast path reads
         self._script = {}  # asset -> {"pkg":, "variant":} (glia.select)
         self._contexts = []  # [{"pkg":, "variant":, "assets": {...}}], innermost last
         self._prefs_key = ()
@@ -187,7 +184,8 @@ class Glia:
         self._cache_lock = _thread.allocate_lock()
         self._conn = self._notes = self._notes_poll = self._watcher = None
         self._epoch += 1
-        self._cache, self._fast, self._fast_pp = {}, {}, {}
+        self._cache = {}
+        self.fast.drop()
 
     # ---- Connection ---------------------------------------------------------
 
@@ -333,8 +331,7 @@ class Glia:
         The thread reads the notification itself."""
         self._epoch += 1
         self._cache = {}
-        self._fast = {}
-        self._fast_pp = {}
+        self.fast.drop()
 
     def _listen(self):
         delay = 0.05
@@ -438,8 +435,7 @@ class Glia:
     def _drop(self):  # with _cache_lock held
         self._epoch += 1
         self._cache = {}
-        self._fast = {}
-        self._fast_pp = {}
+        self.fast.drop()
 
     def _store(self, epoch, key, hit, fast_asset):
         """Caches a resolution asked for at `epoch`, unless the caches were
@@ -448,7 +444,7 @@ class Glia:
         with self._cache_lock:
             # The dicts first: if SIGURG's handler replaces them after the
             # checks, these writes go to the dropped ones.
-            cache, fast, fast_pp = self._cache, self._fast, self._fast_pp
+            cache, fast, fast_pp = self._cache, self.fast.density, self.fast.point
             if epoch != self._epoch or self._notes is None or self._notes_poll.poll(0):
                 return
             cache[key] = hit
@@ -474,8 +470,7 @@ class Glia:
             key = (freeze(script), tuple(freeze(c) for c in contexts))
             self._script, self._contexts, self._prefs_key = script, contexts, key
             self._epoch += 1
-            self._fast = {}
-            self._fast_pp = {}
+            self.fast.drop()
 
     def _snapshot(self):
         """(epoch, prefs key, scopes) of one moment: what is resolved with
@@ -646,7 +641,7 @@ class Glia:
         from neuron import h
 
         self._h = h
-        self._section_type = type(h.Section(name="glia_probe"))
+        self.fast.section_type = type(h.Section(name="glia_probe"))
         self._loaded = load
         return h
 

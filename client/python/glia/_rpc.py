@@ -16,7 +16,7 @@ from .exceptions import GliaError, LibraryError, UntrustedError
 try:
     # The wire codec in C, where glia was built with it (meson): the msgpack
     # package's import alone costs a script about 2.5 ms.
-    from _glia_speedups import Unpacker as _Unpacker, packb, unpackb
+    from ._speedups import Unpacker as _Unpacker, packb, unpackb
 except ImportError:  # pure Python: the msgpack package, which encodes the same
     import msgpack
 

@@ -1,5 +1,5 @@
-/* The glia module's msgpack codec (_glia_codec.c): packb, unpackb and
- * Unpacker, added to the _glia_speedups module. */
+/* The glia module's msgpack codec (_codec.c): packb, unpackb and
+ * Unpacker, added to the glia._speedups module. */
 #ifndef GLIA_CODEC_H
 #define GLIA_CODEC_H
 

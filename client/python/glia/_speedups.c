@@ -1,5 +1,5 @@
 /*
- * _glia_speedups: glia.insert's common case in C.
+ * glia._speedups: glia.insert's common case in C.
  *
  * A model inserts the same few mechanisms into thousands of sections, and
  * glia.insert must cost at most 1.3x NEURON's own section.insert.
@@ -9,28 +9,28 @@
  * attributes/x, a plain NEURON section) goes to the Python insert, which
  * also fills the dict this reads. Optional: without it glia is pure Python.
  *
- * The module also carries glia's wire codec (_glia_codec.c).
+ * The module also carries glia's wire codec (_codec.c).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-#include "_glia_codec.h"
+#include "_codec.h"
 
 /* What make_insert was given; the module holds one set (one glia per process). */
-static PyObject *manager;      /* glia._manager: its _fast dict is read per call */
+static PyObject *fastpath;     /* its density dict and section type, read per call */
 static PyTypeObject *accessor; /* glia.MechAccessor, a tuple subclass */
 static PyObject *slow;         /* the Python insert, for everything else */
-static PyObject *str_fast, *str_section_type, *str_insert;
+static PyObject *str_density, *str_section_type, *str_insert;
 
 static PyObject *fallback(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     return PyObject_Vectorcall(slow, args, (size_t)nargs, kwnames);
 }
 
-/* The section type NEURON's library gives, once the manager knows it. */
+/* The section type NEURON's library gives, once glia knows it. */
 static int plain_section(PyObject *section)
 {
-    PyObject *type = PyObject_GetAttr(manager, str_section_type);
+    PyObject *type = PyObject_GetAttr(fastpath, str_section_type);
     int same = type == (PyObject *)Py_TYPE(section);
     Py_XDECREF(type);
     if (!type)
@@ -44,10 +44,10 @@ static PyObject *insert(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
     if (nargs != 2 || kwnames || !PyUnicode_CheckExact(args[1]))
         return fallback(args, nargs, kwnames);
     PyObject *section = args[0], *asset = args[1];
-    PyObject *fast = PyObject_GetAttr(manager, str_fast);
+    PyObject *fast = PyObject_GetAttr(fastpath, str_density);
     if (!fast)
         return NULL;
-    /* Borrowed, and kept alive below: the manager may drop the dict (a
+    /* Borrowed, and kept alive below: glia may drop the dict (a
      * notification, in a signal handler) while NEURON runs. */
     PyObject *full = PyDict_Check(fast) ? PyDict_GetItemWithError(fast, asset) : NULL;
     Py_XINCREF(full);
@@ -99,7 +99,7 @@ static PyMethodDef insert_def = {
     "insert(section, asset, variant=None, pkg=None, /, attributes=None, x=None)\n--\n\n"
     "Insert a mechanism or point process into a Section (see glia's own docs)."};
 
-/* make_insert(manager, MechAccessor, python_insert) -> insert */
+/* make_insert(fastpath, MechAccessor, python_insert) -> insert */
 static PyObject *make_insert(PyObject *mod, PyObject *args)
 {
     PyObject *m, *t, *s;
@@ -112,7 +112,7 @@ static PyObject *make_insert(PyObject *mod, PyObject *args)
     Py_INCREF(m);
     Py_INCREF(t);
     Py_INCREF(s);
-    Py_XSETREF(manager, m);
+    Py_XSETREF(fastpath, m);
     Py_XSETREF(accessor, (PyTypeObject *)t);
     Py_XSETREF(slow, s);
     PyObject *name = PyModule_GetNameObject(mod);
@@ -124,13 +124,15 @@ static PyObject *make_insert(PyObject *mod, PyObject *args)
 }
 
 static PyMethodDef methods[] = {
-    {"make_insert", make_insert, METH_VARARGS, "make_insert(manager, MechAccessor, insert)"},
+    {"make_insert", make_insert, METH_VARARGS,
+     "make_insert(fastpath, MechAccessor, insert) -> insert: fastpath.density and "
+     "fastpath.section_type are read at every call"},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
-    "_glia_speedups",
+    "glia._speedups",
     "glia.insert's common case and wire codec in C.",
     -1,
     methods,
@@ -140,12 +142,12 @@ static struct PyModuleDef module = {
     NULL,
 };
 
-PyMODINIT_FUNC PyInit__glia_speedups(void)
+PyMODINIT_FUNC PyInit__speedups(void)
 {
-    str_fast = PyUnicode_InternFromString("_fast");
-    str_section_type = PyUnicode_InternFromString("_section_type");
+    str_density = PyUnicode_InternFromString("density");
+    str_section_type = PyUnicode_InternFromString("section_type");
     str_insert = PyUnicode_InternFromString("insert");
-    if (!str_fast || !str_section_type || !str_insert)
+    if (!str_density || !str_section_type || !str_insert)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m && codec_add_to_module(m) < 0)

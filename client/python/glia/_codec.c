@@ -24,7 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "_glia_codec.h"
+#include "_codec.h"
 
 /* Deeper than any message of the protocol (gliad takes requests 32 deep),
  * and shallow enough that the recursive encoder and decoder stay far from
@@ -600,7 +600,7 @@ static PyMethodDef codec_unpacker_methods[] = {
 };
 
 static PyTypeObject codec_unpacker_type = {
-    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "_glia_speedups.Unpacker",
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "glia._speedups.Unpacker",
     .tp_basicsize = sizeof(codec_unpacker),
     .tp_flags = Py_TPFLAGS_DEFAULT,
     .tp_doc = "Unpacker(max_buffer_size=64 MiB): msgpack messages from a stream, fed in "
