@@ -169,7 +169,7 @@ def merge_under_a_running_script(d, py, base, envs, name, site):
     # heeds only notes for the environment it registered under.
     s = py.start("import signal\nsignal.signal(signal.SIGURG, lambda *a: None)\n"
                  "import glia\nglia.env  # registers\nwait_go('registered')\n" + INSERT + """
-out(gen=glia._manager._loaded_generation)
+out(gen=glia._manager.library.generation)
 wait_go("merged")
 t = h.Section(name="t")
 glia.insert(t, "Mine")

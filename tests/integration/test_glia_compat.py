@@ -230,7 +230,7 @@ def test_noload_leaves_loading_to_the_program(py):
             got = {"before": "inserted"}
         except glia.GliaError as e:
             got = {"before": type(e).__name__}
-        path = glia._manager._call("library", {"wait": True})["path"]
+        path = glia._manager.call("library", {"wait": True})["path"]
         h.nrn_load_dll(path)
         glia.insert(s, "Leak")
         got["after"] = density(s)

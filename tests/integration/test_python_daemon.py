@@ -233,9 +233,9 @@ def test_notifications_during_a_simulation_change_nothing_in_it(d, py):
             return len(v), sum(1 for a, b in zip(v, v[1:]) if a < 0 <= b)
         quiet = run()
         wait_go("noisy")
-        before = g._manager._epoch
+        before = g._manager.cache.epoch
         noisy = [run() for _ in range(5)]
-        during = g._manager._epoch - before   # caches dropped while it ran
+        during = g._manager.cache.epoch - before   # caches dropped while it ran
         wait_go("selected")
         g.insert(other, "Na")                  # after all those selects: variant 0
         out(quiet=quiet, noisy=noisy, during=during, mechs=density(soma),

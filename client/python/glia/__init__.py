@@ -186,7 +186,7 @@ def __getattr__(name):
     # (a configured environment, say), this is that environment's name.
     if name == "env":
         _manager.connect()
-        return _manager._env
+        return _manager.env
     # glia.Package and glia.Mod, imported when first asked for: a Glia 4
     # package's __init__ needs them, a script seldom does.
     if name in ("Package", "Mod"):

@@ -9,7 +9,7 @@ index holds them, and the global preferences. Two things serve from one:
 - under MPI, the answer one rank of a node got from gliad and shared with
   the node's other ranks (_mpi.py).
 
-`LocalConnection` answers the requests _glia.py sends with what gliad
+`LocalConnection` answers the requests the manager sends with what gliad
 would answer, errors included (same codes, so the same exceptions), by the
 resolution rules of daemon/core/resolve.c ported below (docs/resolution.md).
 """
@@ -346,9 +346,9 @@ class Answers:
 
 
 class LocalConnection:
-    """What _rpc.connect gives while a manifest serves: _glia.py's requests
+    """What _rpc.connect gives while a manifest serves: the manager's requests
     answered in process. `sock` is one end of a socket pair nothing is ever
-    written to: the subscription _glia.py keeps on it never reports a
+    written to: the subscription _notes.py keeps on it never reports a
     change, as nothing in a manifest changes, so resolutions stay cached."""
 
     def __init__(self, answers):
@@ -427,19 +427,13 @@ def switch(manager, directory):
     before a library is loaded: NEURON cannot load a second one."""
     from .exceptions import GliaError
 
-    if manager._loaded:
+    if manager.library.loaded:
         raise GliaError(
             "glia.use_bundle() must come before the first insert or load_library(): "
             "this process loaded a library already (or set GLIA_BUNDLE before starting it)"
         )
     m = use_bundle(directory)
-    with manager._lock:
-        for conn in (manager._conn, manager._notes):
-            if conn is not None:
-                conn.close()
-        manager._conn = manager._notes = manager._notes_poll = None
-        manager._forget()
-        manager._connect()
+    manager.reconnect()
     return m.data
 
 
@@ -450,4 +444,4 @@ def library_manifest(manager):
     m = manifest()
     if m is not None:
         return m
-    return manager._call("bundle", {"sync": True})
+    return manager.call("bundle", {"sync": True})

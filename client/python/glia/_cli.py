@@ -90,7 +90,7 @@ def _gliactl():
 
 def _exec_ctl(manager, *words):
     """Becomes gliactl, as glia, for this Python's environment."""
-    _exec_ctl_argv(["--env", manager._env, *words])
+    _exec_ctl_argv(["--env", manager.env, *words])
 
 
 def _exec_ctl_argv(argv):
@@ -102,7 +102,7 @@ def _call(manager, method, params=None):
     from ._rpc import DaemonError
 
     try:
-        return manager._call(method, params)
+        return manager.call(method, params)
     except DaemonError as e:
         raise _Failed(f"{e} ({e.code})") from None
 
@@ -143,7 +143,7 @@ def _targets(manager, names):
             out.append((name, name, every[name]))
             continue
         try:
-            r = manager._call("resolve", {"asset": name, "sync": True})
+            r = manager.call("resolve", {"asset": name, "sync": True})
             out.append((name, r["full"], r["kind"]))
         except DaemonError as e:
             mark = {"unknown_asset": "[?]", "ambiguous": "[MULTI]"}.get(e.code, "[X]")
@@ -158,7 +158,7 @@ def _run_tests(manager, names, verbose):
 
     from ._rpc import trusted_library
 
-    lib = manager._library_wait({"wait": True, "names": True})
+    lib = manager.library.wait({"wait": True, "names": True})
     # Checked as `import glia` checks it: the children load what gliad named.
     path = trusted_library(lib["path"]) if lib.get("path") else None
     built = set(lib.get("names") or ())
@@ -205,7 +205,7 @@ def _show(manager, args):
     from ._rpc import DaemonError
 
     try:
-        manager._call("asset", {"asset": args.asset, "sync": True})
+        manager.call("asset", {"asset": args.asset, "sync": True})
     except DaemonError as e:
         if e.code == "unknown_asset":
             raise _Usage(f'Unknown ASSET "{args.asset}"') from None
@@ -221,7 +221,7 @@ def _show_pkg(manager, args):
     rc = 0
     for name in names:
         sys.stdout.flush()
-        argv = ["glia", "--env", manager._env, "show-package", name]
+        argv = ["glia", "--env", manager.env, "show-package", name]
         rc = max(rc, subprocess.run(argv, executable=_gliactl()).returncode)
     return rc
 
@@ -238,7 +238,7 @@ def _select(manager, args):
 def _cache(manager, args):
     if args.clear:
         _call(manager, "build", {"clear": True})
-    lib = manager._library_wait({"wait": True})
+    lib = manager.library.wait({"wait": True})
     if not lib.get("path"):
         raise _Failed(f"no mechanism library yet for this environment ({lib.get('status')})")
     print(lib["path"])

@@ -131,7 +131,7 @@ def _ask_gliad():
     here, as it does without MPI (nothing to share: the next rank tries)."""
     global _daemon
     from . import _rpc
-    from ._glia import register_env
+    from ._connection import register_env
 
     conn = _rpc.connect_daemon()
     try:
