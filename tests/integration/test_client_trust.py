@@ -212,6 +212,34 @@ def test_library_others_could_write_is_not_loaded(base, evil_lib, where):
     assert not marker.exists()
 
 
+def test_a_part_others_could_write_is_not_loaded(base, evil_lib):
+    """Where gliad lists its library's parts (one per package), the module
+    loads the part an insert needs, checked as the whole library is."""
+    so, marker = evil_lib
+    named, problem = _in_open_dir(base, so)
+    whole = mkdir(base / "own", 0o700) / "libglia.so"
+    shutil.copy(so, whole)  # trusted, and not loaded either: a part is enough
+    said = answers(whole)
+    full = said["resolve"]["full"]
+    said["library"] = dict(said["library"], names=[full],
+                           parts=[{"package": "evil", "path": str(named), "names": [full]}])
+    imp = Impostor(mkdir(base / "run", 0o700) / "gliad.sock", said)
+    r = module(base, imp.path).ok("""
+        try:
+            import glia as g
+            from neuron import h
+            g.insert(h.Section(name="s"), "Na")
+            out(loaded=True)
+        except Exception as e:
+            out(error=type(e).__name__, message=str(e))
+    """)
+    imp.stop()
+    assert r.get("error") == "UntrustedError", r
+    assert r["message"].startswith(
+        f"refusing to load the mechanism library {named}: {problem}, so another user"), r
+    assert not marker.exists()
+
+
 def test_the_same_library_in_a_private_dir_is_loaded(base, evil_lib):
     """The check of the attacks above refuses no more than it must: the
     impostor's library, in a directory of its own, does load (and its

@@ -6,8 +6,9 @@ the mechanism the resolution rules choose; ``glia.select`` and
 ``glia.context`` state preferences. The first call connects to gliad
 (starting it if needed) and registers this environment, so importing glia
 (as every Glia 4 package does, for ``glia.Package`` and ``glia.Mod``) costs
-no round trip; the library is loaded into NEURON on first use, or by
-``import glia.library``. ``GLIA_NOLOAD=1`` leaves loading it to the program,
+no round trip; the first insert or resolve chooses the library and loads
+into NEURON the part of it (one package's) that registers the mechanism,
+``import glia.library`` (or ``glia.load_library()``) every part. ``GLIA_NOLOAD=1`` leaves loading it to the program,
 ``GLIA_NOCOMPILE=1`` takes the library as built, without waiting for a build.
 """
 
@@ -140,7 +141,8 @@ class context:
 
 
 def load_library():
-    """Load the mechanism library into NEURON (once per process)."""
+    """Load every mechanism of the library into NEURON (once per process),
+    for hoc code that names them itself; glia.insert loads what it needs."""
     return _manager.load_library()
 
 

@@ -427,7 +427,7 @@ def switch(manager, directory):
     before a library is loaded: NEURON cannot load a second one."""
     from .exceptions import GliaError
 
-    if manager.library.loaded:
+    if manager.library.ready:
         raise GliaError(
             "glia.use_bundle() must come before the first insert or load_library(): "
             "this process loaded a library already (or set GLIA_BUNDLE before starting it)"

@@ -8,7 +8,8 @@ object per concern, each in its own module:
 - _cache.ResolutionCache: resolutions already asked for, and the FastPath
   glia.insert's fast path (Python or C) reads;
 - _prefs.Preferences: glia.select and glia.context;
-- _library.Library: waiting for the library and loading it into NEURON;
+- _library.Library: waiting for the library and loading it (or the parts
+  of it a script uses) into NEURON;
 - _insert.Inserter: resolving and inserting.
 
 Everything that costs (connecting, resolving, loading the library) is done
@@ -80,7 +81,7 @@ class Glia:
         return self.prefs.pop_context()
 
     def load_library(self):
-        return self.library.load()
+        return self.library.load_all()
 
     def compile(self):
         return self.library.compile()

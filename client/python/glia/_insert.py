@@ -44,12 +44,15 @@ class Inserter:
         return r["full"], r["kind"] != "density", r["pkg"] == "NEURON"
 
     def resolve(self, asset, pkg=None, variant=None):
-        if not self._library.loaded:
-            self._library.load()  # as the Python Glia's did: a name is for inserting
+        if not self._library.ready:
+            self._library.pin()  # as the Python Glia's did: a name is for inserting
         asset, variant, pkg = mech_id(asset, variant, pkg)
         if isinstance(asset, str) and asset.startswith("glia__"):
-            return asset
-        return self._resolve_full(asset, variant, pkg)[0]
+            full = asset
+        else:
+            full = self._resolve_full(asset, variant, pkg)[0]
+        self._library.provide(full)  # the name is for hoc to use
+        return full
 
     def entry(self, asset, variant, pkg):
         # Subscribed first, then asked: a change gliad makes after this
@@ -63,6 +66,7 @@ class Inserter:
             full, point, builtin = self._resolve_full(asset, variant, pkg, scopes)
         if not builtin and full not in self._library.names and not env_flag("GLIA_NOLOAD"):
             self._library.explain_missing(full)
+        self._library.provide(full)
         hit = (full, point)
         fast = asset if variant is None and pkg is None else None
         maker = None
@@ -85,8 +89,8 @@ class Inserter:
         raise UnknownAssetError(f"no mechanism named '{full}'")
 
     def insert(self, section, asset, variant=None, pkg=None, attributes=None, x=None):
-        if not self._library.loaded:
-            self._library.load()
+        if not self._library.ready:
+            self._library.pin()
         asset, variant, pkg = mech_id(asset, variant, pkg)
         key = (asset, variant, pkg, self._prefs.key)
         hit = self._cache.entries.get(key)
@@ -133,7 +137,7 @@ class Inserter:
         return p
 
     def test_mechanism(self, mechanism):
-        self._library.load()
+        self._library.pin()
         full, point = self.entry(mechanism, None, None)
         h = self._library.h
         if point:

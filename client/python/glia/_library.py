@@ -32,17 +32,30 @@ def _stale_notice(lib):
 
 
 class Library:
-    """`loaded`: NEURON is ready and the library in it (or the program
-    loads mechanisms itself, GLIA_NOLOAD); `generation` and `names`: what
-    was loaded; `h`: NEURON's h."""
+    """`ready`: this process chose its library and NEURON is there (or the
+    program loads mechanisms itself, GLIA_NOLOAD); `generation` and `names`:
+    the library chosen, pinned for the life of the process; `h`: NEURON's h.
+
+    Load what is used: where gliad lists the library's parts (one shared
+    object per package, `library` with parts), only the part registering a
+    mechanism is loaded, when that mechanism is first resolved (provide),
+    and every part at glia.load_library() (load_all): NEURON's registration
+    of the packages a script never uses is never paid. Each part is loaded
+    at most once, and the whole library never after a part: NEURON would
+    register its mechanisms twice. Without parts (the nrnivmodl backend, an
+    older gliad) the whole library is loaded at once, as it was."""
 
     def __init__(self, session, fast):
         self._session = session
         self._fast = fast  # its section_type is set once NEURON is there
-        self.loaded = False
+        self.ready = False
         self.generation = None
         self.names = frozenset()
         self.h = None
+        self._path = None  # the whole library, while it may still be loaded
+        self._parts = []  # the generation's parts, when gliad listed them
+        self._part_of = {}  # full name -> its part
+        self._loaded_parts = set()  # paths of the parts loaded
         self._pid = None  # the process that told gliad of the load
         self._progress = None  # the last (done, total) printed, and when
         self._progress_at = None
@@ -55,21 +68,24 @@ class Library:
             conn.call("loaded", {"env": env, "generation": self.generation})
             self._pid = os.getpid()
 
-    def load(self):
-        if self.loaded:
+    def pin(self):
+        """Chooses this process's library (asking gliad once) and readies
+        NEURON; loads the whole library unless gliad lists its parts."""
+        if self.ready:
             return
         with self._session.lock:
-            if self.loaded:
+            if self.ready:
                 return
             if env_flag("GLIA_NOLOAD"):  # the program loads mechanisms itself
                 self.neuron_ready()
                 return
             # Not subscribed yet: only resolutions need notifications, and a
             # script may insert nothing (the first resolution subscribes).
+            ask = {"names": True, "parts": True}
             if env_flag("GLIA_NOCOMPILE"):  # what is built now, whatever changed since
-                lib = self._session.call("library", {"names": True})
+                lib = self._session.call("library", ask)
             else:
-                lib = self.wait({"wait": True, "names": True})
+                lib = self.wait(dict(ask, wait=True))
             path = lib.get("path")
             if not path:
                 err = (lib.get("last_build") or {}).get("error")
@@ -80,24 +96,64 @@ class Library:
                 )
             if lib.get("stale"):
                 sys.stderr.write(_stale_notice(lib))
-            path = _rpc.trusted_library(path)
+            parts = lib.get("parts")
+            if parts is None:
+                path = _rpc.trusted_library(path)
             # Told before loading (nothing can collect it in between), and
             # not waited for: its answer says nothing this process needs.
             self._session.send("loaded", {"generation": lib["generation"]})
             self._pid = os.getpid()
-            h = self.neuron_ready(load=False)
-            if not h.nrn_load_dll(path):
-                raise NeuronError(f"NEURON could not load the mechanism library {path}")
-            self.loaded = True
+            h = self.neuron_ready(ready=False)
+            if parts is None:
+                self._load(path)
+            else:
+                self._path, self._parts = path, parts
+                self._part_of = {n: p for p in parts for n in p.get("names") or ()}
+            self.ready = True
             self.generation = lib.get("generation")
             self.names = frozenset(lib.get("names") or ())
 
-    def neuron_ready(self, load=True):
+    def provide(self, full):
+        """Makes sure the part registering full is loaded (nothing to do
+        when the whole library is, or full is NEURON's own)."""
+        part = self._part_of.get(full)
+        if part is None or part["path"] in self._loaded_parts:
+            return
+        with self._session.lock:
+            if part["path"] not in self._loaded_parts:
+                self._load_part(part)
+
+    def load_all(self):
+        """glia.load_library(), `import glia.library`: every mechanism of
+        the pinned generation, for hoc code that names them itself."""
+        self.pin()
+        if not self._parts:
+            return
+        with self._session.lock:
+            if not self._loaded_parts and self._path is not None:
+                # Nothing loaded yet: the whole library, in one go.
+                self._load(_rpc.trusted_library(self._path))
+                self._loaded_parts.update(p["path"] for p in self._parts)
+            for part in self._parts:
+                if part["path"] not in self._loaded_parts:
+                    self._load_part(part)
+            self._path = None
+
+    def _load_part(self, part):
+        self._load(_rpc.trusted_library(part["path"]))
+        self._loaded_parts.add(part["path"])
+        self._path = None  # the whole library would register this part again
+
+    def _load(self, path):
+        if not self.h.nrn_load_dll(path):
+            raise NeuronError(f"NEURON could not load the mechanism library {path}")
+
+    def neuron_ready(self, ready=True):
         from neuron import h
 
         self.h = h
         self._fast.section_type = type(h.Section(name="glia_probe"))
-        self.loaded = load
+        self.ready = ready
         return h
 
     def compile(self):
