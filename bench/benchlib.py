@@ -2,7 +2,6 @@
 and a gliad of their own on a temporary config."""
 
 import os
-import socket
 import subprocess
 import sys
 import time

@@ -30,7 +30,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from benchlib import PYDIR, ROOT, Rpc, start_gliad  # noqa: E402
+from benchlib import PYDIR, Rpc, start_gliad  # noqa: E402
 
 DEMO = "/usr/share/nrn/demo/release/khhchan.mod"
 FULL = "glia__glia_mpibench__K__0"

@@ -103,7 +103,7 @@ class Library:
             # not waited for: its answer says nothing this process needs.
             self._session.send("loaded", {"generation": lib["generation"]})
             self._pid = os.getpid()
-            h = self.neuron_ready(ready=False)
+            self.neuron_ready(ready=False)
             if parts is None:
                 self._load(path)
             else:
