@@ -76,7 +76,7 @@ def main():
                    NEURON_MODULE_OPTIONS="-nogui")
         subprocess.run([py, "-c", "import glia.library"], env=env, check=True)  # registers
         lib = subprocess.check_output(
-            [py, "-c", "import glia; print(glia._manager._call('library')['path'])"],
+            [py, "-c", "import glia; print(glia._manager.call('library')['path'])"],
             env=env, text=True).strip()
         kinds = {"baseline": (f"h.nrn_load_dll({lib!r})", env),
                  "glia": ("import glia.library", env)}
