@@ -151,7 +151,7 @@ def main():
         subprocess.run([py, "-c", "import glia.library"], env=env, check=True)
 
         lib = subprocess.check_output(
-            [py, "-c", "import glia, glia._glia as m; print(glia._manager._call('library')['path'])"],
+            [py, "-c", "import glia; print(glia._manager.call('library')['path'])"],
             env=env, text=True).strip()
         before_env = before_module(tmp, args.before, env) if args.before else None
         nrn, glia, dll, prev = [], [], [], []
