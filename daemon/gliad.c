@@ -1,6 +1,7 @@
 /*
  * gliad: what concerns the daemon as a whole — its environments, readiness,
- * reloading the config on SIGHUP, and stopping.
+ * the routing of their events to clients, reloading the config on SIGHUP,
+ * and stopping.
  */
 #include "build.h"
 #include "env.h"
@@ -33,46 +34,6 @@ static struct env *add_config_env(struct gliad *g, const struct config_env *ce,
     return e;
 }
 
-struct env *gliad_env(struct gliad *g, const char *name)
-{
-    if (!name || !*name)
-        name = CONFIG_DEFAULT_ENV;
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (strcmp(g->envs[i]->name, name) == 0)
-            return g->envs[i];
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (env_has_alias(g->envs[i], name))
-            return g->envs[i];
-    return NULL;
-}
-
-struct env *gliad_env_same(struct gliad *g, const struct env_id *py, struct env **overlap)
-{
-    struct env *same = NULL;
-    *overlap = NULL;
-    for (size_t i = 0; i < g->nenvs; i++) {
-        struct env *e = g->envs[i];
-        struct env_id id;
-        env_id_of(&id, e);
-        enum envid_relation r = envid_relate(&py->id, &id.id);
-        env_id_free(&id);
-        /* The config's, when a registered env is the same too: it is the
-         * one the user set up (and chose a backend for). */
-        if (r == ENVID_SAME && (!same || (same->registered && !e->registered)))
-            same = e;
-        else if (r == ENVID_OVERLAP && !*overlap)
-            *overlap = e;
-    }
-    return same;
-}
-
-void gliad_builtins_ready(struct gliad *g)
-{
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (!g->envs[i]->index || g->envs[i]->scan_wanted)
-            env_scan(g->envs[i]);
-}
-
 void gliad_stop(struct gliad *g, const char *why)
 {
     if (g->stopping)
@@ -80,18 +41,12 @@ void gliad_stop(struct gliad *g, const char *why)
     g->stopping = 1;
     log_info("stopping: %s", why);
     server_stop_listening(g->server);
-    sync_close(g);
-    static const char shutting_down[] = "gliad is shutting down";
-    for (size_t i = 0; i < g->nenvs; i++) {
-        struct env *e = g->envs[i];
-        build_cancel(e, shutting_down);
-        env_stop_scan(e);
-        watch_close(e, NULL);
-        callq_fail(&e->waiting, PROTO_E_SHUTTING_DOWN, shutting_down);
-        callq_fail(&e->lib_waiting, PROTO_E_SHUTTING_DOWN, shutting_down);
-    }
+    sync_close(g->sync);
+    g->sync = NULL;
+    for (size_t i = 0; i < g->nenvs; i++)
+        env_stop(g->envs[i]);
     compiler_shutdown(&g->compiler);
-    build_retry_close(g);
+    env_build_retry_close(g);
     /* Replies already made are written before each connection closes. */
     server_close_all(g->server);
     uv_close((uv_handle_t *)&g->sigint, NULL);
@@ -162,7 +117,7 @@ static int joins_config_env(struct gliad *g, const struct store_env *r)
     stored_dirs(r, &site, &nsite);
     struct env_id py;
     env_id_init(&py, r->name, site, nsite);
-    struct env *overlap, *same = gliad_env_same(g, &py, &overlap);
+    struct env *overlap, *same = env_find_same(g, &py, &overlap);
     env_id_free(&py);
     strv_free(site, nsite);
     if (!same || same->registered)
@@ -174,10 +129,10 @@ static int joins_config_env(struct gliad *g, const struct store_env *r)
 static void add_registered(void *ud, const struct store_env *r)
 {
     struct gliad *g = ud;
-    if (gliad_env(g, r->name))
+    if (env_find(g, r->name))
         log_config_wins(r->name);
     else if (joins_config_env(g, r))
-        log_info("[%s] serves %s, registered before", gliad_env(g, r->name)->name, r->name);
+        log_info("[%s] serves %s, registered before", env_find(g, r->name)->name, r->name);
     else
         add_registration(g, r);
 }
@@ -187,7 +142,7 @@ static void add_registered(void *ud, const struct store_env *r)
 static void restore_registered(void *ud, const struct store_env *r)
 {
     struct gliad *g = ud;
-    if (gliad_env(g, r->name) || joins_config_env(g, r))
+    if (env_find(g, r->name) || joins_config_env(g, r))
         return;
     log_info("[%s] back to its registered site-packages", r->name);
     env_scan(add_registration(g, r));
@@ -209,7 +164,8 @@ void gliad_add_envs(struct gliad *g)
     load_registered(g, add_registered);
 }
 
-void gliad_env_indexed(struct gliad *g)
+/* An env published an index: tells systemd READY=1 once all have. */
+static void ready_check(struct gliad *g)
 {
     if (g->ready)
         return;
@@ -296,7 +252,7 @@ static void merge_into_config(struct gliad *g, struct env *e, const struct confi
     if (!same_site(e, ce))
         env_set_site(e, ce->site_packages, ce->nsite);
     if (rebuild)
-        build_start(e, 0);
+        env_build(e, 0, 0);
 }
 
 /* Environments: added, removed or changed as the new config says. */
@@ -332,7 +288,7 @@ static void reload_envs(struct gliad *g, const struct config *now)
     }
     for (size_t i = 0; i < now->nenvs; i++) {
         const struct config_env *ce = &now->envs[i];
-        if (gliad_env(g, ce->name))
+        if (env_find(g, ce->name))
             continue;
         struct env *same = now->python_default ? NULL : registered_same_as(g, ce);
         if (same) {
@@ -382,4 +338,34 @@ void gliad_reload(struct gliad *g)
     log_set_level((enum log_level)g->cfg.log_level);
     for (size_t i = 0; i < g->nenvs; i++)
         env_scan(g->envs[i]);
+}
+
+/* ---- The environments' events, to the clients that subscribed ---- */
+
+static void on_indexed(void *ud, const struct env *e)
+{
+    struct gliad *g = ud;
+    server_notify_change(g->server, TOPIC_INDEX, "index.changed", e->name, (int64_t)e->version);
+    /* Scripts that joined under another name listen for that one. */
+    for (size_t i = 0; i < e->naliases; i++)
+        server_notify_change(g->server, TOPIC_INDEX, "index.changed", e->aliases[i],
+                             (int64_t)e->version);
+    ready_check(g);
+}
+
+static void on_build(void *ud, const struct env *e, const struct build_note *n)
+{
+    struct gliad *g = ud;
+    (void)e;
+    server_notify_build(g->server, n);
+    if (n->final)
+        sdnotify_status("%s: generation %lld, %zu mods failed", n->env, (long long)n->generation,
+                        n->failed);
+    else
+        sdnotify_status("%s: building %zu/%zu mods", n->env, n->done, n->total);
+}
+
+void gliad_route_events(struct gliad *g)
+{
+    g->events = (struct env_events){.ud = g, .indexed = on_indexed, .build = on_build};
 }

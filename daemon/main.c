@@ -13,6 +13,7 @@
 #include "hostid.h"
 #include "lease.h"
 #include "log.h"
+#include "methods.h"
 #include "os.h"
 #include "prefs.h"
 #include "proc.h"
@@ -81,9 +82,7 @@ static void toolchain_ready(void *ud)
     struct gliad *g = ud;
     if (g->tc.problem)
         log_warn("cannot build mechanisms: %s", g->tc.problem);
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (g->envs[i]->build_wanted)
-            build_start(g->envs[i], g->envs[i]->build_wanted == 2);
+    env_next_all(g); /* the builds that waited for it */
 }
 
 /* Whether the work dir `name` (<host id>-<pid>, or a bare pid as gliads
@@ -355,7 +354,7 @@ int main(int argc, char **argv)
         log_error("%s", err);
         goto out;
     }
-    if (server_start(g, g->cfg.socket, activated_fd(), err, sizeof(err)) < 0) {
+    if (server_start(g, methods_dispatch, g->cfg.socket, activated_fd(), err, sizeof(err)) < 0) {
         log_error("%s", err);
         goto out;
     }
@@ -367,7 +366,7 @@ int main(int argc, char **argv)
     sdnotify_watchdog(&g->watchdog);
     clean_tmp(g);
     lease_start(g);
-    sync_init(g);
+    g->sync = sync_open(g->loop, g->cfg.state_dir);
     char *helper = proc_find_helper(LIBEXECDIR);
     if (!helper)
         log_warn("gliad-child not found next to gliad nor in %s: compilers run at full "
@@ -376,10 +375,11 @@ int main(int argc, char **argv)
     proc_set_helper(helper);
     free(helper);
     toolchain_detect(&g->cfg.neuron, &g->tc);
-    build_symbols_load(g);
+    g->neuron_symbols = build_symbols_load(g->loop, &g->tc);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     gliad_make_collection(g);
-    build_retry_init(g);
+    env_build_retry_init(g);
+    gliad_route_events(g);
     gliad_add_envs(g);
     builtins_load(g);
     toolchain_probe(g->loop, &g->tc, toolchain_ready, g);

@@ -1,27 +1,23 @@
 /*
  * build: the loop side of a build (see build.h): phases, the compile
- * queue's callbacks, cancellation, and what the env keeps of the result.
+ * queue's callbacks, cancellation, and the report handed to its owner.
  */
 #include "artifact.h"
 #include "build_internal.h"
 #include "compile.h"
 #include "diag.h"
-#include "env.h"
 #include "fault.h"
-#include "gc.h"
-#include "gliad.h"
 #include "log.h"
 #include "os.h"
 #include "proc.h"
 #include "scratch.h"
-#include "sdnotify.h"
-#include "server.h"
 #include "store.h"
 #include "store_writer.h"
 #include "toolchain.h"
 #include "util.h"
 #include "work.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,46 +27,28 @@
 
 static void phase_link(struct build *b);
 static void link_nrnivmodl_leased(struct build *b);
-static void build_retry_fire(uv_timer_t *t);
 
-/* ---- Notifications ---- */
+/* ---- Notes to the owner ---- */
 
-struct note {
-    struct build *b;
-    const char *event;
-    int final;
-};
-
-static void pack_note(void *ud, struct conn *c)
+static struct build_note note_of(const struct build *b, const char *event, int final)
 {
-    const struct note *n = ud;
-    const struct build *b = n->b;
-    msgpack_packer *pk = conn_packer(c);
-    proto_pack_notification(pk, n->event);
-    size_t map = proto_map_open(pk);
-    proto_pack_kstr(pk, "env", b->env_name);
-    proto_pack_kint(pk, "build", (int64_t)b->id);
-    proto_pack_kint(pk, "done", (int64_t)(b->n - b->left));
-    proto_pack_kint(pk, "total", (int64_t)b->n);
-    if (n->final) {
-        proto_pack_kbool(pk, "ok", b->error == NULL);
-        proto_pack_kint(pk, "generation", b->generation);
-        proto_pack_kint(pk, "compiled", (int64_t)b->compiled);
-        proto_pack_kint(pk, "failed", (int64_t)b->failed);
-        proto_pack_kstr(pk, "error", b->error);
-    }
-    proto_map_close(pk, map);
+    return (struct build_note){.event = event, .env = b->env_name, .id = b->id,
+                               .done = b->n - b->left, .total = b->n, .final = final,
+                               .ok = b->error == NULL, .generation = b->generation,
+                               .compiled = b->compiled, .cached = b->cached,
+                               .failed = b->failed, .error = b->error};
 }
 
-static void notify(struct build *b, const char *event, int final)
+static void notify(struct build *b, const char *event)
 {
-    struct note n = {b, event, final};
-    server_notify(b->g->server, TOPIC_BUILD, pack_note, &n);
-    if (final)
-        sdnotify_status("%s: generation %lld, %zu mods failed", b->env_name,
-                        (long long)b->generation, b->failed);
-    else
-        sdnotify_status("%s: building %zu/%zu mods", b->env_name, b->n - b->left, b->n);
+    struct build_note n = note_of(b, event, 0);
+    if (b->hooks.note)
+        b->hooks.note(b->hooks.ud, &n);
+}
+
+const struct generation *build_current(const struct build *b)
+{
+    return b->hooks.current ? b->hooks.current(b->hooks.ud) : NULL;
 }
 
 /* ---- Life of a build ---- */
@@ -95,21 +73,26 @@ static void add_item(struct build *b, struct strmap *seen, const struct index_mo
     it->state = ITEM_DUPLICATE;
 }
 
-static struct build *build_new(struct env *e, int force)
+static struct build *build_new(const struct build_spec *spec, const struct build_hooks *hooks)
 {
-    struct gliad *g = e->g;
-    const struct index *idx = e->index;
+    const struct index *idx = spec->index;
     struct build *b = xcalloc(1, sizeof(*b));
-    b->env = e;
-    b->g = g;
-    b->id = ++g->next_build_id;
-    b->force = force;
+    b->hooks = *hooks;
+    b->loop = spec->loop;
+    b->store = spec->store;
+    b->writer = spec->writer;
+    b->compiler = spec->compiler;
+    b->tc = spec->tc;
+    b->symbols = spec->symbols;
+    b->id = spec->id;
+    b->force = spec->force;
     b->t0 = now_ms();
-    b->cache_dir = xstrdup(g->cfg.cache_dir);
-    b->state_dir = xstrdup(g->cfg.state_dir);
-    b->toolchain_id = xstrdup(g->tc.id);
-    b->env_name = xstrdup(e->name);
-    b->nrnivmodl = e->backend == CONFIG_BACKEND_NRNIVMODL;
+    b->cache_dir = xstrdup(spec->cache_dir);
+    b->state_dir = xstrdup(spec->state_dir);
+    b->toolchain_id = xstrdup(spec->tc->id);
+    b->env_name = xstrdup(spec->env_name);
+    b->nrnivmodl = spec->nrnivmodl;
+    b->jobs = spec->jobs;
     /* Part of the library key: the direct backend's libraries are made of
      * isolated package objects, never the same as a plain link of mods, and
      * their dirs hold the packages' parts (a dir published before parts
@@ -147,16 +130,16 @@ static void remove_later(uv_loop_t *loop, char *dir)
 void build_destroy(struct build *b)
 {
     if (b->nrnivmodl) /* its staging dir is its own */
-        remove_later(b->g->loop,
+        remove_later(b->loop,
                      cache_tmp_path(b->cache_dir, "stage-%llu", (unsigned long long)b->id));
     if (b->link_dir) { /* left by a failed or cancelled link */
-        remove_later(b->g->loop, b->link_dir);
+        remove_later(b->loop, b->link_dir);
         b->link_dir = NULL;
     }
     for (size_t i = 0; i < b->n; i++) {
         struct build_item *it = &b->items[i];
         if (it->submitted && it->state == ITEM_PENDING)
-            compiler_withdraw(&b->g->compiler, it->key, it);
+            compiler_withdraw(b->compiler, it->key, it);
         free(it->text);
         free(it->work_dir);
         diag_free(&it->diag);
@@ -197,7 +180,7 @@ int build_gone(struct build *b)
 static void progress(struct build *b)
 {
     if (b->left > 0) {
-        notify(b, "build.progress", 0);
+        notify(b, "build.progress");
     } else if (b->outside) {
         b->error = xprintf("%zu mod%s not compiled for reasons outside %s: %s", b->outside,
                            b->outside == 1 ? "" : "s", b->outside == 1 ? "it" : "them",
@@ -271,7 +254,7 @@ static void submit(struct build *b, struct build_item *it)
                               .orig_path = it->mod->path, .orig_dir = dir,
                               .mod_text = it->text};
     it->submitted = 1;
-    compiler_submit(&b->g->compiler, &req, item_done, it);
+    compiler_submit(b->compiler, &req, item_done, it);
     free(dir);
 }
 
@@ -297,7 +280,7 @@ static void after_prepare(void *ctx)
             b->left++;
         }
     }
-    notify(b, "build.started", 0);
+    notify(b, "build.started");
     if (b->outside) { /* nothing is compiled for a build that cannot publish */
         b->left = 0;
         progress(b);
@@ -382,11 +365,12 @@ static void after_publish(void *ctx)
      * number under the new name is known only once it is filed there: when
      * that fails, the build fails (and is tried again) rather than report
      * a number the new name does not have. */
-    if (b->generation > 0 && strcmp(b->env_name, b->env->name) != 0) {
+    const char *now = b->hooks.env_name ? b->hooks.env_name(b->hooks.ud) : b->env_name;
+    if (b->generation > 0 && strcmp(b->env_name, now) != 0) {
         struct refiling *r = xcalloc(1, sizeof(*r));
-        *r = (struct refiling){b, xstrdup(b->env_name), xstrdup(b->env->name), 0};
+        *r = (struct refiling){b, xstrdup(b->env_name), xstrdup(now), 0};
         b->busy = 1;
-        store_writer_submit(b->g->writer, refile_write, refiled, r);
+        store_writer_submit(b->writer, refile_write, refiled, r);
         return;
     }
     b->error_outside = b->error != NULL; /* I/O: the disk, the database */
@@ -397,7 +381,7 @@ void build_publish(struct build *b)
 {
     b->phase = PHASE_PUBLISH;
     b->busy = 1;
-    work_submit(b->g->loop, build_publish_work, after_publish, b);
+    work_submit(b->loop, build_publish_work, after_publish, b);
 }
 
 void build_nrnivmodl_linked(struct build *b)
@@ -423,7 +407,7 @@ static void link_nrnivmodl(struct build *b)
 
 static void link_nrnivmodl_leased(struct build *b)
 {
-    const struct generation *cur = b->env->gen;
+    const struct generation *cur = build_current(b);
     int sound = !b->force && build_library_sound(b);
     int same = sound && cur && strcmp(cur->libkey, b->libkey) == 0;
     if (sound) {
@@ -447,8 +431,8 @@ static void link_nrnivmodl_leased(struct build *b)
 static void phase_link(struct build *b)
 {
     b->phase = PHASE_LINK;
-    if (b->g->tc.problem) { /* every mod failed with it already */
-        b->error = xstrdup(b->g->tc.problem);
+    if (b->tc->problem) { /* every mod failed with it already */
+        b->error = xstrdup(b->tc->problem);
         build_finish(b);
         return;
     }
@@ -457,7 +441,7 @@ static void phase_link(struct build *b)
         return;
     }
     build_compute_libkey(b);
-    const struct generation *cur = b->env->gen;
+    const struct generation *cur = build_current(b);
     /* The current library is checked before it is kept: a file damaged in
      * the cache is linked again, never served on and on. */
     if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force && build_library_sound(b)) {
@@ -469,75 +453,6 @@ static void phase_link(struct build *b)
     build_link_start(b);
 }
 
-/* ---- Retries ---- */
-
-#define RETRY_FIRST_MS 1000u
-#define RETRY_MAX_MS 60000u
-
-/* One timer for the daemon, due at the earliest env's retry. */
-static void retry_arm(struct gliad *g)
-{
-    double first = 0;
-    for (size_t i = 0; i < g->nenvs; i++) {
-        double at = g->envs[i]->retry_at;
-        if (at > 0 && (first == 0 || at < first))
-            first = at;
-    }
-    if (first == 0 || g->stopping) {
-        uv_timer_stop(&g->build_retry);
-        return;
-    }
-    double wait = first - now_ms();
-    uv_timer_start(&g->build_retry, build_retry_fire, wait > 0 ? (uint64_t)wait : 0, 0);
-}
-
-static void build_retry_fire(uv_timer_t *t)
-{
-    struct gliad *g = t->data;
-    double now = now_ms();
-    for (size_t i = 0; i < g->nenvs; i++) {
-        struct env *e = g->envs[i];
-        if (e->retry_at > 0 && e->build) {
-            e->retry_at = 0; /* the running build is the retry */
-        } else if (e->retry_at > 0 && e->retry_at <= now + 1) {
-            log_info("[%s] trying the build that failed for reasons outside the mods again",
-                     e->name);
-            build_start(e, 0); /* clears retry_at */
-            e->retry_at = 0;   /* also when it had to be deferred */
-        }
-    }
-    retry_arm(g);
-}
-
-/* A build that failed for reasons outside the mods is tried again after
- * 1 s, then after twice as long each time up to a minute; any other
- * outcome resets the wait. */
-static void retry_after(struct env *e, const struct build *b)
-{
-    if (!b->error_outside) {
-        e->retry_delay_ms = 0;
-        e->retry_at = 0;
-        return;
-    }
-    unsigned delay = e->retry_delay_ms ? e->retry_delay_ms : RETRY_FIRST_MS;
-    e->retry_at = now_ms() + delay;
-    e->retry_delay_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
-    log_warn("[%s] the build failed for reasons outside the mods; trying again in %u s",
-             e->name, (delay + 999) / 1000);
-    retry_arm(e->g);
-}
-
-void build_retry_init(struct gliad *g)
-{
-    uv_timer_init(g->loop, &g->build_retry);
-    g->build_retry.data = g;
-}
-
-void build_retry_close(struct gliad *g)
-{
-    uv_close((uv_handle_t *)&g->build_retry, NULL);
-}
-
 /* ---- The end ---- */
 
 static struct build_report *make_report(struct build *b)
@@ -545,7 +460,8 @@ static struct build_report *make_report(struct build *b)
     struct build_report *r = xcalloc(1, sizeof(*r));
     r->id = b->id;
     r->ok = b->error == NULL;
-    r->unchanged = b->error == NULL && b->env->gen && b->generation == b->env->gen->number;
+    const struct generation *cur = build_current(b);
+    r->unchanged = b->error == NULL && cur && b->generation == cur->number;
     r->total = b->n;
     r->compiled = b->compiled;
     r->cached = b->cached;
@@ -632,7 +548,7 @@ static struct generation *generation_of(struct build *b)
  * work dir say so: then it is tried again like a compile that did. */
 static void classify_error(struct build *b)
 {
-    if (!b->error || b->error_outside || b->g->tc.problem)
+    if (!b->error || b->error_outside || b->tc->problem)
         return;
     const char *phrase = fault_in_output(b->error);
     char *probe = phrase || !b->link_dir ? NULL : fault_probe_dir(b->link_dir);
@@ -649,68 +565,34 @@ static void classify_error(struct build *b)
 void build_finish(struct build *b)
 {
     classify_error(b);
-    struct env *e = b->env;
     b->phase = PHASE_DONE;
     struct build_report *r = make_report(b);
-    int fresh = !b->error && !r->unchanged;
-    if (fresh) {
-        generation_free(e->gen);
-        e->gen = generation_of(b);
-    }
-    if (b->error)
-        log_error("[%s] build %llu failed: %s", e->name, (unsigned long long)b->id, b->error);
-    else
-        log_info("[%s] build %llu: %zu mechanisms (%zu compiled, %zu cached, %zu failed) in "
-                 "%.0f ms (link and load check %.0f ms): %s generation %lld",
-                 e->name, (unsigned long long)b->id, b->n - b->failed, b->compiled, b->cached,
-                 b->failed, r->ms, r->link_ms, fresh ? "new" : "unchanged",
-                 (long long)b->generation);
-    build_report_free(e->report);
-    e->report = r;
-    e->builds++;
-    retry_after(e, b);
-    notify(b, "build.finished", 1);
-    e->build = NULL;
+    struct generation *gen = !b->error && !r->unchanged ? generation_of(b) : NULL;
+    struct build_note n = note_of(b, "build.finished", 1);
+    b->hooks.done(b->hooks.ud, &n, r, gen);
     build_destroy(b);
-    if (e->build_wanted)
-        build_start(e, e->build_wanted == 2);
-    else
-        env_build_settled(e);
-    if (fresh || e->g->gc_wanted)
-        gc_request(e->g);
 }
 
 /* ---- Entry points ---- */
 
-void build_start(struct env *e, int force)
+struct build *build_start(const struct build_spec *spec, const struct build_hooks *hooks)
 {
-    struct gliad *g = e->g;
-    /* Started once the toolchain and index are known, and once a running
-     * GC is over (it could delete a library this build would reuse). */
-    int publishing = e->build && e->build->phase == PHASE_PUBLISH;
-    /* A publishing build is not cancelled: its generation may be committed
-     * already. The next starts when it is through. */
-    if (!g->tc.ready || !e->index || g->stopping || g->gc_running || publishing) {
-        e->build_wanted = force ? 2 : (e->build_wanted ? e->build_wanted : 1);
-        return;
-    }
-    e->build_wanted = 0;
-    e->retry_at = 0; /* this one is the retry */
-    build_cancel(e, "overtaken by a newer change");
-    struct build *b = build_new(e, force);
-    e->build = b;
+    struct build *b = build_new(spec, hooks);
     b->busy = 1;
-    work_submit(g->loop, build_prepare_work, after_prepare, b);
+    work_submit(b->loop, build_prepare_work, after_prepare, b);
+    return b;
 }
 
-void build_cancel(struct env *e, const char *why)
+int build_publishing(const struct build *b)
 {
-    struct build *b = e->build;
-    if (!b)
-        return;
-    e->build = NULL;
+    return b->phase == PHASE_PUBLISH;
+}
+
+void build_cancel(struct build *b, const char *why)
+{
+    assert(!b->stale && b->phase != PHASE_DONE);
     b->stale = 1;
-    log_debug("[%s] build %llu cancelled: %s", e->name, (unsigned long long)b->id, why);
+    log_debug("[%s] build %llu cancelled: %s", b->env_name, (unsigned long long)b->id, why);
     if (b->proc)
         proc_kill(b->proc);
     if (!b->busy)
@@ -728,13 +610,15 @@ const char *build_failure_stage(const struct build_failure *f)
     return "compile";
 }
 
-const struct build_failure *build_failure_of(const struct env *e, const struct index_mod *m)
+const struct build_failure *build_failure_of(const struct build_report *r,
+                                             const struct generation *gen,
+                                             const struct index_mod *m)
 {
-    const struct build_failure *f = e->report ? strmap_get(&e->report->by_full, m->full) : NULL;
+    const struct build_failure *f = r ? strmap_get(&r->by_full, m->full) : NULL;
     if (!f)
         return NULL;
     if (!f->known) /* read back at startup: a file changed since is not the one that failed */
-        return e->gen && e->gen->created > 0 && m->mtime_ns / 1000000000 > e->gen->created
+        return gen && gen->created > 0 && m->mtime_ns / 1000000000 > gen->created
                    ? NULL
                    : f;
     int same = strcmp(f->path, m->path) == 0 && f->mtime_ns == m->mtime_ns &&
@@ -808,50 +692,50 @@ static void load_failure(void *ud, const struct store_gen_failure *sf)
     r->failed++;
 }
 
-void build_load_generation(struct env *e)
+void build_load_generation(uv_loop_t *loop, struct store *s, const char *env,
+                           struct generation **gen, struct build_report **report)
 {
-    struct store *s = e->g->store;
     int64_t before = 0, number;
     char *libkey, *path;
     int found;
     /* The newest whose library is still there and sound (a cache wiped by
      * hand is not an error: the next build makes a new one). */
-    while ((found = store_generation_latest(s, e->name, before, &number, &libkey, &path)) == 1) {
+    while ((found = store_generation_latest(s, env, before, &number, &libkey, &path)) == 1) {
         char why[256] = "";
-        if (strlen(libkey) == HASH_HEX_LEN && build_library_check(e->g->loop, path, why, sizeof(why)) == 0) {
+        if (strlen(libkey) == HASH_HEX_LEN && build_library_check(loop, path, why, sizeof(why)) == 0) {
             struct generation *g = xcalloc(1, sizeof(*g));
             g->number = number;
             memcpy(g->libkey, libkey, sizeof(g->libkey));
             g->path = path;
-            g->created = store_generation_created(s, e->name, number);
+            g->created = store_generation_created(s, env, number);
             strmap_init(&g->fulls);
-            store_generation_mods(s, e->name, number, load_name, g);
-            store_generation_parts(s, e->name, number, load_part, g);
-            generation_parts_check(g, e->name);
+            store_generation_mods(s, env, number, load_name, g);
+            store_generation_parts(s, env, number, load_part, g);
+            generation_parts_check(g, env);
             struct build_report *r = xcalloc(1, sizeof(*r));
             r->ok = 1;
             r->unchanged = 1;
             strmap_init(&r->by_full);
-            store_generation_failures(s, e->name, number, load_failure, r);
+            store_generation_failures(s, env, number, load_failure, r);
             /* A duplicate's name is also the kept mechanism's: not a failure of it. */
             for (size_t i = 0; i < r->nfailures; i++)
                 if (!strmap_get(&g->fulls, r->failures[i].full))
                     strmap_put(&r->by_full, r->failures[i].full, &r->failures[i]);
-            e->gen = g;
-            e->report = r;
+            *gen = g;
+            *report = r;
             free(libkey);
             log_info("[%s] serving generation %lld (%zu mechanisms) until a build says otherwise",
-                     e->name, (long long)number, g->nnames);
+                     env, (long long)number, g->nnames);
             return;
         }
         log_warn("[%s] generation %lld's library %s is gone or damaged (%s); trying an older "
                  "one",
-                 e->name, (long long)number, path, why);
+                 env, (long long)number, path, why);
         before = number;
         free(libkey);
         free(path);
     }
     if (found < 0)
-        log_error("[%s] cannot read its generations from %s: %s; the next build makes one", e->name,
+        log_error("[%s] cannot read its generations from %s: %s; the next build makes one", env,
                   store_path(s), store_error(s));
 }

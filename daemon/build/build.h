@@ -13,6 +13,11 @@
  * A mod that fails is left out with its diagnostic; the rest still loads. A
  * build overtaken by a newer index is cancelled (as is one whose env goes,
  * or when gliad stops): it compiles nothing more and never publishes.
+ *
+ * A build is a service: it takes a spec (what to build, with which tools)
+ * and hooks (what it asks and tells its owner), and knows nothing of
+ * environments, the daemon or its clients. Whoever starts it decides what
+ * follows it (env_build.c).
  */
 #ifndef GLIA_BUILD_H
 #define GLIA_BUILD_H
@@ -24,8 +29,14 @@
 #include "diag.h"
 #include "strmap.h"
 
-struct env;
-struct gliad;
+struct index;
+struct store;
+struct store_writer;
+struct compiler;
+struct toolchain;
+struct build_symbols;
+struct build;
+typedef struct uv_loop_s uv_loop_t;
 
 /* A failed mechanism, as `gliactl log` shows it. */
 struct build_failure {
@@ -79,37 +90,84 @@ struct build_report {
     struct strmap by_full; /* full -> struct build_failure* */
 };
 
-/* Starts a build of env's current index, replacing (cancelling) one that
- * runs. force: ignore the object and failure caches. */
-void build_start(struct env *e, int force);
-/* Stops env's build, if any; `why` ends the log line ("build N cancelled:
- * <why>"). */
-void build_cancel(struct env *e, const char *why);
+/* What to build, and with what; the pointers outlive the build. */
+struct build_spec {
+    uint64_t id;
+    const char *env_name; /* copied: for logs, the manifest and the store */
+    const struct index *index; /* its packages are referenced, not copied */
+    int force;     /* ignore the object and failure caches */
+    int nrnivmodl; /* the installation's nrnivmodl links, not gliad */
+    int jobs;      /* compilers run at once ([daemon] jobs) */
+    uv_loop_t *loop;
+    struct store *store;         /* the loop's, for reads */
+    struct store_writer *writer; /* the loop's writes */
+    struct compiler *compiler;
+    const struct toolchain *tc;
+    struct build_symbols *symbols;
+    const char *cache_dir, *state_dir;
+};
+
+/* Where a build is, as its notifications tell it (build.started,
+ * build.progress, build.finished); final: the last one. */
+struct build_note {
+    const char *event;
+    const char *env;
+    uint64_t id;
+    size_t done, total;
+    int final;
+    int ok;
+    int64_t generation;
+    size_t compiled, cached, failed;
+    const char *error;
+};
+
+/* What a build asks and tells the one that started it; ud is theirs. */
+struct build_hooks {
+    void *ud;
+    /* The library served now (NULL: none): a set equal to it is not
+     * published again. */
+    const struct generation *(*current)(void *ud);
+    /* The env's name now: it changes when a config env takes it over. */
+    const char *(*env_name)(void *ud);
+    /* pkg is named by a global preference (kept first in a conflict). */
+    int (*preferred)(void *ud, const char *pkg);
+    void (*note)(void *ud, const struct build_note *n);
+    /* The end: takes r, and gen when a new generation was published
+     * (NULL: none, or the same as current). The build is gone after it. */
+    void (*done)(void *ud, const struct build_note *n, struct build_report *r,
+                 struct generation *gen);
+};
+
+/* Starts a build; it runs until done, or until cancelled. */
+struct build *build_start(const struct build_spec *spec, const struct build_hooks *hooks);
+/* Stops b: it compiles nothing more, never publishes and never calls a
+ * hook again; `why` ends the log line ("build N cancelled: <why>"). */
+void build_cancel(struct build *b, const char *why);
+/* b is committing its generation: cancelling it could lose a published one. */
+int build_publishing(const struct build *b);
 
 /* Where a failed mod was left out: "compile" (nocmodl, cc, or before),
  * "link" (it needs a symbol nothing defines) or "load" (NEURON refused its
  * package). Read from the summary, which is all a restart keeps. */
 const char *build_failure_stage(const struct build_failure *f);
 
-/* The failure of m in env's last build, or NULL: also NULL when the
- * failure was of other content than m's file has now (it changed or was
+/* The failure of m in the last build (r, over gen), or NULL: also NULL when
+ * the failure was of other content than m's file has now (it changed or was
  * replaced since), which has not failed, or not yet. */
 struct index_mod;
-const struct build_failure *build_failure_of(const struct env *e, const struct index_mod *m);
+const struct build_failure *build_failure_of(const struct build_report *r,
+                                             const struct generation *gen,
+                                             const struct index_mod *m);
 
-/* The daemon's retry timer (see build.c): initialised at startup, closed
- * when gliad stops. */
-void build_retry_init(struct gliad *g);
-void build_retry_close(struct gliad *g);
+/* Reads env's newest sound generation (and its failures) from SQLite at
+ * startup into *gen and *report (left NULL when there is none). */
+void build_load_generation(uv_loop_t *loop, struct store *s, const char *env,
+                           struct generation **gen, struct build_report **report);
 
-/* Reads env's newest generation (and its failures) from SQLite at startup. */
-void build_load_generation(struct env *e);
-
-/* Starts reading what NEURON's libraries define (g->neuron_symbols), which
- * every link checks the packages' objects against. Once per gliad, once
- * the toolchain is detected. */
-struct build_symbols;
-void build_symbols_load(struct gliad *g);
+/* Starts reading what NEURON's libraries define, which every link checks
+ * the packages' objects against. Once per gliad, once the toolchain is
+ * detected. */
+struct build_symbols *build_symbols_load(uv_loop_t *loop, const struct toolchain *tc);
 void build_symbols_free(struct build_symbols *s);
 
 void generation_free(struct generation *g);

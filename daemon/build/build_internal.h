@@ -38,8 +38,13 @@ struct build_item {
 enum build_phase { PHASE_PREPARE, PHASE_COMPILE, PHASE_LINK, PHASE_PUBLISH, PHASE_DONE };
 
 struct build {
-    struct env *env;
-    struct gliad *g;
+    struct build_hooks hooks;
+    uv_loop_t *loop;
+    struct store *store;
+    struct store_writer *writer;
+    struct compiler *compiler;
+    const struct toolchain *tc;
+    struct build_symbols *symbols;
     uint64_t id;
     int force;
     atomic_int stale; /* cancelled: finish the step in flight, then go away */
@@ -63,6 +68,7 @@ struct build {
     char *env_name;
     char *backend;
     int nrnivmodl;
+    int jobs;
 
     cache_key libkey;
     int lib_exists;  /* the cache already holds this library */
@@ -126,6 +132,8 @@ void build_compute_libkey(struct build *b); /* libkey and lib_path of the linked
  * worker, then(b) follows on the loop unless the build went away. */
 void build_lease(struct build *b, void (*then)(struct build *b));
 int build_cmp_key(const void *a, const void *b); /* qsort of char * keys */
+/* The library its owner serves now (hooks.current), or NULL. */
+const struct generation *build_current(const struct build *b);
 
 /* build_link.c: the direct backend's link phase (see there); ends in
  * build_publish or build_finish. */

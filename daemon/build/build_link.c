@@ -23,8 +23,6 @@
  *   library   cc -shared, then nrniv loads it (build_load.c)
  */
 #include "build_internal.h"
-#include "env.h"
-#include "gliad.h"
 #include "log.h"
 #include "os.h"
 #include "place.h"
@@ -77,7 +75,7 @@ int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output
 int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn done,
                  size_t max_output)
 {
-    const struct toolchain *tc = &b->g->tc;
+    const struct toolchain *tc = b->tc;
     /* The tools' temporary files go in the dir, removed with the build. */
     char *tmpdir = xprintf("TMPDIR=%s", cwd);
     const char *set[] = {tmpdir, NULL};
@@ -85,7 +83,7 @@ int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn don
     struct proc_opts o = {.cwd = cwd, .env = env, .timeout_ms = tc->timeout_ms, .nice = 10,
                           .max_output = max_output};
     b->busy = 1;
-    int rc = proc_run(b->g->loop, argv, &o, done, b, &b->proc);
+    int rc = proc_run(b->loop, argv, &o, done, b, &b->proc);
     proc_env_free(env);
     free(tmpdir);
     if (rc < 0) {
@@ -214,7 +212,7 @@ static void objcopy_done(void *ud, struct proc_result *r)
     /* On disk before it is in the cache under its key, as objects are. */
     char *out = xprintf("%s.o", lk->pkg_tmp);
     b->busy = 1;
-    place_file(b->g->loop, out, lk->pkg_key_path, objcopy_stored, b);
+    place_file(b->loop, out, lk->pkg_key_path, objcopy_stored, b);
     free(out);
 }
 
@@ -251,7 +249,7 @@ static void find_missing(void *ud, const char *file, const char *name, char type
 {
     struct undefined_scan *u = ud;
     if (type != 'U' || strcmp(file, u->pkg_obj) != 0 || symtab_linker_provided(name) ||
-        build_symbols_defined(u->b->g->neuron_symbols, name) || strmap_get(&u->missing, name))
+        build_symbols_defined(u->b->symbols, name) || strmap_get(&u->missing, name))
         return;
     u->names = xgrow(u->names, &u->cap, u->n + 1, sizeof(*u->names));
     u->names[u->n] = xstrdup(name);
@@ -369,7 +367,7 @@ static void relocatable_done(void *ud, struct proc_result *r)
         next_package(b);
         return;
     }
-    if (build_symbols_usable(b->g->neuron_symbols))
+    if (build_symbols_usable(b->symbols))
         run_nm(b, 0);
     else
         run_objcopy(b);
@@ -379,7 +377,7 @@ static void relocatable_done(void *ud, struct proc_result *r)
 static void link_package(struct build *b, size_t p, size_t nobjs)
 {
     struct build_link *lk = b->link;
-    const struct toolchain *tc = &b->g->tc;
+    const struct toolchain *tc = b->tc;
     free(lk->pkg_tmp);
     lk->pkg_tmp = xprintf("%s/pkg-%zu", b->link_dir, p);
     char **argv = xcalloc(nobjs + 8, sizeof(*argv));
@@ -426,7 +424,7 @@ static void link_library(struct build *b)
 
 static void link_library_leased(struct build *b)
 {
-    const struct generation *cur = b->env->gen;
+    const struct generation *cur = build_current(b);
     /* A library reused is checked against its seal first (artifact.h): a
      * damaged one is linked again and replaces it. */
     int sound = !b->force && build_library_sound(b);

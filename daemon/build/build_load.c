@@ -14,8 +14,6 @@
  * run of a fraction of a second: log2 of the packages per culprit.
  */
 #include "build_internal.h"
-#include "env.h"
-#include "gliad.h"
 #include "log.h"
 #include "modfunc.h"
 #include "os.h"
@@ -147,7 +145,7 @@ static void try_link_done(void *ud, struct proc_result *r)
 
 char **build_shared_argv(const struct build *b, size_t more, size_t *n, char *owned[2])
 {
-    const struct toolchain *tc = &b->g->tc;
+    const struct toolchain *tc = b->tc;
     char **argv = xcalloc(tc->ncflags + more + 16, sizeof(*argv));
     *n = 0;
     argv[(*n)++] = tc->cc;
@@ -216,7 +214,7 @@ static void try_list(struct build *b, const size_t *a, size_t na, size_t extra, 
 static void publish_try(struct build *b)
 {
     build_compute_libkey(b);
-    const struct generation *cur = b->env->gen;
+    const struct generation *cur = build_current(b);
     /* Unless the cached one was found damaged: this one replaces it. */
     if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force && build_library_sound(b)) {
         b->generation = cur->number;
@@ -362,14 +360,7 @@ static void rest_tried(struct build *b, int ok, const char *words)
 /* Named by a global preference (gliactl select ... --pkg=P). */
 static int preferred(const struct build *b, size_t p)
 {
-    const char *k;
-    void *v;
-    for (size_t i = 0; strmap_next(&b->g->prefs, &i, &k, &v);) {
-        const struct pref *pr = v;
-        if (pr->pkg && strcmp(pr->pkg, b->pkgs[p]->name) == 0)
-            return 1;
-    }
-    return 0;
+    return b->hooks.preferred && b->hooks.preferred(b->hooks.ud, b->pkgs[p]->name);
 }
 
 static void all_tried(struct build *b, int ok, const char *words)
@@ -397,7 +388,7 @@ void build_load_start(struct build *b, char *const *pkg_objs)
     b->load = ld;
     ld->pkg_objs = (char **)pkg_objs;
     ld->culprit = (size_t)-1;
-    ld->nrniv = find_nrniv(&b->g->tc);
+    ld->nrniv = find_nrniv(b->tc);
     if (!ld->nrniv)
         log_warn("[%s] no nrniv beside nocmodl nor on PATH: the library is published without "
                  "loading it first",
@@ -431,7 +422,7 @@ void build_load_verify(struct build *b)
     struct build_load *ld = xcalloc(1, sizeof(*ld));
     b->load = ld;
     ld->culprit = (size_t)-1;
-    ld->nrniv = find_nrniv(&b->g->tc);
+    ld->nrniv = find_nrniv(b->tc);
     ld->try_lib = xprintf("%s/libglia.so", b->link_dir);
     ld->try_done = verified;
     load_check(b);

@@ -11,9 +11,7 @@
  */
 #include "build_internal.h"
 #include "diag.h"
-#include "env.h"
 #include "fault.h"
-#include "gliad.h"
 #include "log.h"
 #include "os.h"
 #include "proc.h"
@@ -231,12 +229,12 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
     struct blaming *j = xcalloc(1, sizeof(*j));
     *j = (struct blaming){b, it, out};
     b->busy = 1;
-    work_submit(b->g->loop, blame_work, blamed_done, j);
+    work_submit(b->loop, blame_work, blamed_done, j);
 }
 
 static void run(struct build *b)
 {
-    struct toolchain *tc = &b->g->tc;
+    const struct toolchain *tc = b->tc;
     char **argv = xcalloc(b->n + 2, sizeof(*argv));
     size_t n = 0, nmods = 0;
     argv[n++] = tc->nrnivmodl;
@@ -253,7 +251,7 @@ static void run(struct build *b)
     struct proc_opts o = {.cwd = b->link_dir, .env = env, .timeout_ms = tc->timeout_ms,
                           .max_output = 4u << 20, .nice = 10};
     b->busy = 1;
-    int rc = tc->nrnivmodl ? proc_run(b->g->loop, argv, &o, nrnivmodl_done, b, &b->proc) : -ENOENT;
+    int rc = tc->nrnivmodl ? proc_run(b->loop, argv, &o, nrnivmodl_done, b, &b->proc) : -ENOENT;
     for (size_t i = 1; i < n; i++)
         free(argv[i]);
     free(argv);
@@ -310,7 +308,7 @@ static void setup_done(void *ctx)
 
 void build_nrnivmodl(struct build *b)
 {
-    const struct toolchain *tc = &b->g->tc;
+    const struct toolchain *tc = b->tc;
     b->link_dir = cache_tmp_path(b->cache_dir, "nrnivmodl-%llu", (unsigned long long)b->id);
     struct nrnivmodl_setup *s = xcalloc(1, sizeof(*s));
     *s = (struct nrnivmodl_setup){.b = b,
@@ -320,5 +318,5 @@ void build_nrnivmodl(struct build *b)
                                   .makefile = xstrdup(tc->makefile),
                                   .lib_dir = xstrdup(tc->lib_dir)};
     b->busy = 1;
-    work_submit(b->g->loop, setup_work, setup_done, s);
+    work_submit(b->loop, setup_work, setup_done, s);
 }

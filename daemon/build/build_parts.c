@@ -33,7 +33,6 @@
  */
 #include "artifact.h"
 #include "build_internal.h"
-#include "gliad.h"
 #include "log.h"
 #include "os.h"
 #include "place.h"
@@ -154,7 +153,7 @@ static void cache_parts(struct build *b)
     for (; ps->pkg < b->npkgs; ps->pkg++)
         if (ps->fresh[ps->pkg]) {
             b->busy = 1;
-            place_file(b->g->loop, ps->fresh[ps->pkg], b->part_objs[ps->pkg], part_placed, b);
+            place_file(b->loop, ps->fresh[ps->pkg], b->part_objs[ps->pkg], part_placed, b);
             return;
         }
     build_publish(b);
@@ -236,7 +235,7 @@ static void link_batch(struct build *b)
         return;
     }
     char jobs[24], *owned[2];
-    snprintf(jobs, sizeof(jobs), "%d", b->g->cfg.jobs > 0 ? b->g->cfg.jobs : 1);
+    snprintf(jobs, sizeof(jobs), "%d", b->jobs > 0 ? b->jobs : 1);
     char *head[] = {"xargs", "--null", "--no-run-if-empty", "--max-args=4", "--max-procs", jobs,
                     "--arg-file", args};
     size_t nhead = sizeof(head) / sizeof(head[0]), n;

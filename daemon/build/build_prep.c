@@ -11,7 +11,6 @@
 #include "os.h"
 #include "scan.h"
 #include "scratch.h"
-#include "gliad.h"
 #include "store.h"
 #include "store_writer.h"
 #include "util.h"
@@ -295,5 +294,5 @@ void build_failure_remember(struct build *b, const struct build_item *it)
     struct failure_note *f = xcalloc(1, sizeof(*f));
     *f = (struct failure_note){xstrdup(it->key), xstrdup(it->mod->path), xstrdup(it->diag.summary),
                                xstrdup(it->diag.detail), it->diag.line};
-    store_writer_submit(b->g->writer, failure_write, failure_written, f);
+    store_writer_submit(b->writer, failure_write, failure_written, f);
 }

@@ -9,8 +9,6 @@
  */
 #include "artifact.h"
 #include "build_internal.h"
-#include "env.h"
-#include "gliad.h"
 #include "hostid.h"
 #include "lease.h"
 #include "log.h"
@@ -150,7 +148,7 @@ int build_library_sound(const struct build *b)
     if (stat(b->lib_path, &st) < 0)
         return 0;
     char why[256];
-    if (build_library_check(b->g->loop, b->lib_path, why, sizeof(why)) == 0)
+    if (build_library_check(b->loop, b->lib_path, why, sizeof(why)) == 0)
         return 1;
     log_warn("[%s] the cached library %s is damaged (%s); linking it again", b->env_name,
              b->lib_path, why);
@@ -445,5 +443,5 @@ void build_lease(struct build *b, void (*then)(struct build *b))
     struct leasing *l = xcalloc(1, sizeof(*l));
     *l = (struct leasing){b, then};
     b->busy = 1;
-    work_submit(b->g->loop, lease_work, leased, l);
+    work_submit(b->loop, lease_work, leased, l);
 }

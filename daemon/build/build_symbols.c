@@ -9,17 +9,18 @@
  * and only the load check guards against undefined symbols.
  */
 #include "build_internal.h"
-#include "gliad.h"
 #include "log.h"
 #include "proc.h"
 #include "symtab.h"
+#include "toolchain.h"
 #include "util.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 struct build_symbols {
-    struct gliad *g;
+    uv_loop_t *loop;
+    const struct toolchain *tc;
     struct strmap set; /* name -> (void *)1; keys in names */
     char **names;
     size_t n, cap;
@@ -97,8 +98,8 @@ static void nm_done(void *ud, struct proc_result *r)
 
 static int run(struct build_symbols *s, char **argv, proc_done_fn done)
 {
-    struct proc_opts o = {.timeout_ms = s->g->tc.timeout_ms, .max_output = 256u << 20};
-    int rc = proc_run(s->g->loop, argv, &o, done, s, NULL);
+    struct proc_opts o = {.timeout_ms = s->tc->timeout_ms, .max_output = 256u << 20};
+    int rc = proc_run(s->loop, argv, &o, done, s, NULL);
     if (rc < 0) {
         char *why = xprintf("cannot run %s: %s", argv[0], uv_strerror(rc));
         ready(s, why);
@@ -125,24 +126,25 @@ static void ldd_done(void *ud, struct proc_result *r)
     strv_free(paths, n);
 }
 
-void build_symbols_load(struct gliad *g)
+struct build_symbols *build_symbols_load(uv_loop_t *loop, const struct toolchain *tc)
 {
     struct build_symbols *s = xcalloc(1, sizeof(*s));
-    s->g = g;
+    s->loop = loop;
+    s->tc = tc;
     strmap_init(&s->set);
-    g->neuron_symbols = s;
-    if (!g->tc.lib_dir) {
+    if (!tc->lib_dir) {
         ready(s, "libnrniv.so not found");
-        return;
+        return s;
     }
-    s->lib = xprintf("%s/libnrniv.so", g->tc.lib_dir);
+    s->lib = xprintf("%s/libnrniv.so", tc->lib_dir);
     char *argv[] = {"ldd", s->lib, NULL};
     run(s, argv, ldd_done);
+    return s;
 }
 
 void build_symbols_wait(struct build *b, void (*resume)(struct build *))
 {
-    struct build_symbols *s = b->g->neuron_symbols;
+    struct build_symbols *s = b->symbols;
     if (!s || s->ready) {
         resume(b);
         return;
@@ -158,7 +160,7 @@ void build_symbols_wait(struct build *b, void (*resume)(struct build *))
 
 void build_symbols_unwait(struct build *b)
 {
-    struct build_symbols *s = b->g->neuron_symbols;
+    struct build_symbols *s = b->symbols;
     for (size_t i = 0; s && i < s->nwaiters; i++)
         if (s->waiters[i] == b) {
             s->waiters[i] = s->waiters[--s->nwaiters];

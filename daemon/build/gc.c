@@ -2,10 +2,7 @@
  * gc: see gc.h.
  */
 #include "gc.h"
-#include "build.h"
 #include "cache.h"
-#include "env.h"
-#include "gliad.h"
 #include "lease.h"
 #include "log.h"
 #include "os.h"
@@ -27,7 +24,8 @@
 #define UNRECORDED_TTL_S 3600
 
 struct gc_job {
-    struct gliad *g;
+    void (*done)(void *ud);
+    void *ud;
     char *state_dir, *cache_dir;
     char **envs;
     int *keep; /* per env: generations kept */
@@ -170,45 +168,30 @@ static void gc_work(void *ctx)
 static void gc_done(void *ctx)
 {
     struct gc_job *j = ctx;
-    struct gliad *g = j->g;
     if (j->libs || j->objects)
         log_info("gc: removed %zu libraries and %zu objects", j->libs, j->objects);
-    g->gc_running = 0;
-    for (size_t i = 0; i < g->nenvs; i++)
-        if (g->envs[i]->build_wanted)
-            build_start(g->envs[i], g->envs[i]->build_wanted == 2);
     strv_free(j->envs, j->nenvs);
     free(j->keep);
     free(j->state_dir);
     free(j->cache_dir);
+    j->done(j->ud);
     free(j);
-    if (g->gc_wanted)
-        gc_request(g);
 }
 
-void gc_request(struct gliad *g)
+void gc_start(uv_loop_t *loop, const struct gc_spec *spec, void (*done)(void *ud), void *ud)
 {
-    int building = 0;
-    for (size_t i = 0; i < g->nenvs; i++)
-        building |= g->envs[i]->build != NULL;
-    if (g->gc_running || building || g->stopping) {
-        g->gc_wanted = !g->stopping;
-        return;
-    }
-    g->gc_wanted = 0;
-    g->gc_running = 1;
     struct gc_job *j = xcalloc(1, sizeof(*j));
-    j->g = g;
-    j->state_dir = xstrdup(g->cfg.state_dir);
-    j->cache_dir = xstrdup(g->cfg.cache_dir);
-    j->max_bytes = (int64_t)g->cfg.cache_max_mb << 20;
-    j->envs = xcalloc(g->nenvs + 1, sizeof(*j->envs));
-    j->keep = xcalloc(g->nenvs + 1, sizeof(*j->keep));
-    for (size_t i = 0; i < g->nenvs; i++) {
-        struct env *e = g->envs[i];
-        j->keep[j->nenvs] = e->clear_wanted ? 1 : g->cfg.keep_generations;
-        e->clear_wanted = 0;
-        j->envs[j->nenvs++] = xstrdup(e->name);
+    j->done = done;
+    j->ud = ud;
+    j->state_dir = xstrdup(spec->state_dir);
+    j->cache_dir = xstrdup(spec->cache_dir);
+    j->max_bytes = spec->max_bytes;
+    j->envs = xcalloc(spec->nenvs + 1, sizeof(*j->envs));
+    j->keep = xcalloc(spec->nenvs + 1, sizeof(*j->keep));
+    for (size_t i = 0; i < spec->nenvs; i++) {
+        j->keep[i] = spec->keep[i];
+        j->envs[i] = xstrdup(spec->envs[i]);
     }
-    work_submit(g->loop, gc_work, gc_done, j);
+    j->nenvs = spec->nenvs;
+    work_submit(loop, gc_work, gc_done, j);
 }

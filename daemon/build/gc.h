@@ -11,15 +11,26 @@
  * `build {clear}` has the next collection keep an environment's newest
  * generation only (and, as ever, what live clients loaded).
  *
- * Runs on a worker, and only while no build runs, so it never races a
- * build that is about to publish a library it would delete.
+ * Runs on a worker. Its owner starts it only while no build runs (see
+ * env_build.c), so it never races a build that is about to publish a
+ * library it would delete.
  */
 #ifndef GLIA_GC_H
 #define GLIA_GC_H
 
-struct gliad;
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
 
-/* Collects now, or as soon as no build runs. */
-void gc_request(struct gliad *g);
+struct gc_spec {
+    const char *state_dir, *cache_dir;
+    int64_t max_bytes; /* of compiled objects */
+    char *const *envs; /* the environments served, */
+    const int *keep;   /* and how many generations each keeps */
+    size_t nenvs;
+};
+
+/* Collects on a worker, then calls done(ud) on the loop. */
+void gc_start(uv_loop_t *loop, const struct gc_spec *spec, void (*done)(void *ud), void *ud);
 
 #endif

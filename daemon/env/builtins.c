@@ -3,7 +3,8 @@
  */
 #include "builtins.h"
 #include "builtin_list.h"
-#include "gliad.h"
+#include "env.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "log.h"
 #include "proc.h"
@@ -48,7 +49,7 @@ static void ready(struct gliad *g, struct index_pkg *p)
 {
     g->builtins = p;
     g->builtins_ready = 1;
-    gliad_builtins_ready(g);
+    env_builtins_ready(g);
 }
 
 /* The list on its way to the store: the writer thread reads only this. */

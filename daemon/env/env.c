@@ -1,19 +1,19 @@
 /*
  * env: see env.h.
  */
-#include "env.h"
 #include "build.h"
-#include "gliad.h"
+#include "env_internal.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "log.h"
 #include "os.h"
 #include "proc.h"
 #include "scan.h"
-#include "server.h"
 #include "store.h"
 #include "util.h"
 #include "work.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +42,8 @@ struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t
     for (size_t i = 0; i < nsite; i++)
         e->site[i] = xstrdup(site[i]);
     e->nsite = nsite;
+    e->refs = 1; /* gliad's list */
+    e->state = env_state(e);
     watch_init(e);
     return e;
 }
@@ -50,7 +52,47 @@ void env_add(struct gliad *g, struct env *e)
 {
     g->envs = xgrow(g->envs, &g->envcap, g->nenvs + 1, sizeof(*g->envs));
     g->envs[g->nenvs++] = e;
-    build_load_generation(e);
+    build_load_generation(g->loop, g->store, e->name, &e->gen, &e->report);
+}
+
+struct env *env_find(struct gliad *g, const char *name)
+{
+    if (!name || !*name)
+        name = CONFIG_DEFAULT_ENV;
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (strcmp(g->envs[i]->name, name) == 0)
+            return g->envs[i];
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (env_has_alias(g->envs[i], name))
+            return g->envs[i];
+    return NULL;
+}
+
+struct env *env_find_same(struct gliad *g, const struct env_id *py, struct env **overlap)
+{
+    struct env *same = NULL;
+    *overlap = NULL;
+    for (size_t i = 0; i < g->nenvs; i++) {
+        struct env *e = g->envs[i];
+        struct env_id id;
+        env_id_of(&id, e);
+        enum envid_relation r = envid_relate(&py->id, &id.id);
+        env_id_free(&id);
+        /* The config's, when a registered env is the same too: it is the
+         * one the user set up (and chose a backend for). */
+        if (r == ENVID_SAME && (!same || (same->registered && !e->registered)))
+            same = e;
+        else if (r == ENVID_OVERLAP && !*overlap)
+            *overlap = e;
+    }
+    return same;
+}
+
+void env_builtins_ready(struct gliad *g)
+{
+    for (size_t i = 0; i < g->nenvs; i++)
+        if (!g->envs[i]->index || (g->envs[i]->want & ENV_WANT_SCAN))
+            env_scan(g->envs[i]);
 }
 
 void env_remove(struct gliad *g, struct env *e)
@@ -131,6 +173,10 @@ void env_alias_drop(struct env *e, const char *name)
         }
 }
 
+static void scan_start(struct env *e);
+
+/* ---- Lifetime ---- */
+
 /* The last of e: libuv still writes to a handle until its close callback,
  * and e's timers live inside it. */
 static void env_destroy(struct env *e)
@@ -138,12 +184,23 @@ static void env_destroy(struct env *e)
     free(e);
 }
 
+/* Ends every wait in q with `end`; a waiter may queue itself again. */
+static void waiters_end(struct env_waiters *q, enum env_wait_end end)
+{
+    struct env_waiter *w = q->head;
+    q->head = q->tail = NULL;
+    while (w) {
+        struct env_waiter *next = w->next;
+        w->fn(w, end);
+        w = next;
+    }
+}
+
 static void env_free(struct env *e)
 {
-    static const char why[] = "the environment was removed";
-    callq_fail(&e->waiting, PROTO_E_UNKNOWN_ENV, why);
-    callq_fail(&e->lib_waiting, PROTO_E_UNKNOWN_ENV, why);
-    build_cancel(e, why);
+    assert(e->refs == 0 && (e->flags & ENV_F_RELEASED));
+    assert(!e->scan_job && !e->build && !(e->flags & ENV_F_PROBING));
+    assert(!e->indexed.head && !e->settled.head);
     generation_free(e->gen);
     build_report_free(e->report);
     index_free(e->index);
@@ -153,17 +210,122 @@ static void env_free(struct env *e)
     watch_close(e, env_destroy);
 }
 
-static void env_reap(struct env *e)
+static void env_ref(struct env *e)
 {
-    if (e->released && !e->scanning && !e->probing && !e->waking)
+    assert(e->refs > 0);
+    e->refs++;
+}
+
+static void env_unref(struct env *e)
+{
+    assert(e->refs > 0);
+    if (--e->refs == 0)
         env_free(e);
+}
+
+static void stop_scan(struct env *e)
+{
+    if (e->scan_job)
+        atomic_store(&e->scan_job->stop, 1); /* its result would be dropped anyway */
 }
 
 void env_release(struct env *e)
 {
-    e->released = 1;
-    env_stop_scan(e); /* its result would be dropped anyway */
-    env_reap(e);
+    assert(!(e->flags & ENV_F_RELEASED));
+    e->flags |= ENV_F_RELEASED;
+    env_build_stop(e, "the environment was removed");
+    stop_scan(e);
+    waiters_end(&e->indexed, ENV_WAIT_GONE);
+    waiters_end(&e->settled, ENV_WAIT_GONE);
+    env_next(e);
+    env_unref(e); /* gliad's list's */
+}
+
+void env_stop(struct env *e)
+{
+    e->flags |= ENV_F_STOPPING;
+    env_build_stop(e, "gliad is shutting down");
+    stop_scan(e);
+    watch_close(e, NULL);
+    waiters_end(&e->indexed, ENV_WAIT_STOPPING);
+    waiters_end(&e->settled, ENV_WAIT_STOPPING);
+    env_next(e);
+}
+
+/* ---- The lifecycle (see env.h) ---- */
+
+enum env_state env_state(const struct env *e)
+{
+    if (e->flags & ENV_F_RELEASED)
+        return ENV_RELEASED;
+    if (e->flags & ENV_F_STOPPING)
+        return ENV_STOPPING;
+    if (e->build && build_publishing(e->build))
+        return ENV_PUBLISHING;
+    if (e->build || (e->want & ENV_WANT_BUILD))
+        return ENV_BUILDING;
+    if (e->flags & ENV_F_PROBING)
+        return ENV_PROBING;
+    if (e->scan_job || (e->want & ENV_WANT_SCAN) || !e->index)
+        return ENV_SCANNING;
+    return ENV_SETTLED;
+}
+
+const char *env_state_name(enum env_state s)
+{
+    static const char *const names[] = {"probing",  "scanning", "building", "publishing",
+                                        "settled",  "stopping", "released"};
+    return names[s];
+}
+
+/* The transitions env.h lists. */
+static int legal(enum env_state from, enum env_state to)
+{
+    if (from == to)
+        return 1;
+    switch (to) {
+    case ENV_RELEASED:
+        return 1;
+    case ENV_STOPPING:
+        return from != ENV_RELEASED;
+    case ENV_PUBLISHING:
+        return from == ENV_BUILDING;
+    default:
+        return from != ENV_RELEASED && from != ENV_STOPPING;
+    }
+}
+
+/* Runs the settled waiters, which may ask for more (and park again). */
+static void wake_settled(struct env *e)
+{
+    env_ref(e);
+    waiters_end(&e->settled, ENV_WAIT_OK);
+    env_unref(e);
+}
+
+void env_next(struct env *e)
+{
+    if (!(e->flags & (ENV_F_RELEASED | ENV_F_STOPPING))) {
+        /* Scans wait for what every index includes: the built-ins and the dirs. */
+        if ((e->want & ENV_WANT_SCAN) && !e->scan_job && !(e->flags & ENV_F_PROBING) &&
+            e->g->builtins_ready)
+            scan_start(e);
+        env_build_next(e);
+    }
+    enum env_state now = env_state(e);
+    assert(legal(e->state, now));
+    if (now != e->state)
+        log_debug("[%s] %s -> %s", e->name, env_state_name(e->state), env_state_name(now));
+    e->state = now;
+    if (now == ENV_SETTLED && e->settled.head)
+        wake_settled(e);
+}
+
+void env_next_all(struct gliad *g)
+{
+    for (size_t i = 0; i < g->nenvs; i++)
+        env_next(g->envs[i]);
+    env_gc_next(g);
 }
 
 static void scan_work(void *ctx)
@@ -238,35 +400,39 @@ static void log_problems(const struct env *e, const struct index *old, const str
     }
 }
 
-/* Runs the parked calls whose scan has been published; the others (waiting
- * for the scan that has just started) stay. */
-static void wake(struct env *e)
+/* Runs the waiters whose scan has been published; the others (waiting for
+ * the scan that has just started) stay. */
+static void wake_indexed(struct env *e)
 {
-    struct call *c = e->waiting.head;
-    struct callq orphans = {0};
-    e->waiting.head = e->waiting.tail = NULL;
-    e->waking = 1;
-    while (c) {
-        struct call *next = c->next;
-        if (e->released) { /* by a call run before this one (env.forget) */
-            callq_push(&orphans, c);
-            c = next;
+    struct env_waiter *w = e->indexed.head;
+    e->indexed.head = e->indexed.tail = NULL;
+    env_ref(e);
+    while (w) {
+        struct env_waiter *next = w->next;
+        if (e->flags & ENV_F_RELEASED) { /* by a call run before this one (env.forget) */
+            w->fn(w, ENV_WAIT_GONE);
+            w = next;
             continue;
         }
         /* A sync was promised every change made before it: one found only
          * now (in a dir watched since this scan) still counts. */
-        if (c->wait_for <= e->scans && c->synced == 2 && watch_pending(e) && c->retargets < 3) {
-            c->retargets++;
-            c->wait_for = env_scan_covering(e);
+        if (w->scan <= e->scans && w->follow && watch_pending(e) && w->followed < 3) {
+            w->followed++;
+            w->scan = env_scan_covering(e);
         }
-        if (c->wait_for <= e->scans)
-            call_rerun(c);
-        else
-            callq_push(&e->waiting, c);
-        c = next;
+        if (w->scan <= e->scans) {
+            w->fn(w, ENV_WAIT_OK);
+        } else {
+            w->next = NULL;
+            if (e->indexed.tail)
+                e->indexed.tail->next = w;
+            else
+                e->indexed.head = w;
+            e->indexed.tail = w;
+        }
+        w = next;
     }
-    e->waking = 0;
-    callq_fail(&orphans, PROTO_E_UNKNOWN_ENV, "the environment was removed");
+    env_unref(e);
 }
 
 /* The scan kept every package of the current index, in order, and found
@@ -292,9 +458,8 @@ static void scan_done(void *ctx)
     struct scan_job *j = ctx;
     struct env *e = j->env;
     struct scan_result *r = &j->result;
-    e->scanning = 0;
     e->scan_job = NULL;
-    if (e->released || r->stopped) {
+    if ((e->flags & (ENV_F_RELEASED | ENV_F_STOPPING)) || r->stopped) {
         for (size_t i = 0; i < r->npkgs; i++)
             if (r->fresh[i])
                 index_pkg_unref(r->pkgs[i]);
@@ -307,10 +472,6 @@ static void scan_done(void *ctx)
         watch_retry(e, r->incomplete);
         e->scans++;
         e->last_scan_ms = j->ms;
-        if (e->scan_wanted)
-            env_scan_changes(e);
-        env_build_settled(e); /* no build follows: `library {wait}` is answered */
-        wake(e);
     } else {
         struct index *idx = index_build(r->pkgs, r->npkgs, e->g->builtins, r->probs, r->nprobs);
         for (size_t i = 0; i < r->npkgs; i++)
@@ -323,22 +484,16 @@ static void scan_done(void *ctx)
         e->index = idx;
         e->version++;
         e->scans++;
-        server_notify_change(e->g->server, TOPIC_INDEX, "index.changed", e->name,
-                             (int64_t)e->version);
-        /* Scripts that joined under another name listen for that one. */
-        for (size_t i = 0; i < e->naliases; i++)
-            server_notify_change(e->g->server, TOPIC_INDEX, "index.changed", e->aliases[i],
-                                 (int64_t)e->version);
         e->last_scan_ms = j->ms;
         log_info("[%s] %zu packages, %zu mods indexed in %.1f ms", e->name,
                  idx->npkgs - (e->g->builtins != NULL),
                  idx->nmods, j->ms);
-        if (e->scan_wanted)
-            env_scan_changes(e);
-        gliad_env_indexed(e->g);
-        build_start(e, 0);
-        wake(e);
+        if (e->g->events.indexed)
+            e->g->events.indexed(e->g->events.ud, e);
+        e->want |= ENV_WANT_BUILD;
     }
+    env_next(e);
+    wake_indexed(e);
     scan_result_free(r);
     free(j->prev);
     watch_dirty_free(j->dirty);
@@ -346,7 +501,7 @@ static void scan_done(void *ctx)
     free(j->state_dir);
     free(j->name);
     free(j);
-    env_reap(e);
+    env_unref(e);
 }
 
 void env_scan(struct env *e)
@@ -357,24 +512,27 @@ void env_scan(struct env *e)
 
 uint64_t env_scan_covering(struct env *e)
 {
-    if (watch_pending(e) || e->scan_wanted) {
+    if (watch_pending(e) || (e->want & ENV_WANT_SCAN)) {
         env_scan_changes(e); /* starts now, or once it can */
-        return e->scan_wanted ? e->scans_started + 1 : e->scans_started;
+        return (e->want & ENV_WANT_SCAN) ? e->scans_started + 1 : e->scans_started;
     }
     /* A running scan took every change seen before it started. */
-    return e->scanning ? e->scans_started : 0;
+    return e->scan_job ? e->scans_started : 0;
 }
 
 void env_scan_changes(struct env *e)
 {
+    e->want |= ENV_WANT_SCAN;
+    env_next(e);
+}
+
+/* env_next() decided: the scan starts. */
+static void scan_start(struct env *e)
+{
     struct gliad *g = e->g;
-    /* Scans wait for what every index includes: the built-ins and the dirs. */
-    if (e->scanning || e->probing || !g->builtins_ready || g->stopping) {
-        e->scan_wanted = 1;
-        return;
-    }
-    e->scan_wanted = 0;
-    e->scanning = 1;
+    assert(!e->scan_job && (e->want & ENV_WANT_SCAN));
+    e->want &= ~ENV_WANT_SCAN;
+    env_ref(e);
     e->scans_started++;
     struct scan_job *j = xcalloc(1, sizeof(*j));
     e->scan_job = j;
@@ -399,29 +557,48 @@ void env_scan_changes(struct env *e)
     work_submit(g->loop, scan_work, scan_done, j);
 }
 
-void env_stop_scan(struct env *e)
+static void waiters_push(struct env_waiters *q, struct env_waiter *w)
 {
-    if (e->scan_job)
-        atomic_store(&e->scan_job->stop, 1);
+    w->next = NULL;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
 }
 
-enum call_state env_wait_scan(struct env *e, struct call *c)
+void env_wait_rescan(struct env *e, struct env_waiter *w)
 {
     /* A scan already running may have read the disk before this request. */
-    c->wait_for = e->scans_started + 1;
-    callq_push(&e->waiting, c);
+    w->scan = e->scans_started + 1;
+    waiters_push(&e->indexed, w);
     env_scan(e);
-    return CALL_WAIT;
 }
 
-int env_park_until_indexed(struct env *e, struct call *c)
+int env_wait_index(struct env *e, struct env_waiter *w)
 {
     if (e->index)
         return 0;
-    c->wait_for = 1; /* any published index will do */
-    callq_push(&e->waiting, c);
+    w->scan = 1; /* any published index will do */
+    waiters_push(&e->indexed, w);
     env_scan(e);
     return 1;
+}
+
+int env_wait_covered(struct env *e, struct env_waiter *w)
+{
+    uint64_t target = env_scan_covering(e);
+    if (target <= e->scans)
+        return 0;
+    w->scan = target;
+    w->follow = 1;
+    waiters_push(&e->indexed, w);
+    return 1;
+}
+
+void env_wait_settled(struct env *e, struct env_waiter *w)
+{
+    waiters_push(&e->settled, w);
 }
 
 /* ---- The default environment: python3 on PATH ------------------------- */
@@ -429,9 +606,10 @@ int env_park_until_indexed(struct env *e, struct call *c)
 static void probe_done(void *ud, struct proc_result *r)
 {
     struct env *e = ud;
-    e->probing = 0;
-    if (e->released) {
-        env_reap(e);
+    e->flags &= ~ENV_F_PROBING;
+    if (e->flags & (ENV_F_RELEASED | ENV_F_STOPPING)) {
+        env_next(e);
+        env_unref(e);
         return;
     }
     if (r->exit_status != 0 || r->term_signal) {
@@ -449,6 +627,7 @@ static void probe_done(void *ud, struct proc_result *r)
         }
     }
     env_scan(e);
+    env_unref(e);
 }
 
 void env_probe_python(struct env *e)
@@ -463,10 +642,12 @@ void env_probe_python(struct env *e)
         "sys.stdout.write(':'.join(dirs))\n",
         NULL};
     struct proc_opts o = {.timeout_ms = 20000};
-    e->probing = 1;
+    e->flags |= ENV_F_PROBING;
+    env_ref(e);
     int rc = proc_run(e->g->loop, argv, &o, probe_done, e, NULL);
     if (rc < 0) {
-        e->probing = 0;
+        e->flags &= ~ENV_F_PROBING;
+        e->refs--;
         log_error("[%s] cannot run python3 to find its site-packages: %s; set [env:default] "
                   "site_packages in the config",
                   e->name, uv_strerror(rc));
@@ -474,14 +655,3 @@ void env_probe_python(struct env *e)
     }
 }
 
-int env_busy(const struct env *e)
-{
-    return e->scanning || e->scan_wanted || e->probing || e->build || e->build_wanted ||
-           !e->index;
-}
-
-void env_build_settled(struct env *e)
-{
-    if (!env_busy(e))
-        callq_wake(&e->lib_waiting);
-}

@@ -1,10 +1,50 @@
 /*
- * env: one Python environment gliad serves: its site-packages dirs and the
- * index of what they hold.
+ * env: one Python environment gliad serves: its site-packages dirs, the
+ * index of what they hold, and the library built from it.
  *
  * Scans run on libuv's worker pool; the loop only publishes their results.
  * A scan asked for while one runs is remembered and started after it, so
- * requests never wait on more than one scan and scans never overlap.
+ * requests never wait on more than one scan and scans never overlap. Builds
+ * (build.h) and collections (gc.h) are services the env starts; what runs
+ * next is decided in one place, env_next().
+ *
+ * THE LIFECYCLE
+ *
+ * An env is in exactly one of these states, a function of what it is doing
+ * and what it was asked to do (env_state()); env_next() re-reads it after
+ * every event and asserts that the change is one of those listed here.
+ *
+ *   ENV_PROBING     python3 on PATH is being asked for its site dirs: no
+ *                   scan can start before it answers.
+ *   ENV_SCANNING    a scan runs or is due (changes are pending, or there is
+ *                   no index yet). Scans wait for the built-ins.
+ *   ENV_BUILDING    a build runs (prepare, compile, link) or is due; a due
+ *                   one waits for the toolchain, an index, and a running GC
+ *                   (which could delete a library it would reuse). A scan
+ *                   may run meanwhile: its new index overtakes the build.
+ *   ENV_PUBLISHING  the build commits its generation: it is never
+ *                   cancelled by a newer one, which waits for it.
+ *   ENV_SETTLED     nothing runs or is due: the library is what the index
+ *                   gives (or the last build's failure; a retry may be
+ *                   timed). `library {wait}` is answered.
+ *   ENV_STOPPING    gliad is stopping: nothing starts; what runs ends early.
+ *   ENV_RELEASED    gone from gliad's list; freed once nothing in flight
+ *                   refers to it (its scan, its probe, its waiters' run).
+ *
+ * Transitions (env_next() asserts them; any other is a bug):
+ *
+ *   PROBING     -> SCANNING, BUILDING (asked meanwhile), SETTLED (no dirs)
+ *   SCANNING    -> PROBING (SIGHUP asks again), BUILDING, SETTLED
+ *   BUILDING    -> PUBLISHING, SCANNING, SETTLED, PROBING, BUILDING (a new one)
+ *   PUBLISHING  -> BUILDING, SCANNING, SETTLED, PROBING
+ *   SETTLED     -> PROBING, SCANNING, BUILDING
+ *   any of them -> STOPPING (gliad_stop), RELEASED (env_release)
+ *   STOPPING    -> RELEASED
+ *   RELEASED    -> (none: the end)
+ *
+ * Which precedes which when several hold: RELEASED, STOPPING, PUBLISHING,
+ * BUILDING, PROBING, SCANNING, SETTLED (a build due while a scan runs is
+ * BUILDING: its library is the next thing a client can have).
  */
 #ifndef GLIA_ENV_H
 #define GLIA_ENV_H
@@ -14,7 +54,6 @@
 
 #include "config.h"
 #include "envid.h"
-#include "methods.h"
 #include "watch.h"
 
 struct gliad;
@@ -24,44 +63,84 @@ struct generation;
 struct build_report;
 struct scan_job;
 
+enum env_state {
+    ENV_PROBING,
+    ENV_SCANNING,
+    ENV_BUILDING,
+    ENV_PUBLISHING,
+    ENV_SETTLED,
+    ENV_STOPPING,
+    ENV_RELEASED,
+};
+
+/* What an env was asked to do and has not started yet (env->want). */
+#define ENV_WANT_SCAN 1u  /* scan what the watcher marked dirty */
+#define ENV_WANT_BUILD 2u /* build the current index */
+#define ENV_WANT_FORCE 4u /* ... ignoring the object and failure caches */
+#define ENV_WANT_CLEAR 8u /* the next collection keeps its newest generation only */
+
+/* Its lifetime (env->flags). */
+#define ENV_F_PROBING 1u  /* a python3 probe is in flight (holds a reference) */
+#define ENV_F_STOPPING 2u /* gliad is stopping */
+#define ENV_F_RELEASED 4u /* gone from gliad's list */
+
+/* How a wait ended (env_waiter.fn). */
+enum env_wait_end { ENV_WAIT_OK, ENV_WAIT_GONE, ENV_WAIT_STOPPING };
+
+/*
+ * A wait on an env, owned by the waiter (an RPC call embeds one); the env
+ * only links it. fn runs once: when the env got there, or when it never
+ * will (removed, or gliad stopping).
+ */
+struct env_waiter {
+    struct env_waiter *next;
+    uint64_t scan; /* indexed waits: until this many scans are published */
+    int follow;    /* and then follow changes found meanwhile (a sync) */
+    int followed;  /* times it did */
+    void (*fn)(struct env_waiter *w, enum env_wait_end end);
+};
+
+struct env_waiters {
+    struct env_waiter *head, *tail;
+};
+
 struct env {
     struct gliad *g;
     char *name;
     char **site;
     size_t nsite;
-    int probing; /* site dirs still to come from python3 on PATH */
+    int registered; /* added by env.register, not by the config */
+    /* Names of the Pythons that registered as this env (envid.h's SAME)
+     * under another name: clients may address it by them. */
+    char **aliases;
+    size_t naliases, aliascap;
+    enum config_backend backend;
+
+    /* The lifecycle (see above). */
+    enum env_state state; /* as env_next() last saw it */
+    unsigned want;        /* ENV_WANT_* */
+    unsigned flags;       /* ENV_F_* */
+    int refs;             /* gliad's list, and each job or wake in flight */
 
     struct index *index; /* NULL until the first scan ends */
     uint64_t version;    /* bumped per published index */
-    int scanning;        /* a scan job is on the worker pool */
-    struct scan_job *scan_job; /* that job, while it runs */
-    int scan_wanted;     /* another scan was asked for meanwhile */
+    struct scan_job *scan_job; /* on the worker pool, or NULL */
     uint64_t scans_started;
     uint64_t scans; /* finished */
     double last_scan_ms;
-    struct callq waiting; /* calls waiting for the next published index */
-    int released;         /* gone from g's list: freed once nothing in flight uses it */
-    int waking;           /* running its parked calls (one may release it) */
+    struct env_waiters indexed; /* waiting for a scan to be published */
+    struct env_waiters settled; /* waiting for ENV_SETTLED */
 
-    enum config_backend backend;
     struct build *build;          /* running, or NULL */
     uint64_t builds;              /* finished */
-    int build_wanted;             /* start one when possible; 2: a forced one */
-    int clear_wanted;             /* the next collection keeps its newest generation only */
     struct generation *gen;       /* newest published library, or NULL */
     struct build_report *report;  /* what the last finished build found */
-    struct callq lib_waiting;     /* `library` calls waiting for builds to settle */
     /* After a build that failed for reasons outside the mods: when the next
      * is due (now_ms() time, 0: none) and the wait after that one. */
     double retry_at;
     unsigned retry_delay_ms;
 
     struct watcher watcher;
-    int registered; /* added by env.register, not by the config */
-    /* Names of the Pythons that registered as this env (envid.h's SAME)
-     * under another name: clients may address it by them. */
-    char **aliases;
-    size_t naliases, aliascap;
 };
 
 /* Dirs as an identity (envid.h): the existing ones, resolved. */
@@ -83,6 +162,13 @@ void env_alias_add(struct env *e, const char *name);
 int env_has_alias(const struct env *e, const char *name);
 void env_alias_drop(struct env *e, const char *name);
 
+/* The environment named `name` (NULL: the default one), or known by it
+ * (a Python that joined it), or NULL. */
+struct env *env_find(struct gliad *g, const char *name);
+/* The environment the Python `py` is (envid.h's SAME; a config env before
+ * a registered one), or NULL; *overlap: one it overlaps in part, or NULL. */
+struct env *env_find_same(struct gliad *g, const struct env_id *py, struct env **overlap);
+
 struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t nsite);
 /* Adds e to g's environments (g owns it from then on), with the library a
  * previous run published for it; the caller starts its scan. */
@@ -91,34 +177,50 @@ void env_add(struct gliad *g, struct env *e);
 void env_remove(struct gliad *g, struct env *e);
 /* Gives e new site dirs and rescans. */
 void env_set_site(struct env *e, char *const *site, size_t nsite);
-/* Frees e once nothing in flight refers to it: its scan, its python3
- * probe, the calls it is running, its timers closing. */
+/* ENV_RELEASED: e's waiters end, its build is cancelled, its scan asked to
+ * end; freed once nothing in flight refers to it. */
 void env_release(struct env *e);
+/* ENV_STOPPING (gliad is stopping): nothing starts any more, what runs is
+ * cancelled or asked to end, the waiters end, the watches close. */
+void env_stop(struct env *e);
+
+/* The state, from what e is doing and was asked to do. */
+enum env_state env_state(const struct env *e);
+const char *env_state_name(enum env_state s);
+/* THE decision: starts what e was asked for and may start now (a scan, a
+ * build), wakes the waiters whose wait is over, frees a released env that
+ * nothing refers to any more. Called after every event. */
+void env_next(struct env *e);
+/* The same for every env, then starts a collection when one is due and no
+ * build runs. */
+void env_next_all(struct gliad *g);
 
 /* Asks for a full rescan (coalesced with one already running). */
 void env_scan(struct env *e);
-/* Asks the running scan, if any, to end early (the daemon is stopping). */
-void env_stop_scan(struct env *e);
 /* Rescans what the watcher marked dirty (coalesced likewise). */
 void env_scan_changes(struct env *e);
 /* The number of the scan that will include every change seen so far
  * (starting it when none would); 0 when the index already does. */
 uint64_t env_scan_covering(struct env *e);
+/* The built-ins (part of every index) became known: envs scan. */
+void env_builtins_ready(struct gliad *g);
 
-/* Parks c until a scan that starts after this moment has been published
- * (so it reflects the disk as it is now), asking for one. The call runs
- * again afterwards with c->wait_for set. Returns CALL_WAIT. */
-enum call_state env_wait_scan(struct env *e, struct call *c);
+/* Waits: w->fn runs once the env has an index (returns 0 without waiting
+ * when it has one); once a scan that starts after now is published (so
+ * the index reflects the disk as it is now, asking for one); once every
+ * change seen so far is in the index, and those met meanwhile (a sync;
+ * returns 0 without waiting when they are); once the env is settled. */
+int env_wait_index(struct env *e, struct env_waiter *w);
+void env_wait_rescan(struct env *e, struct env_waiter *w);
+int env_wait_covered(struct env *e, struct env_waiter *w);
+void env_wait_settled(struct env *e, struct env_waiter *w);
 
-/* For methods that need an index: when the env has none yet, parks c and
- * returns 1; else 0. */
-int env_park_until_indexed(struct env *e, struct call *c);
-
-/* No build runs or is due: wakes the calls waiting for the library. */
-void env_build_settled(struct env *e);
-/* True while the library may still change because of what is known now
- * (a scan or build running or due). */
-int env_busy(const struct env *e);
+/* env_build.c: asks for a build of the current index (force: ignoring the
+ * caches); clear: the next collection keeps only the newest generation. */
+void env_build(struct env *e, int force, int clear);
+/* The daemon's retry timer: initialised at startup, closed when gliad stops. */
+void env_build_retry_init(struct gliad *g);
+void env_build_retry_close(struct gliad *g);
 
 /* Finds the python3 on PATH and uses its site-packages dirs. */
 void env_probe_python(struct env *e);

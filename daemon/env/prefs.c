@@ -2,7 +2,7 @@
  * prefs: see prefs.h.
  */
 #include "prefs.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "log.h"
 #include "os.h"
 #include "store.h"

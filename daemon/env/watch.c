@@ -2,13 +2,14 @@
  * watch: see watch.h.
  */
 #include "watch.h"
-#include "env.h"
-#include "gliad.h"
+#include "env_internal.h"
+#include "gliad_defs.h"
 #include "log.h"
 #include "os.h"
 #include "scan.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,8 +250,8 @@ static int start(struct watcher *w, const char *dir, const char *owner)
 void watch_update(struct env *e, const struct scan_watch *list, size_t n, int partial)
 {
     struct watcher *w = &e->watcher;
-    if (e->g->stopping) /* a scan that ends after SIGTERM must not keep the loop alive */
-        return;
+    /* A scan that ends after SIGTERM is dropped: no watch keeps the loop alive. */
+    assert(!(e->flags & (ENV_F_STOPPING | ENV_F_RELEASED)));
     const char *k;
     void *v;
     /* A dir a partial scan did not list may still be there: keep it. */
@@ -301,8 +302,7 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n, int pa
 void watch_retry(struct env *e, int incomplete)
 {
     struct watcher *w = &e->watcher;
-    if (e->g->stopping)
-        return;
+    assert(!(e->flags & (ENV_F_STOPPING | ENV_F_RELEASED)));
     if (!incomplete) {
         if (w->retry_ms)
             log_info("[%s] everything could be read again", e->name);

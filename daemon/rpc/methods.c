@@ -1,32 +1,21 @@
 /*
- * methods: dispatch and the life of a call (see methods.h).
+ * methods: the life of a call: waiting, answering (see methods.h).
  */
 #include "methods.h"
 #include "env.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "log.h"
 #include "server.h"
 #include "sync.h"
 #include "util.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const struct method *const groups[] = {methods_info, methods_index, methods_resolve,
-                                              methods_build, methods_env, methods_bundle};
-
-static const struct method *find(const char *name)
-{
-    for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++)
-        for (const struct method *m = groups[g]; m->name; m++)
-            if (strcmp(m->name, name) == 0)
-                return m;
-    return NULL;
-}
-
-static void call_free(struct call *c)
+void call_free(struct call *c)
 {
     proto_msg_free(&c->msg);
     conn_call_end(c->conn);
@@ -34,28 +23,14 @@ static void call_free(struct call *c)
 }
 
 /* A call is through: frees it, answering for a method that gave none. */
-static void end(struct call *c)
+void call_end(struct call *c)
 {
     if (!c->replied && c->msg.type == PROTO_REQUEST)
         call_error(c, PROTO_E_INTERNAL, "method %s gave no answer", c->method->name);
     call_free(c);
 }
 
-/* Runs (or re-runs) a call; frees it unless it parked itself. A request
- * with sync: true first waits until its env has seen every change made
- * before it was sent. */
-static void run(struct call *c)
-{
-    if (c->synced != 2 && proto_args_bool(&c->args, "sync", 0) && sync_gate(c))
-        return;
-    if (c->method->fn(c) == CALL_WAIT)
-        return;
-    end(c);
-}
-
-/* step(c) outside the server's read path, which flushes nothing for it:
- * what it answered is sent, and the connection outlives the call's end. */
-static void flushed(struct call *c, void (*step)(struct call *c))
+void call_flushed(struct call *c, void (*step)(struct call *c))
 {
     struct conn *conn = c->conn;
     conn_ref(conn);
@@ -66,99 +41,83 @@ static void flushed(struct call *c, void (*step)(struct call *c))
 
 void call_complete(struct call *c)
 {
-    flushed(c, end);
+    call_flushed(c, call_end);
 }
 
-/* Answers a request that never became a call (a notification gets nothing)
- * and frees it. */
-static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
-static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt,
-                   ...)
+/* ---- Waiting ---------------------------------------------------------- */
+
+/* Answers a parked call that will never run again, and frees it. */
+static void call_fail(struct call *c, const char *code, const char *message)
 {
-    if (m->type == PROTO_REQUEST) {
-        char msg[200];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(msg, sizeof(msg), fmt, ap);
-        va_end(ap);
-        proto_pack_error(conn_packer(conn), m->msgid, code, msg);
-    }
-    proto_msg_free(m);
+    call_error(c, code, "%s", message);
+    call_flushed(c, call_free);
 }
 
-void methods_dispatch(struct gliad *g, struct conn *conn, struct proto_msg *m)
+static void waited(struct env_waiter *w, enum env_wait_end end)
 {
-    const struct method *method = find(m->method);
-    if (!method) {
-        refuse(conn, m, PROTO_E_UNKNOWN_METHOD, "no method named '%.100s' (see PROTOCOL.md)",
-               m->method);
-        return;
-    }
-    /* A client pipelining faster than its calls finish; those in flight
-     * are still answered. */
-    if (conn_call_begin(conn) < 0) {
-        refuse(conn, m, PROTO_E_BUSY,
-               "this connection already has %d requests waiting for replies; "
-               "wait for those before sending more",
-               CONN_MAX_CALLS);
-        return;
-    }
-    struct call *c = xcalloc(1, sizeof(*c));
-    c->g = g;
-    c->conn = conn;
-    c->msg = *m; /* ownership moves to the call */
-    c->method = method;
-    proto_args_init(&c->args, &c->msg);
-    if (g->stopping) {
-        call_error(c, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
-        call_free(c);
-        return;
-    }
-    run(c);
-}
-
-void callq_push(struct callq *q, struct call *c)
-{
-    c->next = NULL;
-    if (q->tail)
-        q->tail->next = c;
+    struct call *c = (struct call *)((char *)w - offsetof(struct call, wait));
+    if (end == ENV_WAIT_OK)
+        c->resume(c);
+    else if (end == ENV_WAIT_GONE)
+        call_fail(c, PROTO_E_UNKNOWN_ENV, "the environment was removed");
     else
-        q->head = c;
-    q->tail = c;
+        call_fail(c, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
 }
 
-void call_rerun(struct call *c)
+static struct env_waiter *waiter(struct call *c)
 {
-    flushed(c, run);
+    c->wait = (struct env_waiter){.fn = waited};
+    return &c->wait;
 }
 
-void callq_wake(struct callq *q)
+int call_wait_index(struct call *c, struct env *e)
 {
-    /* Detach first: a call that parks again goes onto a fresh queue. */
-    struct call *c = q->head;
-    q->head = q->tail = NULL;
-    while (c) {
-        struct call *next = c->next;
-        call_rerun(c);
-        c = next;
+    return env_wait_index(e, waiter(c));
+}
+
+void call_wait_rescan(struct call *c, struct env *e)
+{
+    env_wait_rescan(e, waiter(c));
+}
+
+void call_wait_settled(struct call *c, struct env *e)
+{
+    env_wait_settled(e, waiter(c));
+}
+
+/* After the cookie: scan what is pending now; park until it is published. */
+static int cover(struct call *c)
+{
+    c->step = CALL_SYNCED;
+    struct env *e = env_find(c->g, proto_args_str(&c->args, "env", 0));
+    if (!e)
+        return 0; /* the method answers unknown_env */
+    /* Without events to go by (no cookie watch, or the env's dirs are polled)
+     * only a rescan can tell what changed. */
+    if (!sync_usable(c->g->sync) || e->watcher.fallback)
+        watch_dirty_all(e);
+    return env_wait_covered(e, waiter(c));
+}
+
+static void cookie_seen(struct sync_cookie *k, int ok)
+{
+    struct call *c = (struct call *)((char *)k - offsetof(struct call, cookie));
+    if (!ok) {
+        call_fail(c, PROTO_E_SHUTTING_DOWN, "gliad is shutting down");
+        return;
     }
+    c->step = CALL_COOKIE_SEEN;
+    c->resume(c);
 }
 
-void callq_fail(struct callq *q, const char *code, const char *message)
+int call_sync(struct call *c)
 {
-    struct call *c = q->head;
-    q->head = q->tail = NULL;
-    while (c) {
-        struct call *next = c->next;
-        struct conn *conn = c->conn;
-        conn_ref(conn);
-        call_error(c, code, "%s", message);
-        call_free(c);
-        conn_flush(conn);
-        conn_unref(conn);
-        c = next;
-    }
+    if (c->step >= CALL_SYNCED)
+        return 0;
+    if (c->step == CALL_COOKIE_SEEN || !sync_usable(c->g->sync) ||
+        sync_cookie(c->g->sync, &c->cookie, cookie_seen) < 0)
+        return cover(c);
+    return 1;
 }
 
 /* ---- Answering -------------------------------------------------------- */
@@ -229,7 +188,7 @@ struct env *call_env(struct call *c)
     const char *name = proto_args_str(&c->args, "env", 0);
     if (call_bad_args(c))
         return NULL;
-    struct env *e = gliad_env(c->g, name);
+    struct env *e = env_find(c->g, name);
     if (e)
         return e;
     char known[512];

@@ -1,17 +1,21 @@
 /*
- * methods: the RPC method table and the life of one request (a call).
+ * methods: the life of one request (a call), for the method groups.
  *
  * A method either answers at once or parks its call (waiting for an index,
  * a build, a sync cookie) and is run again, from the start, when what it
- * waited for happens; methods therefore read state, never remember partial
- * progress in the call.
+ * waited for happens; methods therefore read state, and remember only
+ * which named step of theirs they passed (call->step). The waits are the
+ * domain's (env_waiter, sync_cookie), embedded in the call; the table of
+ * methods and the running of calls are dispatch.c's.
  */
 #ifndef GLIA_METHODS_H
 #define GLIA_METHODS_H
 
 #include <msgpack.h>
 
+#include "env.h"
 #include "proto.h"
+#include "sync.h"
 
 struct gliad;
 struct conn;
@@ -20,9 +24,17 @@ struct conn;
  *   CALL_DONE  answered: with a result (call_result), or with an error
  *              (call_error, the one way a method says no: a stable code and
  *              a message a person can act on). The call is then freed.
- *   CALL_WAIT  not answered yet: parked on the queue of what it waits for,
- *              which owns it until it is run again from the start. */
+ *   CALL_WAIT  not answered yet: parked on what it waits for (an env_waiter
+ *              or a sync_cookie in it), and run again from the start. */
 enum call_state { CALL_DONE, CALL_WAIT };
+
+/* Where a call that waits is; the steps only ever go forward. */
+enum call_step {
+    CALL_FRESH,
+    CALL_COOKIE_SEEN, /* sync: the cookie's event is in; the index is next */
+    CALL_SYNCED,      /* sync: the index covers every change before the call */
+    CALL_RESCANNED,   /* rescan: parked for a scan of its own once */
+};
 
 struct call {
     struct gliad *g;
@@ -30,11 +42,10 @@ struct call {
     struct proto_msg msg;
     struct proto_args args;
     const struct method *method;
-    struct call *next; /* in a wait queue */
-    uint64_t wait_for; /* what a parked call waits for (e.g. a scan number) */
-    int synced;        /* sync barrier: 0 not yet, 1 cookie seen, 2 index covers it */
-    int rescanned;     /* rescan: parked for its own scan already */
-    int retargets;     /* sync: times it waited for one more scan */
+    enum call_step step;
+    struct env_waiter wait;    /* while parked on an env */
+    struct sync_cookie cookie; /* while its sync cookie is out */
+    void (*resume)(struct call *c); /* dispatch.c's: runs it again */
     int replied;
     size_t error_map; /* the error map call_error_begin opened */
 };
@@ -46,21 +57,29 @@ struct method {
     method_fn fn;
 };
 
-/* A FIFO of parked calls. */
-struct callq {
-    struct call *head, *tail;
-};
-
-/* Takes ownership of m (a decoded request or notification) and runs it. */
+/* Takes ownership of m (a decoded request or notification) and runs it
+ * (dispatch.c). */
 void methods_dispatch(struct gliad *g, struct conn *conn, struct proto_msg *m);
 
-void callq_push(struct callq *q, struct call *c);
-/* Runs every parked call again (those that park again are re-queued). */
-void callq_wake(struct callq *q);
-/* Runs one parked call again and sends what it answered. */
-void call_rerun(struct call *c);
-/* Answers every parked call with an error and frees it (shutdown). */
-void callq_fail(struct callq *q, const char *code, const char *message);
+/* Frees a call that is answered. */
+void call_free(struct call *c);
+/* A call is through: frees it, answering for a method that gave none. */
+void call_end(struct call *c);
+/* step(c) outside the server's read path, which flushes nothing for it:
+ * what it answered is sent, and the connection outlives the call's end. */
+void call_flushed(struct call *c, void (*step)(struct call *c));
+
+/* ---- Waiting: each returns 1 when c is parked (return CALL_WAIT), 0
+ * when it may go on at once ---- */
+
+/* Until e has an index. */
+int call_wait_index(struct call *c, struct env *e);
+/* Until a scan that starts now is published. */
+void call_wait_rescan(struct call *c, struct env *e);
+/* Until e is settled (nothing scans or builds). */
+void call_wait_settled(struct call *c, struct env *e);
+/* Until c's env has seen every change made before c (sync.h). */
+int call_sync(struct call *c);
 /* Ends a call whose method returned CALL_WAIT to finish it from a
  * completion of its own (a store write), once that has answered it: sends
  * the answer and frees the call. */

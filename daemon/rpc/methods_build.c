@@ -5,8 +5,7 @@
 #include "build.h"
 #include "diag.h"
 #include "env.h"
-#include "gc.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "log.h"
 #include "methods.h"
@@ -20,12 +19,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The lifecycle as `library` and `build` name it. */
 static const char *state_of(const struct env *e)
 {
-    if (e->build || e->build_wanted)
+    switch (env_state(e)) {
+    case ENV_BUILDING:
+    case ENV_PUBLISHING:
         return "building";
-    if (e->scanning || e->scan_wanted || e->probing || !e->index)
+    case ENV_PROBING:
+    case ENV_SCANNING:
         return "scanning";
+    default:
+        break;
+    }
     if (!e->gen)
         return e->report && e->report->error ? "failed" : "none";
     return "ready";
@@ -102,10 +108,10 @@ static enum call_state m_library(struct call *c)
     int parts = proto_args_bool(&c->args, "parts", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    if (wait && sync_gate(c))
+    if (wait && call_sync(c))
         return CALL_WAIT;
-    if (wait && env_busy(e)) {
-        callq_push(&e->lib_waiting, c);
+    if (wait && env_state(e) != ENV_SETTLED) {
+        call_wait_settled(c, e);
         return CALL_WAIT;
     }
     const struct generation *g = e->gen;
@@ -142,12 +148,7 @@ static enum call_state m_build(struct call *c)
     int clear = proto_args_bool(&c->args, "clear", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    build_start(e, force || clear);
-    if (clear) {
-        /* Collected once the build is through (gc waits for builds). */
-        e->clear_wanted = 1;
-        gc_request(e->g);
-    }
+    env_build(e, force || clear, clear);
     msgpack_packer *pk = call_result(c);
     size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "env", e->name);

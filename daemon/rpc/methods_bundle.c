@@ -11,7 +11,7 @@
  */
 #include "build.h"
 #include "env.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "methods.h"
 #include "sync.h"
@@ -76,7 +76,7 @@ static int64_t package_index(const struct index *idx, const struct index_mod *m)
 static void pack_mod(msgpack_packer *pk, const struct env *e, const struct index_mod *m)
 {
     int builtin = m->pkg->layout == INDEX_BUILTIN;
-    const struct build_failure *f = builtin ? NULL : build_failure_of(e, m);
+    const struct build_failure *f = builtin ? NULL : build_failure_of(e->report, e->gen, m);
     char *summary = NULL, *detail = NULL;
     if (f)
         build_failure_words(f, &summary, &detail);
@@ -124,10 +124,10 @@ static enum call_state m_bundle(struct call *c)
     struct env *e = call_env(c);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    if (sync_gate(c))
+    if (call_sync(c))
         return CALL_WAIT;
-    if (env_busy(e)) {
-        callq_push(&e->lib_waiting, c);
+    if (env_state(e) != ENV_SETTLED) {
+        call_wait_settled(c, e);
         return CALL_WAIT;
     }
     const struct generation *gen = e->gen;

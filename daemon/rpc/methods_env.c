@@ -3,7 +3,7 @@
  * the environments in step with the disk and with the clients' Pythons.
  */
 #include "env.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "log.h"
 #include "methods.h"
@@ -20,9 +20,9 @@ static enum call_state m_sync(struct call *c)
     struct env *e = call_env(c);
     if (!e)
         return CALL_DONE;
-    if (sync_gate(c))
+    if (call_sync(c))
         return CALL_WAIT;
-    if (env_park_until_indexed(e, c))
+    if (call_wait_index(c, e))
         return CALL_WAIT;
     msgpack_packer *pk = call_result(c);
     size_t map = proto_map_open(pk);
@@ -78,8 +78,8 @@ static struct env *register_new(struct call *c, const char *name, const char **s
 {
     struct env_id py;
     env_id_init(&py, name, (char *const *)site, n);
-    struct env *overlap, *e = gliad_env_same(c->g, &py, &overlap);
-    struct env *named = gliad_env(c->g, name);
+    struct env *overlap, *e = env_find_same(c->g, &py, &overlap);
+    struct env *named = env_find(c->g, name);
     if (named && named != e)
         env_alias_drop(named, name); /* a Python that is no longer what it joined */
     if (e) {
@@ -129,7 +129,7 @@ static enum call_state m_register(struct call *c)
                        site[i]);
             return CALL_DONE;
         }
-    struct env *e = gliad_env(c->g, name);
+    struct env *e = env_find(c->g, name);
     int created = 0, changed = 0, joined = 0;
     if (e && e->registered && strcmp(e->name, name) == 0) {
         /* The same Python again: its dirs may have grown (a first
@@ -163,7 +163,7 @@ static enum call_state m_forget(struct call *c)
     const char *name = proto_args_str(&c->args, "name", 1);
     if (call_bad_args(c))
         return CALL_DONE;
-    struct env *e = gliad_env(c->g, name);
+    struct env *e = env_find(c->g, name);
     if (!e) {
         call_error(c, PROTO_E_UNKNOWN_ENV, "no environment named '%s'", name);
         return CALL_DONE;

@@ -3,7 +3,7 @@
  * holds, as its index says.
  */
 #include "env.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "methods.h"
 
@@ -84,7 +84,7 @@ static enum call_state m_packages(struct call *c)
     int builtins = proto_args_bool(&c->args, "builtins", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    if (env_park_until_indexed(e, c))
+    if (call_wait_index(c, e))
         return CALL_WAIT;
     const struct index *idx = e->index;
     msgpack_packer *pk = call_result(c);
@@ -107,7 +107,7 @@ static enum call_state m_package(struct call *c)
     const char *name = proto_args_str(&c->args, "name", 1);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    if (env_park_until_indexed(e, c))
+    if (call_wait_index(c, e))
         return CALL_WAIT;
     const struct index_pkg *p = index_pkg_by_name(e->index, name);
     if (!p) {
@@ -133,7 +133,7 @@ static enum call_state m_assets(struct call *c)
     int builtins = proto_args_bool(&c->args, "builtins", 0);
     if (!e || call_bad_args(c))
         return CALL_DONE;
-    if (env_park_until_indexed(e, c))
+    if (call_wait_index(c, e))
         return CALL_WAIT;
     const struct index *idx = e->index;
     const struct index_asset **v = malloc((idx->assets.len + 1) * sizeof(*v));
@@ -179,9 +179,10 @@ static enum call_state m_rescan(struct call *c)
     if (!e)
         return CALL_DONE;
     /* First run: park for a fresh scan; run again after it: answer. */
-    if (!c->rescanned) {
-        c->rescanned = 1;
-        return env_wait_scan(e, c);
+    if (c->step < CALL_RESCANNED) {
+        c->step = CALL_RESCANNED;
+        call_wait_rescan(c, e);
+        return CALL_WAIT;
     }
     msgpack_packer *pk = call_result(c);
     size_t map = proto_map_open(pk);

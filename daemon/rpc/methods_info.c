@@ -3,7 +3,7 @@
  */
 #include "build.h"
 #include "env.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "methods.h"
 #include "os.h"
@@ -63,7 +63,7 @@ static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
     proto_pack_kint(pk, "watched_dirs", (int64_t)e->watcher.dirs.len);
     proto_pack_kstr(pk, "watch_fallback", e->watcher.fallback);
     proto_pack_kstr(pk, "backend", e->backend == CONFIG_BACKEND_NRNIVMODL ? "nrnivmodl" : "direct");
-    proto_pack_kbool(pk, "building", e->build != NULL || e->build_wanted);
+    proto_pack_kbool(pk, "building", e->build != NULL || (e->want & ENV_WANT_BUILD));
     proto_pack_kint(pk, "generation", e->gen ? e->gen->number : 0);
     proto_pack_kint(pk, "built_failed", e->report ? (int64_t)e->report->failed : 0);
     proto_pack_kint(pk, "left_out_link", left_out(e, "link"));
@@ -73,7 +73,7 @@ static void pack_env(msgpack_packer *pk, const struct env *e, int has_builtins)
     for (size_t i = 0; i < e->nsite; i++)
         proto_pack_str(pk, e->site[i]);
     proto_pack_kbool(pk, "ready", idx != NULL);
-    proto_pack_kbool(pk, "scanning", e->scanning || e->probing);
+    proto_pack_kbool(pk, "scanning", e->scan_job != NULL || (e->flags & ENV_F_PROBING));
     proto_pack_kint(pk, "packages", idx ? (int64_t)(idx->npkgs - (size_t)has_builtins) : 0);
     proto_pack_kint(pk, "mods", idx ? (int64_t)idx->nmods : 0);
     proto_pack_kint(pk, "assets", idx ? (int64_t)idx->assets.len : 0);

@@ -4,7 +4,7 @@
  */
 #include "build.h"
 #include "env.h"
-#include "gliad.h"
+#include "gliad_defs.h"
 #include "index.h"
 #include "log.h"
 #include "mechname.h"
@@ -173,7 +173,7 @@ static void answer_build_failed(struct call *c, struct env *e, const struct inde
 {
     char *summary, *detail;
     build_failure_words(f, &summary, &detail);
-    int other = e != gliad_env(c->g, NULL);
+    int other = e != env_find(c->g, NULL);
     char msg[2048];
     snprintf(msg, sizeof(msg), "%s did not compile: %s (gliactl %s%s%slog %s shows the rest)",
              m->full, summary, other ? "--env " : "", other ? e->name : "", other ? " " : "",
@@ -208,7 +208,7 @@ static int begin_resolve(struct call *c, struct resolve_req *rq)
     const msgpack_object *prefs = proto_args_get(&c->args, "prefs");
     if (call_bad_args(c))
         return -1;
-    if (env_park_until_indexed(rq->e, c))
+    if (call_wait_index(c, rq->e))
         return CALL_WAIT;
     rq->a = lookup(c, rq->e, rq->asset);
     if (!rq->a ||
@@ -238,7 +238,7 @@ static enum call_state m_resolve(struct call *c)
         free(rf.detail);
         return CALL_DONE;
     }
-    const struct build_failure *f = build_failure_of(e, m);
+    const struct build_failure *f = build_failure_of(e->report, e->gen, m);
     if (f) {
         answer_build_failed(c, e, m, f);
         return CALL_DONE;
@@ -404,7 +404,7 @@ static enum call_state m_select(struct call *c)
                    "select needs pkg, variant or both (to remove a preference: unselect)");
         return CALL_DONE;
     }
-    if (env_park_until_indexed(e, c))
+    if (call_wait_index(c, e))
         return CALL_WAIT;
     const struct index_asset *a = lookup(c, e, asset);
     if (!a)

@@ -2,9 +2,9 @@
  * server: see server.h.
  */
 #include "server.h"
-#include "gliad.h"
+#include "build.h"
+#include "gliad_defs.h"
 #include "log.h"
-#include "methods.h"
 #include "os.h"
 #include "proto.h"
 #include "util.h"
@@ -59,6 +59,7 @@ struct conn {
 
 struct server {
     struct gliad *g;
+    server_dispatch_fn dispatch;
     uv_pipe_t listener;
     int listening;
     char *path;
@@ -367,7 +368,7 @@ static void handle_message(struct conn *c, const char *data, size_t len)
         proto_msg_free(&m);
         return;
     }
-    methods_dispatch(c->srv->g, c, &m);
+    c->srv->dispatch(c->srv->g, c, &m);
 }
 
 static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
@@ -579,10 +580,12 @@ static size_t max_clients(int jobs)
     return rl.rlim_cur > reserve * 2 ? (size_t)rl.rlim_cur - reserve : (size_t)rl.rlim_cur / 2;
 }
 
-int server_start(struct gliad *g, const char *path, int fd, char *err, size_t errlen)
+int server_start(struct gliad *g, server_dispatch_fn dispatch, const char *path, int fd,
+                 char *err, size_t errlen)
 {
     struct server *s = xcalloc(1, sizeof(*s));
     s->g = g;
+    s->dispatch = dispatch;
     s->path = xstrdup(path);
     s->max_conns = max_clients(g->cfg.jobs);
     uv_pipe_init(g->loop, &s->listener, 0);
@@ -693,4 +696,30 @@ void server_notify_change(struct server *s, unsigned topic, const char *method, 
     struct change ch = {method, env, version};
     if (s)
         server_notify(s, topic, pack_change, &ch);
+}
+
+static void pack_build_note(void *ud, struct conn *c)
+{
+    const struct build_note *n = ud;
+    msgpack_packer *pk = conn_packer(c);
+    proto_pack_notification(pk, n->event);
+    size_t map = proto_map_open(pk);
+    proto_pack_kstr(pk, "env", n->env);
+    proto_pack_kint(pk, "build", (int64_t)n->id);
+    proto_pack_kint(pk, "done", (int64_t)n->done);
+    proto_pack_kint(pk, "total", (int64_t)n->total);
+    if (n->final) {
+        proto_pack_kbool(pk, "ok", n->ok);
+        proto_pack_kint(pk, "generation", n->generation);
+        proto_pack_kint(pk, "compiled", (int64_t)n->compiled);
+        proto_pack_kint(pk, "failed", (int64_t)n->failed);
+        proto_pack_kstr(pk, "error", n->error);
+    }
+    proto_map_close(pk, map);
+}
+
+void server_notify_build(struct server *s, const struct build_note *n)
+{
+    if (s)
+        server_notify(s, TOPIC_BUILD, pack_build_note, (void *)n);
 }

@@ -23,6 +23,11 @@
 struct gliad;
 struct server;
 struct conn;
+struct proto_msg;
+struct build_note;
+
+/* Takes ownership of a decoded request or notification (dispatch.c's). */
+typedef void (*server_dispatch_fn)(struct gliad *g, struct conn *conn, struct proto_msg *m);
 
 /*
  * Listens on `path`, creating its directory 0700 and the socket 0600. A
@@ -30,7 +35,8 @@ struct conn;
  * message naming the process that holds it. fd >= 0: use that listening
  * socket instead (socket activation). Returns 0 or -1 with err.
  */
-int server_start(struct gliad *g, const char *path, int fd, char *err, size_t errlen);
+int server_start(struct gliad *g, server_dispatch_fn dispatch, const char *path, int fd,
+                 char *err, size_t errlen);
 
 /* Stops accepting and removes the socket file (if we made it). */
 void server_stop_listening(struct server *s);
@@ -69,5 +75,7 @@ void server_notify(struct server *s, unsigned topics, void (*fn)(void *ud, struc
 /* The common case: [2, method, [{env, version}]] to subscribers of topic. */
 void server_notify_change(struct server *s, unsigned topic, const char *method, const char *env,
                           int64_t version);
+/* A build's note (build.started, build.progress, build.finished). */
+void server_notify_build(struct server *s, const struct build_note *n);
 
 #endif
