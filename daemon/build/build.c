@@ -127,8 +127,10 @@ static void remove_later(uv_loop_t *loop, char *dir)
     work_submit(loop, removal_work, free, dir);
 }
 
-void build_destroy(struct build *b)
+static void build_destroy(struct build *b)
 {
+    assert(b->refs == 0 && (b->flags & (BUILD_STALE | BUILD_FINISHED)));
+    assert(!b->proc);
     if (b->nrnivmodl) /* its staging dir is its own */
         remove_later(b->loop,
                      cache_tmp_path(b->cache_dir, "stage-%llu", (unsigned long long)b->id));
@@ -165,13 +167,24 @@ void build_destroy(struct build *b)
     free(b);
 }
 
-/* A stale build whose step in flight has returned goes away. */
-int build_gone(struct build *b)
+static void build_unref(struct build *b)
 {
-    if (!b->stale)
-        return 0;
-    build_destroy(b);
-    return 1;
+    assert(b->refs > 0);
+    if (--b->refs == 0)
+        build_destroy(b);
+}
+
+void build_step_begin(struct build *b)
+{
+    assert(b->refs > 0 && !(b->flags & (BUILD_STALE | BUILD_FINISHED)));
+    b->refs++;
+}
+
+int build_step_end(struct build *b)
+{
+    int stale = (b->flags & BUILD_STALE) != 0;
+    build_unref(b);
+    return stale;
 }
 
 /* Every mod is through. A library without the mods that failed for
@@ -261,8 +274,7 @@ static void submit(struct build *b, struct build_item *it)
 static void after_prepare(void *ctx)
 {
     struct build *b = ctx;
-    b->busy = 0;
-    if (build_gone(b))
+    if (build_step_end(b))
         return;
     b->phase = PHASE_COMPILE;
     b->left = 0;
@@ -336,7 +348,6 @@ static void refiled(void *ctx, int rc, const char *err)
 {
     struct refiling *r = ctx;
     struct build *b = r->b;
-    b->busy = 0;
     if (rc < 0) {
         free(b->error);
         b->error = xprintf("generation %lld was published under %s, which %s took over "
@@ -349,7 +360,7 @@ static void refiled(void *ctx, int rc, const char *err)
     free(r->from);
     free(r->to);
     free(r);
-    if (build_gone(b))
+    if (build_step_end(b))
         return;
     b->error_outside = b->error != NULL; /* I/O: the disk, the database */
     build_finish(b);
@@ -358,8 +369,7 @@ static void refiled(void *ctx, int rc, const char *err)
 static void after_publish(void *ctx)
 {
     struct build *b = ctx;
-    b->busy = 0;
-    if (build_gone(b))
+    if (build_step_end(b))
         return;
     /* The env was merged into a config env while this published. Its
      * number under the new name is known only once it is filed there: when
@@ -369,7 +379,7 @@ static void after_publish(void *ctx)
     if (b->generation > 0 && strcmp(b->env_name, now) != 0) {
         struct refiling *r = xcalloc(1, sizeof(*r));
         *r = (struct refiling){b, xstrdup(b->env_name), xstrdup(now), 0};
-        b->busy = 1;
+        build_step_begin(b);
         store_writer_submit(b->writer, refile_write, refiled, r);
         return;
     }
@@ -380,7 +390,7 @@ static void after_publish(void *ctx)
 void build_publish(struct build *b)
 {
     b->phase = PHASE_PUBLISH;
-    b->busy = 1;
+    build_step_begin(b);
     work_submit(b->loop, build_publish_work, after_publish, b);
 }
 
@@ -569,8 +579,10 @@ void build_finish(struct build *b)
     struct build_report *r = make_report(b);
     struct generation *gen = !b->error && !r->unchanged ? generation_of(b) : NULL;
     struct build_note n = note_of(b, "build.finished", 1);
+    assert(b->refs == 1 && !b->flags); /* no step in flight */
+    b->flags |= BUILD_FINISHED;
     b->hooks.done(b->hooks.ud, &n, r, gen);
-    build_destroy(b);
+    build_unref(b);
 }
 
 /* ---- Entry points ---- */
@@ -578,7 +590,8 @@ void build_finish(struct build *b)
 struct build *build_start(const struct build_spec *spec, const struct build_hooks *hooks)
 {
     struct build *b = build_new(spec, hooks);
-    b->busy = 1;
+    b->refs = 1; /* the owner's */
+    build_step_begin(b);
     work_submit(b->loop, build_prepare_work, after_prepare, b);
     return b;
 }
@@ -590,13 +603,12 @@ int build_publishing(const struct build *b)
 
 void build_cancel(struct build *b, const char *why)
 {
-    assert(!b->stale && b->phase != PHASE_DONE);
-    b->stale = 1;
+    assert(!(b->flags & (BUILD_STALE | BUILD_FINISHED)));
+    b->flags |= BUILD_STALE;
     log_debug("[%s] build %llu cancelled: %s", b->env_name, (unsigned long long)b->id, why);
     if (b->proc)
         proc_kill(b->proc);
-    if (!b->busy)
-        build_destroy(b); /* withdraws what it had queued */
+    build_unref(b); /* the owner's: gone now unless a step is in flight */
 }
 
 const char *build_failure_stage(const struct build_failure *f)

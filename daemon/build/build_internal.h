@@ -37,6 +37,9 @@ struct build_item {
 
 enum build_phase { PHASE_PREPARE, PHASE_COMPILE, PHASE_LINK, PHASE_PUBLISH, PHASE_DONE };
 
+#define BUILD_STALE 1u    /* cancelled: the step in flight ends, nothing follows */
+#define BUILD_FINISHED 2u /* its owner was told how it ended */
+
 struct build {
     struct build_hooks hooks;
     uv_loop_t *loop;
@@ -47,7 +50,12 @@ struct build {
     struct build_symbols *symbols;
     uint64_t id;
     int force;
-    atomic_int stale; /* cancelled: finish the step in flight, then go away */
+    /* Lifetime (libuv's handle idiom): one reference for the owner, dropped
+     * by build_finish or build_cancel, and one per step in flight (a worker,
+     * a process, a file being placed); freed by the last. The flags are
+     * read by the workers. */
+    int refs;
+    atomic_uint flags; /* BUILD_* */
     enum build_phase phase;
     double t0;
     double link_t0; /* the link phase started linking (0: it had nothing to link) */
@@ -88,7 +96,6 @@ struct build {
      * is there (publish). */
     char **part_paths;
 
-    int busy; /* a worker step or the linker is in flight */
     struct proc *proc;
 };
 
@@ -120,12 +127,15 @@ int build_item_linked(const struct build_item *it);
 void build_nrnivmodl(struct build *b);
 /* build.c: after nrnivmodl: publish what it made, or finish with b->error. */
 void build_nrnivmodl_linked(struct build *b);
-void build_destroy(struct build *b);
+/* A step in flight holds the build: begin before it starts, end when it
+ * is back (1: the build was cancelled meanwhile and may be gone: stop
+ * touching it). */
+void build_step_begin(struct build *b);
+int build_step_end(struct build *b);
 
 /* build.c, for the link phase's steps. */
 void build_finish(struct build *b);      /* report, keep or drop the result */
 void build_publish(struct build *b);     /* b->lib_path's library becomes a generation */
-int build_gone(struct build *b);         /* cancelled: destroyed, stop touching it */
 void build_compute_libkey(struct build *b); /* libkey and lib_path of the linked items */
 /* Leases the library b->libkey names before it is published or reused, so
  * that another gliad's collection on a shared cache leaves it alone; on a

@@ -82,12 +82,12 @@ int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn don
     char **env = proc_env(set);
     struct proc_opts o = {.cwd = cwd, .env = env, .timeout_ms = tc->timeout_ms, .nice = 10,
                           .max_output = max_output};
-    b->busy = 1;
+    build_step_begin(b);
     int rc = proc_run(b->loop, argv, &o, done, b, &b->proc);
     proc_env_free(env);
     free(tmpdir);
     if (rc < 0) {
-        b->busy = 0;
+        build_step_end(b);
         b->error = xprintf("cannot run %s: %s", argv[0], uv_strerror(rc));
         build_finish(b);
     }
@@ -98,8 +98,7 @@ int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn don
 int build_resumed(struct build *b)
 {
     b->proc = NULL;
-    b->busy = 0;
-    return !build_gone(b);
+    return !build_step_end(b);
 }
 
 int build_proc_failed(const struct proc_result *r)
@@ -211,7 +210,7 @@ static void objcopy_done(void *ud, struct proc_result *r)
     }
     /* On disk before it is in the cache under its key, as objects are. */
     char *out = xprintf("%s.o", lk->pkg_tmp);
-    b->busy = 1;
+    build_step_begin(b);
     place_file(b->loop, out, lk->pkg_key_path, objcopy_stored, b);
     free(out);
 }

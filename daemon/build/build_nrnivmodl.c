@@ -165,8 +165,7 @@ static void blamed_done(void *ctx)
     struct build_item *it = j->it;
     free(j->out);
     free(j);
-    b->busy = 0;
-    if (build_gone(b))
+    if (build_step_end(b))
         return;
     /* The same text fails the same way: the next build leaves it out at once,
      * and a set with it left out keys the same as the library made now. */
@@ -181,11 +180,8 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
     b->proc = NULL;
-    b->busy = 0;
-    if (b->stale) {
-        build_destroy(b);
+    if (build_step_end(b))
         return;
-    }
     char *out = xprintf("%s\n%s", r->out, r->err);
     if (r->exit_status == 0 && !r->term_signal) {
         char *so = xprintf("%s/x86_64/libnrnmech.so", b->link_dir);
@@ -228,7 +224,7 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
     }
     struct blaming *j = xcalloc(1, sizeof(*j));
     *j = (struct blaming){b, it, out};
-    b->busy = 1;
+    build_step_begin(b);
     work_submit(b->loop, blame_work, blamed_done, j);
 }
 
@@ -250,7 +246,7 @@ static void run(struct build *b)
     char **env = proc_env(set);
     struct proc_opts o = {.cwd = b->link_dir, .env = env, .timeout_ms = tc->timeout_ms,
                           .max_output = 4u << 20, .nice = 10};
-    b->busy = 1;
+    build_step_begin(b);
     int rc = tc->nrnivmodl ? proc_run(b->loop, argv, &o, nrnivmodl_done, b, &b->proc) : -ENOENT;
     for (size_t i = 1; i < n; i++)
         free(argv[i]);
@@ -260,7 +256,7 @@ static void run(struct build *b)
     free(var);
     free(home);
     if (rc < 0) {
-        b->busy = 0;
+        build_step_end(b);
         b->error = xprintf("cannot run nrnivmodl%s%s: %s", tc->nrnivmodl ? " " : "",
                            tc->nrnivmodl ? tc->nrnivmodl : "", uv_strerror(rc));
         b->error_outside = tc->nrnivmodl != NULL;
@@ -292,8 +288,7 @@ static void setup_done(void *ctx)
     free(s->makefile);
     free(s->lib_dir);
     free(s);
-    b->busy = 0;
-    if (build_gone(b)) {
+    if (build_step_end(b)) {
         free(error);
         return;
     }
@@ -317,6 +312,6 @@ void build_nrnivmodl(struct build *b)
                                   .nocmodl = xstrdup(tc->nocmodl),
                                   .makefile = xstrdup(tc->makefile),
                                   .lib_dir = xstrdup(tc->lib_dir)};
-    b->busy = 1;
+    build_step_begin(b);
     work_submit(b->loop, setup_work, setup_done, s);
 }

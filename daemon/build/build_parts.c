@@ -152,7 +152,7 @@ static void cache_parts(struct build *b)
     struct build_parts *ps = b->parts;
     for (; ps->pkg < b->npkgs; ps->pkg++)
         if (ps->fresh[ps->pkg]) {
-            b->busy = 1;
+            build_step_begin(b);
             place_file(b->loop, ps->fresh[ps->pkg], b->part_objs[ps->pkg], part_placed, b);
             return;
         }

@@ -255,7 +255,7 @@ void build_prepare_work(void *ctx)
     free(tmp);
     /* The failure cache is read-only here; a missing store only costs speed. */
     struct store *s = b->force ? NULL : store_open_worker(b->state_dir, err, sizeof(err));
-    for (size_t i = 0; i < b->n && !b->stale; i++)
+    for (size_t i = 0; i < b->n && !(b->flags & BUILD_STALE); i++)
         if (b->items[i].state == ITEM_PENDING)
             prepare_item(b, &b->items[i], s);
     store_close(s);

@@ -433,8 +433,7 @@ static void leased(void *ctx)
     struct build *b = l->b;
     void (*then)(struct build *) = l->then;
     free(l);
-    b->busy = 0;
-    if (!build_gone(b))
+    if (!build_step_end(b))
         then(b);
 }
 
@@ -442,6 +441,6 @@ void build_lease(struct build *b, void (*then)(struct build *b))
 {
     struct leasing *l = xcalloc(1, sizeof(*l));
     *l = (struct leasing){b, then};
-    b->busy = 1;
+    build_step_begin(b);
     work_submit(b->loop, lease_work, leased, l);
 }

@@ -256,43 +256,18 @@ void env_stop(struct env *e)
 
 enum env_state env_state(const struct env *e)
 {
-    if (e->flags & ENV_F_RELEASED)
-        return ENV_RELEASED;
-    if (e->flags & ENV_F_STOPPING)
-        return ENV_STOPPING;
-    if (e->build && build_publishing(e->build))
-        return ENV_PUBLISHING;
-    if (e->build || (e->want & ENV_WANT_BUILD))
-        return ENV_BUILDING;
-    if (e->flags & ENV_F_PROBING)
-        return ENV_PROBING;
-    if (e->scan_job || (e->want & ENV_WANT_SCAN) || !e->index)
-        return ENV_SCANNING;
-    return ENV_SETTLED;
-}
-
-const char *env_state_name(enum env_state s)
-{
-    static const char *const names[] = {"probing",  "scanning", "building", "publishing",
-                                        "settled",  "stopping", "released"};
-    return names[s];
-}
-
-/* The transitions env.h lists. */
-static int legal(enum env_state from, enum env_state to)
-{
-    if (from == to)
-        return 1;
-    switch (to) {
-    case ENV_RELEASED:
-        return 1;
-    case ENV_STOPPING:
-        return from != ENV_RELEASED;
-    case ENV_PUBLISHING:
-        return from == ENV_BUILDING;
-    default:
-        return from != ENV_RELEASED && from != ENV_STOPPING;
-    }
+    struct lifecycle_facts f = {
+        .released = (e->flags & ENV_F_RELEASED) != 0,
+        .stopping = (e->flags & ENV_F_STOPPING) != 0,
+        .publishing = e->build && build_publishing(e->build),
+        .building = e->build != NULL,
+        .build_wanted = (e->want & ENV_WANT_BUILD) != 0,
+        .probing = (e->flags & ENV_F_PROBING) != 0,
+        .scanning = e->scan_job != NULL,
+        .scan_wanted = (e->want & ENV_WANT_SCAN) != 0,
+        .indexed = e->index != NULL,
+    };
+    return lifecycle_state(&f);
 }
 
 /* Runs the settled waiters, which may ask for more (and park again). */
@@ -313,9 +288,9 @@ void env_next(struct env *e)
         env_build_next(e);
     }
     enum env_state now = env_state(e);
-    assert(legal(e->state, now));
+    assert(lifecycle_legal(e->state, now));
     if (now != e->state)
-        log_debug("[%s] %s -> %s", e->name, env_state_name(e->state), env_state_name(now));
+        log_debug("[%s] %s -> %s", e->name, lifecycle_name(e->state), lifecycle_name(now));
     e->state = now;
     if (now == ENV_SETTLED && e->settled.head)
         wake_settled(e);

@@ -54,6 +54,7 @@
 
 #include "config.h"
 #include "envid.h"
+#include "lifecycle.h" /* enum env_state, and the transitions as pure functions */
 #include "watch.h"
 
 struct gliad;
@@ -62,16 +63,6 @@ struct build;
 struct generation;
 struct build_report;
 struct scan_job;
-
-enum env_state {
-    ENV_PROBING,
-    ENV_SCANNING,
-    ENV_BUILDING,
-    ENV_PUBLISHING,
-    ENV_SETTLED,
-    ENV_STOPPING,
-    ENV_RELEASED,
-};
 
 /* What an env was asked to do and has not started yet (env->want). */
 #define ENV_WANT_SCAN 1u  /* scan what the watcher marked dirty */
@@ -186,7 +177,6 @@ void env_stop(struct env *e);
 
 /* The state, from what e is doing and was asked to do. */
 enum env_state env_state(const struct env *e);
-const char *env_state_name(enum env_state s);
 /* THE decision: starts what e was asked for and may start now (a scan, a
  * build), wakes the waiters whose wait is over, frees a released env that
  * nothing refers to any more. Called after every event. */

@@ -9,6 +9,7 @@
 #include "proto.h"
 #include "util.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,17 +46,30 @@ struct conn {
     msgpack_packer pk;
     int refs;  /* the connection itself, one per call in flight, one per write */
     int calls; /* calls in flight */
-    int closed;        /* out of the list; the socket is closing or closed */
-    int handle_closed; /* libuv is done with the pipe: the struct may go */
-    int eof;           /* the peer sent all it will (it may still read) */
-    int shutting;      /* waiting for queued writes before hanging up */
-    int throttled;     /* past MAX_QUEUED: its requests are not read meanwhile */
+    unsigned flags; /* CONN_*: each is set once and never cleared but THROTTLED */
     double progress_ms; /* while throttled: when a write last completed */
     uv_shutdown_t shutdown;
     unsigned subs;
     int pid, uid;
     uint64_t id;
 };
+
+/*
+ * A connection's life, in c->flags (as libuv's handles keep theirs):
+ *   open -> EOF (the peer sent all it will; it may still read)
+ *        -> SHUTTING (its last answers are written, then it is hung up on)
+ *        -> CLOSED (out of the list; the socket is closing) -> HANDLE_CLOSED
+ * (LISTED once it joined the server's list; one refused at once never does)
+ * and THROTTLED on and off while open. The struct is freed by the last
+ * conn_unref once HANDLE_CLOSED: refs counts the list's hold, each call in
+ * flight and each write.
+ */
+#define CONN_CLOSED 1u        /* out of the list; the socket is closing or closed */
+#define CONN_HANDLE_CLOSED 2u /* libuv is done with the pipe: the struct may go */
+#define CONN_EOF 4u           /* the peer sent all it will (it may still read) */
+#define CONN_SHUTTING 8u      /* waiting for queued writes before hanging up */
+#define CONN_THROTTLED 16u    /* past MAX_QUEUED: its requests are not read meanwhile */
+#define CONN_LISTED 32u       /* was in the server's list (a refused one never is) */
 
 struct server {
     struct gliad *g;
@@ -92,7 +106,7 @@ msgpack_packer *conn_packer(struct conn *c)
 
 int conn_closed(const struct conn *c)
 {
-    return c->closed;
+    return (c->flags & CONN_CLOSED) != 0;
 }
 
 unsigned conn_subscriptions(const struct conn *c)
@@ -127,7 +141,7 @@ int conn_call_begin(struct conn *c)
 void conn_call_end(struct conn *c)
 {
     c->calls--;
-    if (c->eof)
+    if (c->flags & CONN_EOF)
         conn_finish(c); /* its last answer is out: hang up */
     conn_unref(c);
 }
@@ -135,8 +149,11 @@ void conn_call_end(struct conn *c)
 /* The struct outlives its socket while calls or writes still refer to it. */
 static void conn_free_if_done(struct conn *c)
 {
-    if (c->refs > 0 || !c->handle_closed)
+    if (c->refs > 0 || !(c->flags & CONN_HANDLE_CLOSED))
         return;
+    assert(c->refs == 0 && c->calls == 0);
+    assert(!(c->flags & CONN_LISTED) || (c->flags & CONN_CLOSED));
+    assert(!(c->flags & CONN_THROTTLED));
     proto_reader_free(&c->reader);
     msgpack_sbuffer_destroy(&c->out);
     free(c);
@@ -145,12 +162,13 @@ static void conn_free_if_done(struct conn *c)
 static void on_pipe_closed(uv_handle_t *h)
 {
     struct conn *c = h->data;
-    c->handle_closed = 1;
+    c->flags |= CONN_HANDLE_CLOSED;
     conn_free_if_done(c);
 }
 
 void conn_unref(struct conn *c)
 {
+    assert(c->refs > 0);
     if (--c->refs == 0)
         conn_free_if_done(c);
 }
@@ -164,11 +182,11 @@ static void sweep_cb(uv_timer_t *t);
 static void conn_throttle(struct conn *c)
 {
     struct server *s = c->srv;
-    if (c->throttled || c->closed)
+    if (c->flags & (CONN_THROTTLED | CONN_CLOSED))
         return;
-    c->throttled = 1;
+    c->flags |= CONN_THROTTLED;
     c->progress_ms = now_ms();
-    if (!c->eof && !c->shutting)
+    if (!(c->flags & (CONN_EOF | CONN_SHUTTING)))
         uv_read_stop((uv_stream_t *)&c->pipe);
     if (s->nthrottled++ == 0)
         uv_timer_start(&s->sweep, sweep_cb, QUEUED_GRACE_MS / 4, QUEUED_GRACE_MS / 4);
@@ -178,12 +196,12 @@ static void conn_throttle(struct conn *c)
 static void conn_unthrottle(struct conn *c, int resume)
 {
     struct server *s = c->srv;
-    if (!c->throttled)
+    if (!(c->flags & CONN_THROTTLED))
         return;
-    c->throttled = 0;
+    c->flags &= ~CONN_THROTTLED;
     if (--s->nthrottled == 0)
         uv_timer_stop(&s->sweep);
-    if (resume && !c->closed && !c->eof && !c->shutting)
+    if (resume && !(c->flags & CONN_CLOSED) && !(c->flags & (CONN_EOF | CONN_SHUTTING)))
         uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 }
 
@@ -194,7 +212,7 @@ static void sweep_cb(uv_timer_t *t)
     struct conn *next;
     for (struct conn *c = s->conns; c; c = next) {
         next = c->next;
-        if (!c->throttled || now - c->progress_ms < QUEUED_GRACE_MS)
+        if (!(c->flags & CONN_THROTTLED) || now - c->progress_ms < QUEUED_GRACE_MS)
             continue;
         log_warn("client %llu (pid %d): %zu bytes of replies unread for %d s; dropping it",
                  (unsigned long long)c->id, c->pid, c->pipe.write_queue_size,
@@ -211,9 +229,9 @@ static void write_cb(uv_write_t *req, int status)
     free(w);
     if (status < 0 && status != UV_ECANCELED)
         conn_close(c, uv_strerror(status));
-    else if (c->throttled && c->pipe.write_queue_size < MAX_QUEUED / 2)
+    else if ((c->flags & CONN_THROTTLED) && c->pipe.write_queue_size < MAX_QUEUED / 2)
         conn_unthrottle(c, 1);
-    else if (c->throttled)
+    else if (c->flags & CONN_THROTTLED)
         c->progress_ms = now_ms();
     conn_unref(c);
 }
@@ -222,7 +240,7 @@ void conn_flush(struct conn *c)
 {
     if (c->out.size == 0)
         return;
-    if (c->closed || c->shutting) { /* hung up: nothing more goes out */
+    if (c->flags & (CONN_CLOSED | CONN_SHUTTING)) { /* hung up: nothing more goes out */
         msgpack_sbuffer_clear(&c->out);
         return;
     }
@@ -268,10 +286,11 @@ void conn_flush(struct conn *c)
  * into nothing and the struct goes with the last of them. */
 static void conn_close(struct conn *c, const char *why)
 {
-    if (c->closed)
+    if (c->flags & CONN_CLOSED)
         return;
+    assert(!(c->flags & CONN_HANDLE_CLOSED));
     conn_unthrottle(c, 0);
-    c->closed = 1;
+    c->flags |= CONN_CLOSED;
     struct server *s = c->srv;
     if (why)
         log_debug("client %llu (pid %d) dropped: %s", (unsigned long long)c->id, c->pid, why);
@@ -306,13 +325,13 @@ static void shutdown_cb(uv_shutdown_t *req, int status)
 /* Hangs up once what was written has gone out. */
 static void conn_hang_up(struct conn *c)
 {
-    if (c->closed || c->shutting)
+    if (c->flags & (CONN_CLOSED | CONN_SHUTTING))
         return;
     conn_flush(c);
-    if (c->closed)
+    if (c->flags & CONN_CLOSED)
         return;
-    c->shutting = 1;
-    if (!c->throttled)
+    c->flags |= CONN_SHUTTING;
+    if (!(c->flags & CONN_THROTTLED))
         uv_read_stop((uv_stream_t *)&c->pipe);
     conn_ref(c);
     if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->pipe, shutdown_cb) < 0) {
@@ -376,7 +395,7 @@ static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     struct conn *c = stream->data;
     (void)buf;
     if (n == UV_EOF) { /* it may still read: answer what it asked */
-        c->eof = 1;
+        c->flags |= CONN_EOF;
         uv_read_stop(stream);
         conn_finish(c);
         return;
@@ -390,9 +409,9 @@ static void read_cb(uv_stream_t *stream, ssize_t n, const uv_buf_t *buf)
     const char *msg, *why;
     size_t len;
     int rc = 0;
-    while (!c->closed && (rc = proto_reader_next(&c->reader, &msg, &len, &why)) > 0)
+    while (!(c->flags & CONN_CLOSED) && (rc = proto_reader_next(&c->reader, &msg, &len, &why)) > 0)
         handle_message(c, msg, len);
-    if (!c->closed && rc < 0)
+    if (!(c->flags & CONN_CLOSED) && rc < 0)
         conn_abort(c, strstr(why, "larger") ? PROTO_E_TOO_LARGE : PROTO_E_BAD_REQUEST, why);
     conn_flush(c);
     conn_unref(c);
@@ -476,6 +495,7 @@ static void accept_cb(uv_stream_t *listener, int status)
         s->conns->prev = c;
     s->conns = c;
     s->nconns++;
+    c->flags |= CONN_LISTED;
     log_debug("client %llu connected (pid %d)", (unsigned long long)c->id, c->pid);
     uv_read_start((uv_stream_t *)&c->pipe, alloc_cb, read_cb);
 }
