@@ -9,7 +9,7 @@
 #include "build_internal.h"
 #include "log.h"
 #include "os.h"
-#include "scan.h"
+#include "modfile.h"
 #include "scratch.h"
 #include "store.h"
 #include "store_writer.h"
@@ -90,7 +90,7 @@ int build_item_rekey(const struct build *b, const struct build_item *it, cache_k
 {
     const struct index_mod *m = it->mod;
     size_t len, tlen;
-    char *raw = file_read(m->path, SCAN_MAX_MOD_BYTES, &len);
+    char *raw = file_read(m->path, MODFILE_MAX_BYTES, &len);
     if (!raw)
         return -1;
     struct modfile_info info;
@@ -196,7 +196,7 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
 {
     const struct index_mod *m = it->mod;
     size_t len;
-    char *raw = file_read(m->path, SCAN_MAX_MOD_BYTES, &len);
+    char *raw = file_read(m->path, MODFILE_MAX_BYTES, &len);
     if (!raw) {
         /* Gone since the scan: the rescan that follows decides, not this. */
         it->outside = errno == ENOENT;

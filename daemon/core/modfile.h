@@ -16,6 +16,9 @@
 
 #include <stddef.h>
 
+/* The largest mod or INCLUDE file read (scans and builds alike). */
+#define MODFILE_MAX_BYTES (4u << 20)
+
 /* In this order: of several name statements the larger kind wins. */
 enum modfile_kind {
     MODFILE_DENSITY,    /* SUFFIX */

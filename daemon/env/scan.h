@@ -12,7 +12,7 @@
 
 #include <stdatomic.h>
 
-#define SCAN_MAX_MOD_BYTES (4u << 20)
+#define SCAN_MAX_MOD_BYTES MODFILE_MAX_BYTES
 
 /* A dir to watch, and the dist-info whose package it belongs to (NULL: a
  * site-packages dir, or the nearest existing parent of a missing one;
