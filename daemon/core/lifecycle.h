@@ -19,11 +19,11 @@ enum env_state {
 /* What an environment is doing and was asked to do. */
 struct lifecycle_facts {
     int released, stopping;
-    int publishing;              /* its build commits its generation */
-    int building, build_wanted;  /* a build runs; one is due */
-    int probing;                 /* python3 is asked for the site dirs */
-    int scanning, scan_wanted;   /* a scan runs; one is due */
-    int indexed;                 /* it has an index */
+    int publishing;             /* its build commits its generation */
+    int building, build_wanted; /* a build runs; one is due */
+    int probing;                /* python3 is asked for the site dirs */
+    int scanning, scan_wanted;  /* a scan runs; one is due */
+    int indexed;                /* it has an index */
 };
 
 /* The state those facts make (env.h says which wins when several hold). */

@@ -184,6 +184,16 @@ static void env_destroy(struct env *e)
     free(e);
 }
 
+static void waiters_push(struct env_waiters *q, struct env_waiter *w)
+{
+    w->next = NULL;
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+}
+
 /* Ends every wait in q with `end`; a waiter may queue itself again. */
 static void waiters_end(struct env_waiters *q, enum env_wait_end end)
 {
@@ -398,12 +408,7 @@ static void wake_indexed(struct env *e)
         if (w->scan <= e->scans) {
             w->fn(w, ENV_WAIT_OK);
         } else {
-            w->next = NULL;
-            if (e->indexed.tail)
-                e->indexed.tail->next = w;
-            else
-                e->indexed.head = w;
-            e->indexed.tail = w;
+            waiters_push(&e->indexed, w);
         }
         w = next;
     }
@@ -461,8 +466,7 @@ static void scan_done(void *ctx)
         e->scans++;
         e->last_scan_ms = j->ms;
         log_info("[%s] %zu packages, %zu mods indexed in %.1f ms", e->name,
-                 idx->npkgs - (e->g->builtins != NULL),
-                 idx->nmods, j->ms);
+                 idx->npkgs - (e->g->builtins != NULL), idx->nmods, j->ms);
         if (e->g->events.indexed)
             e->g->events.indexed(e->g->events.ud, e);
         e->want |= ENV_WANT_BUILD;
@@ -532,16 +536,6 @@ static void scan_start(struct env *e)
     work_submit(g->loop, scan_work, scan_done, j);
 }
 
-static void waiters_push(struct env_waiters *q, struct env_waiter *w)
-{
-    w->next = NULL;
-    if (q->tail)
-        q->tail->next = w;
-    else
-        q->head = w;
-    q->tail = w;
-}
-
 void env_wait_rescan(struct env *e, struct env_waiter *w)
 {
     /* A scan already running may have read the disk before this request. */
@@ -609,13 +603,12 @@ void env_probe_python(struct env *e)
 {
     /* The site dirs where `python3 -m pip install` puts packages, including
      * the user's own (pip install --user). */
-    static char *argv[] = {
-        "python3", "-c",
-        "import site, sys\n"
-        "dirs = site.getsitepackages()\n"
-        "if site.ENABLE_USER_SITE: dirs.append(site.getusersitepackages())\n"
-        "sys.stdout.write(':'.join(dirs))\n",
-        NULL};
+    static char *argv[] = {"python3", "-c",
+                           "import site, sys\n"
+                           "dirs = site.getsitepackages()\n"
+                           "if site.ENABLE_USER_SITE: dirs.append(site.getusersitepackages())\n"
+                           "sys.stdout.write(':'.join(dirs))\n",
+                           NULL};
     struct proc_opts o = {.timeout_ms = 20000};
     e->flags |= ENV_F_PROBING;
     env_ref(e);
@@ -629,4 +622,3 @@ void env_probe_python(struct env *e)
         env_scan(e);
     }
 }
-

@@ -31,13 +31,14 @@
  *   ENV_RELEASED    gone from gliad's list; freed once nothing in flight
  *                   refers to it (its scan, its probe, its waiters' run).
  *
- * Transitions (env_next() asserts them; any other is a bug):
+ * Transitions (lifecycle_legal() in core/lifecycle.c; env_next() asserts
+ * each one, so any other is caught where it happens):
  *
- *   PROBING     -> SCANNING, BUILDING (asked meanwhile), SETTLED (no dirs)
- *   SCANNING    -> PROBING (SIGHUP asks again), BUILDING, SETTLED
- *   BUILDING    -> PUBLISHING, SCANNING, SETTLED, PROBING, BUILDING (a new one)
- *   PUBLISHING  -> BUILDING, SCANNING, SETTLED, PROBING
- *   SETTLED     -> PROBING, SCANNING, BUILDING
+ *   BUILDING    -> PUBLISHING: only a running build commits
+ *   PUBLISHING  -> BUILDING (the next one, that waited), SCANNING, SETTLED,
+ *                  PROBING
+ *   SETTLED     -> PROBING (SIGHUP asks python3 again), SCANNING, BUILDING
+ *   PROBING, SCANNING, BUILDING -> one another, and SETTLED
  *   any of them -> STOPPING (gliad_stop), RELEASED (env_release)
  *   STOPPING    -> RELEASED
  *   RELEASED    -> (none: the end)
@@ -113,8 +114,8 @@ struct env {
     unsigned flags;       /* ENV_F_* */
     int refs;             /* gliad's list, and each job or wake in flight */
 
-    struct index *index; /* NULL until the first scan ends */
-    uint64_t version;    /* bumped per published index */
+    struct index *index;       /* NULL until the first scan ends */
+    uint64_t version;          /* bumped per published index */
     struct scan_job *scan_job; /* on the worker pool, or NULL */
     uint64_t scans_started;
     uint64_t scans; /* finished */
@@ -122,10 +123,10 @@ struct env {
     struct env_waiters indexed; /* waiting for a scan to be published */
     struct env_waiters settled; /* waiting for ENV_SETTLED */
 
-    struct build *build;          /* running, or NULL */
-    uint64_t builds;              /* finished */
-    struct generation *gen;       /* newest published library, or NULL */
-    struct build_report *report;  /* what the last finished build found */
+    struct build *build;         /* running, or NULL */
+    uint64_t builds;             /* finished */
+    struct generation *gen;      /* newest published library, or NULL */
+    struct build_report *report; /* what the last finished build found */
     /* After a build that failed for reasons outside the mods: when the next
      * is due (now_ms() time, 0: none) and the wait after that one. */
     double retry_at;

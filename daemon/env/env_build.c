@@ -67,8 +67,8 @@ static void retry_after(struct env *e, int outside)
     unsigned delay = e->retry_delay_ms ? e->retry_delay_ms : RETRY_FIRST_MS;
     e->retry_at = now_ms() + delay;
     e->retry_delay_ms = delay * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : delay * 2;
-    log_warn("[%s] the build failed for reasons outside the mods; trying again in %u s",
-             e->name, (delay + 999) / 1000);
+    log_warn("[%s] the build failed for reasons outside the mods; trying again in %u s", e->name,
+             (delay + 999) / 1000);
     retry_arm(e->g);
 }
 
@@ -85,9 +85,8 @@ static void hook_done(void *ud, const struct build_note *n, struct build_report 
     else
         log_info("[%s] build %llu: %zu mechanisms (%zu compiled, %zu cached, %zu failed) in "
                  "%.0f ms (link and load check %.0f ms): %s generation %lld",
-                 e->name, (unsigned long long)r->id, r->total - r->failed, r->compiled,
-                 r->cached, r->failed, r->ms, r->link_ms, gen ? "new" : "unchanged",
-                 (long long)n->generation);
+                 e->name, (unsigned long long)r->id, r->total - r->failed, r->compiled, r->cached,
+                 r->failed, r->ms, r->link_ms, gen ? "new" : "unchanged", (long long)n->generation);
     build_report_free(e->report);
     e->report = r;
     e->builds++;
@@ -116,14 +115,25 @@ void env_build_next(struct env *e)
     e->want &= ~(ENV_WANT_BUILD | ENV_WANT_FORCE);
     e->retry_at = 0; /* this one is the retry */
     env_build_stop(e, "overtaken by a newer change");
-    struct build_spec spec = {
-        .id = ++g->next_build_id, .env_name = e->name, .index = e->index, .force = force,
-        .nrnivmodl = e->backend == CONFIG_BACKEND_NRNIVMODL, .jobs = g->cfg.jobs, .loop = g->loop,
-        .store = g->store, .writer = g->writer, .compiler = &g->compiler, .tc = &g->tc,
-        .symbols = g->neuron_symbols, .cache_dir = g->cfg.cache_dir,
-        .state_dir = g->cfg.state_dir};
-    struct build_hooks hooks = {.ud = e, .current = hook_current, .env_name = hook_name,
-                                .preferred = hook_preferred, .note = hook_note,
+    struct build_spec spec = {.id = ++g->next_build_id,
+                              .env_name = e->name,
+                              .index = e->index,
+                              .force = force,
+                              .nrnivmodl = e->backend == CONFIG_BACKEND_NRNIVMODL,
+                              .jobs = g->cfg.jobs,
+                              .loop = g->loop,
+                              .store = g->store,
+                              .writer = g->writer,
+                              .compiler = &g->compiler,
+                              .tc = &g->tc,
+                              .symbols = g->neuron_symbols,
+                              .cache_dir = g->cfg.cache_dir,
+                              .state_dir = g->cfg.state_dir};
+    struct build_hooks hooks = {.ud = e,
+                                .current = hook_current,
+                                .env_name = hook_name,
+                                .preferred = hook_preferred,
+                                .note = hook_note,
                                 .done = hook_done};
     e->build = build_start(&spec, &hooks);
 }
@@ -175,9 +185,12 @@ void env_gc_next(struct gliad *g)
         e->want &= ~ENV_WANT_CLEAR;
         names[i] = e->name;
     }
-    struct gc_spec spec = {.state_dir = g->cfg.state_dir, .cache_dir = g->cfg.cache_dir,
+    struct gc_spec spec = {.state_dir = g->cfg.state_dir,
+                           .cache_dir = g->cfg.cache_dir,
                            .max_bytes = (int64_t)g->cfg.cache_max_mb << 20,
-                           .envs = names, .keep = keep, .nenvs = g->nenvs};
+                           .envs = names,
+                           .keep = keep,
+                           .nenvs = g->nenvs};
     gc_start(g->loop, &spec, gc_done, g);
     free(names);
     free(keep);

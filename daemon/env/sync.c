@@ -72,8 +72,7 @@ struct syncer *sync_open(uv_loop_t *loop, const char *state_dir)
                                        : uv_fs_event_start(&s->handle, on_cookie, s->dir, 0);
     if (rc < 0) {
         s->broken = 1;
-        log_warn("cannot watch %s (%s): sync falls back to full rescans", s->dir,
-                 uv_strerror(rc));
+        log_warn("cannot watch %s (%s): sync falls back to full rescans", s->dir, uv_strerror(rc));
     }
     return s;
 }

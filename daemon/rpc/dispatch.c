@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const struct method *const groups[] = {methods_info, methods_index, methods_resolve,
-                                              methods_build, methods_env, methods_bundle};
+static const struct method *const groups[] = {methods_info,  methods_index, methods_resolve,
+                                              methods_build, methods_env,   methods_bundle};
 
 static const struct method *find(const char *name)
 {
@@ -44,10 +44,9 @@ static void rerun(struct call *c)
 
 /* Answers a request that never became a call (a notification gets nothing)
  * and frees it. */
-static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt,
-                   ...) __attribute__((format(printf, 4, 5)));
-static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt,
-                   ...)
+static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void refuse(struct conn *conn, struct proto_msg *m, const char *code, const char *fmt, ...)
 {
     if (m->type == PROTO_REQUEST) {
         char msg[200];

@@ -45,8 +45,8 @@ static void test_a_build_wins_over_a_scan(void **state)
 static void test_the_end_wins_over_all(void **state)
 {
     (void)state;
-    struct lifecycle_facts f = {.building = 1, .publishing = 1, .scanning = 1, .probing = 1,
-                                .stopping = 1};
+    struct lifecycle_facts f = {
+        .building = 1, .publishing = 1, .scanning = 1, .probing = 1, .stopping = 1};
     assert_int_equal(lifecycle_state(&f), ENV_STOPPING);
     f.released = 1;
     assert_int_equal(lifecycle_state(&f), ENV_RELEASED);
