@@ -615,7 +615,7 @@ void env_probe_python(struct env *e)
     int rc = proc_run(e->g->loop, argv, &o, probe_done, e, NULL);
     if (rc < 0) {
         e->flags &= ~ENV_F_PROBING;
-        e->refs--;
+        env_unref(e); /* the probe's: the list still holds e */
         log_error("[%s] cannot run python3 to find its site-packages: %s; set [env:default] "
                   "site_packages in the config",
                   e->name, uv_strerror(rc));
