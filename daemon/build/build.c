@@ -32,11 +32,18 @@ static void link_nrnivmodl_leased(struct build *b);
 
 static struct build_note note_of(const struct build *b, const char *event, int final)
 {
-    return (struct build_note){.event = event, .env = b->env_name, .id = b->id,
-                               .done = b->n - b->left, .total = b->n, .final = final,
-                               .ok = b->error == NULL, .generation = b->generation,
-                               .compiled = b->compiled, .cached = b->cached,
-                               .failed = b->failed, .error = b->error};
+    return (struct build_note){.event = event,
+                               .env = b->env_name,
+                               .id = b->id,
+                               .done = b->n - b->left,
+                               .total = b->n,
+                               .final = final,
+                               .ok = b->error == NULL,
+                               .generation = b->generation,
+                               .compiled = b->compiled,
+                               .cached = b->cached,
+                               .failed = b->failed,
+                               .error = b->error};
 }
 
 static void notify(struct build *b, const char *event)
@@ -630,9 +637,7 @@ const struct build_failure *build_failure_of(const struct build_report *r,
     if (!f)
         return NULL;
     if (!f->known) /* read back at startup: a file changed since is not the one that failed */
-        return gen && gen->created > 0 && m->mtime_ns / 1000000000 > gen->created
-                   ? NULL
-                   : f;
+        return gen && gen->created > 0 && m->mtime_ns / 1000000000 > gen->created ? NULL : f;
     int same = strcmp(f->path, m->path) == 0 && f->mtime_ns == m->mtime_ns &&
                f->size == m->size && f->ino == m->ino && f->inc_sig == m->inc_sig;
     return same ? f : NULL;
@@ -714,7 +719,8 @@ void build_load_generation(uv_loop_t *loop, struct store *s, const char *env,
      * hand is not an error: the next build makes a new one). */
     while ((found = store_generation_latest(s, env, before, &number, &libkey, &path)) == 1) {
         char why[256] = "";
-        if (strlen(libkey) == HASH_HEX_LEN && build_library_check(loop, path, why, sizeof(why)) == 0) {
+        if (strlen(libkey) == HASH_HEX_LEN &&
+            build_library_check(loop, path, why, sizeof(why)) == 0) {
             struct generation *g = xcalloc(1, sizeof(*g));
             g->number = number;
             memcpy(g->libkey, libkey, sizeof(g->libkey));

@@ -93,11 +93,11 @@ struct build_report {
 /* What to build, and with what; the pointers outlive the build. */
 struct build_spec {
     uint64_t id;
-    const char *env_name; /* copied: for logs, the manifest and the store */
+    const char *env_name;      /* copied: for logs, the manifest and the store */
     const struct index *index; /* its packages are referenced, not copied */
-    int force;     /* ignore the object and failure caches */
-    int nrnivmodl; /* the installation's nrnivmodl links, not gliad */
-    int jobs;      /* compilers run at once ([daemon] jobs) */
+    int force;                 /* ignore the object and failure caches */
+    int nrnivmodl;             /* the installation's nrnivmodl links, not gliad */
+    int jobs;                  /* compilers run at once ([daemon] jobs) */
     uv_loop_t *loop;
     struct store *store;         /* the loop's, for reads */
     struct store_writer *writer; /* the loop's writes */

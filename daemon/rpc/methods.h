@@ -43,8 +43,8 @@ struct call {
     struct proto_args args;
     const struct method *method;
     enum call_step step;
-    struct env_waiter wait;    /* while parked on an env */
-    struct sync_cookie cookie; /* while its sync cookie is out */
+    struct env_waiter wait;         /* while parked on an env */
+    struct sync_cookie cookie;      /* while its sync cookie is out */
     void (*resume)(struct call *c); /* dispatch.c's: runs it again */
     int replied;
     size_t error_map; /* the error map call_error_begin opened */

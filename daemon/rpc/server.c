@@ -46,7 +46,7 @@ struct conn {
     msgpack_packer pk;
     int refs;  /* the connection itself, one per call in flight, one per write */
     int calls; /* calls in flight */
-    unsigned flags; /* CONN_*: each is set once and never cleared but THROTTLED */
+    unsigned flags;     /* CONN_*: each is set once and never cleared but THROTTLED */
     double progress_ms; /* while throttled: when a write last completed */
     uv_shutdown_t shutdown;
     unsigned subs;
@@ -600,8 +600,8 @@ static size_t max_clients(int jobs)
     return rl.rlim_cur > reserve * 2 ? (size_t)rl.rlim_cur - reserve : (size_t)rl.rlim_cur / 2;
 }
 
-int server_start(struct gliad *g, server_dispatch_fn dispatch, const char *path, int fd,
-                 char *err, size_t errlen)
+int server_start(struct gliad *g, server_dispatch_fn dispatch, const char *path, int fd, char *err,
+                 size_t errlen)
 {
     struct server *s = xcalloc(1, sizeof(*s));
     s->g = g;

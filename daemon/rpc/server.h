@@ -35,8 +35,8 @@ typedef void (*server_dispatch_fn)(struct gliad *g, struct conn *conn, struct pr
  * message naming the process that holds it. fd >= 0: use that listening
  * socket instead (socket activation). Returns 0 or -1 with err.
  */
-int server_start(struct gliad *g, server_dispatch_fn dispatch, const char *path, int fd,
-                 char *err, size_t errlen);
+int server_start(struct gliad *g, server_dispatch_fn dispatch, const char *path, int fd, char *err,
+                 size_t errlen);
 
 /* Stops accepting and removes the socket file (if we made it). */
 void server_stop_listening(struct server *s);
