@@ -20,8 +20,7 @@
 #include <string.h>
 
 /* python_default: the config names no env; this one asks python3 on PATH. */
-static struct env *add_config_env(struct gliad *g, const struct config_env *ce,
-                                  int python_default)
+static struct env *add_config_env(struct gliad *g, const struct config_env *ce, int python_default)
 {
     struct env *e = env_new(g, ce->name, ce->site_packages, ce->nsite);
     e->backend = ce->backend;

@@ -169,9 +169,8 @@ static int lock_state_dir(const struct config *cfg, char *err, size_t errlen)
      * through a child forked but not yet exec'd (the fd is O_CLOEXEC):
      * a restart right after a crash waits that out instead of refusing. */
     int held;
-    for (int tries = 0; (held = flock(fd, LOCK_EX | LOCK_NB) < 0) && errno == EWOULDBLOCK &&
-                        tries < 40;
-         tries++)
+    for (int tries = 0;
+         (held = flock(fd, LOCK_EX | LOCK_NB) < 0) && errno == EWOULDBLOCK && tries < 40; tries++)
         usleep(50 * 1000);
     if (held) {
         char who[512] = "";
@@ -251,10 +250,12 @@ static void lease_start(struct gliad *g)
 
 static int parse_args(int argc, char **argv, char **config, char **sock, int *level)
 {
-    static const struct option opts[] = {
-        {"config", required_argument, NULL, 'c'}, {"socket", required_argument, NULL, 's'},
-        {"log-level", required_argument, NULL, 'l'}, {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+                                         {"socket", required_argument, NULL, 's'},
+                                         {"log-level", required_argument, NULL, 'l'},
+                                         {"version", no_argument, NULL, 'V'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     int o;
     while ((o = getopt_long(argc, argv, "c:s:l:Vh", opts, NULL)) != -1) {
         switch (o) {

@@ -113,25 +113,75 @@ int proto__element(const unsigned char *p, size_t avail, size_t *hdr, uint64_t *
     switch (b) {
     case 0xc1:
         return -1;
-    case 0xc4: case 0xd9: lenbytes = 1; break; /* bin8, str8 */
-    case 0xc5: case 0xda: lenbytes = 2; break; /* bin16, str16 */
-    case 0xc6: case 0xdb: lenbytes = 4; break; /* bin32, str32 */
-    case 0xc7: lenbytes = 1; *body = 1; break;   /* ext8: len + type */
-    case 0xc8: lenbytes = 2; *body = 1; break;
-    case 0xc9: lenbytes = 4; *body = 1; break;
-    case 0xca: *body = 4; return 1;
-    case 0xcb: *body = 8; return 1;
-    case 0xcc: case 0xd0: *body = 1; return 1;
-    case 0xcd: case 0xd1: *body = 2; return 1;
-    case 0xce: case 0xd2: *body = 4; return 1;
-    case 0xcf: case 0xd3: *body = 8; return 1;
-    case 0xd4: *body = 2; return 1; /* fixext: type + data */
-    case 0xd5: *body = 3; return 1;
-    case 0xd6: *body = 5; return 1;
-    case 0xd7: *body = 9; return 1;
-    case 0xd8: *body = 17; return 1;
-    case 0xdc: case 0xde: lenbytes = 2; break;
-    case 0xdd: case 0xdf: lenbytes = 4; break;
+    case 0xc4:
+    case 0xd9:
+        lenbytes = 1;
+        break; /* bin8, str8 */
+    case 0xc5:
+    case 0xda:
+        lenbytes = 2;
+        break; /* bin16, str16 */
+    case 0xc6:
+    case 0xdb:
+        lenbytes = 4;
+        break; /* bin32, str32 */
+    case 0xc7:
+        lenbytes = 1;
+        *body = 1;
+        break; /* ext8: len + type */
+    case 0xc8:
+        lenbytes = 2;
+        *body = 1;
+        break;
+    case 0xc9:
+        lenbytes = 4;
+        *body = 1;
+        break;
+    case 0xca:
+        *body = 4;
+        return 1;
+    case 0xcb:
+        *body = 8;
+        return 1;
+    case 0xcc:
+    case 0xd0:
+        *body = 1;
+        return 1;
+    case 0xcd:
+    case 0xd1:
+        *body = 2;
+        return 1;
+    case 0xce:
+    case 0xd2:
+        *body = 4;
+        return 1;
+    case 0xcf:
+    case 0xd3:
+        *body = 8;
+        return 1;
+    case 0xd4:
+        *body = 2;
+        return 1; /* fixext: type + data */
+    case 0xd5:
+        *body = 3;
+        return 1;
+    case 0xd6:
+        *body = 5;
+        return 1;
+    case 0xd7:
+        *body = 9;
+        return 1;
+    case 0xd8:
+        *body = 17;
+        return 1;
+    case 0xdc:
+    case 0xde:
+        lenbytes = 2;
+        break;
+    case 0xdd:
+    case 0xdf:
+        lenbytes = 4;
+        break;
     }
     if (avail < 1 + (size_t)lenbytes)
         return 0;

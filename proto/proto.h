@@ -92,13 +92,13 @@ int proto_reader_partial(const struct proto_reader *r);
 
 struct proto_msg {
     enum proto_type type;
-    uint32_t msgid;            /* request, response */
-    const char *method;        /* request, notification; NUL-terminated, in the zone */
+    uint32_t msgid;               /* request, response */
+    const char *method;           /* request, notification; NUL-terminated, in the zone */
     const msgpack_object *params; /* the params map, or NULL when absent/nil */
     const msgpack_object *error;  /* response */
     const msgpack_object *result; /* response */
     msgpack_unpacked unpacked;    /* owns everything above, with frame */
-    char *frame; /* a copy of the message: unpacked strings point into it */
+    char *frame;                  /* a copy of the message: unpacked strings point into it */
 };
 
 /*
@@ -107,8 +107,8 @@ struct proto_msg {
  * whether m->msgid is known, so the peer can still be answered. Always free
  * with proto_msg_free.
  */
-int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *why,
-                     size_t whylen, int *has_id);
+int proto_msg_decode(const char *data, size_t len, struct proto_msg *m, char *why, size_t whylen,
+                     int *has_id);
 void proto_msg_free(struct proto_msg *m);
 
 /* ---- Reading params --------------------------------------------------- */

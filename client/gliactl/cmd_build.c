@@ -35,8 +35,8 @@ struct progress {
      * one --env asked for, else gliad's default. A subscriber hears the
      * builds of every env; NULL (gliad named none): all are shown. */
     char *env;
-    int tty;   /* stderr, where progress goes, is a terminal */
-    int drawn; /* a progress line is on the terminal, its newline owed */
+    int tty;        /* stderr, where progress goes, is a terminal */
+    int drawn;      /* a progress line is on the terminal, its newline owed */
     long long last; /* last figure printed */
     int printed;
 };

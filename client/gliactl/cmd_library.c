@@ -57,7 +57,7 @@ static void print(struct ctl *ctl, const msgpack_object *r, void *ud)
     fprintf(stderr, "%s: no library yet for %s (%s)%s\n", ctl_prog, obj_str(r, "env", "?"),
             obj_str(r, "status", "?"),
             strcmp(obj_str(r, "status", ""), "building") == 0 ? "; gliactl library --wait waits"
-                                                                : "");
+                                                              : "");
 }
 
 static int exec(struct ctl *ctl, int argc, char **argv)

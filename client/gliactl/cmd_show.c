@@ -31,8 +31,8 @@ static void print_ions(const msgpack_object *ions)
         char r[512], w[512];
         joined(obj_get(ion, "read"), r, sizeof(r));
         joined(obj_get(ion, "write"), w, sizeof(w));
-        printf("%s %s (%s%s%s%s%s)", i ? ";" : "", obj_str(ion, "name", "?"), *r ? "reads " : "",
-               r, *r && *w ? ", " : "", *w ? "writes " : "", w);
+        printf("%s %s (%s%s%s%s%s)", i ? ";" : "", obj_str(ion, "name", "?"), *r ? "reads " : "", r,
+               *r && *w ? ", " : "", *w ? "writes " : "", w);
     }
     printf("\n");
 }
@@ -56,8 +56,8 @@ static void print_params(const msgpack_object *params)
 static void print_candidate(const msgpack_object *c)
 {
     char buf[4096];
-    printf("\n%s  [%s]  package %s, variant %s\n", obj_str(c, "full", "?"),
-           obj_str(c, "kind", "?"), obj_str(c, "pkg", "?"), obj_str(c, "variant", "?"));
+    printf("\n%s  [%s]  package %s, variant %s\n", obj_str(c, "full", "?"), obj_str(c, "kind", "?"),
+           obj_str(c, "pkg", "?"), obj_str(c, "variant", "?"));
     const char *file = obj_str(c, "file", NULL);
     if (file)
         printf("  file: %s%s\n", file,

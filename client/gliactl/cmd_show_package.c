@@ -37,8 +37,7 @@ static void print(struct ctl *ctl, const msgpack_object *p, void *ud)
         for (uint32_t i = 0; i < mechs->via.array.size; i++) {
             const msgpack_object *m = &mechs->via.array.ptr[i];
             table_add(t, obj_str(m, "full", "?"), obj_str(m, "asset", "?"),
-                      obj_str(m, "variant", "?"), obj_str(m, "kind", "?"),
-                      obj_str(m, "file", "-"));
+                      obj_str(m, "variant", "?"), obj_str(m, "kind", "?"), obj_str(m, "file", "-"));
         }
         table_print(t, stdout);
         table_free(t);

@@ -15,7 +15,7 @@
 /* Exit codes, by contract. */
 enum {
     EXIT_OK = 0,
-    EXIT_FAILED = 1,      /* the request failed: unknown, ambiguous, build failed... */
+    EXIT_FAILED = 1, /* the request failed: unknown, ambiguous, build failed... */
     EXIT_USAGE = 2,
     EXIT_UNREACHABLE = 3, /* no daemon answering */
 };
@@ -30,9 +30,9 @@ struct ctl {
 
 struct ctl_cmd {
     const char *name;
-    const char *synopsis; /* arguments after the name */
-    const char *summary;  /* one line for `gliactl --help` */
-    const char *help;     /* the rest of `gliactl CMD --help`, may be NULL */
+    const char *synopsis;         /* arguments after the name */
+    const char *summary;          /* one line for `gliactl --help` */
+    const char *help;             /* the rest of `gliactl CMD --help`, may be NULL */
     const struct option *options; /* command-specific long options, or NULL */
     int (*exec)(struct ctl *ctl, int argc, char **argv);
 };
@@ -44,8 +44,8 @@ extern const char *ctl_prog;
 /* The table (main.c); every cmd_<name>.c defines its entry. */
 extern const struct ctl_cmd *const ctl_commands[];
 extern const struct ctl_cmd cmd_resolve, cmd_select, cmd_unselect, cmd_prefs, cmd_list, cmd_show,
-    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log, cmd_sync,
-    cmd_pkg, cmd_pkg_new, cmd_pkg_add, cmd_pkg_check, cmd_add, cmd_collection, cmd_remove,
+    cmd_packages, cmd_show_package, cmd_status, cmd_rescan, cmd_build, cmd_library, cmd_log,
+    cmd_sync, cmd_pkg, cmd_pkg_new, cmd_pkg_add, cmd_pkg_check, cmd_add, cmd_collection, cmd_remove,
     cmd_bundle;
 
 /*

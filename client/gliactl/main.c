@@ -11,9 +11,10 @@
 const char *ctl_prog = "gliactl";
 
 const struct ctl_cmd *const ctl_commands[] = {
-    &cmd_resolve, &cmd_select, &cmd_unselect, &cmd_prefs, &cmd_list, &cmd_show,
-    &cmd_packages, &cmd_show_package, &cmd_status, &cmd_rescan, &cmd_build, &cmd_library,
-    &cmd_log, &cmd_sync, &cmd_pkg, &cmd_add, &cmd_collection, &cmd_remove, &cmd_bundle, NULL,
+    &cmd_resolve, &cmd_select,     &cmd_unselect,     &cmd_prefs,  &cmd_list,
+    &cmd_show,    &cmd_packages,   &cmd_show_package, &cmd_status, &cmd_rescan,
+    &cmd_build,   &cmd_library,    &cmd_log,          &cmd_sync,   &cmd_pkg,
+    &cmd_add,     &cmd_collection, &cmd_remove,       &cmd_bundle, NULL,
 };
 
 static void usage(FILE *f)

@@ -202,9 +202,9 @@ static void progress(struct build *b)
     if (b->left > 0) {
         notify(b, "build.progress");
     } else if (b->outside) {
-        b->error = xprintf("%zu mod%s not compiled for reasons outside %s: %s", b->outside,
-                           b->outside == 1 ? "" : "s", b->outside == 1 ? "it" : "them",
-                           b->outside_why);
+        b->error =
+            xprintf("%zu mod%s not compiled for reasons outside %s: %s", b->outside,
+                    b->outside == 1 ? "" : "s", b->outside == 1 ? "it" : "them", b->outside_why);
         b->error_outside = 1;
         build_finish(b);
     } else {
@@ -270,8 +270,10 @@ static void item_done(void *ud, const struct compile_result *r)
 static void submit(struct build *b, struct build_item *it)
 {
     char *dir = xstrndup(it->mod->path, strrchr(it->mod->path, '/') - it->mod->path);
-    struct compile_req req = {.key = it->key, .stem = it->mod->full,
-                              .orig_path = it->mod->path, .orig_dir = dir,
+    struct compile_req req = {.key = it->key,
+                              .stem = it->mod->full,
+                              .orig_path = it->mod->path,
+                              .orig_dir = dir,
                               .mod_text = it->text};
     it->submitted = 1;
     compiler_submit(b->compiler, &req, item_done, it);
@@ -638,8 +640,8 @@ const struct build_failure *build_failure_of(const struct build_report *r,
         return NULL;
     if (!f->known) /* read back at startup: a file changed since is not the one that failed */
         return gen && gen->created > 0 && m->mtime_ns / 1000000000 > gen->created ? NULL : f;
-    int same = strcmp(f->path, m->path) == 0 && f->mtime_ns == m->mtime_ns &&
-               f->size == m->size && f->ino == m->ino && f->inc_sig == m->inc_sig;
+    int same = strcmp(f->path, m->path) == 0 && f->mtime_ns == m->mtime_ns && f->size == m->size &&
+               f->ino == m->ino && f->inc_sig == m->inc_sig;
     return same ? f : NULL;
 }
 

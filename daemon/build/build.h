@@ -83,8 +83,8 @@ struct build_report {
     size_t total, compiled, cached, failed;
     double ms;
     double link_ms; /* of ms, linking packages and library and loading it (0: none) */
-    char *error; /* why no library came out (link failure...), or NULL */
-    int outside; /* error is the environment's fault (fault.h): retried */
+    char *error;    /* why no library came out (link failure...), or NULL */
+    int outside;    /* error is the environment's fault (fault.h): retried */
     struct build_failure *failures;
     size_t nfailures;
     struct strmap by_full; /* full -> struct build_failure* */

@@ -65,9 +65,9 @@ struct build {
     struct build_item *items;
     size_t n;
     size_t left, compiled, cached, failed;
-    size_t outside;     /* items that failed for reasons outside them */
-    char *outside_why;  /* the first of those reasons */
-    int error_outside;  /* b->error is the environment's fault, not a mod's */
+    size_t outside;    /* items that failed for reasons outside them */
+    char *outside_why; /* the first of those reasons */
+    int error_outside; /* b->error is the environment's fault, not a mod's */
 
     /* Set on the loop before prepare; read by the workers. */
     char *cache_dir;
@@ -79,16 +79,16 @@ struct build {
     int jobs;
 
     cache_key libkey;
-    int lib_exists;  /* the cache already holds this library */
-    char *link_dir;  /* tmp dir of the link */
-    char *error;     /* the build as a whole failed */
+    int lib_exists;     /* the cache already holds this library */
+    char *link_dir;     /* tmp dir of the link */
+    char *error;        /* the build as a whole failed */
     int64_t generation; /* published number */
     char *lib_path;
 
-    struct build_link *link; /* the direct backend's link phase */
-    struct build_load *load; /* its last step: link the library, load it */
+    struct build_link *link;   /* the direct backend's link phase */
+    struct build_load *load;   /* its last step: link the library, load it */
     struct build_parts *parts; /* then each package's part */
-    cache_key *pkg_keys;      /* per package: its isolated object's key, or "" */
+    cache_key *pkg_keys;       /* per package: its isolated object's key, or "" */
     /* Per package: its part in the cache (a shared object of its isolated
      * object and its own registration file), or NULL when it has none. */
     char **part_objs;
@@ -134,8 +134,8 @@ void build_step_begin(struct build *b);
 int build_step_end(struct build *b);
 
 /* build.c, for the link phase's steps. */
-void build_finish(struct build *b);      /* report, keep or drop the result */
-void build_publish(struct build *b);     /* b->lib_path's library becomes a generation */
+void build_finish(struct build *b);         /* report, keep or drop the result */
+void build_publish(struct build *b);        /* b->lib_path's library becomes a generation */
 void build_compute_libkey(struct build *b); /* libkey and lib_path of the linked items */
 /* Leases the library b->libkey names before it is published or reused, so
  * that another gliad's collection on a shared cache leaves it alone; on a
@@ -162,8 +162,7 @@ int build_proc_failed(const struct proc_result *r);
  * package; malloc'd, clipped. */
 char *build_tool_words(const struct build *b, const char *tool, const struct proc_result *r);
 int build_in_pkg(const struct build *b, const struct build_item *it, size_t p); /* linked */
-void build_leave_out(struct build_item *it, const char *stage, const char *msg,
-                     const char *detail);
+void build_leave_out(struct build_item *it, const char *stage, const char *msg, const char *detail);
 
 /* build_load.c: links the packages whose objects are given (NULL: none)
  * into the library, loads it in nrniv, and leaves out what NEURON refuses;

@@ -80,8 +80,8 @@ int build_run_in(struct build *b, const char *cwd, char **argv, proc_done_fn don
     char *tmpdir = xprintf("TMPDIR=%s", cwd);
     const char *set[] = {tmpdir, NULL};
     char **env = proc_env(set);
-    struct proc_opts o = {.cwd = cwd, .env = env, .timeout_ms = tc->timeout_ms, .nice = 10,
-                          .max_output = max_output};
+    struct proc_opts o = {
+        .cwd = cwd, .env = env, .timeout_ms = tc->timeout_ms, .nice = 10, .max_output = max_output};
     build_step_begin(b);
     int rc = proc_run(b->loop, argv, &o, done, b, &b->proc);
     proc_env_free(env);

@@ -57,8 +57,7 @@ static void nrnhome_setup(const struct nrnivmodl_setup *tc)
         {xprintf("%s/libnrniv.so", tc->lib_dir), xprintf("%s/lib/libnrniv.so", home)},
         {xprintf("%s/share", prefix), xprintf("%s/share", home)},
     };
-    char *dirs[] = {xprintf("%s/bin", home), xprintf("%s/lib", home),
-                    xprintf("%s/include", home)};
+    char *dirs[] = {xprintf("%s/bin", home), xprintf("%s/lib", home), xprintf("%s/include", home)};
     for (size_t i = 0; i < 3; i++)
         mkdir_p(dirs[i], 0755);
     for (size_t i = 0; i < 4; i++) {
@@ -85,8 +84,7 @@ static void nrnhome_setup(const struct nrnivmodl_setup *tc)
     char *stub = xprintf("%s/ivstream.h", dirs[2]);
     FILE *f = access(stub, F_OK) == 0 ? NULL : fopen(stub, "w");
     if (f) {
-        fputs("/* gliad: Debian's NEURON ships no InterViews headers; nrnmain needs none */\n",
-              f);
+        fputs("/* gliad: Debian's NEURON ships no InterViews headers; nrnmain needs none */\n", f);
         fclose(f);
     }
     free(stub);
@@ -135,8 +133,8 @@ static void blame(const struct build *b, struct build_item *it, const char *out)
         char *c_path = xprintf("%s/x86_64/%s.c", b->link_dir, it->mod->full);
         char *c_text = file_read(c_path, 64u << 20, NULL);
         const char *from = strstr(out, c_dot) ? c_dot : c_rel;
-        diag_cc(&it->diag, strstr(out, from) ? strstr(out, from) : out, from, c_text,
-                it->text, it->mod->path);
+        diag_cc(&it->diag, strstr(out, from) ? strstr(out, from) : out, from, c_text, it->text,
+                it->mod->path);
         free(c_text);
         free(c_path);
         free(c_dot);
@@ -201,14 +199,13 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
         build_nrnivmodl_linked(b);
         return;
     }
-    char *outside = r->timed_out ? NULL
-                                 : fault_of_run(r->exit_status, r->term_signal, r->out, r->err,
-                                                b->link_dir);
+    char *outside = r->timed_out
+                        ? NULL
+                        : fault_of_run(r->exit_status, r->term_signal, r->out, r->err, b->link_dir);
     struct build_item *it = r->timed_out || outside ? NULL : blamed(b, out);
     if (outside) {
-        b->error = diag_clip(xprintf("nrnivmodl failed for a reason outside the mods (%s): %s",
-                                     outside, out),
-                             4000);
+        b->error = diag_clip(
+            xprintf("nrnivmodl failed for a reason outside the mods (%s): %s", outside, out), 4000);
         b->error_outside = 1;
         free(outside);
         free(out);
@@ -216,8 +213,8 @@ static void nrnivmodl_done(void *ud, struct proc_result *r)
         return;
     }
     if (!it) {
-        b->error = diag_clip(xprintf("nrnivmodl failed%s: %s", r->timed_out ? " (timed out)" : "",
-                                     out), 4000);
+        b->error = diag_clip(
+            xprintf("nrnivmodl failed%s: %s", r->timed_out ? " (timed out)" : "", out), 4000);
         free(out);
         build_nrnivmodl_linked(b);
         return;
@@ -244,8 +241,11 @@ static void run(struct build *b)
     char *tmpdir = xprintf("TMPDIR=%s", b->link_dir);
     const char *set[] = {var, tmpdir, NULL};
     char **env = proc_env(set);
-    struct proc_opts o = {.cwd = b->link_dir, .env = env, .timeout_ms = tc->timeout_ms,
-                          .max_output = 4u << 20, .nice = 10};
+    struct proc_opts o = {.cwd = b->link_dir,
+                          .env = env,
+                          .timeout_ms = tc->timeout_ms,
+                          .max_output = 4u << 20,
+                          .nice = 10};
     build_step_begin(b);
     int rc = tc->nrnivmodl ? proc_run(b->loop, argv, &o, nrnivmodl_done, b, &b->proc) : -ENOENT;
     for (size_t i = 1; i < n; i++)

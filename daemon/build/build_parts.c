@@ -54,9 +54,9 @@ struct build_parts {
     size_t *todo; /* packages whose part is not in the cache */
     size_t ntodo;
     size_t linked, batch_end; /* todo[linked..batch_end) is being linked */
-    char **fresh; /* per package: its part linked by this build, in the link dir */
-    size_t pkg; /* the fresh part being cached */
-    double t0;  /* for the log: what parts cost */
+    char **fresh;             /* per package: its part linked by this build, in the link dir */
+    size_t pkg;               /* the fresh part being cached */
+    double t0;                /* for the log: what parts cost */
 };
 
 static void pkgv_free(const struct build *b, char **v)
@@ -92,8 +92,8 @@ static int has_mechanisms(const struct build *b, size_t p)
 void build_part_key(const struct build *b, size_t p, cache_key out)
 {
     char *keys[] = {b->pkg_keys[p]};
-    cache_library_key(b->toolchain_id, "part: a package object and its registration file", keys,
-                      1, out);
+    cache_library_key(b->toolchain_id, "part: a package object and its registration file", keys, 1,
+                      out);
 }
 
 /* The part's file in the library dir: parts/<package>.so. Names of
@@ -108,7 +108,8 @@ static char *part_file(const struct build *b, size_t p)
     int taken = 0;
     for (size_t q = 0; q < p && !taken; q++)
         taken = has_mechanisms(b, q) && strcmp(b->pkgs[q]->name, b->pkgs[p]->name) == 0;
-    char *file = taken ? xprintf(PARTS_DIR "/%s-%zu.so", name, p) : xprintf(PARTS_DIR "/%s.so", name);
+    char *file =
+        taken ? xprintf(PARTS_DIR "/%s-%zu.so", name, p) : xprintf(PARTS_DIR "/%s.so", name);
     free(name);
     return file;
 }
@@ -198,8 +199,8 @@ static int write_batch(struct build *b, const char *args)
         chosen[p] = 1;
         rc = build_write_mod_func(b, chosen, src);
         chosen[p] = 0;
-        if (rc == 0 && fprintf(f, "-o%c%s/part-%zu.so%c%s%c%s%c", 0, b->link_dir, p, 0, src, 0,
-                               obj, 0) < 0)
+        if (rc == 0 &&
+            fprintf(f, "-o%c%s/part-%zu.so%c%s%c%s%c", 0, b->link_dir, p, 0, src, 0, obj, 0) < 0)
             rc = -1;
         free(obj);
         free(src);
@@ -236,8 +237,8 @@ static void link_batch(struct build *b)
     }
     char jobs[24], *owned[2];
     snprintf(jobs, sizeof(jobs), "%d", b->jobs > 0 ? b->jobs : 1);
-    char *head[] = {"xargs", "--null", "--no-run-if-empty", "--max-args=4", "--max-procs", jobs,
-                    "--arg-file", args};
+    char *head[] = {"xargs",       "--null", "--no-run-if-empty", "--max-args=4",
+                    "--max-procs", jobs,     "--arg-file",        args};
     size_t nhead = sizeof(head) / sizeof(head[0]), n;
     char **cc = build_shared_argv(b, 0, &n, owned);
     char **argv = xcalloc(nhead + n + 1, sizeof(*argv));

@@ -42,8 +42,8 @@ static struct cache_include *read_includes(const struct modfile_info *info, cons
     *n = info->nincludes + info->nc_includes;
     struct cache_include *incs = xcalloc(*n + 1, sizeof(*incs));
     for (size_t i = 0; i < *n; i++) {
-        const char *name = i < info->nincludes ? info->includes[i]
-                                                : info->c_includes[i - info->nincludes];
+        const char *name =
+            i < info->nincludes ? info->includes[i] : info->c_includes[i - info->nincludes];
         char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
         incs[i].name = name;
         incs[i].text = file_read(path, MAX_INCLUDE_BYTES, &incs[i].len);
@@ -77,8 +77,7 @@ static char *built_text(const struct index_mod *m, const char *raw, size_t len,
 
 /* The object key of `text` with the files it includes as they are now. */
 static void key_text(const struct build *b, const struct index_mod *m, const char *text,
-                     size_t tlen, const struct modfile_info *info, const char *dir,
-                     cache_key out)
+                     size_t tlen, const struct modfile_info *info, const char *dir, cache_key out)
 {
     size_t ninc;
     struct cache_include *incs = read_includes(info, dir, &ninc);
@@ -129,8 +128,7 @@ static int write_copy(struct build_item *it, size_t len)
 
 /* nrnivmodl runs nocmodl in the copy's dir: the INCLUDEd files go there
  * too, at their relative names (ones that climb out with .. cannot). */
-static void stage_includes(struct build_item *it, const struct modfile_info *info,
-                           const char *dir)
+static void stage_includes(struct build_item *it, const struct modfile_info *info, const char *dir)
 {
     for (size_t i = 0; i < info->nincludes; i++) {
         const char *name = info->includes[i];
@@ -232,8 +230,8 @@ static void prepare_item(struct build *b, struct build_item *it, struct store *s
         /* nrnivmodl reads files: stage each mod (and its INCLUDEs) in a dir
          * of this build's own. The direct backend's tasks write their copy. */
         if (it->state == ITEM_PENDING && b->nrnivmodl) {
-            it->work_dir = cache_tmp_path(b->cache_dir, "stage-%llu/%s",
-                                          (unsigned long long)b->id, it->key);
+            it->work_dir =
+                cache_tmp_path(b->cache_dir, "stage-%llu/%s", (unsigned long long)b->id, it->key);
             if (write_copy(it, tlen) < 0)
                 fail(it, "cache", "cannot write the build copy: %s", strerror(errno));
             else

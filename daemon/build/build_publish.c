@@ -186,12 +186,12 @@ static int place_library(struct build *b)
     char *so = xprintf("%s/libglia.so", b->link_dir);
     char *dir = cache_library_dir(b->cache_dir, b->libkey);
     /* Unique among every gliad of every host sharing the cache. */
-    char *staging = xprintf("%s.tmp-%s-%ld-%llu", dir, hostid(), (long)getpid(),
-                            (unsigned long long)b->id);
+    char *staging =
+        xprintf("%s.tmp-%s-%ld-%llu", dir, hostid(), (long)getpid(), (unsigned long long)b->id);
     char *staged = xprintf("%s/libglia.so", staging);
     char *libs = xstrndup(dir, strrchr(dir, '/') - dir);
-    char *old = xprintf("%s.old-%s-%ld-%llu", dir, hostid(), (long)getpid(),
-                        (unsigned long long)b->id);
+    char *old =
+        xprintf("%s.old-%s-%ld-%llu", dir, hostid(), (long)getpid(), (unsigned long long)b->id);
     int rc = -1;
     int staged_ok = fsync_path(so, 0) == 0 && mkdir_p(staging, 0755) == 0 &&
                     rename(so, staged) == 0 && artifact_seal(staged) == 0;
@@ -357,8 +357,8 @@ static void record(struct build *b, const char *manifest)
         b->error = xstrdup(err);
         return;
     }
-    struct store_generation g = {.env = b->env_name, .libkey = b->libkey, .path = b->lib_path,
-                                 .manifest = manifest};
+    struct store_generation g = {
+        .env = b->env_name, .libkey = b->libkey, .path = b->lib_path, .manifest = manifest};
     generation_rows(b, &g);
     b->generation = store_generation_add(s, &g);
     if (b->generation < 0)

@@ -90,8 +90,10 @@ static void finish(struct compile_task *t, int ok, struct diag *d, enum verdict 
      * same key may stand there now. */
     if (strmap_get(&c->tasks, t->key) == t)
         strmap_del(&c->tasks, t->key);
-    struct compile_result r = {.ok = ok, .cacheable = !ok && v == V_INPUT,
-                               .environmental = !ok && v == V_ENV, .key = t->key,
+    struct compile_result r = {.ok = ok,
+                               .cacheable = !ok && v == V_INPUT,
+                               .environmental = !ok && v == V_ENV,
+                               .key = t->key,
                                .ms = now_ms() - t->t0};
     if (d)
         r.diag = *d;
@@ -252,8 +254,8 @@ static void start_cc(struct compile_task *t)
     argv[n++] = "-o";
     argv[n++] = obj;
     argv[n] = NULL;
-    struct proc_opts o = {.cwd = t->work_dir, .env = t->env, .timeout_ms = tc->timeout_ms,
-                          .nice = 10};
+    struct proc_opts o = {
+        .cwd = t->work_dir, .env = t->env, .timeout_ms = tc->timeout_ms, .nice = 10};
     t->c->processes++;
     int rc = proc_run(t->c->loop, argv, &o, cc_done, t, &t->proc);
     free(argv);
@@ -328,15 +330,14 @@ static void start(struct compile_task *t)
     free(modlunit);
     free(tmpdir);
     /* cwd = the mod's own dir: nocmodl looks for INCLUDE files there too. */
-    struct proc_opts o = {.cwd = t->orig_dir, .env = t->env, .timeout_ms = tc->timeout_ms,
-                          .nice = 10};
+    struct proc_opts o = {
+        .cwd = t->orig_dir, .env = t->env, .timeout_ms = tc->timeout_ms, .nice = 10};
     t->c->processes++;
     int rc = proc_run(t->c->loop, argv, &o, nocmodl_done, t, &t->proc);
     free(mod);
     if (rc < 0)
         fail_outside(t, "nocmodl",
-                     xprintf("cannot run %s in %s: %s", tc->nocmodl, t->orig_dir,
-                             uv_strerror(rc)),
+                     xprintf("cannot run %s in %s: %s", tc->nocmodl, t->orig_dir, uv_strerror(rc)),
                      NULL);
 }
 
@@ -374,8 +375,8 @@ void compiler_submit(struct compiler *c, const struct compile_req *req, compile_
     t->c = c;
     memcpy(t->key, req->key, sizeof(t->key));
     t->stem = xstrdup(req->stem);
-    t->work_dir = cache_tmp_path(c->cache_dir, "c%llu-%.16s", (unsigned long long)++c->seq,
-                                 req->key);
+    t->work_dir =
+        cache_tmp_path(c->cache_dir, "c%llu-%.16s", (unsigned long long)++c->seq, req->key);
     t->orig_path = xstrdup(req->orig_path);
     t->orig_dir = xstrdup(req->orig_dir);
     t->mod_text = xstrdup(req->mod_text);

@@ -37,8 +37,7 @@ static void place_after(void *ctx)
     free(p);
 }
 
-void place_file(uv_loop_t *loop, const char *src, const char *dest, place_done_fn done,
-                void *ud)
+void place_file(uv_loop_t *loop, const char *src, const char *dest, place_done_fn done, void *ud)
 {
     struct placing *p = xcalloc(1, sizeof(*p));
     p->src = xstrdup(src);

@@ -17,7 +17,6 @@ typedef void (*place_done_fn)(void *ud, int err);
 
 /* Moves src to dest (creating dest's dir) on a worker; done(ud, err) runs
  * on the loop thread. */
-void place_file(uv_loop_t *loop, const char *src, const char *dest, place_done_fn done,
-                void *ud);
+void place_file(uv_loop_t *loop, const char *src, const char *dest, place_done_fn done, void *ud);
 
 #endif

@@ -21,8 +21,13 @@
 #include <unistd.h>
 
 static const char *const base_flags[] = {
-    "-O2", "-fPIC", "-DHAVE_CONFIG_H", "-DMPI_NO_CPPBIND=1", "-DOMPI_SKIP_MPICXX=1",
-    "-DMPICH_SKIP_MPICXX=1", "-w", /* generated code warns a lot; errors still show */
+    "-O2",
+    "-fPIC",
+    "-DHAVE_CONFIG_H",
+    "-DMPI_NO_CPPBIND=1",
+    "-DOMPI_SKIP_MPICXX=1",
+    "-DMPICH_SKIP_MPICXX=1",
+    "-w", /* generated code warns a lot; errors still show */
 };
 
 char *toolchain_which(const char *name)

@@ -27,10 +27,10 @@ struct toolchain {
     char *makefile; /* nrnmech_makefile, for the nrnivmodl backend's NRNHOME */
     unsigned timeout_ms;
 
-    int ready;        /* probed: id and describe are set */
-    char *problem;    /* why nothing can be built, or NULL */
+    int ready;     /* probed: id and describe are set */
+    char *problem; /* why nothing can be built, or NULL */
     char id[HASH_HEX_LEN + 1];
-    char *describe;   /* "nocmodl 7.7.0; cc (Debian 12.2.0-14) 12.2.0; /usr/lib/nrn" */
+    char *describe;       /* "nocmodl 7.7.0; cc (Debian 12.2.0-14) 12.2.0; /usr/lib/nrn" */
     char *neuron_version; /* "8.2.2" from the nrniv beside nocmodl, or "unknown" */
 };
 

@@ -26,8 +26,8 @@ void cache_object_key(const char *toolchain_id, const char *stem, const char *te
     hash_hex(&h, out);
 }
 
-void cache_library_key(const char *toolchain_id, const char *backend, char *const *keys,
-                       size_t n, cache_key out)
+void cache_library_key(const char *toolchain_id, const char *backend, char *const *keys, size_t n,
+                       cache_key out)
 {
     struct hash h;
     hash_init(&h, "glia-library-v1");

@@ -26,8 +26,8 @@ struct cache_include {
 void cache_object_key(const char *toolchain_id, const char *stem, const char *text, size_t len,
                       const struct cache_include *incs, size_t ninc, cache_key out);
 /* keys must be sorted (strcmp order) by the caller. */
-void cache_library_key(const char *toolchain_id, const char *backend, char *const *keys,
-                       size_t n, cache_key out);
+void cache_library_key(const char *toolchain_id, const char *backend, char *const *keys, size_t n,
+                       cache_key out);
 
 /* <cache>/objects/<k[0..1]>/<k>.o */
 char *cache_object_path(const char *cache_dir, const char *key);

@@ -62,8 +62,8 @@ char *diag_clip(char *s, size_t max)
 static int is_chatter(const char *line, size_t n)
 {
     static const char *const prefixes[] = {"Translating ", "INCLUDEing ", "Thread Safe",
-                                           "Notice:",      "Warning:",   " -> ",
-                                           " => ",         "Creating '", "/"};
+                                           "Notice:",      "Warning:",    " -> ",
+                                           " => ",         "Creating '",  "/"};
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
         if (n >= strlen(prefixes[i]) && strncmp(line, prefixes[i], strlen(prefixes[i])) == 0)
             return 1;
@@ -86,8 +86,7 @@ static void append(char *buf, size_t cap, const char *s, size_t n)
     buf[have + n] = '\0';
 }
 
-void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
-                  const char *orig_path)
+void diag_nocmodl(struct diag *d, const char *output, const char *copy_path, const char *orig_path)
 {
     memset(d, 0, sizeof(*d));
     d->detail = diag_replace(output, copy_path, orig_path);
@@ -205,8 +204,8 @@ void diag_cc(struct diag *d, const char *output, const char *c_path, const char 
     if (d->line)
         d->summary = xprintf("%s:%d: cc: %.*s", orig_path, d->line, msglen, err + 2);
     else
-        d->summary = xprintf("%s: cc: generated C line %d: %.*s", orig_path, cline, msglen,
-                             err + 2);
+        d->summary =
+            xprintf("%s: cc: generated C line %d: %.*s", orig_path, cline, msglen, err + 2);
 }
 
 void diag_plain(struct diag *d, const char *orig_path, const char *stage, const char *message,

@@ -22,8 +22,7 @@ struct diag {
  * megabytes is cut to its head and tail, where the cause usually is. */
 #define DIAG_DETAIL_MAX 16384
 
-void diag_nocmodl(struct diag *d, const char *output, const char *copy_path,
-                  const char *orig_path);
+void diag_nocmodl(struct diag *d, const char *output, const char *copy_path, const char *orig_path);
 void diag_cc(struct diag *d, const char *output, const char *c_path, const char *c_text,
              const char *mod_text, const char *orig_path);
 /* For failures that are not a tool's complaint (timeouts, crashes, I/O). */

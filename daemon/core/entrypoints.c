@@ -257,8 +257,9 @@ static char *blank_long_lines(struct parse_state *st, const char *text)
         if (sec >= 0)
             in_group = sec;
         else if (in_group && len > INI_MAX_LINE - 1) {
-            set_err(st, "line %u is %zu bytes long; entry_points.txt lines in [" ENTRYPOINTS_GROUP
-                        "] may be at most %d",
+            set_err(st,
+                    "line %u is %zu bytes long; entry_points.txt lines in [" ENTRYPOINTS_GROUP
+                    "] may be at most %d",
                     lineno, len, INI_MAX_LINE - 1);
             memset(line, ' ', len);
         }

@@ -84,8 +84,8 @@ struct index_asset {
 struct index {
     struct index_pkg **pkgs; /* sorted by name, then site order */
     size_t npkgs;
-    struct strmap assets; /* asset name -> struct index_asset* */
-    struct strmap fulls;  /* full name -> struct index_mod* */
+    struct strmap assets;           /* asset name -> struct index_asset* */
+    struct strmap fulls;            /* full name -> struct index_mod* */
     struct index_problem *problems; /* site-level problems (missing dir, ...) */
     size_t nproblems;
     size_t nmods; /* excluding built-ins */

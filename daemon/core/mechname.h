@@ -21,9 +21,9 @@ struct mechname {
 };
 
 enum mechname_status {
-    MECHNAME_OK = 0,        /* namespaced and valid; parts filled */
-    MECHNAME_PLAIN = 1,     /* not namespaced (does not start with glia__) */
-    MECHNAME_INVALID = -1,  /* starts with glia__ but the parts are wrong; err says why */
+    MECHNAME_OK = 0,       /* namespaced and valid; parts filled */
+    MECHNAME_PLAIN = 1,    /* not namespaced (does not start with glia__) */
+    MECHNAME_INVALID = -1, /* starts with glia__ but the parts are wrong; err says why */
 };
 
 /* Splits a full mechanism name. On MECHNAME_OK *out owns three strings (free

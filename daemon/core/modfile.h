@@ -31,10 +31,10 @@ enum modfile_kind {
 };
 
 struct modfile_ion {
-    char *name;    /* "na" */
-    char **read;   /* READ names */
+    char *name;  /* "na" */
+    char **read; /* READ names */
     size_t nread;
-    char **write;  /* WRITE names */
+    char **write; /* WRITE names */
     size_t nwrite;
     char *valence; /* VALENCE value as written, or NULL */
 };

@@ -20,7 +20,7 @@
 
 /* One mechanism an asset name may mean. */
 struct resolve_cand {
-    const char *full;    /* full NEURON name */
+    const char *full; /* full NEURON name */
     const char *pkg;
     const char *variant;
 };
@@ -64,14 +64,14 @@ enum resolve_status {
 
 struct resolve_result {
     enum resolve_status status;
-    size_t chosen;          /* index into the candidates when RESOLVE_OK */
+    size_t chosen; /* index into the candidates when RESOLVE_OK */
     /* The pkg/variant the preferences asked for and the scope each came from
      * (NULL when unset); used to explain a choice. */
     struct resolve_pref wanted;
     const char *pkg_from;
     const char *variant_from;
-    int fell_back;          /* preferences matched nothing; resolved without them */
-    int tie_break;          /* several matched; variant "0" of the one package won */
+    int fell_back; /* preferences matched nothing; resolved without them */
+    int tie_break; /* several matched; variant "0" of the one package won */
     /* When RESOLVE_AMBIGUOUS: indices of every matching candidate
      * (at most RESOLVE_MAX_MATCHES; nmatches counts them all). */
     size_t matches[RESOLVE_MAX_MATCHES];

@@ -110,8 +110,8 @@ static void import(struct gliad *g)
         n++;
     }
     if (text)
-        log_warn("%s was new or damaged: %zu preference%s restored from %s",
-                 store_path(g->store), n, n == 1 ? "" : "s", path);
+        log_warn("%s was new or damaged: %zu preference%s restored from %s", store_path(g->store),
+                 n, n == 1 ? "" : "s", path);
     free(text);
     free(path);
 }

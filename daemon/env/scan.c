@@ -67,8 +67,8 @@ struct walk {
     struct index_pkg *p; /* problems are recorded here; NULL: none */
     char *root;          /* the package root's real path */
     int max_depth;
-    struct paths *mods;  /* *.mod entries, or NULL */
-    struct paths *dirs;  /* dirs read, or NULL */
+    struct paths *mods; /* *.mod entries, or NULL */
+    struct paths *dirs; /* dirs read, or NULL */
     struct strmap seen; /* "dev:ino" of every dir read -> the key (owned) */
     size_t entries;
     int full;       /* MAX_ENTRIES reached */
@@ -94,8 +94,8 @@ static void walk_problem(struct walk *w, const char *path, const char *fmt, ...)
 /* 1 when the dir was read before (this walk reads it once); else records it. */
 static int walk_seen(struct walk *w, const struct stat *st)
 {
-    char *key = xprintf("%llx:%llx", (unsigned long long)st->st_dev,
-                        (unsigned long long)st->st_ino);
+    char *key =
+        xprintf("%llx:%llx", (unsigned long long)st->st_dev, (unsigned long long)st->st_ino);
     if (strmap_get(&w->seen, key)) {
         free(key);
         return 1;
@@ -190,8 +190,8 @@ static void walk_dir(struct walk *w, const char *dir, int depth)
 static int walk(const char *root, const char *dir, int deep, struct index_pkg *p,
                 struct paths *mods, struct paths *dirs, const atomic_int *stop)
 {
-    struct walk w = {.p = p, .mods = mods, .dirs = dirs, .stop = stop,
-                     .max_depth = deep ? MAX_DEPTH : 0};
+    struct walk w = {
+        .p = p, .mods = mods, .dirs = dirs, .stop = stop, .max_depth = deep ? MAX_DEPTH : 0};
     struct stat st;
     if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
         return 0;
@@ -228,8 +228,8 @@ static uint64_t include_sig(const char *mod_path, const struct modfile_info *inf
     char *dir = xstrndup(mod_path, strrchr(mod_path, '/') - mod_path);
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++) {
-        const char *name = i < info->nincludes ? info->includes[i]
-                                                : info->c_includes[i - info->nincludes];
+        const char *name =
+            i < info->nincludes ? info->includes[i] : info->c_includes[i - info->nincludes];
         char *path = name[0] == '/' ? xstrdup(name) : xprintf("%s/%s", dir, name);
         struct stat st;
         int64_t v[4] = {0, -1, 0, 0};
@@ -513,9 +513,8 @@ static char *version_of(const char *dist_info_name)
 
 /* *incomplete is set when something could not be read for a reason of
  * the moment (the package found is then not the whole truth). */
-static struct index_pkg *scan_package(const char *site, const char *di,
-                                      const struct entrypoint *ep, const atomic_int *stop,
-                                      int *incomplete)
+static struct index_pkg *scan_package(const char *site, const char *di, const struct entrypoint *ep,
+                                      const atomic_int *stop, int *incomplete)
 {
     struct index_pkg *p = index_pkg_new();
     p->entry = xstrdup(ep->name);
@@ -531,9 +530,9 @@ static struct index_pkg *scan_package(const char *site, const char *di,
             *c = '/';
     p->root = module_dir(p, modpath);
     if (!p->root) {
-        index_pkg_problem(p, p->dist_info, 0,
-                          "module '%s' of entry point '%s' not found in %s%s", ep->module,
-                          ep->name, site, p->editable ? " nor in the editable source dir" : "");
+        index_pkg_problem(p, p->dist_info, 0, "module '%s' of entry point '%s' not found in %s%s",
+                          ep->module, ep->name, site,
+                          p->editable ? " nor in the editable source dir" : "");
         p->root = xprintf("%s/%s", site, modpath);
         free(modpath);
         p->name = xstrdup(ep->name);
@@ -725,8 +724,8 @@ static void rescan_dist_info(struct scan_ctx *cx, const char *site, const char *
     while (old && same < n && old[same] && strcmp(old[same]->dist_info, path) == 0 &&
            index_pkg_same(fresh[same], old[same]))
         same++;
-    int reuse = old && ((same == n && (!old[n] || strcmp(old[n]->dist_info, path) != 0)) ||
-                        incomplete);
+    int reuse =
+        old && ((same == n && (!old[n] || strcmp(old[n]->dist_info, path) != 0)) || incomplete);
     if (incomplete) {
         r->incomplete = 1;
         if (old)

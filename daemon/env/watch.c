@@ -58,8 +58,7 @@ static int is_site(const struct env *e, const char *dir)
 
 /* The dist-info a change in a site dir concerns, or NULL when it is none
  * of ours (other packages' files, caches, .pth files). */
-static const char *site_change(const struct env *e, const char *dir, const char *name,
-                               char **made)
+static const char *site_change(const struct env *e, const char *dir, const char *name, char **made)
 {
     *made = NULL;
     if (str_has_suffix(name, ".dist-info"))
@@ -210,8 +209,8 @@ static void fall_back(struct watcher *w, const char *why)
     if (w->fallback)
         return;
     struct env *e = w->env;
-    unsigned every = (unsigned)(e->g->cfg.debounce_ms * 10 > 2000 ? e->g->cfg.debounce_ms * 10
-                                                                  : 2000);
+    unsigned every =
+        (unsigned)(e->g->cfg.debounce_ms * 10 > 2000 ? e->g->cfg.debounce_ms * 10 : 2000);
     w->fallback = xstrdup(why);
     log_warn("[%s] %s; rescanning every %u ms instead", e->name, why, every);
     uv_timer_start(&w->poll, on_timer, every, every);
@@ -232,10 +231,9 @@ static int start(struct watcher *w, const char *dir, const char *owner)
     /* Changes made on another host, inotify never hears of. */
     int rc = fs_is_remote(dir) ? UV_ENOTSUP : uv_fs_event_start(&wa->handle, on_event, dir, 0);
     if (rc < 0) {
-        char *why = rc == UV_ENOSPC
-                        ? xprintf("inotify watches ran out at %s (raise "
-                                  "fs.inotify.max_user_watches)",
-                                  dir)
+        char *why = rc == UV_ENOSPC    ? xprintf("inotify watches ran out at %s (raise "
+                                                    "fs.inotify.max_user_watches)",
+                                                 dir)
                     : rc == UV_ENOTSUP ? xprintf("%s is on a network filesystem", dir)
                                        : xprintf("cannot watch %s: %s", dir, uv_strerror(rc));
         fall_back(w, why);
@@ -400,5 +398,3 @@ void watch_dirty_free(struct strmap *dirty)
     strmap_free(dirty);
     free(dirty);
 }
-
-

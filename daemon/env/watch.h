@@ -33,12 +33,12 @@ struct watcher {
     struct strmap dirs; /* dir -> struct watch* */
     uv_timer_t debounce;
     uv_timer_t poll;
-    uv_timer_t retry;   /* a scan that could not read everything, tried again */
-    unsigned retry_ms;  /* the next wait before that (doubles); 0: none due */
-    double first_event; /* of the pending burst; 0 when none */
-    double last_rescan; /* when the last debounced rescan started */
-    int streak;         /* bursts in a row, each soon after the last rescan */
-    int rechecking;     /* the pending rescan is ours (new watches), not the user's */
+    uv_timer_t retry;    /* a scan that could not read everything, tried again */
+    unsigned retry_ms;   /* the next wait before that (doubles); 0: none due */
+    double first_event;  /* of the pending burst; 0 when none */
+    double last_rescan;  /* when the last debounced rescan started */
+    int streak;          /* bursts in a row, each soon after the last rescan */
+    int rechecking;      /* the pending rescan is ours (new watches), not the user's */
     struct strmap dirty; /* dist-info paths to rescan (keys owned) */
     int dirty_all;
     char *fallback; /* why this env is polled, or NULL */

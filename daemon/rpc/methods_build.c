@@ -194,9 +194,12 @@ void build_failure_words(const struct build_failure *f, char **summary, char **d
 
 struct build_failure build_failure_rejected(const struct index_mod *m)
 {
-    struct build_failure f = {.full = (char *)m->full, .pkg = (char *)m->pkgname,
-                              .asset = (char *)m->asset, .variant = (char *)m->variant,
-                              .path = (char *)m->path, .line = m->reject_line};
+    struct build_failure f = {.full = (char *)m->full,
+                              .pkg = (char *)m->pkgname,
+                              .asset = (char *)m->asset,
+                              .variant = (char *)m->variant,
+                              .path = (char *)m->path,
+                              .line = m->reject_line};
     f.summary = m->reject_line ? xprintf("%s:%d: %s", m->path, m->reject_line, m->reject_reason)
                                : xprintf("%s: %s", m->path, m->reject_reason);
     f.detail = xstrdup(f.summary);
@@ -359,10 +362,6 @@ static enum call_state m_loaded(struct call *c)
 }
 
 const struct method methods_build[] = {
-    {"loaded", m_loaded},
-    {"library", m_library},
-    {"build", m_build},
-    {"log", m_log},
-    {"subscribe", m_subscribe},
-    {NULL, NULL},
+    {"loaded", m_loaded}, {"library", m_library},     {"build", m_build},
+    {"log", m_log},       {"subscribe", m_subscribe}, {NULL, NULL},
 };

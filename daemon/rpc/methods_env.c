@@ -125,8 +125,7 @@ static enum call_state m_register(struct call *c)
     for (size_t i = 0; i < n; i++)
         if (site[i][0] != '/' || strchr(site[i], '\n')) {
             call_error(c, PROTO_E_BAD_REQUEST,
-                       "site_packages must be absolute paths without newlines, not '%s'",
-                       site[i]);
+                       "site_packages must be absolute paths without newlines, not '%s'", site[i]);
             return CALL_DONE;
         }
     struct env *e = env_find(c->g, name);

@@ -195,9 +195,6 @@ static enum call_state m_rescan(struct call *c)
 }
 
 const struct method methods_index[] = {
-    {"packages", m_packages},
-    {"package", m_package},
-    {"assets", m_assets},
-    {"rescan", m_rescan},
-    {NULL, NULL},
+    {"packages", m_packages}, {"package", m_package}, {"assets", m_assets},
+    {"rescan", m_rescan},     {NULL, NULL},
 };

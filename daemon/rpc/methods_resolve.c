@@ -36,14 +36,13 @@ static const struct index_asset *lookup(struct call *c, struct env *e, const cha
         names[n++] = k;
     const char *hint = resolve_suggest(asset, names, n);
     call_error(c, PROTO_E_UNKNOWN_ASSET,
-               "no asset named '%s' in environment '%s'%s%s%s (gliactl list shows them all)",
-               asset, e->name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
+               "no asset named '%s' in environment '%s'%s%s%s (gliactl list shows them all)", asset,
+               e->name, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "");
     free(names);
     return NULL;
 }
 
-static void pack_fulls(msgpack_packer *pk, const struct index_asset *a, const size_t *idx,
-                       size_t n)
+static void pack_fulls(msgpack_packer *pk, const struct index_asset *a, const size_t *idx, size_t n)
 {
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++)
@@ -87,8 +86,8 @@ static int run_resolve(struct call *c, const struct index_asset *a, const char *
 /* Options that select the first match and only it: its package when no
  * other match shares it, its variant when every match is of one package,
  * else both. */
-static void example_pick(const struct index_asset *a, const struct resolve_result *r,
-                         char *out, size_t len)
+static void example_pick(const struct index_asset *a, const struct resolve_result *r, char *out,
+                         size_t len)
 {
     const struct index_mod *first = a->mods[r->matches[0]];
     size_t known = r->nmatches < RESOLVE_MAX_MATCHES ? r->nmatches : RESOLVE_MAX_MATCHES;
@@ -160,8 +159,8 @@ static void explain(const struct resolve_result *r, char *buf, size_t len)
                                 "no candidate matched the preferences, so they were ignored; ");
     if (off < len)
         off += (size_t)snprintf(buf + off, len - off, "%s",
-                                r->tie_break  ? "several matched, all from one package: its "
-                                                "variant 0 wins"
+                                r->tie_break      ? "several matched, all from one package: its "
+                                                    "variant 0 wins"
                                 : r->nmatches > 1 ? "several matched"
                                                   : "the only match");
 }
@@ -211,8 +210,7 @@ static int begin_resolve(struct call *c, struct resolve_req *rq)
     if (call_wait_index(c, rq->e))
         return CALL_WAIT;
     rq->a = lookup(c, rq->e, rq->asset);
-    if (!rq->a ||
-        run_resolve(c, rq->a, rq->asset, rq->pkg, rq->variant, prefs, &rq->r) < 0)
+    if (!rq->a || run_resolve(c, rq->a, rq->asset, rq->pkg, rq->variant, prefs, &rq->r) < 0)
         return -1;
     return CALL_DONE;
 }
@@ -245,8 +243,8 @@ static enum call_state m_resolve(struct call *c)
     }
     /* Which published library holds it: a client that loaded an older one
      * must be told to restart rather than fail inside NEURON. */
-    int built = m->pkg->layout == INDEX_BUILTIN ||
-                (e->gen && strmap_get(&e->gen->fulls, m->full) != NULL);
+    int built =
+        m->pkg->layout == INDEX_BUILTIN || (e->gen && strmap_get(&e->gen->fulls, m->full) != NULL);
     msgpack_packer *pk = call_result(c);
     size_t map = proto_map_open(pk);
     proto_pack_kstr(pk, "full", m->full);
@@ -491,10 +489,6 @@ static enum call_state m_prefs(struct call *c)
 }
 
 const struct method methods_resolve[] = {
-    {"resolve", m_resolve},
-    {"asset", m_asset},
-    {"select", m_select},
-    {"unselect", m_unselect},
-    {"prefs", m_prefs},
-    {NULL, NULL},
+    {"resolve", m_resolve},   {"asset", m_asset}, {"select", m_select},
+    {"unselect", m_unselect}, {"prefs", m_prefs}, {NULL, NULL},
 };

@@ -44,8 +44,8 @@ struct conn {
     struct proto_reader reader;
     msgpack_sbuffer out;
     msgpack_packer pk;
-    int refs;  /* the connection itself, one per call in flight, one per write */
-    int calls; /* calls in flight */
+    int refs;           /* the connection itself, one per call in flight, one per write */
+    int calls;          /* calls in flight */
     unsigned flags;     /* CONN_*: each is set once and never cleared but THROTTLED */
     double progress_ms; /* while throttled: when a write last completed */
     uv_shutdown_t shutdown;
@@ -351,8 +351,8 @@ static void conn_finish(struct conn *c)
 /* A stream we can no longer follow: say why once, then hang up. */
 static void conn_abort(struct conn *c, const char *code, const char *why)
 {
-    log_warn("client %llu (pid %d): %s; closing its connection", (unsigned long long)c->id,
-             c->pid, why);
+    log_warn("client %llu (pid %d): %s; closing its connection", (unsigned long long)c->id, c->pid,
+             why);
     proto_pack_error_note(&c->pk, code, why);
     conn_flush(c);
     conn_close(c, NULL);

@@ -58,8 +58,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
         struct tm tm;
         clock_gettime(CLOCK_REALTIME, &ts);
         localtime_r(&ts.tv_sec, &tm);
-        n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld gliad %s: ", tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, names[level]);
+        n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld gliad %s: ", tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, ts.tv_nsec / 1000000, names[level]);
     }
     va_list ap;
     va_start(ap, fmt);

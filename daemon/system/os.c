@@ -47,7 +47,10 @@ char *file_read(const char *path, size_t limit, size_t *len)
     if (fd < 0)
         return NULL;
     struct stat st;
-    int e = fstat(fd, &st) < 0 ? errno : S_ISDIR(st.st_mode) ? EISDIR : !S_ISREG(st.st_mode) ? EINVAL : 0;
+    int e = fstat(fd, &st) < 0     ? errno
+            : S_ISDIR(st.st_mode)  ? EISDIR
+            : !S_ISREG(st.st_mode) ? EINVAL
+                                   : 0;
     if (e) {
         close(fd);
         errno = e;

@@ -13,22 +13,22 @@
 struct proc_result {
     int64_t exit_status;
     int term_signal;
-    int timed_out;   /* killed for running past the time limit */
-    char *out;       /* captured stdout, NUL-terminated (truncated at the limit) */
+    int timed_out; /* killed for running past the time limit */
+    char *out;     /* captured stdout, NUL-terminated (truncated at the limit) */
     size_t outlen;
-    char *err;       /* captured stderr, likewise */
+    char *err; /* captured stderr, likewise */
     size_t errlen;
-    double ms;       /* wall time */
+    double ms; /* wall time */
 };
 
 typedef void (*proc_done_fn)(void *ud, struct proc_result *r);
 
 struct proc_opts {
-    const char *cwd;        /* NULL: inherit */
-    char **env;             /* NULL: inherit */
-    unsigned timeout_ms;    /* 0: none */
-    size_t max_output;      /* per stream; 0: 1 MiB */
-    int nice;               /* added niceness (background compiles) */
+    const char *cwd;     /* NULL: inherit */
+    char **env;          /* NULL: inherit */
+    unsigned timeout_ms; /* 0: none */
+    size_t max_output;   /* per stream; 0: 1 MiB */
+    int nice;            /* added niceness (background compiles) */
 };
 
 /* Where gliad-child is (see child.c); NULL: programs are started directly

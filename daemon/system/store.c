@@ -35,24 +35,32 @@ struct store {
  * gets what it lacks (version 1 had only prefs, builtins, packages, mods;
  * version 2 no generation_parts). */
 static const char *const schema =
-    "CREATE TABLE IF NOT EXISTS prefs(asset TEXT PRIMARY KEY, pkg TEXT, variant TEXT, updated INTEGER);"
-    "CREATE TABLE IF NOT EXISTS builtins(neuron TEXT, name TEXT, kind TEXT, PRIMARY KEY(neuron, name));"
-    "CREATE TABLE IF NOT EXISTS packages(env TEXT, name TEXT, version TEXT, entry TEXT, module TEXT,"
+    "CREATE TABLE IF NOT EXISTS prefs(asset TEXT PRIMARY KEY, pkg TEXT, variant TEXT, updated "
+    "INTEGER);"
+    "CREATE TABLE IF NOT EXISTS builtins(neuron TEXT, name TEXT, kind TEXT, PRIMARY KEY(neuron, "
+    "name));"
+    "CREATE TABLE IF NOT EXISTS packages(env TEXT, name TEXT, version TEXT, entry TEXT, module "
+    "TEXT,"
     "  layout TEXT, site TEXT, dist_info TEXT, root TEXT, editable INTEGER, problems INTEGER);"
     "CREATE INDEX IF NOT EXISTS packages_env ON packages(env);"
-    "CREATE TABLE IF NOT EXISTS mods(env TEXT, full TEXT, pkg TEXT, asset TEXT, variant TEXT, kind TEXT,"
+    "CREATE TABLE IF NOT EXISTS mods(env TEXT, full TEXT, pkg TEXT, asset TEXT, variant TEXT, kind "
+    "TEXT,"
     "  path TEXT, mtime_ns INTEGER, size INTEGER);"
     "CREATE INDEX IF NOT EXISTS mods_env ON mods(env);"
     /* Compile failures by object key: the same input fails the same way. */
-    "CREATE TABLE IF NOT EXISTS failures(key TEXT PRIMARY KEY, summary TEXT, detail TEXT, line INTEGER,"
+    "CREATE TABLE IF NOT EXISTS failures(key TEXT PRIMARY KEY, summary TEXT, detail TEXT, line "
+    "INTEGER,"
     "  created INTEGER);"
     /* A generation is committed by its row; the library is in place first. */
-    "CREATE TABLE IF NOT EXISTS generations(env TEXT, gen INTEGER, libkey TEXT, path TEXT, manifest TEXT,"
+    "CREATE TABLE IF NOT EXISTS generations(env TEXT, gen INTEGER, libkey TEXT, path TEXT, "
+    "manifest TEXT,"
     "  created INTEGER, mechanisms INTEGER, failed INTEGER, PRIMARY KEY(env, gen));"
-    "CREATE TABLE IF NOT EXISTS generation_mods(env TEXT, gen INTEGER, full TEXT, kind TEXT, pkg TEXT,"
+    "CREATE TABLE IF NOT EXISTS generation_mods(env TEXT, gen INTEGER, full TEXT, kind TEXT, pkg "
+    "TEXT,"
     "  asset TEXT, variant TEXT, path TEXT, objkey TEXT);"
     "CREATE INDEX IF NOT EXISTS generation_mods_gen ON generation_mods(env, gen);"
-    "CREATE TABLE IF NOT EXISTS generation_failures(env TEXT, gen INTEGER, full TEXT, pkg TEXT, asset TEXT,"
+    "CREATE TABLE IF NOT EXISTS generation_failures(env TEXT, gen INTEGER, full TEXT, pkg TEXT, "
+    "asset TEXT,"
     "  variant TEXT, path TEXT, line INTEGER, summary TEXT, detail TEXT);"
     "CREATE INDEX IF NOT EXISTS generation_failures_gen ON generation_failures(env, gen);"
     /* Each mechanism's part (its package's own shared object), when the
@@ -155,8 +163,8 @@ static int migrate(struct store *s, char *err, size_t errlen)
     }
     if (v == SCHEMA_VERSION)
         return 0;
-    char *sql = xprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", schema,
-                        SCHEMA_VERSION);
+    char *sql =
+        xprintf("BEGIN IMMEDIATE; %s PRAGMA user_version = %d; COMMIT;", schema, SCHEMA_VERSION);
     int rc = exec(s, sql);
     free(sql);
     if (rc < 0) {
@@ -180,8 +188,8 @@ static struct store *open_db(const char *state_dir, int *damaged, char *err, siz
 {
     *damaged = 0;
     if (mkdir_p(state_dir, 0700) < 0) {
-        snprintf(err, errlen, "cannot create state_dir %s: %s; set [daemon] state_dir",
-                 state_dir, strerror(errno));
+        snprintf(err, errlen, "cannot create state_dir %s: %s; set [daemon] state_dir", state_dir,
+                 strerror(errno));
         return NULL;
     }
     struct store *s = xcalloc(1, sizeof(*s));
@@ -286,8 +294,10 @@ static struct store *open_checked(const char *state_dir, char *err, size_t errle
     }
     char aside[PATH_MAX];
     if (set_aside(state_dir, aside, sizeof(aside)) < 0) {
-        snprintf(err, errlen, "%s/gliad.db is damaged (%s) and cannot be set aside: %s; move it "
-                 "away by hand", state_dir, why, strerror(errno));
+        snprintf(err, errlen,
+                 "%s/gliad.db is damaged (%s) and cannot be set aside: %s; move it "
+                 "away by hand",
+                 state_dir, why, strerror(errno));
         return NULL;
     }
     log_error("%s/gliad.db is damaged (%s): set aside as %s; starting with a new one", state_dir,
@@ -414,14 +424,13 @@ int store_builtins_save(struct store *s, const char *neuron_id, const char *cons
     int rc = run(s, "DELETE FROM builtins", NULL, 0);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         const char *args[] = {neuron_id, names[i], kinds[i]};
-        rc = run(s, "INSERT OR REPLACE INTO builtins(neuron, name, kind) VALUES(?1, ?2, ?3)",
-                 args, 3);
+        rc = run(s, "INSERT OR REPLACE INTO builtins(neuron, name, kind) VALUES(?1, ?2, ?3)", args,
+                 3);
     }
     return end_tx(s, rc);
 }
 
-static int save_pkg(sqlite3_stmt *ps, sqlite3_stmt *ms, const char *env,
-                    const struct index_pkg *p)
+static int save_pkg(sqlite3_stmt *ps, sqlite3_stmt *ms, const char *env, const struct index_pkg *p)
 {
     int i = 1;
     sqlite3_reset(ps);
@@ -677,9 +686,9 @@ int64_t store_generation_add(struct store *s, const struct store_generation *g)
                          ") VALUES(?,?,?,?,?,?,?,?,?,?)",
                          g->env, gen, g->fails, sizeof(*g->fails), g->nfails, bind_gen_failure_row);
     if (rc == 0)
-        rc = insert_rows(s,
-                         "INSERT INTO generation_parts(env, gen, " GEN_PART_COLS ") VALUES(?,?,?,?,?)",
-                         g->env, gen, g->parts, sizeof(*g->parts), g->nparts, bind_gen_part_row);
+        rc = insert_rows(
+            s, "INSERT INTO generation_parts(env, gen, " GEN_PART_COLS ") VALUES(?,?,?,?,?)",
+            g->env, gen, g->parts, sizeof(*g->parts), g->nparts, bind_gen_part_row);
     return end_tx(s, rc) < 0 ? -1 : gen;
 }
 
@@ -762,8 +771,8 @@ int store_generation_failures(struct store *s, const char *env, int64_t gen,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int store_generation_parts(struct store *s, const char *env, int64_t gen,
-                           store_gen_part_fn fn, void *ud)
+int store_generation_parts(struct store *s, const char *env, int64_t gen, store_gen_part_fn fn,
+                           void *ud)
 {
     sqlite3_stmt *st = prepare_gen(s,
                                    "SELECT " GEN_PART_COLS " FROM generation_parts "
@@ -906,11 +915,12 @@ int store_gc_generations(struct store *s, const char *env, int keep, char ***lib
     /* Doomed: past the newest `keep`, and loaded by nobody alive. */
     int rc = exec(s, "CREATE TEMP TABLE IF NOT EXISTS doomed(gen INTEGER); DELETE FROM doomed;");
     if (rc == 0)
-        rc = run(s,
-                 "INSERT INTO doomed SELECT gen FROM generations WHERE env = ?1 AND gen NOT IN "
-                 "(SELECT gen FROM generations WHERE env = ?1 ORDER BY gen DESC "
-                 "LIMIT CAST(?2 AS INTEGER)) AND gen NOT IN (SELECT gen FROM loaded WHERE env = ?1)",
-                 args, 2);
+        rc =
+            run(s,
+                "INSERT INTO doomed SELECT gen FROM generations WHERE env = ?1 AND gen NOT IN "
+                "(SELECT gen FROM generations WHERE env = ?1 ORDER BY gen DESC "
+                "LIMIT CAST(?2 AS INTEGER)) AND gen NOT IN (SELECT gen FROM loaded WHERE env = ?1)",
+                args, 2);
     if (rc == 0) {
         *manifests = column(s,
                             "SELECT manifest FROM generations WHERE env = ?1 AND manifest IS NOT "
@@ -1025,8 +1035,8 @@ static void column_env(sqlite3_stmt *st, struct store_env *e)
 
 int store_envs_load(struct store *s, store_env_fn fn, void *ud)
 {
-    sqlite3_stmt *st = prepare(s, "SELECT name, site_packages FROM envs ORDER BY created, name",
-                               NULL, 0);
+    sqlite3_stmt *st =
+        prepare(s, "SELECT name, site_packages FROM envs ORDER BY created, name", NULL, 0);
     if (!st)
         return -1;
     int rc;

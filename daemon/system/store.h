@@ -106,8 +106,8 @@ int store_generation_mods(struct store *s, const char *env, int64_t gen, store_g
 int store_generation_failures(struct store *s, const char *env, int64_t gen,
                               store_gen_failure_fn fn, void *ud);
 typedef void (*store_gen_part_fn)(void *ud, const struct store_gen_part *pt);
-int store_generation_parts(struct store *s, const char *env, int64_t gen,
-                           store_gen_part_fn fn, void *ud);
+int store_generation_parts(struct store *s, const char *env, int64_t gen, store_gen_part_fn fn,
+                           void *ud);
 /* Marks objects used now (for the size-bounded cache's LRU order). */
 int store_objects_touch(struct store *s, char *const *keys, const int64_t *sizes, size_t n);
 

@@ -66,11 +66,9 @@ static void another_symbol_fails(void **state)
     unsigned char *buf = object(&len);
     char why[256];
     /* A prefix of the name, or a longer name, is not the name. */
-    assert_int_equal(artifact_elf_check(buf, len, "_glia__fixture__Reg__0", why, sizeof(why)),
-                     -1);
+    assert_int_equal(artifact_elf_check(buf, len, "_glia__fixture__Reg__0", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "does not define _glia__fixture__Reg__0"));
-    assert_int_equal(artifact_elf_check(buf, len, "glia__fixture__Reg__0_reg", why,
-                                        sizeof(why)),
+    assert_int_equal(artifact_elf_check(buf, len, "glia__fixture__Reg__0_reg", why, sizeof(why)),
                      -1);
     free(buf);
 }

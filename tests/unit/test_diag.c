@@ -109,9 +109,10 @@ static void cc_error_mapped_to_the_mod_line(void **state)
     const char *c_text = "line1\nline2\n  int x = undefined_thing;\nline4\n";
     const char *mod = "NEURON { SUFFIX v }\nBREAKPOINT {\nVERBATIM\n"
                       "  int x = undefined_thing;\nENDVERBATIM\n}\n";
-    const char *out = CPATH ": In function 'f':\n" CPATH
-                      ":3:11: error: 'undefined_thing' undeclared (first use in this function)\n"
-                      "    3 |   int x = undefined_thing;\n";
+    const char *out =
+        CPATH ": In function 'f':\n" CPATH
+              ":3:11: error: 'undefined_thing' undeclared (first use in this function)\n"
+              "    3 |   int x = undefined_thing;\n";
     struct diag d;
     diag_cc(&d, out, CPATH, c_text, mod, ORIG);
     assert_int_equal(d.line, 4);
@@ -155,8 +156,11 @@ static void replace_every_occurrence(void **state)
 static int utf8_ok(const unsigned char *s)
 {
     while (*s) {
-        int n = *s < 0x80 ? 0 : (*s & 0xe0) == 0xc0 ? 1 : (*s & 0xf0) == 0xe0 ? 2
-                                : (*s & 0xf8) == 0xf0 ? 3 : -1;
+        int n = *s < 0x80             ? 0
+                : (*s & 0xe0) == 0xc0 ? 1
+                : (*s & 0xf0) == 0xe0 ? 2
+                : (*s & 0xf8) == 0xf0 ? 3
+                                      : -1;
         if (n < 0)
             return 0;
         s++;

@@ -244,8 +244,7 @@ static void indented_line_explained(void **state)
     (void)state;
     /* inih hands the indented line over as a second value of a: the first
      * stands, the second is reported. */
-    assert_int_equal(entrypoints_parse("[glia.package]\na = a\n  b = b\n", &eps, err,
-                                       sizeof(err)),
+    assert_int_equal(entrypoints_parse("[glia.package]\na = a\n  b = b\n", &eps, err, sizeof(err)),
                      1);
     assert_entry(&eps.v[0], "a", "a", NULL);
     assert_contains(err, "an indented line continues the previous entry");

@@ -15,8 +15,7 @@
 
 static char *SYS[] = {"/usr/local/lib/python3.11/dist-packages", "/usr/lib/python3/dist-packages"};
 /* A --system-site-packages venv at /v: its own dir, then the system's. */
-static char *VENV[] = {"/v/lib/python3.11/site-packages",
-                       "/usr/local/lib/python3.11/dist-packages",
+static char *VENV[] = {"/v/lib/python3.11/site-packages", "/usr/local/lib/python3.11/dist-packages",
                        "/usr/lib/python3/dist-packages"};
 static char *VENV2[] = {"/w/lib/python3.11/site-packages",
                         "/usr/local/lib/python3.11/dist-packages",

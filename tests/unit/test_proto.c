@@ -2175,8 +2175,7 @@ static const msgpack_object *unpack_whole(const struct packbuf *b, msgpack_unpac
 {
     msgpack_unpacked_init(u);
     size_t off = 0;
-    assert_int_equal(msgpack_unpack_next(u, b->sb.data, b->sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(msgpack_unpack_next(u, b->sb.data, b->sb.size, &off), MSGPACK_UNPACK_SUCCESS);
     assert_int_equal(off, b->sb.size);
     return &u->data;
 }
@@ -2260,7 +2259,8 @@ static const char lookalike[] = "\xdf\xff\xff\xff\xff\x81\x92\xdd";
 static void pack_reply_shape(msgpack_packer *pk, int deferred)
 {
     size_t top = 0, deps = 0, a = 0, e1 = 0, e2 = 0, inner = 0, deep = 0, deeper = 0, e3 = 0;
-#define OPEN_MAP(mark, n) (deferred ? (void)(mark = proto_map_open(pk)) : (void)msgpack_pack_map(pk, n))
+#define OPEN_MAP(mark, n)                                                                          \
+    (deferred ? (void)(mark = proto_map_open(pk)) : (void)msgpack_pack_map(pk, n))
 #define OPEN_ARRAY(mark, n)                                                                        \
     (deferred ? (void)(mark = proto_array_open(pk)) : (void)msgpack_pack_array(pk, n))
 #define CLOSE_MAP(mark) (deferred ? proto_map_close(pk, mark) : (void)0)

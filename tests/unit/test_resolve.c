@@ -539,14 +539,14 @@ static void distance_counts_each_edit_once(void **state)
     assert_int_equal(resolve_distance("AMPA", "AMPA"), 0);
     assert_int_equal(resolve_distance("", ""), 0);
     assert_int_equal(resolve_distance("", "Na"), 2);
-    assert_int_equal(resolve_distance("Nax", "Na"), 1);      /* insertion */
-    assert_int_equal(resolve_distance("N", "Na"), 1);        /* deletion */
-    assert_int_equal(resolve_distance("Kv2", "Kv1"), 1);     /* substitution */
-    assert_int_equal(resolve_distance("AMAP", "AMPA"), 1);   /* transposition, not 2 */
-    assert_int_equal(resolve_distance("kv1", "Kv1"), 0);     /* case is no edit */
+    assert_int_equal(resolve_distance("Nax", "Na"), 1);    /* insertion */
+    assert_int_equal(resolve_distance("N", "Na"), 1);      /* deletion */
+    assert_int_equal(resolve_distance("Kv2", "Kv1"), 1);   /* substitution */
+    assert_int_equal(resolve_distance("AMAP", "AMPA"), 1); /* transposition, not 2 */
+    assert_int_equal(resolve_distance("kv1", "Kv1"), 0);   /* case is no edit */
     assert_int_equal(resolve_distance("NA", "Na"), 0);
     assert_int_equal(resolve_distance("Leak", "Kdr"), 4);
-    assert_int_equal(resolve_distance("ca", "abc"), 3);      /* a swapped pair is not edited again */
+    assert_int_equal(resolve_distance("ca", "abc"), 3); /* a swapped pair is not edited again */
     assert_int_equal(resolve_distance("Kdr", "Leak"), resolve_distance("Leak", "Kdr"));
 }
 
@@ -571,8 +571,8 @@ static void suggests_nothing_far(void **state)
     static const char *const names[] = {"Na", "AMPA", "Kv1", "Leak"};
     (void)state;
     assert_null(resolve_suggest("Nope", names, countof(names)));
-    assert_null(resolve_suggest("K", names, countof(names)));    /* 1 edit of 1 letter */
-    assert_null(resolve_suggest("Nb", names, countof(names)));   /* half the name */
+    assert_null(resolve_suggest("K", names, countof(names)));       /* 1 edit of 1 letter */
+    assert_null(resolve_suggest("Nb", names, countof(names)));      /* half the name */
     assert_null(resolve_suggest("AMPAxyz", names, countof(names))); /* 3 edits */
     assert_null(resolve_suggest("", names, countof(names)));
     assert_null(resolve_suggest("Na", NULL, 0));
