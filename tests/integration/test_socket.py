@@ -177,3 +177,36 @@ def test_stop_while_a_scan_is_running(gliad):
         d.stop()  # exit 0, no sanitizer report, no child left
         assert c.read_until_closed() in ([], [[1, msgid, {
             "code": "shutting_down", "message": "gliad is shutting down"}, None]])
+
+
+def test_a_client_waits_out_a_full_listen_queue(tmp_path):
+    """A burst of clients fills a socket's listen queue; a client with a
+    timeout is then refused with EAGAIN at once by connect(2). The module's
+    client waits for room as a blocking connect does (here: the server
+    accepts one waiting client 0.3 s later), and says so when the queue
+    stays full past its timeout."""
+    import threading
+
+    path = str(tmp_path / "busy.sock")
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(path)
+    server.listen(0)
+    fillers = []
+    try:
+        while True:  # fill the queue: then a non-blocking connect says EAGAIN
+            f = socket.socket(socket.AF_UNIX)
+            f.setblocking(False)
+            fillers.append(f)
+            try:
+                f.connect(path)
+            except BlockingIOError:
+                break
+        with pytest.raises(TimeoutError, match="queue stayed full"):
+            lib.Rpc(path, timeout=0.2)
+        threading.Timer(0.3, lambda: server.accept()[0].close()).start()
+        c = lib.Rpc(path, timeout=5)
+        c.close()
+    finally:
+        for f in fillers:
+            f.close()
+        server.close()

@@ -135,6 +135,26 @@ def trusted_library(path):
     return real
 
 
+def _connect(sock, path, timeout):
+    """connect(2) that waits out a full listen queue: with a timeout set,
+    a Unix socket whose queue is full (a burst of clients, an MPI job's
+    ranks starting at once) refuses with EAGAIN at once instead of waiting
+    as a blocking connect does. Retried until the timeout, as a blocking
+    connect would wait."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        try:
+            sock.connect(path)
+            return
+        except BlockingIOError:
+            if deadline is not None and time.monotonic() + pause > deadline:
+                raise TimeoutError(f"gliad's socket {path} accepts no connection "
+                                   f"(its queue stayed full for {timeout:g} s)") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
+
+
 class Connection:
     """One msgpack-RPC connection to gliad. The module, the integration
     tests and the benchmarks all talk through this one client. check=False
@@ -148,7 +168,7 @@ class Connection:
         self.sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         self.sock.settimeout(timeout)
         try:
-            self.sock.connect(path)
+            _connect(self.sock, path, timeout)
             if check:
                 _check_peer(self.sock, path)
         except BaseException:
