@@ -70,6 +70,9 @@ struct gliad {
     struct build_symbols *neuron_symbols;
     uint64_t next_build_id;
     int gc_running, gc_wanted;
+    /* env.c's env_next_all, which env_build.c calls when a build or a
+     * collection ends: set by env_build_init(). */
+    void (*env_next_all)(struct gliad *g);
     struct syncer *sync;
     struct env_events events;
 

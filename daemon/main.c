@@ -379,7 +379,7 @@ int main(int argc, char **argv)
     g->neuron_symbols = build_symbols_load(g->loop, &g->tc);
     compiler_init(&g->compiler, g->loop, &g->tc, g->cfg.cache_dir, g->cfg.jobs);
     gliad_make_collection(g);
-    env_build_retry_init(g);
+    env_build_init(g, env_next_all);
     gliad_route_events(g);
     gliad_add_envs(g);
     builtins_load(g);

@@ -2,7 +2,7 @@
  * env: see env.h.
  */
 #include "build.h"
-#include "env_internal.h"
+#include "env.h"
 #include "gliad_defs.h"
 #include "index.h"
 #include "log.h"
@@ -44,7 +44,7 @@ struct env *env_new(struct gliad *g, const char *name, char *const *site, size_t
     e->nsite = nsite;
     e->refs = 1; /* gliad's list */
     e->state = env_state(e);
-    watch_init(e);
+    watch_init(e, env_scan_changes);
     return e;
 }
 

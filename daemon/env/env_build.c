@@ -5,7 +5,8 @@
  * retries a build that failed for reasons outside the mods.
  */
 #include "build.h"
-#include "env_internal.h"
+#include "env_build.h"
+#include "env_defs.h"
 #include "gc.h"
 #include "gliad_defs.h"
 #include "log.h"
@@ -95,7 +96,7 @@ static void hook_done(void *ud, const struct build_note *n, struct build_report 
     e->build = NULL;
     if (gen) /* a new library: an old one may go */
         e->g->gc_wanted = 1;
-    env_next_all(e->g);
+    e->g->env_next_all(e->g);
 }
 
 /* ---- Starting and stopping ---- */
@@ -154,7 +155,7 @@ void env_build(struct env *e, int force, int clear)
         e->want |= ENV_WANT_CLEAR;
         e->g->gc_wanted = 1;
     }
-    env_next_all(e->g);
+    e->g->env_next_all(e->g);
 }
 
 /* ---- Collections ---- */
@@ -163,7 +164,7 @@ static void gc_done(void *ud)
 {
     struct gliad *g = ud;
     g->gc_running = 0;
-    env_next_all(g); /* the builds that waited, then maybe another collection */
+    g->env_next_all(g); /* the builds that waited, then maybe another collection */
 }
 
 void env_gc_next(struct gliad *g)
@@ -235,8 +236,9 @@ static void retry_fire(uv_timer_t *t)
     retry_arm(g);
 }
 
-void env_build_retry_init(struct gliad *g)
+void env_build_init(struct gliad *g, void (*next_all)(struct gliad *g))
 {
+    g->env_next_all = next_all;
     uv_timer_init(g->loop, &g->build_retry);
     g->build_retry.data = g;
 }

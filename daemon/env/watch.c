@@ -2,7 +2,7 @@
  * watch: see watch.h.
  */
 #include "watch.h"
-#include "env_internal.h"
+#include "env_defs.h"
 #include "gliad_defs.h"
 #include "log.h"
 #include "os.h"
@@ -29,11 +29,12 @@ struct watch {
 static void on_timer(uv_timer_t *t);
 static void check_remote_fs(const struct env *e);
 
-void watch_init(struct env *e)
+void watch_init(struct env *e, void (*changed)(struct env *e))
 {
     struct watcher *w = &e->watcher;
     memset(w, 0, sizeof(*w));
     w->env = e;
+    w->changed = changed;
     strmap_init(&w->dirs);
     strmap_init(&w->dirty);
     uv_timer_init(e->g->loop, &w->debounce);
@@ -172,7 +173,7 @@ static void on_timer(uv_timer_t *t)
     }
     w->rechecking = 0;
     w->first_event = 0;
-    env_scan_changes(w->env);
+    w->changed(w->env);
 }
 
 static void closed(uv_handle_t *h)

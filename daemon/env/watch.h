@@ -45,9 +45,12 @@ struct watcher {
     uint64_t events, bursts;
     int open; /* timers not yet closed */
     void (*closed)(struct env *e);
+    void (*changed)(struct env *e); /* from watch_init */
 };
 
-void watch_init(struct env *e);
+/* changed(e) runs when the changes seen are due for a rescan (env.c's
+ * env_scan_changes: the watcher marks, its env scans). */
+void watch_init(struct env *e, void (*changed)(struct env *e));
 /* After a scan: watch exactly these dirs, or when `partial` (the scan could
  * not read every dir) these and every dir watched already. */
 void watch_update(struct env *e, const struct scan_watch *w, size_t n, int partial);
