@@ -27,6 +27,16 @@
 
 static void phase_link(struct build *b);
 static void link_nrnivmodl_leased(struct build *b);
+static void finish(struct build *b);
+static void publish(struct build *b);
+static void nrnivmodl_linked(struct build *b);
+static void build_destroy(struct build *b);
+
+/* What the phases hand the build back to (build_common.c). */
+static const struct build_flow flow = {.finish = finish,
+                                       .publish = publish,
+                                       .nrnivmodl_linked = nrnivmodl_linked,
+                                       .destroy = build_destroy};
 
 /* ---- Notes to the owner ---- */
 
@@ -51,11 +61,6 @@ static void notify(struct build *b, const char *event)
     struct build_note n = note_of(b, event, 0);
     if (b->hooks.note)
         b->hooks.note(b->hooks.ud, &n);
-}
-
-const struct generation *build_current(const struct build *b)
-{
-    return b->hooks.current ? b->hooks.current(b->hooks.ud) : NULL;
 }
 
 /* ---- Life of a build ---- */
@@ -85,6 +90,7 @@ static struct build *build_new(const struct build_spec *spec, const struct build
     const struct index *idx = spec->index;
     struct build *b = xcalloc(1, sizeof(*b));
     b->hooks = *hooks;
+    b->flow = &flow;
     b->loop = spec->loop;
     b->store = spec->store;
     b->writer = spec->writer;
@@ -174,26 +180,6 @@ static void build_destroy(struct build *b)
     free(b);
 }
 
-static void build_unref(struct build *b)
-{
-    assert(b->refs > 0);
-    if (--b->refs == 0)
-        build_destroy(b);
-}
-
-void build_step_begin(struct build *b)
-{
-    assert(b->refs > 0 && !(b->flags & (BUILD_STALE | BUILD_FINISHED)));
-    b->refs++;
-}
-
-int build_step_end(struct build *b)
-{
-    int stale = (b->flags & BUILD_STALE) != 0;
-    build_unref(b);
-    return stale;
-}
-
 /* Every mod is through. A library without the mods that failed for
  * reasons outside them would drop mechanisms for no fault of theirs: the
  * last good one is served instead, and the build is tried again later. */
@@ -206,7 +192,7 @@ static void progress(struct build *b)
             xprintf("%zu mod%s not compiled for reasons outside %s: %s", b->outside,
                     b->outside == 1 ? "" : "s", b->outside == 1 ? "it" : "them", b->outside_why);
         b->error_outside = 1;
-        build_finish(b);
+        finish(b);
     } else {
         phase_link(b);
     }
@@ -318,25 +304,6 @@ static void after_prepare(void *ctx)
 
 /* ---- Link ---- */
 
-int build_cmp_key(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void build_compute_libkey(struct build *b)
-{
-    char **keys = xcalloc(b->n + 1, sizeof(*keys));
-    size_t n = 0;
-    for (size_t i = 0; i < b->n; i++)
-        if (build_item_linked(&b->items[i]))
-            keys[n++] = b->items[i].key;
-    qsort(keys, n, sizeof(*keys), build_cmp_key);
-    cache_library_key(b->toolchain_id, b->backend, keys, n, b->libkey);
-    free(keys);
-    free(b->lib_path);
-    b->lib_path = cache_library_path(b->cache_dir, b->libkey);
-}
-
 /* A generation published under a name its env no longer has, on its way
  * to the new one (store_writer.h). */
 struct refiling {
@@ -372,7 +339,7 @@ static void refiled(void *ctx, int rc, const char *err)
     if (build_step_end(b))
         return;
     b->error_outside = b->error != NULL; /* I/O: the disk, the database */
-    build_finish(b);
+    finish(b);
 }
 
 static void after_publish(void *ctx)
@@ -393,20 +360,20 @@ static void after_publish(void *ctx)
         return;
     }
     b->error_outside = b->error != NULL; /* I/O: the disk, the database */
-    build_finish(b);
+    finish(b);
 }
 
-void build_publish(struct build *b)
+static void publish(struct build *b)
 {
     b->phase = PHASE_PUBLISH;
     build_step_begin(b);
     work_submit(b->loop, build_publish_work, after_publish, b);
 }
 
-void build_nrnivmodl_linked(struct build *b)
+static void nrnivmodl_linked(struct build *b)
 {
     if (b->error) {
-        build_finish(b);
+        finish(b);
         return;
     }
     build_compute_libkey(b); /* over what nrnivmodl managed to build */
@@ -433,9 +400,9 @@ static void link_nrnivmodl_leased(struct build *b)
         b->lib_exists = 1;
         if (same) {
             b->generation = cur->number;
-            build_finish(b);
+            finish(b);
         } else {
-            build_publish(b);
+            publish(b);
         }
         return;
     }
@@ -452,7 +419,7 @@ static void phase_link(struct build *b)
     b->phase = PHASE_LINK;
     if (b->tc->problem) { /* every mod failed with it already */
         b->error = xstrdup(b->tc->problem);
-        build_finish(b);
+        finish(b);
         return;
     }
     if (b->nrnivmodl) {
@@ -465,7 +432,7 @@ static void phase_link(struct build *b)
      * the cache is linked again, never served on and on. */
     if (cur && strcmp(cur->libkey, b->libkey) == 0 && !b->force && build_library_sound(b)) {
         b->generation = cur->number; /* the same set: nothing to do */
-        build_finish(b);
+        finish(b);
         return;
     }
     b->link_t0 = now_ms();
@@ -581,7 +548,7 @@ static void classify_error(struct build *b)
     free(probe);
 }
 
-void build_finish(struct build *b)
+static void finish(struct build *b)
 {
     classify_error(b);
     b->phase = PHASE_DONE;

@@ -1,7 +1,13 @@
 /*
- * build_internal: what build.c (the loop side), build_prep.c and
- * build_publish.c (the worker sides) share about one build. Workers only
+ * build_internal: what build.c (the loop side) and its phases (build_prep.c,
+ * build_link.c, build_load.c, build_parts.c, build_publish.c,
+ * build_nrnivmodl.c, build_symbols.c) share about one build. Workers only
  * touch the fields their phase owns, never the env or the daemon.
+ *
+ * The calls go downwards only: build.c starts the phases; a phase calls
+ * the phases below it (link: load, publish, symbols; load: parts, publish;
+ * publish: parts; nrnivmodl: prep) and build_common.c, and hands the build
+ * back to build.c through struct build_flow, never by calling build.c.
  */
 #ifndef GLIA_BUILD_INTERNAL_H
 #define GLIA_BUILD_INTERNAL_H
@@ -9,7 +15,7 @@
 #include <stdatomic.h>
 #include <uv.h>
 
-#include "build.h"
+#include "build_defs.h"
 #include "index.h"
 #include "proc.h"
 
@@ -37,11 +43,22 @@ struct build_item {
 
 enum build_phase { PHASE_PREPARE, PHASE_COMPILE, PHASE_LINK, PHASE_PUBLISH, PHASE_DONE };
 
+/* build.c's steps that a phase hands the build on to (build.c sets them;
+ * build_common.c's build_finish, build_publish, build_nrnivmodl_linked and
+ * build_unref call them). */
+struct build_flow {
+    void (*finish)(struct build *b);
+    void (*publish)(struct build *b);
+    void (*nrnivmodl_linked)(struct build *b);
+    void (*destroy)(struct build *b); /* the last reference is gone */
+};
+
 #define BUILD_STALE 1u    /* cancelled: the step in flight ends, nothing follows */
 #define BUILD_FINISHED 2u /* its owner was told how it ended */
 
 struct build {
     struct build_hooks hooks;
+    const struct build_flow *flow;
     uv_loop_t *loop;
     struct store *store;
     struct store_writer *writer;
@@ -119,38 +136,29 @@ void build_publish_work(void *ctx);
  * the same input fails the same way), written on the store's writer. */
 void build_failure_remember(struct build *b, const struct build_item *it);
 
-/* The items linked into the library, in link order: ready ones. */
-int build_item_linked(const struct build_item *it);
-
 /* build_nrnivmodl.c: the link phase by the installation's nrnivmodl; ends
  * in build_nrnivmodl_linked. */
 void build_nrnivmodl(struct build *b);
-/* build.c: after nrnivmodl: publish what it made, or finish with b->error. */
+
+/* build_common.c: back to build.c (through b->flow). */
+void build_finish(struct build *b);  /* report, keep or drop the result */
+void build_publish(struct build *b); /* b->lib_path's library becomes a generation */
+/* After nrnivmodl: publish what it made, or finish with b->error. */
 void build_nrnivmodl_linked(struct build *b);
+
+/* build_common.c: what the phases share. */
 /* A step in flight holds the build: begin before it starts, end when it
  * is back (1: the build was cancelled meanwhile and may be gone: stop
  * touching it). */
 void build_step_begin(struct build *b);
 int build_step_end(struct build *b);
-
-/* build.c, for the link phase's steps. */
-void build_finish(struct build *b);         /* report, keep or drop the result */
-void build_publish(struct build *b);        /* b->lib_path's library becomes a generation */
-void build_compute_libkey(struct build *b); /* libkey and lib_path of the linked items */
-/* Leases the library b->libkey names before it is published or reused, so
- * that another gliad's collection on a shared cache leaves it alone; on a
- * worker, then(b) follows on the loop unless the build went away. */
-void build_lease(struct build *b, void (*then)(struct build *b));
+void build_unref(struct build *b); /* the last one frees b (flow->destroy) */
+/* The items linked into the library, in link order: ready ones. */
+int build_item_linked(const struct build_item *it);
+void build_compute_libkey(struct build *b);      /* libkey and lib_path of the linked items */
 int build_cmp_key(const void *a, const void *b); /* qsort of char * keys */
 /* The library its owner serves now (hooks.current), or NULL. */
 const struct generation *build_current(const struct build *b);
-
-/* build_link.c: the direct backend's link phase (see there); ends in
- * build_publish or build_finish. */
-void build_link_start(struct build *b);
-void build_link_free(struct build_link *lk);
-
-/* build_link.c, for its steps here and in build_load.c. */
 /* Runs argv in the link dir; done(b, ...) follows unless it cannot start,
  * in which case the build ends with the reason (and -1 is returned). */
 int build_run(struct build *b, char **argv, proc_done_fn done, size_t max_output);
@@ -164,6 +172,23 @@ char *build_tool_words(const struct build *b, const char *tool, const struct pro
 int build_in_pkg(const struct build *b, const struct build_item *it, size_t p); /* linked */
 void build_leave_out(struct build_item *it, const char *stage, const char *msg, const char *detail);
 
+/* The environment's registration file for the packages chosen (by index). */
+int build_write_mod_func(const struct build *b, const unsigned char *chosen, const char *path);
+/* The command line of a shared link against libnrniv, before its own
+ * `-o out src objs`, with room for `more` after it (n filled); owned[0..1]
+ * are to be freed with it. */
+char **build_shared_argv(const struct build *b, size_t more, size_t *n, char *owned[2]);
+
+/* build_publish.c: leases the library b->libkey names before it is published or reused, so
+ * that another gliad's collection on a shared cache leaves it alone; on a
+ * worker, then(b) follows on the loop unless the build went away. */
+void build_lease(struct build *b, void (*then)(struct build *b));
+
+/* build_link.c: the direct backend's link phase (see there); ends in
+ * build_publish or build_finish. */
+void build_link_start(struct build *b);
+void build_link_free(struct build_link *lk);
+
 /* build_load.c: links the packages whose objects are given (NULL: none)
  * into the library, loads it in nrniv, and leaves out what NEURON refuses;
  * ends in build_publish or build_finish. */
@@ -172,12 +197,6 @@ void build_load_start(struct build *b, char *const *pkg_objs);
  * if NEURON loads it, else the build fails with NEURON's words. */
 void build_load_verify(struct build *b);
 void build_load_free(struct build_load *ld);
-/* The environment's registration file for the packages chosen (by index). */
-int build_write_mod_func(const struct build *b, const unsigned char *chosen, const char *path);
-/* The command line of a shared link against libnrniv, before its own
- * `-o out src objs`, with room for `more` after it (n filled); owned[0..1]
- * are to be freed with it. */
-char **build_shared_argv(const struct build *b, size_t more, size_t *n, char *owned[2]);
 
 /* build_parts.c: after the library loaded, each package's part (from the
  * cache, else linked now); ends in build_publish, with the parts in

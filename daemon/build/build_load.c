@@ -74,24 +74,6 @@ static char *find_nrniv(const struct toolchain *tc)
     return toolchain_which("nrniv");
 }
 
-int build_write_mod_func(const struct build *b, const unsigned char *chosen, const char *path)
-{
-    char **fulls = xcalloc(b->n + 1, sizeof(*fulls));
-    size_t n = 0;
-    for (size_t p = 0; p < b->npkgs; p++)
-        for (size_t i = 0; chosen[p] && i < b->n; i++)
-            if (build_in_pkg(b, &b->items[i], p))
-                fulls[n++] = b->items[i].mod->full;
-    char *text = modfunc_text(b->env_name, fulls, n);
-    free(fulls);
-    FILE *f = fopen(path, "w");
-    int rc = f && fputs(text, f) >= 0 ? 0 : -1;
-    if (f && fclose(f) != 0)
-        rc = -1;
-    free(text);
-    return rc;
-}
-
 static void load_done(void *ud, struct proc_result *r)
 {
     struct build *b = ud;
@@ -141,24 +123,6 @@ static void try_link_done(void *ud, struct proc_result *r)
     } else {
         load_check(b);
     }
-}
-
-char **build_shared_argv(const struct build *b, size_t more, size_t *n, char *owned[2])
-{
-    const struct toolchain *tc = b->tc;
-    char **argv = xcalloc(tc->ncflags + more + 16, sizeof(*argv));
-    *n = 0;
-    argv[(*n)++] = tc->cc;
-    for (size_t i = 0; i < tc->ncflags; i++)
-        argv[(*n)++] = tc->cflags[i];
-    argv[(*n)++] = "-shared";
-    /* Before the objects that need it, as xargs puts them after: it must
-     * still be a NEEDED library where the linker drops unused ones. */
-    argv[(*n)++] = "-Wl,--no-as-needed";
-    argv[(*n)++] = owned[0] = xprintf("-L%s", tc->lib_dir);
-    argv[(*n)++] = "-lnrniv";
-    argv[(*n)++] = owned[1] = xprintf("-Wl,-rpath,%s", tc->lib_dir);
-    return argv;
 }
 
 /* cc -shared of src and objs into out, against libnrniv, in the link dir. */

@@ -28,11 +28,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int build_item_linked(const struct build_item *it)
-{
-    return it->state == ITEM_READY;
-}
-
 /* ---- Libraries known sound ----
  *
  * A library's digest is a read of all of it: done once per library as it
