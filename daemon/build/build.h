@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "build_defs.h"
+#include "build_symbols.h"
 
 /* Starts a build; it runs until done, or until cancelled. */
 struct build *build_start(const struct build_spec *spec, const struct build_hooks *hooks);
@@ -52,12 +53,6 @@ const struct build_failure *build_failure_of(const struct build_report *r,
  * startup into *gen and *report (left NULL when there is none). */
 void build_load_generation(uv_loop_t *loop, struct store *s, const char *env,
                            struct generation **gen, struct build_report **report);
-
-/* Starts reading what NEURON's libraries define, which every link checks
- * the packages' objects against. Once per gliad, once the toolchain is
- * detected. */
-struct build_symbols *build_symbols_load(uv_loop_t *loop, const struct toolchain *tc);
-void build_symbols_free(struct build_symbols *s);
 
 void generation_free(struct generation *g);
 void build_report_free(struct build_report *r);

@@ -8,6 +8,7 @@
  * link comes first waits for it. When the tools fail, the set is unusable
  * and only the load check guards against undefined symbols.
  */
+#include "build_symbols.h"
 #include "build_internal.h"
 #include "log.h"
 #include "proc.h"
