@@ -81,6 +81,16 @@ static void task_free(struct compile_task *t)
 
 static void pump(struct compiler *c);
 
+/* Worker: the work dir (the mod, nocmodl's C file, the object) lives in
+ * the cache, possibly on a network filesystem where each unlink is a round
+ * trip the loop must not wait for. No later task meets the dir while it
+ * goes: each task's name has a c->seq of its own. */
+static void work_dir_remove(void *dir)
+{
+    remove_tree(dir);
+    free(dir);
+}
+
 static void finish(struct compile_task *t, int ok, struct diag *d, enum verdict v)
 {
     struct compiler *c = t->c;
@@ -101,7 +111,8 @@ static void finish(struct compile_task *t, int ok, struct diag *d, enum verdict 
         w->done(w->ud, &r);
     if (!ok && t->waiters)
         log_debug("compile failed: %s", d ? d->summary : "?");
-    remove_tree(t->work_dir);
+    work_submit(c->loop, work_dir_remove, NULL, t->work_dir);
+    t->work_dir = NULL;
     if (d)
         diag_free(d);
     task_free(t);

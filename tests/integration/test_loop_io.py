@@ -95,3 +95,21 @@ def test_the_lease_is_written_off_the_loop(gliad, main_site, tmp_path):
 
     leases = touching(traced(d, tmp_path, rebuild), "/leases/")
     assert_off_the_loop(d, leases)
+
+
+@needs_strace
+def test_a_compiles_work_dir_is_removed_off_the_loop(gliad, main_site, tmp_path):
+    d = gliad({"default": [main_site.site]})
+    site = tmp_path / "site"
+    mod = bl.tiny_mod("glia__glia_loopio__W__0", value=tmp_path.stat().st_ino)  # not cached yet
+    lib.Venv(tmp_path / "venv", with_pip=False).install_target(site, lib.write_package(
+        tmp_path / "src", "glia_loopio", {"mods/W__0.mod": mod}))
+    name = str(tmp_path / "venv")
+
+    def build():  # a new env: its mod is compiled while traced
+        d.ok("env.register", {"name": name, "site_packages": [str(site)]})
+        assert bl.library(d, name)["last_build"]["ok"]
+
+    lines = traced(d, tmp_path, build, calls="rmdir")
+    removals = touching(lines, f"{bl.work_dir_name(d.pid)}/c")
+    assert_off_the_loop(d, removals)
