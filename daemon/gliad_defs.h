@@ -84,10 +84,10 @@ struct gliad {
 
     uv_signal_t sigint, sigterm, sighup;
     uv_timer_t watchdog;
-    uv_timer_t lease_timer; /* renews this gliad's lease in the cache (lease.h) */
-    uv_timer_t build_retry; /* due when the first env's retry is (build.c) */
-    int ready;              /* READY=1 sent: every env has an index */
-    int stopping;           /* gliad_stop ran: every env is ENV_STOPPING */
+    uv_timer_t lease_timer;    /* renews this gliad's lease in the cache (lease.h) */
+    struct timer *build_retry; /* due when the first env's retry is (build.c) */
+    int ready;                 /* READY=1 sent: every env has an index */
+    int stopping;              /* gliad_stop ran: every env is ENV_STOPPING */
     double started_ms;
 };
 

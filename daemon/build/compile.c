@@ -2,6 +2,7 @@
  * compile: see compile.h.
  */
 #include "compile.h"
+#include "defer.h"
 #include "fault.h"
 #include "log.h"
 #include "os.h"
@@ -37,6 +38,8 @@ struct compile_task {
     double t0;
 };
 
+static void kick(void *ctx);
+
 void compiler_init(struct compiler *c, uv_loop_t *loop, const struct toolchain *tc,
                    const char *cache_dir, int jobs)
 {
@@ -46,8 +49,7 @@ void compiler_init(struct compiler *c, uv_loop_t *loop, const struct toolchain *
     c->cache_dir = xstrdup(cache_dir);
     c->jobs = jobs > 0 ? jobs : 1;
     strmap_init(&c->tasks);
-    uv_idle_init(loop, &c->kick);
-    c->kick.data = c;
+    c->kick = defer_new(loop, kick, c);
 }
 
 size_t compiler_queued(const struct compiler *c)
@@ -364,10 +366,9 @@ static void pump(struct compiler *c)
 }
 
 /* Deferred to the loop so callers never see done() inside submit(). */
-static void kick(uv_idle_t *h)
+static void kick(void *ctx)
 {
-    uv_idle_stop(h);
-    pump(h->data);
+    pump(ctx);
 }
 
 void compiler_submit(struct compiler *c, const struct compile_req *req, compile_done_fn done,
@@ -398,7 +399,7 @@ void compiler_submit(struct compiler *c, const struct compile_req *req, compile_
     else
         c->queue_head = t;
     c->queue_tail = t;
-    uv_idle_start(&c->kick, kick);
+    defer_arm(c->kick); /* NULL once shut down: nothing new starts */
 }
 
 static void unqueue(struct compiler *c, struct compile_task *t)
@@ -443,8 +444,8 @@ void compiler_withdraw(struct compiler *c, const char *key, void *ud)
 
 void compiler_shutdown(struct compiler *c)
 {
-    if (!uv_is_closing((uv_handle_t *)&c->kick))
-        uv_close((uv_handle_t *)&c->kick, NULL);
+    defer_close(c->kick);
+    c->kick = NULL;
     /* Queued work is dropped; running processes are killed and report. */
     while (c->queue_head) {
         struct compile_task *t = c->queue_head;

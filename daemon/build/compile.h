@@ -49,7 +49,7 @@ struct compiler {
     int running;
     struct strmap tasks; /* key -> struct compile_task*, queued or running */
     struct compile_task *queue_head, *queue_tail;
-    uv_idle_t kick;     /* starts queued work on the next loop turn */
+    struct defer *kick; /* starts queued work on the next loop turn */
     uint64_t processes; /* compiler processes started, ever */
     uint64_t seq;       /* names work dirs */
 };

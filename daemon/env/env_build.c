@@ -11,6 +11,7 @@
 #include "gliad_defs.h"
 #include "log.h"
 #include "os.h"
+#include "timer.h"
 #include "util.h"
 
 #include <assert.h>
@@ -199,7 +200,7 @@ void env_gc_next(struct gliad *g)
 
 /* ---- Retries ---- */
 
-static void retry_fire(uv_timer_t *t);
+static void retry_fire(void *ctx);
 
 /* One timer for the daemon, due at the earliest env's retry. */
 static void retry_arm(struct gliad *g)
@@ -211,16 +212,16 @@ static void retry_arm(struct gliad *g)
             first = at;
     }
     if (first == 0 || g->stopping) {
-        uv_timer_stop(&g->build_retry);
+        timer_stop(g->build_retry);
         return;
     }
     double wait = first - now_ms();
-    uv_timer_start(&g->build_retry, retry_fire, wait > 0 ? (uint64_t)wait : 0, 0);
+    timer_start(g->build_retry, wait > 0 ? (uint64_t)wait : 0, 0);
 }
 
-static void retry_fire(uv_timer_t *t)
+static void retry_fire(void *ctx)
 {
-    struct gliad *g = t->data;
+    struct gliad *g = ctx;
     double now = now_ms();
     for (size_t i = 0; i < g->nenvs; i++) {
         struct env *e = g->envs[i];
@@ -239,11 +240,11 @@ static void retry_fire(uv_timer_t *t)
 void env_build_init(struct gliad *g, void (*next_all)(struct gliad *g))
 {
     g->env_next_all = next_all;
-    uv_timer_init(g->loop, &g->build_retry);
-    g->build_retry.data = g;
+    g->build_retry = timer_new(g->loop, retry_fire, g);
 }
 
 void env_build_retry_close(struct gliad *g)
 {
-    uv_close((uv_handle_t *)&g->build_retry, NULL);
+    timer_close(g->build_retry);
+    g->build_retry = NULL;
 }

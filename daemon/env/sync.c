@@ -2,6 +2,7 @@
  * sync: see sync.h.
  */
 #include "sync.h"
+#include "fswatch.h"
 #include "log.h"
 #include "os.h"
 #include "util.h"
@@ -15,16 +16,16 @@
 #include <unistd.h>
 
 struct syncer {
-    uv_fs_event_t handle;
+    struct fswatch *watch; /* NULL when broken */
     char *dir;
     uint64_t seq;
     struct sync_cookie *pending;
     int broken; /* no cookie watch: every sync is a full rescan */
 };
 
-static void on_cookie(uv_fs_event_t *h, const char *name, int events, int status)
+static void on_cookie(void *ctx, const char *name, int events, int status)
 {
-    struct syncer *s = h->data;
+    struct syncer *s = ctx;
     (void)events;
     if (status < 0 || !name)
         return;
@@ -66,10 +67,8 @@ struct syncer *sync_open(uv_loop_t *loop, const char *state_dir)
     struct syncer *s = xcalloc(1, sizeof(*s));
     s->dir = xprintf("%s/cookies", state_dir);
     remove_cookies(s->dir);
-    uv_fs_event_init(loop, &s->handle);
-    s->handle.data = s;
     int rc = mkdir_p(s->dir, 0700) < 0 ? uv_translate_sys_error(errno)
-                                       : uv_fs_event_start(&s->handle, on_cookie, s->dir, 0);
+                                       : fswatch_new(&s->watch, loop, s->dir, on_cookie, s);
     if (rc < 0) {
         s->broken = 1;
         log_warn("cannot watch %s (%s): sync falls back to full rescans", s->dir, uv_strerror(rc));
@@ -80,13 +79,6 @@ struct syncer *sync_open(uv_loop_t *loop, const char *state_dir)
 int sync_usable(const struct syncer *s)
 {
     return s && !s->broken;
-}
-
-static void closed(uv_handle_t *h)
-{
-    struct syncer *s = h->data;
-    free(s->dir);
-    free(s);
 }
 
 void sync_close(struct syncer *s)
@@ -100,7 +92,10 @@ void sync_close(struct syncer *s)
         k->name = NULL;
         k->fn(k, 0);
     }
-    uv_close((uv_handle_t *)&s->handle, closed);
+    /* The watch calls back no more: s may go before libuv has closed it. */
+    fswatch_close(s->watch);
+    free(s->dir);
+    free(s);
 }
 
 int sync_cookie(struct syncer *s, struct sync_cookie *k, void (*fn)(struct sync_cookie *k, int ok))

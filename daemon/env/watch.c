@@ -3,10 +3,12 @@
  */
 #include "watch.h"
 #include "env_defs.h"
+#include "fswatch.h"
 #include "gliad_defs.h"
 #include "log.h"
 #include "os.h"
 #include "scan.h"
+#include "timer.h"
 #include "util.h"
 
 #include <assert.h>
@@ -17,7 +19,7 @@
 
 /* One watched dir. */
 struct watch {
-    uv_fs_event_t handle;
+    struct fswatch *handle;
     struct watcher *w;
     char *dir;
     char *owner; /* dist-info, or NULL for a site dir or a parent of one */
@@ -26,7 +28,8 @@ struct watch {
     int stale; /* the dir was removed or replaced: restart on update */
 };
 
-static void on_timer(uv_timer_t *t);
+static void on_debounce(void *ctx);
+static void on_poll(void *ctx);
 static void check_remote_fs(const struct env *e);
 
 void watch_init(struct env *e, void (*changed)(struct env *e))
@@ -37,12 +40,9 @@ void watch_init(struct env *e, void (*changed)(struct env *e))
     w->changed = changed;
     strmap_init(&w->dirs);
     strmap_init(&w->dirty);
-    uv_timer_init(e->g->loop, &w->debounce);
-    uv_timer_init(e->g->loop, &w->poll);
-    uv_timer_init(e->g->loop, &w->retry);
-    w->debounce.data = w;
-    w->poll.data = w;
-    w->retry.data = w;
+    w->debounce = timer_new(e->g->loop, on_debounce, w);
+    w->poll = timer_new(e->g->loop, on_poll, w);
+    w->retry = timer_new(e->g->loop, on_poll, w);
     w->open = 3;
     check_remote_fs(e);
 }
@@ -122,12 +122,12 @@ static void arm(struct watcher *w)
     /* A steady stream of events must not postpone the rescan forever. */
     double left = w->first_event + 10.0 * debounce - now;
     uint64_t due = (uint64_t)(left < debounce ? (left > 0 ? left : 0) : debounce);
-    uv_timer_start(&w->debounce, on_timer, due, 0);
+    timer_start(w->debounce, due, 0);
 }
 
-static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
+static void on_event(void *ctx, const char *name, int events, int status)
 {
-    struct watch *wa = h->data;
+    struct watch *wa = ctx;
     struct watcher *w = wa->w;
     struct env *e = w->env;
     w->events++;
@@ -162,33 +162,44 @@ static void on_event(uv_fs_event_t *h, const char *name, int events, int status)
     arm(w);
 }
 
-static void on_timer(uv_timer_t *t)
+static void fire(struct watcher *w)
 {
-    struct watcher *w = t->data;
-    if (t == &w->poll || t == &w->retry)
-        w->dirty_all = 1;
-    else if (!w->rechecking) { /* only the user's bursts make a series */
-        w->last_rescan = now_ms();
-        w->bursts++;
-    }
     w->rechecking = 0;
     w->first_event = 0;
     w->changed(w->env);
 }
 
-static void closed(uv_handle_t *h)
+static void on_debounce(void *ctx)
 {
-    struct watch *wa = h->data;
+    struct watcher *w = ctx;
+    if (!w->rechecking) { /* only the user's bursts make a series */
+        w->last_rescan = now_ms();
+        w->bursts++;
+    }
+    fire(w);
+}
+
+/* The poll of a fallback, or the retry of an incomplete scan. */
+static void on_poll(void *ctx)
+{
+    struct watcher *w = ctx;
+    w->dirty_all = 1;
+    fire(w);
+}
+
+static void watch_free(struct watch *wa)
+{
     free(wa->dir);
     free(wa->owner);
     free(wa);
 }
 
+/* The watch calls back no more once closed: wa may go at once. */
 static void drop(struct watcher *w, struct watch *wa)
 {
     strmap_del(&w->dirs, wa->dir);
-    uv_fs_event_stop(&wa->handle);
-    uv_close((uv_handle_t *)&wa->handle, closed);
+    fswatch_close(wa->handle);
+    watch_free(wa);
 }
 
 /* Says once per environment which entries of FS_REMOTE_VAR mean nothing. */
@@ -214,7 +225,7 @@ static void fall_back(struct watcher *w, const char *why)
         (unsigned)(e->g->cfg.debounce_ms * 10 > 2000 ? e->g->cfg.debounce_ms * 10 : 2000);
     w->fallback = xstrdup(why);
     log_warn("[%s] %s; rescanning every %u ms instead", e->name, why, every);
-    uv_timer_start(&w->poll, on_timer, every, every);
+    timer_start(w->poll, every, every);
 }
 
 /* Returns 0 when the dir is watched now. */
@@ -227,10 +238,9 @@ static int start(struct watcher *w, const char *dir, const char *owner)
     wa->seen = 1;
     struct stat st;
     wa->ino = stat(dir, &st) == 0 ? st.st_ino : 0;
-    uv_fs_event_init(w->env->g->loop, &wa->handle);
-    wa->handle.data = wa;
     /* Changes made on another host, inotify never hears of. */
-    int rc = fs_is_remote(dir) ? UV_ENOTSUP : uv_fs_event_start(&wa->handle, on_event, dir, 0);
+    int rc = fs_is_remote(dir) ? UV_ENOTSUP
+                               : fswatch_new(&wa->handle, w->env->g->loop, dir, on_event, wa);
     if (rc < 0) {
         char *why = rc == UV_ENOSPC    ? xprintf("inotify watches ran out at %s (raise "
                                                     "fs.inotify.max_user_watches)",
@@ -239,7 +249,7 @@ static int start(struct watcher *w, const char *dir, const char *owner)
                                        : xprintf("cannot watch %s: %s", dir, uv_strerror(rc));
         fall_back(w, why);
         free(why);
-        uv_close((uv_handle_t *)&wa->handle, closed);
+        watch_free(wa);
         return -1;
     }
     strmap_put(&w->dirs, wa->dir, wa);
@@ -282,7 +292,7 @@ void watch_update(struct env *e, const struct scan_watch *list, size_t n, int pa
     if (recheck && !w->first_event) {
         w->first_event = now_ms();
         w->rechecking = 1;
-        uv_timer_start(&w->debounce, on_timer, (uint64_t)e->g->cfg.debounce_ms, 0);
+        timer_start(w->debounce, (uint64_t)e->g->cfg.debounce_ms, 0);
     }
     /* Collect first: dropping while iterating would move the slots. */
     struct watch **gone = xcalloc(w->dirs.len + 1, sizeof(*gone));
@@ -306,19 +316,19 @@ void watch_retry(struct env *e, int incomplete)
         if (w->retry_ms)
             log_info("[%s] everything could be read again", e->name);
         w->retry_ms = 0;
-        uv_timer_stop(&w->retry);
+        timer_stop(w->retry);
         return;
     }
     w->retry_ms = w->retry_ms ? w->retry_ms * 2 : RETRY_FIRST_MS;
     if (w->retry_ms > RETRY_MAX_MS)
         w->retry_ms = RETRY_MAX_MS;
     log_debug("[%s] the scan could not read everything; again in %u ms", e->name, w->retry_ms);
-    uv_timer_start(&w->retry, on_timer, w->retry_ms, 0);
+    timer_start(w->retry, w->retry_ms, 0);
 }
 
-static void timer_closed(uv_handle_t *h)
+static void timer_closed(void *ctx)
 {
-    struct watcher *w = h->data;
+    struct watcher *w = ctx;
     if (--w->open == 0 && w->closed)
         w->closed(w->env);
 }
@@ -340,10 +350,11 @@ void watch_close(struct env *e, void (*closed)(struct env *e))
     free(w->fallback);
     w->fallback = NULL;
     w->closed = closed;
-    if (!uv_is_closing((uv_handle_t *)&w->debounce)) {
-        uv_close((uv_handle_t *)&w->debounce, timer_closed);
-        uv_close((uv_handle_t *)&w->poll, timer_closed);
-        uv_close((uv_handle_t *)&w->retry, timer_closed);
+    if (w->debounce) {
+        timer_close_then(w->debounce, timer_closed);
+        timer_close_then(w->poll, timer_closed);
+        timer_close_then(w->retry, timer_closed);
+        w->debounce = w->poll = w->retry = NULL;
     } else if (w->open == 0 && closed) {
         closed(e);
     }
@@ -366,7 +377,7 @@ struct strmap *watch_take_dirty(struct env *e)
     struct strmap *m = NULL;
     /* The scan taking the changes makes a pending debounce pointless; a burst
      * of the user's it cuts short (a sync) still counts as one. */
-    uv_timer_stop(&w->debounce);
+    timer_stop(w->debounce);
     if (w->first_event && !w->rechecking) {
         w->last_rescan = now_ms();
         w->bursts++;

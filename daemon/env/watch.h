@@ -30,10 +30,10 @@ struct scan_watch;
 
 struct watcher {
     struct env *env;
-    struct strmap dirs; /* dir -> struct watch* */
-    uv_timer_t debounce;
-    uv_timer_t poll;
-    uv_timer_t retry;    /* a scan that could not read everything, tried again */
+    struct strmap dirs;     /* dir -> struct watch* */
+    struct timer *debounce; /* NULL once closed (so are the others) */
+    struct timer *poll;
+    struct timer *retry; /* a scan that could not read everything, tried again */
     unsigned retry_ms;   /* the next wait before that (doubles); 0: none due */
     double first_event;  /* of the pending burst; 0 when none */
     double last_rescan;  /* when the last debounced rescan started */
