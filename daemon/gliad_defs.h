@@ -55,12 +55,6 @@ struct gliad {
 
     struct env **envs;
     size_t nenvs, envcap;
-    /* env.register and env.forget, one at a time (methods_env.c): one
-     * decides on what the one before it stored. */
-    struct {
-        int writing;              /* one's store write is in flight */
-        struct call *head, *tail; /* the ones waiting for it, in order */
-    } env_turns;
 
     /* NEURON's own mechanisms as a package; NULL until known. */
     struct index_pkg *builtins;

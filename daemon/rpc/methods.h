@@ -34,7 +34,6 @@ enum call_step {
     CALL_COOKIE_SEEN, /* sync: the cookie's event is in; the index is next */
     CALL_SYNCED,      /* sync: the index covers every change before the call */
     CALL_RESCANNED,   /* rescan: parked for a scan of its own once */
-    CALL_TURN,        /* env.register/forget: the earlier ones are through */
 };
 
 struct call {
@@ -47,7 +46,6 @@ struct call {
     struct env_waiter wait;         /* while parked on an env */
     struct sync_cookie cookie;      /* while its sync cookie is out */
     void (*resume)(struct call *c); /* dispatch.c's: runs it again */
-    struct call *next_turn;         /* in gliad's env_turns, waiting */
     int replied;
     size_t error_map; /* the error map call_error_begin opened */
 };

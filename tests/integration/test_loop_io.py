@@ -97,66 +97,6 @@ def test_the_lease_is_written_off_the_loop(gliad, main_site, tmp_path):
     assert_off_the_loop(d, leases)
 
 
-def db_writes(lines):
-    return [c for c in touching(lines, "gliad.db")
-            if "write" in c[1] or "fsync" in c[1]]
-
-
-@needs_strace
-def test_registrations_are_written_off_the_loop(gliad, main_site, tmp_path):
-    d = gliad({"default": [main_site.site]})
-    site, user = tmp_path / "reg-site", tmp_path / "reg-user"
-    site.mkdir()
-    user.mkdir()
-    name = str(tmp_path / "reg-venv")
-
-    def register_grow_forget():
-        assert d.ok("env.register", {"name": name, "site_packages": [str(site)]})["created"]
-        assert d.ok("env.register",
-                    {"name": name, "site_packages": [str(site), str(user)]})["changed"]
-        assert d.ok("env.forget", {"name": name}) == {"name": name}
-
-    assert_off_the_loop(d, db_writes(traced(d, tmp_path, register_grow_forget)))
-    d.restart()
-    err, _ = d.call("env.forget", {"name": name})
-    assert err["code"] == "unknown_env", err
-
-
-def test_membership_calls_answer_in_order_and_each_sees_the_one_before(gliad, main_site,
-                                                                       tmp_path):
-    """Requests sent back to back, without waiting for answers: each one
-    decides on what the one before it stored, and the answers come in the
-    order the requests were sent."""
-    d = gliad({"default": [main_site.site]})
-    site, user = tmp_path / "race-site", tmp_path / "race-user"
-    site.mkdir()
-    user.mkdir()
-    name = str(tmp_path / "race-venv")
-    one, two = [str(site)], [str(site), str(user)]
-    calls = [("env.register", {"name": name, "site_packages": one}),
-             ("env.register", {"name": name, "site_packages": one}),
-             ("env.register", {"name": name, "site_packages": two}),
-             ("env.forget", {"name": name}),
-             ("env.forget", {"name": name}),
-             ("env.register", {"name": name, "site_packages": two})]
-    with d.connect() as c:
-        for i, (method, params) in enumerate(calls):
-            c.send([0, 100 + i, method, [params]])
-        answers = [c.read() for _ in calls]
-    assert [m[1] for m in answers] == [100 + i for i in range(len(calls))], answers
-    assert [m[2] is None for m in answers] == [True] * 4 + [False, True], answers
-    results = [m[3] for m in answers]
-    assert [r and (r.get("created"), r.get("changed")) for r in results[:3]] == \
-        [(True, False), (False, False), (False, True)]
-    assert results[3] == {"name": name}
-    assert answers[4][2]["code"] == "unknown_env"
-    assert (results[5]["created"], results[5]["changed"]) == (True, False)
-    d.restart()
-    # Restored after the restart with the last dirs: registering them again changes nothing.
-    r = d.ok("env.register", {"name": name, "site_packages": two})
-    assert (r["created"], r["changed"]) == (False, False)
-
-
 @needs_strace
 def test_a_compiles_work_dir_is_removed_off_the_loop(gliad, main_site, tmp_path):
     d = gliad({"default": [main_site.site]})
