@@ -96,18 +96,31 @@ void build_part_key(const struct build *b, size_t p, cache_key out)
                       out);
 }
 
-/* The part's file in the library dir: parts/<package>.so. Names of
- * packages are NEURON name parts ([A-Za-z0-9_]); anything else becomes _,
- * and a name an earlier package of the build took gets its index. */
-static char *part_file(const struct build *b, size_t p)
+/* A package's name as a file name part: NEURON name characters
+ * ([A-Za-z0-9_]) kept, anything else made _. */
+static char *part_slug(const char *pkg)
 {
-    char *name = xstrdup(b->pkgs[p]->name);
+    char *name = xstrdup(pkg);
     for (char *c = name; *c; c++)
         if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9'))
             *c = '_';
+    return name;
+}
+
+/* The part's file in the library dir: parts/<slug>.so, and a slug an
+ * earlier package of the build took (two packages of one name, or foo.bar
+ * and foo_bar) gets the package's index. */
+static char *part_file(const struct build *b, size_t p)
+{
+    char *name = part_slug(b->pkgs[p]->name);
     int taken = 0;
-    for (size_t q = 0; q < p && !taken; q++)
-        taken = has_mechanisms(b, q) && strcmp(b->pkgs[q]->name, b->pkgs[p]->name) == 0;
+    for (size_t q = 0; q < p && !taken; q++) {
+        if (!has_mechanisms(b, q))
+            continue;
+        char *other = part_slug(b->pkgs[q]->name);
+        taken = strcmp(other, name) == 0;
+        free(other);
+    }
     char *file =
         taken ? xprintf(PARTS_DIR "/%s-%zu.so", name, p) : xprintf(PARTS_DIR "/%s.so", name);
     free(name);

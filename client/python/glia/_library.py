@@ -109,9 +109,9 @@ class Library:
             else:
                 self._path, self._parts = path, parts
                 self._part_of = {n: p for p in parts for n in p.get("names") or ()}
-            self.ready = True
             self.generation = lib.get("generation")
             self.names = frozenset(lib.get("names") or ())
+            self.ready = True  # last: a thread seeing it skips the lock
 
     def provide(self, full):
         """Makes sure the part registering full is loaded (nothing to do
@@ -186,12 +186,15 @@ class Library:
         """`library` with wait, on a connection of its own subscribed to
         build progress: a long build shows done/total on stderr."""
         self._session.connect()
+        conn = None
         try:
             conn = _rpc.connect(autostart=False)
             # Pipelined with the library request: its answer is not waited
             # for (call skips it), as a build shows nothing without it.
             conn.request("subscribe", {"topics": ["build"]})
         except (GliaError, ConnectionError, OSError):
+            if conn is not None:
+                conn.close()
             return self._session.call("library", params)  # waits all the same, silently
         since = time.monotonic()
         self._progress = self._progress_at = None
