@@ -12,7 +12,6 @@
 #include "log.h"
 #include "os.h"
 #include "timer.h"
-#include "store_writer.h"
 #include "util.h"
 
 #include <assert.h>
@@ -169,13 +168,17 @@ static void gc_done(void *ud)
     g->env_next_all(g); /* the builds that waited, then maybe another collection */
 }
 
-/* The collection starts here, behind the writer's queue (env_gc_next). */
-static void gc_begin(struct gliad *g)
+void env_gc_next(struct gliad *g)
 {
-    if (g->stopping) {
-        gc_done(g);
+    int building = 0;
+    for (size_t i = 0; i < g->nenvs; i++)
+        building |= g->envs[i]->build != NULL;
+    if (g->stopping)
+        g->gc_wanted = 0;
+    if (!g->gc_wanted || g->gc_running || building)
         return;
-    }
+    g->gc_wanted = 0;
+    g->gc_running = 1;
     char **names = xcalloc(g->nenvs + 1, sizeof(*names));
     int *keep = xcalloc(g->nenvs + 1, sizeof(*keep));
     for (size_t i = 0; i < g->nenvs; i++) {
@@ -193,41 +196,6 @@ static void gc_begin(struct gliad *g)
     gc_start(g->loop, &spec, gc_done, g);
     free(names);
     free(keep);
-}
-
-static int gc_barrier(struct store *s, void *ctx)
-{
-    (void)s;
-    (void)ctx;
-    return 0;
-}
-
-static void gc_barrier_done(void *ctx, int rc, const char *err)
-{
-    (void)rc;
-    (void)err;
-    gc_begin(ctx);
-}
-
-void env_gc_next(struct gliad *g)
-{
-    int building = 0;
-    for (size_t i = 0; i < g->nenvs; i++)
-        building |= g->envs[i]->build != NULL;
-    if (g->stopping)
-        g->gc_wanted = 0;
-    if (!g->gc_wanted || g->gc_running || building)
-        return;
-    g->gc_wanted = 0;
-    g->gc_running = 1;
-    /* The collection reads which generations clients loaded on its own
-     * connection: a `loaded` answered a moment ago may still be queued on
-     * the writer thread. Queued behind it, the collection starts once every
-     * earlier write is on disk, and never takes a library just loaded. */
-    if (g->writer)
-        store_writer_submit(g->writer, gc_barrier, gc_barrier_done, g);
-    else
-        gc_begin(g);
 }
 
 /* ---- Retries ---- */
